@@ -1,0 +1,93 @@
+"""Dates and years in every form the reports use.
+
+2023-03-13, 2023/3/13, 2023.03.13, 2023年3月13日, 2023 年 3 月 13 日,
+二〇二三年三月十三日, 二○二三年三月十三日 (with ○ or 〇 or 零), optionally
+followed by a time (12:21, 12:21:05).  ``find_dates`` runs on the shadow text.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass
+
+_CN_DIGIT = {"〇": 0, "○": 0, "零": 0, "Ｏ": 0, "O": 0, "o": 0, "０": 0,
+             "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_YEAR = "[〇○零Ｏ一二三四五六七八九]{4}"
+_CN_SMALL = "[一二三四五六七八九十]{1,3}"
+
+DATE_RE = re.compile(
+    r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*(?:(?P<sep>[-/.])\s*(?P<m>\d{1,2})\s*(?P=sep)\s*(?P<d>\d{1,2})(?!\d)"
+    r"|年\s*(?P<m2>\d{1,2})\s*月\s*(?P<d2>\d{1,2})\s*[日号])"
+    rf"|(?P<cy>{_CN_YEAR})年(?P<cm>{_CN_SMALL})月(?P<cd>{_CN_SMALL})[日号]"
+)
+TIME_RE = re.compile(r"\s*\d{1,2}:\d{2}(?::\d{2})?")
+YEAR_RE = re.compile(rf"(?<![\d\-/.])(?P<y>(?:19|20)\d{{2}})\s*年|(?P<cy>{_CN_YEAR})年")
+
+
+@dataclass
+class FoundDate:
+    date: _dt.date
+    start: int
+    end: int
+
+    @property
+    def iso(self) -> str:
+        return self.date.isoformat()
+
+
+def cn_small_int(s: str) -> int:
+    """一..九十九 (month/day numerals) -> int."""
+    if "十" in s:
+        a, _, b = s.partition("十")
+        return (_CN_DIGIT.get(a, 1) if a else 1) * 10 + (_CN_DIGIT.get(b, 0) if b else 0)
+    return int("".join(str(_CN_DIGIT[c]) for c in s))
+
+
+def cn_year(s: str) -> int:
+    return int("".join(str(_CN_DIGIT[c]) for c in s))
+
+
+def _make(y: int, m: int, d: int) -> _dt.date | None:
+    try:
+        return _dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+def find_dates(s: str, with_time: bool = True) -> list[FoundDate]:
+    out = []
+    for m in DATE_RE.finditer(s):
+        try:
+            if m.group("cy"):
+                d = _make(cn_year(m.group("cy")), cn_small_int(m.group("cm")), cn_small_int(m.group("cd")))
+            else:
+                mm = m.group("m") or m.group("m2")
+                dd = m.group("d") or m.group("d2")
+                d = _make(int(m.group("y")), int(mm), int(dd))
+        except (KeyError, ValueError):
+            d = None
+        if d is None or not (1949 <= d.year <= 2100):
+            continue
+        end = m.end()
+        if with_time:
+            t = TIME_RE.match(s, end)
+            if t:
+                end = t.end()
+        out.append(FoundDate(d, m.start(), end))
+    return out
+
+
+def parse_date(s: str) -> str | None:
+    """The first date in ``s`` as ISO ``YYYY-MM-DD``, or None."""
+    found = find_dates(s)
+    return found[0].iso if found else None
+
+
+def find_years(s: str) -> list[tuple[int, int, int]]:
+    """(year, start, end) for every "2022年" / "二〇二二年" mention."""
+    out = []
+    for m in YEAR_RE.finditer(s):
+        y = int(m.group("y")) if m.group("y") else cn_year(m.group("cy"))
+        if 1949 <= y <= 2100:
+            out.append((y, m.start(), m.end()))
+    return out

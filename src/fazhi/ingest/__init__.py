@@ -1,0 +1,86 @@
+"""Ingest: one reader per format, each turning file bytes into a ``RawDoc``.
+
+The text a reader returns is "markdown-ish" plain text, one paragraph per line:
+a heading the format marks as such (a Word heading style, an HTML ``<h1>``-``<h6>``)
+becomes ``#``-prefixed (``## 一、主要举措``), a paragraph that is bold as a
+whole becomes ``**…**``.  ``clean`` strips the marks again and remembers them
+as heading hints, so every format reaches the outline the same way.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class IngestError(Exception):
+    """A file that cannot be read; ``str(err)`` is a Chinese message for the user."""
+
+
+@dataclass
+class RawDoc:
+    text: str
+    format: str  # txt | md | html | docx | pdf
+    encoding: str | None = None
+    # the page's own metadata rows, label as printed -> value, e.g. {"发布时间": "2022-11-21 12:21"}
+    fields: dict[str, str] = field(default_factory=dict)
+    # a title the format itself carries (HTML <title>/<h1>, docx core title); may be None
+    title: str | None = None
+    # Chinese notes for the user (e.g. "第3页无文本层"); they become info findings
+    notes: list[str] = field(default_factory=list)
+
+
+EXTENSIONS = {
+    ".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md",
+    ".html": "html", ".htm": "html", ".shtml": "html", ".xhtml": "html",
+    ".docx": "docx", ".pdf": "pdf",
+}
+
+DEFAULT_MAX_BYTES = int(os.environ.get("FAZHI_MAX_BYTES", 30 * 1024 * 1024))
+
+
+def format_of(path: str | Path) -> str | None:
+    return EXTENSIONS.get(Path(path).suffix.lower())
+
+
+def read_bytes(data: bytes, fmt: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RawDoc:
+    """Dispatch ``data`` to the reader for ``fmt``. Raises ``IngestError``."""
+    if len(data) > max_bytes:
+        raise IngestError(
+            f"文件过大（{len(data) / 1048576:.1f} MB），超过上限 {max_bytes / 1048576:.0f} MB，未分析")
+    if not data.strip():
+        raise IngestError("文件为空，没有可分析的内容")
+    if fmt in ("txt", "md"):
+        from .txt import read
+    elif fmt == "html":
+        from .html import read
+    elif fmt == "docx":
+        from .docx import read
+    elif fmt == "pdf":
+        from .pdf import read
+    else:
+        raise IngestError(f"不支持的文件格式：{fmt}（支持 txt、md、html、docx、pdf）")
+    doc = read(data, fmt) if fmt in ("txt", "md") else read(data)
+    if not doc.text.strip():
+        raise IngestError("文件中没有可提取的文本")
+    return doc
+
+
+def read(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RawDoc:
+    """Read a report file from disk. Raises ``IngestError`` with a Chinese message."""
+    p = Path(path)
+    fmt = format_of(p)
+    if fmt is None:
+        raise IngestError(f"不支持的文件类型“{p.suffix or '无扩展名'}”（支持 txt、md、html、docx、pdf）")
+    try:
+        size = p.stat().st_size
+    except OSError as e:
+        raise IngestError(f"无法读取文件：{e.strerror or e}") from None
+    if size > max_bytes:
+        raise IngestError(
+            f"文件过大（{size / 1048576:.1f} MB），超过上限 {max_bytes / 1048576:.0f} MB，未分析")
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise IngestError(f"无法读取文件：{e.strerror or e}") from None
+    return read_bytes(data, fmt, max_bytes=max_bytes)

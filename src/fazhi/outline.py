@@ -1,0 +1,137 @@
+"""Outline: the heading tree of a report.
+
+A line is a heading when it starts with a numbering label of the genre
+(一、 / （一）(一) / 1. 1、 1． / （1）(1) / ① / 第一部分), or when the reader
+marked it (markdown ``#``, a whole-bold line, a Word heading style), or when it is
+a short bare line made of part vocabulary (主要工作 / 存在的问题 / 下一步打算).
+Inline enumerations (一是…二是…) are items, not headings.
+
+Levels are relative: the first numbering type met is level 1, a type not yet
+on the stack goes one level deeper, a type already on the stack closes
+everything below it.  A heading whose body continues on the same line
+(``一、强化组织领导。坚持…``) keeps its title up to the first full stop.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .clean import Cleaned
+from .model import Node
+
+CN_NUM = "一二三四五六七八九十百"
+# (type, regex) in priority order; all anchored at the line start, matched on the shadow
+LABELS: list[tuple[str, re.Pattern]] = [
+    ("part", re.compile(rf"^第[{CN_NUM}\d]+(?:部分|章|节|篇)\s*[、.:：]?\s*")),
+    ("cn", re.compile(rf"^[{CN_NUM}]+\s*[、.．，,]\s*")),
+    ("cn_paren", re.compile(rf"^[（(]\s*[{CN_NUM}]+\s*[）)]\s*[、.．]?\s*")),
+    ("num_paren", re.compile(r"^[（(]\s*\d{1,2}\s*[）)]\s*[、.．]?\s*")),
+    ("num", re.compile(r"^\d{1,2}\s*(?:[.．](?!\d)|、)\s*")),
+    ("circled", re.compile(r"^[①-⑳]\s*")),
+]
+ENUM_ITEM = re.compile(rf"^[{CN_NUM}]+是")
+# a bare line that names a statutory part, e.g. "主要工作" / "存在的问题" / "下一步打算"
+BARE = re.compile(
+    r"^(?:\d{4}年度?)?(?:主要工作|工作开展情况|主要(?:做法|举措|措施)(?:和|及|与)?(?:成效|成绩)?|"
+    r"存在的?(?:主要)?(?:问题|不足)(?:和|及|与)?(?:不足|问题|原因)?|不足之处|"
+    r"下一步(?:工作)?(?:打算|计划|安排|思路|措施)?|(?:下一年度|明年|\d{4}年)?(?:工作)?(?:打算|计划|安排|思路)|"
+    r"其他需要报告的(?:情况|事项))[:：]?$"
+)
+TITLE_STOP = re.compile(r"[。！？；;]")
+MAX_TITLE = 80
+
+
+@dataclass
+class Heading:
+    line: int  # index into Cleaned.lines
+    kind: str  # label type, "md<n>", "bold" or "bare"
+    label: str
+    title: str  # the heading text with its label, cut at the first full stop
+    start: int
+    end: int  # end of the heading title in text
+    level: int = 0
+
+
+def _title_end(sh: str, start: int, line_end: int) -> int:
+    m = TITLE_STOP.search(sh, start, line_end)
+    return m.end() if m else line_end
+
+
+def find_headings(c: Cleaned, sh: str, skip: set[int] = frozenset()) -> list[Heading]:
+    """Detect heading lines; ``sh`` is the shadow of ``c.text``; ``skip`` line indices."""
+    out: list[Heading] = []
+    for i, ln in enumerate(c.lines):
+        if i in skip:
+            continue
+        s = sh[ln.start:ln.end]
+        kind = label = None
+        for k, rx in LABELS:
+            m = rx.match(s)
+            if m:
+                kind, label = k, c.text[ln.start:ln.start + m.end()].strip()
+                break
+        if kind is None:
+            if ENUM_ITEM.match(s):
+                continue
+            if ln.hint:
+                # a marked line without numbering; long marked "headings" are emphasis
+                if len(s) > MAX_TITLE or TITLE_STOP.search(s[:-1]):
+                    continue
+                kind = f"md{ln.hint[1]}" if ln.hint[0] == "md" else "bold"
+                label = ""
+            elif len(s) <= 25 and BARE.match(s.strip()):
+                kind, label = "bare", ""
+            else:
+                continue
+        else:
+            rest = s[len(label):].strip() if len(label) < len(s) else ""
+            if not rest or (kind == "num" and rest[0] in "0123456789%％.万亿"):  # "1.23亿", a lone label
+                continue
+            if kind in ("num", "num_paren", "circled") and len(s) > 200 and not TITLE_STOP.search(s, 0, MAX_TITLE):
+                continue  # a long numbered sentence, not a heading
+        end = _title_end(sh, ln.start, ln.end)
+        if end - ln.start > MAX_TITLE + len(label or ""):
+            # no full stop near: cut at the first comma-level break if the clause is long
+            m = re.compile(r"[，,：:]").search(sh, ln.start + len(label or ""), ln.end)
+            end = m.start() if m and m.start() - ln.start <= MAX_TITLE else min(ln.end, ln.start + MAX_TITLE)
+        title = c.text[ln.start:end].strip()
+        out.append(Heading(i, kind, label or "", title, ln.start, end))
+    _assign_levels(out)
+    return out
+
+
+def _assign_levels(heads: list[Heading]) -> None:
+    stack: list[str] = []
+    for h in heads:
+        k = h.kind
+        if k == "bare":
+            # a bare part heading is a sibling of the top level
+            if stack and stack[0] != "bare":
+                del stack[1:]
+                h.level = 1
+                continue
+            k = "bare"
+        if k in stack:
+            del stack[stack.index(k) + 1:]
+        else:
+            stack.append(k)
+        h.level = len(stack)
+
+
+def build_tree(heads: list[Heading], text_len: int) -> list[Node]:
+    """Nest headings into ``Node`` trees; a node ends where the next heading
+    of the same or a higher level starts."""
+    roots: list[Node] = []
+    stack: list[tuple[int, Node]] = []
+    for i, h in enumerate(heads):
+        end = text_len
+        for h2 in heads[i + 1:]:
+            if h2.level <= h.level:
+                end = h2.start
+                break
+        node = Node(level=h.level, label=h.label, title=h.title, start=h.start, end=end)
+        while stack and stack[-1][0] >= h.level:
+            stack.pop()
+        (stack[-1][1].children if stack else roots).append(node)
+        stack.append((h.level, node))
+    return roots

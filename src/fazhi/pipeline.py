@@ -1,0 +1,76 @@
+"""The analysis pipeline: one ``Report`` through small stages.
+
+    ingest -> clean -> outline (first pass) -> meta -> outline -> parts -> facts -> findings
+
+``analyze_path`` reads a file; ``analyze_text`` starts from text already read.
+Both raise ``IngestError`` (Chinese message) for files that cannot be read and
+return a ``Report`` for everything else.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from . import findings as findings_mod
+from . import meta as meta_mod
+from .clean import clean
+from .ingest import DEFAULT_MAX_BYTES, RawDoc, format_of, read_bytes
+from .model import Report, Source
+from .outline import LABELS, build_tree, find_headings
+from .parts import find_parts
+from .textnorm import shadow
+
+NUMBERED = {k for k, _ in LABELS} | {"bare"}
+
+
+def analyze_raw(raw: RawDoc, source: Source) -> Report:
+    c = clean(raw.text)
+    sh = shadow(c.text)
+    heads0 = find_headings(c, sh)
+    numbered = [h for h in heads0 if h.kind in NUMBERED]
+    first_body = numbered[0].start if numbered else min(len(c.text), 1500)
+    mr = meta_mod.extract(c, sh, first_body, raw.fields, raw.title)
+    heads = [h for h in find_headings(c, sh, skip=mr.title_lines)
+             if h.start >= first_body or h.kind in NUMBERED]
+    report = Report(source=source, text=c.text, meta=mr.meta)
+    report.outline = build_tree(heads, len(c.text))
+    report.parts = find_parts(heads, sh, len(c.text), mr.meta.year)
+    from .facts import extract as extract_facts
+
+    report.facts = extract_facts(c.text, sh, report.parts)
+    findings_mod.basic(report, raw, mr)
+    return report
+
+
+def analyze_bytes(data: bytes, name: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Report:
+    fmt = format_of(name) or "txt"
+    raw = read_bytes(data, fmt, max_bytes=max_bytes)
+    src = Source(path=str(name), format=fmt, sha256=hashlib.sha256(data).hexdigest(), encoding=raw.encoding)
+    return analyze_raw(raw, src)
+
+
+def analyze_path(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Report:
+    from .ingest import IngestError
+
+    p = Path(path)
+    fmt = format_of(p)
+    if fmt is None:
+        raise IngestError(f"不支持的文件类型“{p.suffix or '无扩展名'}”（支持 txt、md、html、docx、pdf）")
+    try:
+        size = p.stat().st_size
+    except OSError as e:
+        raise IngestError(f"无法读取文件：{e.strerror or e}") from None
+    if size > max_bytes:
+        raise IngestError(f"文件过大（{size / 1048576:.1f} MB），超过上限 {max_bytes / 1048576:.0f} MB，未分析")
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise IngestError(f"无法读取文件：{e.strerror or e}") from None
+    return analyze_bytes(data, str(path), max_bytes=max_bytes)
+
+
+def analyze_text(text: str, name: str = "<text>") -> Report:
+    data = text.encode("utf-8")
+    raw = RawDoc(text=text, format=format_of(name) or "txt", encoding="utf-8")
+    src = Source(path=name, format=raw.format, sha256=hashlib.sha256(data).hexdigest(), encoding="utf-8")
+    return analyze_raw(raw, src)

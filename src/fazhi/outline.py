@@ -78,6 +78,8 @@ def find_headings(c: Cleaned, sh: str, skip: set[int] = frozenset()) -> list[Hea
                 if len(s) > MAX_TITLE or TITLE_STOP.search(s[:-1]):
                     continue
                 kind = f"md{ln.hint[1]}" if ln.hint[0] == "md" else "bold"
+                if BARE.match(s.strip()):
+                    kind = "bare"  # a marked part heading: top level whatever its mark
                 label = ""
             elif len(s) <= 25 and BARE.match(s.strip()):
                 kind, label = "bare", ""

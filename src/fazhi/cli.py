@@ -1,0 +1,186 @@
+"""The ``fazhi`` command line.  Messages for the user are in Chinese."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from .ingest import EXTENSIONS, IngestError
+from .model import LEVEL_LABELS, PART_LABELS
+
+err = Console(stderr=True)
+
+
+def expand(paths) -> list[Path]:
+    """Files as given; a directory means every supported file under it."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in EXTENSIONS))
+        else:
+            out.append(p)
+    return out
+
+
+def analyze_safe(path: Path, max_bytes: int):
+    """(report, None) or (None, Chinese error); never raises."""
+    from .pipeline import analyze_path
+
+    if not path.exists():
+        return None, "文件不存在"
+    try:
+        return analyze_path(path, max_bytes=max_bytes), None
+    except IngestError as e:
+        return None, str(e)
+    except MemoryError:
+        return None, "内存不足，文件过大，未分析"
+    except Exception as e:  # a bug must cost this file only, never the batch
+        return None, f"分析失败（内部错误：{type(e).__name__}），请将此文件反馈给开发者"
+
+
+def _dump(d: dict, indent: int | None = 1) -> str:
+    return json.dumps(d, ensure_ascii=False, indent=indent)
+
+
+def _summary_table(report) -> Table:
+    m = report.meta
+    t = Table(title=m.title or "（未识别标题）", show_header=False, title_justify="left")
+    t.add_column("项目", style="bold")
+    t.add_column("内容")
+    region = "".join(x for x in (m.region.province, m.region.city, m.region.county) if x) or "—"
+    t.add_row("文件", report.source.path)
+    t.add_row("单位", f"{m.unit or '—'}（{LEVEL_LABELS.get(m.level, '未识别')}）")
+    t.add_row("地区", region)
+    t.add_row("年度", str(m.year or "—"))
+    t.add_row("发布日期 / 成文日期", f"{m.published or '—'} / {m.signed or '—'}")
+    if m.doc_number or m.index_number:
+        t.add_row("发文字号 / 索引号", f"{m.doc_number or '—'} / {m.index_number or '—'}")
+    parts = "；".join(f"{PART_LABELS[p.part]}（{p.heading[:24]}）" for p in report.parts) or "—"
+    t.add_row("法定内容", parts)
+    ind = [f for f in report.facts if f.indicator]
+    t.add_row("数据", f"共 {len(report.facts)} 个数量，其中 {len(ind)} 个对应指标")
+    sev = {"error": "[red]错误[/red]", "warning": "[yellow]警告[/yellow]", "info": "[blue]提示[/blue]"}
+    t.add_row("问题", "\n".join(f"{sev[f.severity]} {f.message}" for f in report.findings) or "[green]未发现问题[/green]")
+    return t
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="fazhi")
+def main():
+    """fazhi：法治政府建设年度报告分析工具。"""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "table"]), default=None,
+              help="输出格式：json（单个文件）、jsonl（每行一个）、table（终端摘要）")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="把每个文件的结果写到 DIR/<文件名>.json")
+@click.option("--max-size", type=float, default=None, help="单个文件大小上限（MB），默认 30")
+def analyze(paths, fmt, out_dir, max_size):
+    """分析报告文件（txt/md/html/docx/pdf），输出结构化结果。目录表示其下所有支持的文件。"""
+    from .ingest import DEFAULT_MAX_BYTES
+
+    files = expand(paths)
+    if not files:
+        err.print("[red]错误：[/red]没有找到可分析的文件（支持 txt、md、html、docx、pdf）")
+        sys.exit(2)
+    max_bytes = int(max_size * 1048576) if max_size else DEFAULT_MAX_BYTES
+    fmt = fmt or ("json" if len(files) == 1 else "jsonl")
+    out = Path(out_dir) if out_dir else None
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+    console = Console()
+    failed = 0
+    used_names: set[str] = set()
+    for f in files:
+        report, error = analyze_safe(f, max_bytes)
+        if error:
+            failed += 1
+            err.print(f"[red]错误：[/red]{f}：{error}")
+            continue
+        d = report.to_dict()
+        if out:
+            name = f.stem
+            k = 1
+            while name in used_names:
+                k += 1
+                name = f"{f.stem}-{k}"
+            used_names.add(name)
+            (out / f"{name}.json").write_text(_dump(d), encoding="utf-8")
+        elif fmt == "table":
+            console.print(_summary_table(report))
+        elif fmt == "json" and len(files) == 1:
+            click.echo(_dump(d))
+        else:
+            click.echo(_dump(d, None))
+    if out:
+        err.print(f"已写入 {len(files) - failed} 个结果到 {out}" + (f"，{failed} 个文件失败" if failed else ""))
+    sys.exit(1 if failed else 0)
+
+
+@main.command("eval")
+@click.argument("gold_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("input_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--strict-null", is_flag=True, help="gold 为空而预测非空时计为错误（annotation.md 的严格口径）")
+@click.option("--per-file", is_flag=True, help="逐个文件列出差异")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出全部结果")
+def eval_cmd(gold_dir, input_dir, strict_null, per_file, as_json):
+    """对照 gold 标注评测：分析 INPUT_DIR 中与 GOLD_DIR/<名>.json 同名的报告，输出精确率/召回率/F1。"""
+    from .evaluate import Scores, score_one
+
+    res = Scores()
+    inputs = {}
+    for f in expand([input_dir]):
+        inputs.setdefault(f.stem, f)
+    golds = sorted(Path(gold_dir).glob("*.json"))
+    if not golds:
+        err.print("[red]错误：[/red]gold 目录中没有 .json 文件")
+        sys.exit(2)
+    missing = 0
+    for g in golds:
+        gold = json.loads(g.read_text(encoding="utf-8"))
+        pred = {}
+        src = inputs.get(g.stem)
+        if src is None:
+            missing += 1
+            err.print(f"[yellow]提示：[/yellow]{g.stem} 没有对应的输入文件，按空结果计分")
+        else:
+            report, error = analyze_safe(src, 30 * 1048576)
+            if error:
+                err.print(f"[red]错误：[/red]{src}：{error}（按空结果计分）")
+            else:
+                pred = report.to_dict()
+        score_one(res, g.stem, gold, pred, strict_null=strict_null)
+    pp, pr, pf = res.parts_prf
+    fp_, fr, ff = res.facts_prf
+    if as_json:
+        click.echo(_dump({"parts": {"p": pp, "r": pr, "f1": pf, "headings_exact": res.headings},
+                          "facts": {"p": fp_, "r": fr, "f1": ff, "tp_fp_fn": res.facts},
+                          "meta": {k: {"ok": v[0], "n": v[1]} for k, v in res.meta.items()},
+                          "meta_acc": res.meta_acc, "per_file": res.per_file}))
+        return
+    if per_file:
+        for name, row in res.per_file.items():
+            click.echo(f"{name}: 缺部分={row['parts_missing']} 多部分={row['parts_extra']} "
+                       f"数据 P/R/F={row['facts'][0]:.2f}/{row['facts'][1]:.2f}/{row['facts'][2]:.2f} "
+                       f"漏={row['facts_missed']} 多={row['facts_extra']} 元数据错={row['meta_wrong']}")
+    t = Table(title=f"评测结果（{len(golds)} 份报告" + ("，严格口径" if strict_null else "") + "）")
+    for col in ("项目", "精确率 P", "召回率 R", "F1 / 准确率"):
+        t.add_column(col, justify="right" if col != "项目" else "left")
+    t.add_row("法定部分 parts", f"{pp:.3f}", f"{pr:.3f}", f"{pf:.3f}")
+    t.add_row(f"  标题完全一致 {res.headings[0]}/{res.headings[1]}", "", "", "")
+    t.add_row(f"数据 facts (tp={res.facts[0]} fp={res.facts[1]} fn={res.facts[2]})", f"{fp_:.3f}", f"{fr:.3f}", f"{ff:.3f}")
+    for k, (ok, n) in sorted(res.meta.items()):
+        t.add_row(f"元数据 {k}", "", "", f"{ok}/{n}")
+    t.add_row("元数据总准确率 meta", "", "", f"{res.meta_acc:.3f}")
+    Console().print(t)
+    click.echo(f"overall parts_f1={pf:.3f} facts_f1={ff:.3f} meta_acc={res.meta_acc:.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,264 @@
+"""Find quantities (number + unit) in the shadow text of a report.
+
+``find(norm)`` returns every quantity in ``norm`` (the output of
+``textnorm.shadow``, same offsets as the original text) as a ``Quantity``:
+the value normalised (万/亿/千 multiplied out, percentages in percent, money
+in yuan), the unit as written (``万元``, ``人次``, ``%``), a kind
+(count/people/rate/amount/other) and whether the text qualifies it as
+approximate (余/多/近/约/超过/逾/以上/左右).
+
+A quantity needs a unit: bare numbers (years, document numbers, phone numbers,
+hotline names such as 12345, enumerations) are never quantities.  Ordinals
+(第五次), durations (24小时, 5个工作日), dates (3月, 2022年), named concepts
+(“四个意识”, 三项制度, 十件实事) and Chinese numerals inside ordinary words
+(一批, 统一部署, 一件事) are rejected by the grammar below.
+
+Arabic numbers are converted with ``float``; Chinese numerals with
+``cn2an.cn2an(span, "smart")`` applied to the extracted numeral span only.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+# ---------------------------------------------------------------------------
+# Unit vocabulary: unit -> (kind, negative lookahead: what may not follow).
+# The lookahead keeps 个工作日 / 个月 / 名单 / 人民 / 条例 ... out.
+UNITS: dict[str, tuple[str, str]] = {
+    # people
+    "人次": ("people", ""),
+    "人": ("people", "民|大|员|口|事|身|格|工|才|均|居|性|选|力|心|们|文|类|生|际"),
+    "名": ("people", "单|称|义|录|额|片|誉|牌|优|胜|列|次|字|号|校|家"),
+    "位": ("people", "置|于|数|列|一体|居|次"),
+    # money
+    "元": ("amount", "化|素|旦|首|件|宵|器|老|月"),
+    # rate
+    "%": ("rate", ""),
+    # other measures (not indicators, but quantities)
+    "个百分点": ("other", ""),
+    "百分点": ("other", ""),
+    "倍": ("other", ""),
+    "平方米": ("other", ""),
+    "平方公里": ("other", ""),
+    "公里": ("other", ""),
+    "千米": ("other", ""),
+    "亩": ("other", ""),
+    "吨": ("other", ""),
+    "公斤": ("other", ""),
+    "千克": ("other", ""),
+    "学时": ("other", ""),
+    "课时": ("other", ""),
+    # counts
+    "件次": ("count", ""),
+    "件": ("count", "事|套"),
+    "宗": ("count", "教|旨|族|师"),
+    "起": ("count", "草|诉|到|来|步|点|始|源|码|见|因|止|跑|伏|飞"),
+    "份": ("count", "额|子"),
+    "场次": ("count", ""),
+    "场": ("count", "所|景|地|面|合|馆|次|域|站|长|镇"),
+    "次": ("count", "日|年|月|要|之|序|生|贷|级"),
+    "期": ("count", "间|限|满|刊|望|待|末|初|中|货|权|限|内|后|前|盼|许"),
+    "项": ("count", "目|链"),
+    "个": ("count", "工作日|月|小时|百分点|半月|星期|季度|年|多月|体|人|别|性|案|税|例"),
+    "条": ("count", "龙|例|件|款|规定|线|幅|文|理|令|约"),
+    "家次": ("count", ""),
+    "家": ("count", "庭|属|长|乡|园|风|门|族|人|用|中|具|电|政|事|务|喻"),
+    "册": ("count", "子"),
+    "篇": ("count", "章"),
+    "部": ("count", "门|署|分|长|队|位|委|级|署|局|署|内|外|署|件|署|署"),
+    "批次": ("count", ""),
+    "批": ("count", "准|复|示|评|判|发|办|次"),
+    "处": ("count", "理|置|罚|长|室|级|分|于|在|境|事|置"),
+    "所": ("count", "有|在|属|以|长|谓|得|需|述|做|辖|涉"),
+    "座": ("count", "谈|右"),
+    "户次": ("count", ""),
+    "户": ("count", "籍|口|外|型|主|头|政"),
+    "张": ("count", "贴|挂|扬|力|开|网"),
+    "套": ("count", "餐|路"),
+    "本": ("count", "地|级|部|单位|次|年|着|人|身|市|县|区|镇|街|乡|村|局|质|领|职|届|辖|系|土|期|科|位|书|届|机"),
+    "台": ("count", "账|阶|州|湾|上|下|前|后|风"),
+    "类": ("count", "型|别|似"),
+    "支": ("count", "持|部|付|出|撑|援|队伍"),
+    "轮": ("count", "换|流|岗"),
+    "例": ("count", "如|行|会|外"),
+    "单": ("count", "位|独|一|元|个|纯|项|人|列"),
+    "堂": ("count", ""),
+    "块": ("count", ""),
+    "幅": ("count", "度"),
+    "则": ("count", ""),
+    "期次": ("count", ""),
+    "万余份": ("count", ""),  # handled by the multiplier/approx grammar; kept for docs
+}
+UNITS.pop("万余份")
+
+# approximation markers
+PRE_APPROX = ("超过", "大约", "将近", "多达", "约", "近", "逾", "超")
+MID_APPROX = ("余", "多")
+POST_APPROX = ("以上", "左右", "有余")
+
+MULT = {"万": 1e4, "亿": 1e8, "千": 1e3}
+
+# Chinese numeral grammar (strict: 二三 / 二〇二二 are not accepted)
+_D = "[一二两三四五六七八九]"
+_SEC = rf"(?:{_D}千)?(?:零?{_D}百)?(?:零?{_D}?十)?(?:零?{_D})?"
+_CN = rf"(?=[零〇一二两三四五六七八九十])(?:{_SEC}亿)?(?:{_SEC}万)?{_SEC}(?:点[零〇一二三四五六七八九]+)?"
+_CN_CHARS = "零〇一二两三四五六七八九十百千万亿"
+
+# Chinese numerals with these after their unit are names of concepts
+_NAMED_TAIL = (
+    "意识|自信|维护|全面|制度|实事|最严|必须|统筹|优先|一体|服从|到位|作风|工程|行动|"
+    "原则|战略|清单|体系|文化|建设|攻坚|联动|走进|进|服务|合一|不|"  # 三个转变 etc. are fine
+)
+_NAMED_TAIL = _NAMED_TAIL.strip("|")
+
+
+@dataclass
+class Quantity:
+    value: float
+    unit: str
+    kind: str
+    approx: bool
+    start: int
+    end: int
+    num_start: int
+    num_end: int
+
+    @property
+    def text_span(self) -> tuple[int, int]:
+        return self.start, self.end
+
+
+def _unit_alt() -> str:
+    parts = []
+    for u in sorted(UNITS, key=len, reverse=True):
+        neg = UNITS[u][1]
+        parts.append(re.escape(u) + (f"(?!{neg})" if neg else ""))
+    return "|".join(parts)
+
+
+@lru_cache(maxsize=1)
+def _regexes():
+    pre = "|".join(PRE_APPROX)
+    mid = "|".join(MID_APPROX)
+    post = "|".join(POST_APPROX)
+    ar = r"(?<![\d.A-Za-z/_\-])(?:\d{1,3}(?:,\d{3})+(?![\d])(?:\.\d+)?|\d+(?:\.\d+)?)(?![\d.]*[\-/]\d)"
+    cn = rf"(?<![{_CN_CHARS}]){_CN}"
+    bare = r"(?<![零〇一二两三四五六七八九十百千万亿])[百千万](?=余|多)"
+    q = re.compile(
+        rf"(?P<pre>{pre})?"
+        rf"(?:(?P<ar>{ar})|(?P<cn>{cn})|(?P<bare>{bare}))"
+        rf"[ \t]?(?P<m1>{mid})?(?P<mult>[万亿千](?![米克]))?(?P<m2>{mid})?[ \t]?"
+        rf"(?P<unit>{_unit_alt()})"
+        rf"(?P<post>{post})?"
+    )
+    pct = re.compile(rf"(?P<pre>{pre})?百分之(?P<cn>百(?![分余])|{_CN})(?P<post>{post})?")
+    pre_bare = re.compile(rf"(?P<pre>{pre})(?P<bare>[百千万])(?P<mult>[万亿])?(?P<unit>{_unit_alt()})(?P<post>{post})?")
+    named = re.compile(rf"(?:{_NAMED_TAIL})")
+    return q, pct, pre_bare, named
+
+
+_OPEN_QUOTES = "“\"「『《‘'"
+_CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+             "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def cn_value(span: str) -> float | None:
+    """Value of a Chinese numeral span (no unit), or None."""
+    if not span:
+        return None
+    if len(span) == 1 and span in _CN_DIGIT:
+        return float(_CN_DIGIT[span])
+    if span in ("十", "百", "千", "万", "亿"):
+        return {"十": 10.0, "百": 100.0, "千": 1e3, "万": 1e4, "亿": 1e8}[span]
+    try:
+        import cn2an
+
+        return float(cn2an.cn2an(span, "smart"))
+    except Exception:
+        return None
+
+
+def _ar_value(s: str) -> float | None:
+    try:
+        return float(s.replace(",", ""))
+    except ValueError:
+        return None
+
+
+def find(norm: str) -> list[Quantity]:
+    """Every quantity in ``norm`` (shadow text), in text order."""
+    q_re, pct_re, pre_bare_re, named_re = _regexes()
+    out: list[Quantity] = []
+    taken: list[tuple[int, int]] = []
+
+    def prefix_blocked(ns: int) -> bool:
+        if ns <= 0:
+            return False
+        c = norm[ns - 1]
+        if c == "第":
+            return True
+        if c == "每" or c == "前" and ns >= 2 and norm[ns - 2] in "排列居位":
+            return True
+        return False
+
+    for m in q_re.finditer(norm):
+        unit = m.group("unit")
+        kind = UNITS[unit][0]
+        grp = "ar" if m.group("ar") else ("cn" if m.group("cn") else "bare")
+        ns, ne = m.span(grp)
+        if prefix_blocked(ns):
+            continue
+        numtxt = m.group(grp)
+        if grp == "ar":
+            v = _ar_value(numtxt)
+            if v is None:
+                continue
+        else:
+            if grp == "cn":
+                # the article 一 (一批, 一件事, 一次, 统一部署 ...) is not a count;
+                # 一名/一位 are genuine people counts
+                if numtxt == "一" and not m.group("mult") and unit not in ("名", "位"):
+                    continue
+                # named concepts: “四个意识”, 三项制度, 十件实事, 两所(…)
+                if ns > 0 and norm[ns - 1] in _OPEN_QUOTES:
+                    continue
+                if kind == "count" and named_re.match(norm, m.end()):
+                    continue
+            v = cn_value(numtxt)
+            if v is None:
+                continue
+        mult = m.group("mult")
+        if mult:
+            v *= MULT[mult]
+        approx = bool(m.group("pre") or m.group("m1") or m.group("m2") or m.group("post")
+                      or grp == "bare")
+        if grp == "bare":
+            approx = True
+        start = m.start("pre") if m.group("pre") else ns
+        out.append(Quantity(v, (mult or "") + unit, kind, approx, start, m.end(), ns, ne))
+        taken.append((start, m.end()))
+
+    extra: list[Quantity] = []
+    for m in pct_re.finditer(norm):
+        cn = m.group("cn")
+        v = 100.0 if cn == "百" else cn_value(cn)
+        if v is None:
+            continue
+        start = m.start("pre") if m.group("pre") else m.start()
+        extra.append(Quantity(v, "%", "rate", bool(m.group("pre") or m.group("post")),
+                              start, m.end(), m.start("cn"), m.end("cn")))
+    for m in pre_bare_re.finditer(norm):  # 近千人, 超万人
+        v = cn_value(m.group("bare"))
+        if m.group("mult"):
+            v *= MULT[m.group("mult")]
+        unit = m.group("unit")
+        extra.append(Quantity(v, (m.group("mult") or "") + unit, UNITS[unit][0], True,
+                              m.start(), m.end(), m.start("bare"), m.end("bare")))
+    if extra:
+        for q in extra:
+            if not any(q.start < e and s < q.end for s, e in taken):
+                out.append(q)
+                taken.append((q.start, q.end))
+        out.sort(key=lambda q: q.start)
+    return out

@@ -99,7 +99,7 @@ def _clean_line(raw: str, trad: bool) -> tuple[str, tuple[str, int] | None] | No
     s = _STRAY_STARS.sub("", s)
     if s.startswith(">"):  # markdown quote
         s = s.lstrip("> ").strip()
-    sh = shadow(s, trad)
+    sh = shadow(s, trad) if len(s) < 160 else s
     if len(s) < 160:
         if inline.search(sh):
             # remove inline chrome, computing spans on the shadow (same length)

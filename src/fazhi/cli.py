@@ -12,7 +12,7 @@ from rich.table import Table
 from .ingest import EXTENSIONS, IngestError
 from .model import LEVEL_LABELS, PART_LABELS
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
 def expand(paths) -> list[Path]:

@@ -22,9 +22,9 @@ _WIDTH.pop(0x200B)  # zero-width space is removed by clean, not here (length!)
 # A cheap test for "may contain traditional characters": any char in this set.
 # (Common traditional-only characters in these reports; OpenCC does the real work.)
 _TRAD_HINT = re.compile(
-    "[設這個們會來時為說國過對學長問開與關當點發經還後現從實體務員動種應頭將間處"
-    "麼區縣鄉鎮報紀區黨黃陝廣東遼寧龍貴書參總計劃辦規範執監調律護訴訟類據與專題"
-    "議論認識讓請語證讀變顯義屬層嚴廳幹規聯網導導術題條紮權責衛區級濟環]"
+    "[設這個們會來時為說國過對學長問開與關當點發經還後現從實體務員動種應頭將間處麼區縣鄉鎮"
+    "報紀黨黃陝廣東遼寧龍貴書參總計劃辦規範執監調護訴訟類據專題議論認識讓請語證讀變顯義"
+    "屬層嚴廳幹聯網導術條紮權責衛級濟環]"
 )
 
 
@@ -36,7 +36,8 @@ def _converter():
 
 
 def has_traditional(text: str) -> bool:
-    return len(_TRAD_HINT.findall(text[:20000])) >= 3
+    n = len(_TRAD_HINT.findall(text[:20000]))
+    return n >= 3 or (n >= 1 and len(text) < 200)
 
 
 def to_simplified(text: str) -> str:

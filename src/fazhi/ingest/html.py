@@ -38,6 +38,9 @@ STOP_LABELS = (
     "体裁分类", "信息来源", "字号", "字体", "浏览次数", "浏览量", "点击数", "点击量", "点击率",
     "访问次数", "访问量", "阅读次数", "阅读量", "作者", "责任编辑", "编辑", "有效性", "时效",
     "公开方式", "公开范围", "公开时限", "是否有效", "分享到", "打印", "关闭",
+    "发文单位", "发文日期", "效力状态", "公开日期", "公开时间", "公开形式", "信息名称", "名称",
+    "内容概述", "关键词", "关键字", "生效日期", "失效日期", "组配分类", "服务对象分类", "信息分类",
+    "公文种类", "录入日期", "更新时间", "所属机构", "责任部门", "文件编号", "信息类别",
     "體裁分類", "字號", "瀏覽次數", "點擊數", "作者",
 )
 
@@ -57,10 +60,15 @@ _SP = r"[ \t\u3000\xa0]*"
 # a label in running text: "[ 索引号 ]" or "索引号：" (not preceded by a Chinese character,
 # so 资金来源： in a body sentence is not a 来源 label)
 _LABEL_IN_TEXT = re.compile(
-    rf"(?<![{CJK}])(?:[\[【]{_SP}(?P<b>{_ANY_ALT}){_SP}[\]】]{_SP}[:：]?|(?P<c>{_ANY_ALT}){_SP}[:：])"
+    rf"(?<![{CJK}])(?:[\[【]{_SP}(?P<b>{_ANY_ALT}){_SP}[\]】]{_SP}[:：]?|(?P<c>{_ANY_ALT}){_SP}(?:[:：]|(?=[【\[])))"
 )
-# an element whose whole text is just a label
+# what may precede the first label of a metadata row: nothing, a date/time, separators,
+# other "标签：" labels (文章来源： / 日期： / 作者：) -- not the words of a sentence
+_ROW_PREFIX = re.compile(
+    r"^(?:[\s\d:：/.\-年月日时分秒|丨｜·•\u3000\xa0]|[\u4e00-\u9fff]{1,6}[ \t\u3000]*[:：])*$")
+# an element / a line whose whole text is just a label
 _LABEL_ONLY = re.compile(rf"^{_SP}[\[【]?{_SP}(?P<l>{_FIELD_ALT}){_SP}[\]】]?{_SP}[:：]?{_SP}$")
+_ANY_ONLY = re.compile(rf"^{_SP}[\[【]?{_SP}(?:{_ANY_ALT}){_SP}[\]】]?{_SP}[:：]?{_SP}$")
 _FIELD_KEY = {re.sub(r"\s", "", lb): lb for lb in FIELD_LABELS}
 
 _WS = re.compile(r"[ \t\r\n\f\v\u3000\xa0\u2002\u2003\u2009\u200b]+")
@@ -198,7 +206,7 @@ def _render(root, traf: bool) -> list[str]:
                     visit(c, bold, depth + 1)
                     L.flush()
             else:
-                L.line("\t".join(texts).strip("\t"))
+                L.line("\t".join(texts).rstrip("\t"))
             return
         if traf and tag == "graphic":
             return
@@ -232,7 +240,7 @@ def _fields(doc, lines: list[str]) -> dict[str, str]:
     def put(label: str, value: str) -> None:
         key = _FIELD_KEY.get(re.sub(r"[\s\u3000\xa0]", "", label))
         value = _WS.sub(" ", value).strip(_EDGE_WS + "|丨｜")
-        if key and value and len(value) <= 100 and key not in fields and not _LABEL_ONLY.match(value):
+        if key and value and len(value) <= 100 and key not in fields and not _ANY_ONLY.match(value):
             fields[key] = value
 
     # 1. a cell/span/… that holds only a label, its value in the tail or the next element
@@ -249,7 +257,7 @@ def _fields(doc, lines: list[str]) -> dict[str, str]:
             value = _WS.sub(" ", el.tail or "").strip(_EDGE_WS)
             if not value:
                 nxt = el.getnext()
-                if nxt is not None and not _LABEL_ONLY.match(_flat(nxt) or "x"):
+                if nxt is not None and not _ANY_ONLY.match(_flat(nxt) or "x"):
                     value = _flat(nxt)
             if value:
                 # the value may run on into the next label: "发布机构：XX 成文日期：…"
@@ -259,12 +267,21 @@ def _fields(doc, lines: list[str]) -> dict[str, str]:
                 put(m.group("l"), value)
 
     # 2. label：value / [ label ] value in the visible text, several per line
-    for line in lines:
+    for i, line in enumerate(lines):
         if len(line) > 300:
             continue
+        only = _LABEL_ONLY.match(line)
+        if only and i + 1 < len(lines):
+            # a flattened label cell: the value is the next line
+            nxt = lines[i + 1]
+            if len(nxt) <= 60 and not _LABEL_IN_TEXT.search(nxt) and not _ANY_ONLY.match(nxt):
+                put(only.group("l"), nxt)
+            continue
         ms = list(_LABEL_IN_TEXT.finditer(line))
-        for i, m in enumerate(ms):
-            end = ms[i + 1].start() if i + 1 < len(ms) else len(line)
+        if not ms or ms[0].start() > 60 or not _ROW_PREFIX.match(line[: ms[0].start()]):
+            continue  # a label inside a sentence ("增长20%（来源：统计局）") is not a metadata row
+        for j, m in enumerate(ms):
+            end = ms[j + 1].start() if j + 1 < len(ms) else len(line)
             value = line[m.end():end]
             value = re.split(r"\t|[ \u3000\xa0]{2,}|[|丨｜\[【]", value.strip(_EDGE_WS), maxsplit=1)[0]
             put(m.group("b") or m.group("c"), value)
@@ -272,11 +289,22 @@ def _fields(doc, lines: list[str]) -> dict[str, str]:
 
 
 _TITLE_SPLIT = re.compile(r"\s*(?:_+|\||｜| [-–—]+ | ?—— ?(?=[^—]*(?:网|政府|门户)))\s*")
-_SITE_NAME = re.compile(r"(?:门户网站|政府网|网站|人民政府|网|首页|信息公开)$")
+_SITE_NAME = re.compile(
+    r"(?:网|网站|门户|人民政府|政府|管委会|管理委员会|委员会|办公室|办公厅|首页|信息公开|政务公开|政府信息公开目录)$")
 
 
 def _title_parts(raw: str) -> list[str]:
     return [p.strip(_EDGE_WS) for p in _TITLE_SPLIT.split(raw) if p and p.strip(_EDGE_WS)]
+
+
+def _best_part(parts: list[str]) -> str:
+    """The article part of a "<article>_<site>" title: not a site name, the longest."""
+    if not parts:
+        return ""
+    if len(parts) == 1:
+        return parts[0]
+    cands = [p for p in parts if not _SITE_NAME.search(p)] or parts
+    return max(cands, key=len)
 
 
 def _title(doc, meta_title: str | None) -> tuple[str | None, bool]:
@@ -287,7 +315,7 @@ def _title(doc, meta_title: str | None) -> tuple[str | None, bool]:
         if t is not None:
             page_title = _flat(t)
     parts = _title_parts(page_title)
-    clean_title = max(parts, key=len) if parts else ""
+    clean_title = _best_part(parts)
     site_parts = {p for p in parts if p != clean_title}
     if doc is not None:
         for h in doc.iter("h1"):
@@ -298,9 +326,8 @@ def _title(doc, meta_title: str | None) -> tuple[str | None, bool]:
                 continue  # the portal's logo
             return text, True
     if meta_title:
-        mt = _title_parts(meta_title)
-        mt_best = max(mt, key=len) if mt else ""
-        if mt_best and mt_best not in site_parts:
+        mt_best = _best_part(_title_parts(meta_title))
+        if mt_best and mt_best not in site_parts and not (len(parts) > 1 and _SITE_NAME.search(mt_best)):
             return mt_best, False
     return (clean_title or None), False
 
@@ -328,6 +355,9 @@ def _trafilatura(text: str):
                 text, output_format="python", with_metadata=True, include_formatting=True,
                 include_tables=True, include_comments=False, include_images=False,
                 include_links=False, favor_recall=True, deduplicate=False,
+                # metadata is wanted for the title only; htmldate's extensive search
+                # runs dateparser, which takes seconds on some pages
+                date_extraction_params={"original_date": True, "extensive_search": False},
             )
     except Exception:  # noqa: BLE001
         return None, None
@@ -374,6 +404,10 @@ def read(data: bytes) -> RawDoc:
 
     body, meta_title = _trafilatura(text)
     lines: list[str] = []
+    if body is not None and len(body) <= 1 and "\n" in "".join(body.itertext()).strip():
+        # trafilatura's last-resort baseline: the whole page flattened into one
+        # block (small pages); our own rendering of <body> keeps the structure
+        body = None
     if body is not None:
         try:
             lines = _render(body, traf=True)

@@ -10,6 +10,9 @@
   joined into paragraphs unless the line ends a sentence (。！？；：…), the next
   line starts with a heading number (一、 （一） 1. ① 第X章 …) or is indented, or
   the line is clearly shorter than a full line (a title) without ending in a comma.
+  Where the text layer shows first-line indents consistently, a full-width line
+  ending in 。 before an unindented line is joined (the sentence just ended at
+  the margin).
 - Kangxi radicals / CJK compatibility ideographs (common in PDFs made by some
   Word/WPS exports) are folded to normal ideographs; nothing else is NFKC-ed.
 """
@@ -104,12 +107,13 @@ def _strip_furniture(pages: list[list[str]]) -> list[list[str]]:
             return re.sub(r"\d+", "#", re.sub(r"\s+", "", s))
         counts: Counter[str] = Counter()
         for lines in out:
-            edge = {key(ln) for ln in lines[:2] + lines[-2:]}
-            counts.update(edge)
+            if len(lines) >= 4:
+                counts.update({key(lines[0]), key(lines[-1])})
         repeated = {k for k, c in counts.items() if c >= max(3, 0.6 * len(out)) and len(k) <= 60}
         if repeated:
             out = [[ln for i, ln in enumerate(lines)
-                    if not ((i < 2 or i >= len(lines) - 2) and key(ln) in repeated)] for lines in out]
+                    if not (len(lines) >= 4 and i in (0, len(lines) - 1) and key(ln) in repeated)]
+                   for lines in out]
     return out
 
 
@@ -131,6 +135,19 @@ def reflow(lines: list[str]) -> list[str]:
     typical = _typical_width(raw)
     indented = [ln[:1] in (" ", "\u3000", "\t", "\xa0") for ln in raw]
     use_indent = sum(indented) <= 0.6 * len(raw)
+
+    def short(text: str) -> bool:
+        return typical > 0 and _width(text) < 0.8 * typical
+
+    # When the text layer shows first-line indents and they sit where paragraphs
+    # end (after a sentence end or a short line), trust them: a full-width line
+    # ending in 。 followed by an unindented line is then a sentence that happens
+    # to end at the margin, not the end of the paragraph.
+    starts = [i for i in range(1, len(raw)) if indented[i]]
+    indent_reliable = use_indent and len(starts) >= 2 and sum(
+        1 for i in starts
+        if _SENT_END.search(raw[i - 1]) or short(raw[i - 1].strip(_EDGE))
+    ) >= 0.8 * len(starts)
     paras: list[str] = []
     cur = ""
     for i, ln in enumerate(raw):
@@ -145,11 +162,14 @@ def reflow(lines: list[str]) -> list[str]:
         if nxt is None:
             break
         nxt_text = nxt.strip(_EDGE)
+        sent_end = _SENT_END.search(text) is not None
+        if indent_reliable and sent_end and not indented[i + 1]:
+            sent_end = _width(text) < 0.95 * typical
         brk = (
-            _SENT_END.search(text) is not None
+            sent_end
             or _HEADING_START.match(nxt_text) is not None
             or (use_indent and indented[i + 1])
-            or (typical > 0 and _width(text) < 0.8 * typical and not _COMMA_END.search(text))
+            or (short(text) and not _COMMA_END.search(text))
         )
         if brk:
             paras.append(cur)
@@ -200,8 +220,10 @@ def read(data: bytes) -> RawDoc:
     head = data[:1024]
     if b"%PDF-" not in head:
         raise IngestError("不是有效的 PDF 文件（缺少 PDF 文件头）")
-    if b"%%EOF" not in data[-4096:]:
-        # a download cut short; pypdf would try to rebuild it (slowly, partially)
+    if b"%%EOF" not in data[-4096:] and b"%%EOF" not in data:
+        # a download cut short; pypdf would try to rebuild it (slowly, partially).
+        # (An earlier %%EOF means an incrementally updated file cut after a complete
+        # revision, or junk appended after the end: let pypdf try.)
         raise IngestError(CORRUPT_MSG + "（文件末尾缺少结束标记，可能下载不完整）")
 
     from pypdf.errors import FileNotDecryptedError

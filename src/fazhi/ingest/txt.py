@@ -51,6 +51,8 @@ _BOMS = (
 _BINARY_MSG = "无法识别文件编码，可能是二进制文件而非文本"
 # control characters other than tab/newline/CR/form feed/vertical tab
 _OK_CONTROLS = set("\t\n\r\x0b\x0c")
+# category Cc (U+0000-001F, U+007F-009F) less the controls that plain text uses
+_BAD_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
 
 def canonical_encoding(name: str | None) -> str | None:
@@ -87,18 +89,13 @@ def _check_text(text: str) -> None:
     """Reject decoded text that is mostly control characters (binary data)."""
     if not text:
         return
-    bad = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in _OK_CONTROLS)
+    bad = len(_BAD_CONTROLS.findall(text))
     if "\x00" in text or bad > max(2, len(text) // 100):
         raise IngestError(_BINARY_MSG)
 
 
-def detect(data: bytes) -> str:
-    """Return our name of the encoding of ``data`` (see ``_NAMES``). Raises ``IngestError``."""
-    bom = _bom(data)
-    if bom:
-        return bom[0]
-    if b"\x00" in data:
-        raise IngestError(_BINARY_MSG)
+def _detect(data: bytes) -> str | None:
+    """charset-normalizer's verdict in our naming, or None."""
     try:
         import charset_normalizer
 
@@ -111,13 +108,78 @@ def detect(data: bytes) -> str:
             if zh is not None:
                 best = zh
     except Exception:  # noqa: BLE001 - a detector crash is "cannot detect"
-        best = None
+        return None
     if best is None or not best.encoding:
+        return None
+    return canonical_encoding(best.encoding)
+
+
+def detect(data: bytes) -> str:
+    """Return our name of the encoding of ``data`` (see ``_NAMES``). Raises ``IngestError``."""
+    bom = _bom(data)
+    if bom:
+        return bom[0]
+    if b"\x00" in data:
         raise IngestError(_BINARY_MSG)
-    enc = canonical_encoding(best.encoding)
+    enc = _detect(data)
     if enc is None:
         raise IngestError(_BINARY_MSG)
     return enc
+
+
+def _common_ratio(text: str, enc: str) -> float:
+    """Share of the Han characters that are everyday characters of ``enc``'s script.
+
+    Mojibake (Big5 read as GBK or the reverse) is made of rare characters.
+    """
+    han = [c for c in text if "\u4e00" <= c <= "\u9fff"]
+    if not han:
+        return 0.0
+    common = 0
+    for c in han:
+        try:
+            if enc == "gb18030":
+                b = c.encode("gb2312")
+                common += 0xB0 <= b[0] <= 0xD7  # GB2312 level 1: the 3755 most frequent
+            else:
+                b = c.encode("big5")
+                common += 0xA440 <= (b[0] << 8 | b[1]) <= 0xC67E  # Big5 frequently used
+        except UnicodeEncodeError:
+            pass
+    return common / len(han)
+
+
+def _plausible(text: str) -> bool:
+    if not text:
+        return False
+    bad = sum(1 for c in text if c == "\ufffd" or unicodedata.category(c) in ("Cc", "Co", "Cn")
+              and c not in _OK_CONTROLS)
+    return bad <= max(2, len(text) // 200)
+
+
+def _tolerant(data: bytes, declared: str | None) -> tuple[str, str] | None:
+    """The detector gave up (a stray byte, a cut-off last character): take the
+    declared or a Chinese codec if it decodes all but a handful of bytes."""
+    if declared:
+        try:
+            text = data.decode(codec_for(declared), errors="replace")
+        except LookupError:
+            text = ""
+        if _plausible(text):
+            return text, declared
+    text = data.decode("utf-8", errors="replace")
+    if _plausible(text):
+        return text, "utf-8"
+    scored = []
+    for enc in ("gb18030", "big5"):
+        text = data.decode(codec_for(enc), errors="replace")
+        if _plausible(text):
+            scored.append((_common_ratio(text, enc), enc, text))
+    if scored:
+        ratio, enc, text = max(scored)
+        if ratio >= 0.5:
+            return text, enc
+    return None
 
 
 def decode(data: bytes, encoding: str | None = None) -> tuple[str, str, bool]:
@@ -129,14 +191,21 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str, bool]:
     bom = _bom(data)
     if bom:
         name, n = bom
+        reported = re.sub(r"-(le|be)$", "", name)
         try:
-            text = data[n:].decode(name)
-        except (UnicodeDecodeError, LookupError):
-            raise IngestError(f"文件声明为 {name} 编码（字节序标记），但内容无法按此编码解码") from None
+            text, lossy = data[n:].decode(name), False
+        except UnicodeDecodeError:
+            text, lossy = data[n:].decode(name, errors="replace"), True
+            if not _plausible(text):
+                raise IngestError(f"文件以 {reported} 字节序标记开头，但内容无法按此编码解码") from None
         _check_text(text)
-        return text, re.sub(r"-(le|be)$", "", name), False
+        return text, reported, lossy
+    if b"\x00" in data:
+        raise IngestError(_BINARY_MSG)
     declared = canonical_encoding(encoding) if encoding else None
-    if declared and not declared.startswith(("utf-16", "utf-32")):
+    if declared and declared.startswith(("utf-16", "utf-32")):
+        declared = None  # without a BOM and without NUL bytes it cannot be UTF-16
+    if declared:
         try:
             text = data.decode(codec_for(declared))
         except (UnicodeDecodeError, LookupError):
@@ -144,19 +213,29 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str, bool]:
         else:
             _check_text(text)
             return text, declared, False
-    enc = detect(data)
-    lossy = False
-    try:
-        text = data.decode(codec_for(enc))
-    except (UnicodeDecodeError, LookupError):
-        lossy = True
-        # the detector picks the most plausible codec even when a few bytes are wrong
+    enc = _detect(data)
+    if enc is not None:
         try:
-            text = data.decode(codec_for(enc), errors="replace")
-        except LookupError:
-            raise IngestError(_BINARY_MSG) from None
+            text = data.decode(codec_for(enc))
+        except (UnicodeDecodeError, LookupError):
+            enc = None
+        else:
+            _check_text(text)
+            return text, enc, False
+    _check_text_bytes(data)
+    got = _tolerant(data, declared)
+    if got is None:
+        raise IngestError(_BINARY_MSG)
+    text, enc = got
     _check_text(text)
-    return text, enc, lossy
+    return text, enc, True
+
+
+def _check_text_bytes(data: bytes) -> None:
+    """Binary data has many C0 control bytes; text has (almost) none."""
+    ctrl = sum(1 for b in data if b < 0x20 and b not in (9, 10, 11, 12, 13))
+    if ctrl > max(2, len(data) // 100):
+        raise IngestError(_BINARY_MSG)
 
 
 def normalise_newlines(text: str) -> str:

@@ -29,8 +29,8 @@ UNITS: dict[str, tuple[str, str]] = {
     # people
     "人次": ("people", ""),
     "人": ("people", "民|大|员|口|事|身|格|工|才|均|居|性|选|力|心|们|文|类|生|际"),
-    "名": ("people", "单|称|义|录|额|片|誉|牌|优|胜|列|次|字|号|校|家"),
-    "位": ("people", "置|于|数|列|一体|居|次"),
+    "名": ("people", "单|称|义|录|额|片|誉|牌|胜|列|次|字|号"),
+    "位": ("people", "置|于|数|列|一体|次"),
     # money
     "元": ("amount", "化|素|旦|首|件|宵|器|老|月"),
     # rate
@@ -51,14 +51,14 @@ UNITS: dict[str, tuple[str, str]] = {
     "课时": ("other", ""),
     # counts
     "件次": ("count", ""),
-    "件": ("count", "事|套"),
+    "件": ("count", "事(?!项)|套"),
     "宗": ("count", "教|旨|族|师"),
     "起": ("count", "草|诉|到|来|步|点|始|源|码|见|因|止|跑|伏|飞"),
     "份": ("count", "额|子"),
     "场次": ("count", ""),
     "场": ("count", "所|景|地|面|合|馆|次|域|站|长|镇"),
     "次": ("count", "日|年|月|要|之|序|生|贷|级"),
-    "期": ("count", "间|限|满|刊|望|待|末|初|中|货|权|限|内|后|前|盼|许"),
+    "期": ("count", "间|限|满|刊|望|待|末|初|中|货|权|内|后|前|盼|许"),
     "项": ("count", "目|链"),
     "个": ("count", "工作日|月|小时|百分点|半月|星期|季度|年|多月|体|人|别|性|案|税|例"),
     "条": ("count", "龙|例|件|款|规定|线|幅|文|理|令|约"),
@@ -66,20 +66,20 @@ UNITS: dict[str, tuple[str, str]] = {
     "家": ("count", "庭|属|长|乡|园|风|门|族|人|用|中|具|电|政|事|务|喻"),
     "册": ("count", "子"),
     "篇": ("count", "章"),
-    "部": ("count", "门|署|分|长|队|位|委|级|署|局|署|内|外|署|件|署|署"),
+    "部": ("count", "门|署|分|长|队|位|委|级|局|内|外|件"),
     "批次": ("count", ""),
     "批": ("count", "准|复|示|评|判|发|办|次"),
-    "处": ("count", "理|置|罚|长|室|级|分|于|在|境|事|置"),
+    "处": ("count", "理|置|罚|长|室|级|分|于|在|境|事"),
     "所": ("count", "有|在|属|以|长|谓|得|需|述|做|辖|涉"),
     "座": ("count", "谈|右"),
     "户次": ("count", ""),
     "户": ("count", "籍|口|外|型|主|头|政"),
     "张": ("count", "贴|挂|扬|力|开|网"),
     "套": ("count", "餐|路"),
-    "本": ("count", "地|级|部|单位|次|年|着|人|身|市|县|区|镇|街|乡|村|局|质|领|职|届|辖|系|土|期|科|位|书|届|机"),
+    "本": ("count", "地|级|部|单位|次|年|着|人|身|市|县|区|镇|街|乡|村|局|质|领|职|届|辖|系|土|期|科|位|书|机"),
     "台": ("count", "账|阶|州|湾|上|下|前|后|风"),
     "类": ("count", "型|别|似"),
-    "支": ("count", "持|部|付|出|撑|援|队伍"),
+    "支": ("count", "持|部|付|出|撑|援|队(?!伍)"),
     "轮": ("count", "换|流|岗"),
     "例": ("count", "如|行|会|外"),
     "单": ("count", "位|独|一|元|个|纯|项|人|列"),
@@ -88,12 +88,13 @@ UNITS: dict[str, tuple[str, str]] = {
     "幅": ("count", "度"),
     "则": ("count", ""),
     "期次": ("count", ""),
-    "万余份": ("count", ""),  # handled by the multiplier/approx grammar; kept for docs
 }
-UNITS.pop("万余份")
+# 万余份 / 1.2万人次 / 100余万元: multiplier and approx marker sit between the
+# number and the unit (see the grammar in ``_regexes``); the unit reported is
+# multiplier + unit (万份, 万人次, 万元).
 
 # approximation markers
-PRE_APPROX = ("超过", "大约", "将近", "多达", "约", "近", "逾", "超")
+PRE_APPROX = ("超过", "大约", "将近", "约", "近", "逾", "超")
 MID_APPROX = ("余", "多")
 POST_APPROX = ("以上", "左右", "有余")
 
@@ -124,10 +125,6 @@ class Quantity:
     num_start: int
     num_end: int
 
-    @property
-    def text_span(self) -> tuple[int, int]:
-        return self.start, self.end
-
 
 def _unit_alt() -> str:
     parts = []
@@ -145,22 +142,29 @@ def _regexes():
     ar = r"(?<![\d.A-Za-z/_\-])(?:\d{1,3}(?:,\d{3})+(?![\d])(?:\.\d+)?|\d+(?:\.\d+)?)(?![\d.]*[\-/]\d)"
     cn = rf"(?<![{_CN_CHARS}]){_CN}"
     bare = r"(?<![零〇一二两三四五六七八九十百千万亿])[百千万](?=余|多)"
+    pre1 = "".join(sorted({a[0] for a in PRE_APPROX}))
+    first = rf"[\d零〇一二两三四五六七八九十百千万{pre1}]"
     q = re.compile(
-        rf"(?P<pre>{pre})?"
+        rf"(?={first})(?P<pre>{pre})?"
         rf"(?:(?P<ar>{ar})|(?P<cn>{cn})|(?P<bare>{bare}))"
         rf"[ \t]?(?P<m1>{mid})?(?P<mult>[万亿千](?![米克]))?(?P<m2>{mid})?[ \t]?"
         rf"(?P<unit>{_unit_alt()})"
         rf"(?P<post>{post})?"
     )
-    pct = re.compile(rf"(?P<pre>{pre})?百分之(?P<cn>百(?![分余])|{_CN})(?P<post>{post})?")
-    pre_bare = re.compile(rf"(?P<pre>{pre})(?P<bare>[百千万])(?P<mult>[万亿])?(?P<unit>{_unit_alt()})(?P<post>{post})?")
+    pct = re.compile(rf"(?=[百{pre1}])(?P<pre>{pre})?百分之(?P<cn>百(?![分余])|{_CN})(?P<post>{post})?")
+    pre_bare = re.compile(rf"(?=[{pre1}])(?P<pre>{pre})(?P<bare>[百千万])(?P<mult>[万亿])?(?P<unit>{_unit_alt()})(?P<post>{post})?")
     named = re.compile(rf"(?:{_NAMED_TAIL})")
     return q, pct, pre_bare, named
 
 
 _OPEN_QUOTES = "“\"「『《‘'"
+_CLOSE_QUOTES = "”」』》’"
 _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
              "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def _is_wordchar(c: str) -> bool:
+    return c.isalnum() or c in _OPEN_QUOTES or c in _CLOSE_QUOTES
 
 
 def cn_value(span: str) -> float | None:
@@ -218,7 +222,10 @@ def find(norm: str) -> list[Quantity]:
             if grp == "cn":
                 # the article 一 (一批, 一件事, 一次, 统一部署 ...) is not a count;
                 # 一名/一位 are genuine people counts
-                if numtxt == "一" and not m.group("mult") and unit not in ("名", "位"):
+                # (unless nothing follows the unit: "审结一件。")
+                if numtxt == "一" and not m.group("mult") and unit not in ("名", "位") and (
+                        kind not in ("count", "people")
+                        or m.end() < len(norm) and _is_wordchar(norm[m.end()])):
                     continue
                 # named concepts: “四个意识”, 三项制度, 十件实事, 两所(…)
                 if ns > 0 and norm[ns - 1] in _OPEN_QUOTES:

@@ -1,0 +1,435 @@
+"""Facts: quantities of a report mapped to catalog indicators.
+
+``extract(text, norm, parts)`` finds every quantity (``fazhi.quantities``) and
+decides, from the words around it, which indicator of the catalog
+(``data/indicators.yaml``) it measures, or None.  The vocabulary is data: per
+indicator the catalog lists the object nouns / verbs that must be near the
+number (``rules``), vetoes (``not``), the units it may carry and a priority.
+
+Context of a quantity, all on the shadow text ``norm``:
+
+* the *clause*: from the previous clause boundary (，。；：( …, a skipped
+  parenthesis counts as part of the clause) or the end of the previous quantity,
+  to the number (``l``); and after the unit up to the next boundary, a few
+  characters (``r``) — "51名干部参加年度法治理论网上考试" puts the noun after;
+* the *sentence* (``s``).
+
+A short clause with no object of its own ("组织讲座45场") borrows the words of
+the clause before; an item of a 、-list borrows the list head's verb
+("审查重大行政决策事项18件、行政规范性文件26件").  Titles in 《》 are masked
+(a law title reads as 法律) so that 《信访工作条例》 does not pass for petitions.
+
+Then the genre patterns that look at the quantity before, in the same sentence
+(all data in the catalog file):
+
+* a bare share ("占比95%") after a count takes the rate indicator of that count
+  (``ratio_of``);
+* breakdowns after 其中 take the indicator of the total when they have none of
+  their own ("18起,其中家庭纠纷3起");
+* a clause that is only a verb continues the count before it ("受理39件,审结…");
+* "由2021年的85%提高到100%": the old value is no fact, the new one is read in
+  the context of the old one.
+
+Plans and targets (力争, 不少于, 将开展 …) and changes (同比增长15%) are no facts;
+facts inside the ``next_year`` part are plans: indicator None.  Every quantity
+is returned, with indicator None when it fits no catalog id.
+"""
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from dataclasses import dataclass
+from functools import lru_cache
+
+import yaml
+
+from .model import Fact, Part
+from .quantities import UNITS, Quantity, find
+
+_CATALOG_FILE = "indicators.yaml"
+
+# clause boundaries (shadow text: full-width ASCII is already half-width)
+_LEFT_STOP = frozenset("，,。；;：:(!！?？\n\r【[")
+_RIGHT_STOP = frozenset("，,。；;：:、()!！?？\n\r【[]")
+_LEFT_MAX = 40
+_RIGHT_MAX = 18
+_SENT_MAX = 220
+# a short clause ("组织讲座45场") may borrow its object from the clause before
+_FALLBACK_LEFT = 6
+_FALLBACK_RIGHT = 3
+_LIST_LEFT = 12
+_QUOTE_STRIP = " \t\r\n\u3000、,，;；:："
+_OWN_RATE = re.compile("率|比")  # "解决率92%" names its own measure
+
+
+@lru_cache(maxsize=1)
+def _raw_catalog() -> dict:
+    from importlib import resources
+
+    with resources.files("fazhi.data").joinpath(_CATALOG_FILE).open("r", encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def load_catalog() -> dict[str, dict]:
+    """Indicators by id: {id: {label, topic, kind, definition, examples}}."""
+    return {d["id"]: {k: d.get(k) for k in ("label", "topic", "kind", "definition", "examples")}
+            for d in _raw_catalog()["indicators"]}
+
+
+def topics() -> dict[str, str]:
+    return dict(_raw_catalog().get("topics") or {})
+
+
+@dataclass
+class _Ind:
+    id: str
+    kind: str
+    units: frozenset
+    priority: int
+    rules: list  # list[tuple[needs, nots]], each a list[tuple[scope, Pattern]]
+    nots: list   # list[tuple[scope, Pattern]]
+    ratio_of: tuple
+    trigger: re.Pattern | None = None  # union of the first words of the rules (c scope)
+
+
+@dataclass
+class _Rules:
+    by_unit: dict          # base unit -> list[_Ind] (priority desc)
+    plan: re.Pattern
+    rate_not: re.Pattern
+    ratio: re.Pattern
+    breakdown: str
+    ratio_map: dict        # count indicator -> rate indicator
+    cont_max: int
+    cont_not: re.Pattern
+    from_re: re.Pattern
+    to_re: re.Pattern
+
+
+def _scoped(d: dict) -> tuple[str, re.Pattern]:
+    (scope, rx), = d.items()
+    if scope not in ("c", "l", "r", "s"):
+        raise ValueError(f"bad scope {scope!r} in {_CATALOG_FILE}")
+    return scope, re.compile(rx)
+
+
+def _rule(r) -> tuple[list, list]:
+    if isinstance(r, dict):
+        return [_scoped(x) for x in r["need"]], [_scoped(x) for x in r.get("not", [])]
+    return [_scoped(x) for x in r], []
+
+
+@lru_cache(maxsize=1)
+def _rules() -> _Rules:
+    cat = _raw_catalog()
+    sets = {k: list(v) for k, v in cat["unit_sets"].items()}
+    by_unit: dict[str, list[_Ind]] = {}
+    ratio_map: dict[str, str] = {}
+    for d in cat["indicators"]:
+        m = d.get("match") or {}
+        units = m.get("units", d["kind"])
+        if isinstance(units, str):
+            units = sets[units]
+        ind = _Ind(
+            id=d["id"], kind=d["kind"], units=frozenset(units),
+            priority=int(m.get("priority", 0)),
+            rules=[_rule(r) for r in m.get("rules", [])],
+            nots=[_scoped(x) for x in m.get("not", [])],
+            ratio_of=tuple(m.get("ratio_of", ())),
+        )
+        firsts = [r[0][0] for r in ind.rules]
+        if firsts and all(sc == "c" for sc, _ in firsts):
+            ind.trigger = re.compile("|".join(f"(?:{rx.pattern})" for _, rx in firsts))
+        for src in ind.ratio_of:
+            ratio_map[src] = ind.id
+        for u in ind.units:
+            by_unit.setdefault(u, []).append(ind)
+    for lst in by_unit.values():
+        lst.sort(key=lambda i: -i.priority)
+    return _Rules(by_unit=by_unit, plan=re.compile(cat["plan_words"]),
+                  rate_not=re.compile(cat["rate_not"]), ratio=re.compile(cat["ratio_words"]),
+                  breakdown=cat["breakdown"], ratio_map=ratio_map,
+                  cont_max=int(cat["continuation"]["max_left"]),
+                  cont_not=re.compile(cat["continuation"]["not"]),
+                  from_re=re.compile(cat["from_to"]["from"]),
+                  to_re=re.compile(cat["from_to"]["to"]))
+
+
+def base_unit(unit: str) -> str:
+    if unit in UNITS:
+        return unit
+    if unit[:1] in "万亿千" and unit[1:] in UNITS:
+        return unit[1:]
+    return unit
+
+
+# ---------------------------------------------------------------------------
+def _soft_break(norm: str, i: int) -> bool:
+    """A single line break at ``i`` between two word characters is a hard wrap
+    (PDF text), not a paragraph end."""
+    if i <= 0 or i + 1 >= len(norm):
+        return False
+    a, b = norm[i - 1], norm[i + 1]
+    return ("\u4e00" <= a <= "\u9fff" or a.isdigit()) and ("\u4e00" <= b <= "\u9fff" or b.isdigit())
+
+
+def _left_start(norm: str, pos: int, floor: int) -> int:
+    """Start of the clause that ends at ``pos`` (not before ``floor``)."""
+    lim = max(floor, pos - _LEFT_MAX)
+    i = pos
+    while i > lim:
+        c = norm[i - 1]
+        if c == ")":  # skip a parenthesis: "发放宣传资料(物品)2.3万余份"
+            j = norm.rfind("(", lim, i - 1)
+            if j < 0:
+                return i
+            i = j
+            continue
+        if c in _LEFT_STOP and not (c == "\n" and _soft_break(norm, i - 1)):
+            return i
+        i -= 1
+    return i
+
+
+def _right_end(norm: str, pos: int, ceil: int) -> int:
+    lim = min(ceil, pos + _RIGHT_MAX, len(norm))
+    i = pos
+    while i < lim:
+        c = norm[i]
+        if (c in _RIGHT_STOP and not (c == "\n" and _soft_break(norm, i))) or c.isdigit():
+            break
+        i += 1
+    return i
+
+
+_SENT_RE = re.compile("[。；;!！?？\n\r]")
+
+
+def _sentence_stops(norm: str) -> list[int]:
+    """Positions of the sentence ends of ``norm`` (hard wraps excluded)."""
+    return [m.start() for m in _SENT_RE.finditer(norm)
+            if not (m.group() == "\n" and _soft_break(norm, m.start()))]
+
+
+def _sentence(stops: list[int], n: int, start: int, end: int) -> tuple[int, int]:
+    k = bisect_left(stops, start)
+    a = stops[k - 1] + 1 if k else 0
+    k = bisect_left(stops, end)
+    b = stops[k] if k < len(stops) else n
+    return max(a, start - _SENT_MAX), min(b, end + _SENT_MAX)
+
+
+class _Ctx:
+    __slots__ = ("L", "R", "S", "C")
+
+    def __init__(self, L: str, R: str, S: str):
+        # any line break left inside a context is a hard wrap: read through it
+        if "\n" in L:
+            L = L.replace("\n", "")
+        if "\n" in R:
+            R = R.replace("\n", "")
+        if "\n" in S:
+            S = S.replace("\n", "")
+        self.L, self.R, self.S = L, R, S
+        self.C = L + "\x00" + R
+
+    def dist(self, scope: str, rx: re.Pattern) -> int | None:
+        """Distance of the nearest match to the number, or None."""
+        best = None
+        if scope in ("c", "l"):
+            last = None
+            for m in rx.finditer(self.L):
+                last = m
+            if last is not None:
+                best = len(self.L) - last.end()
+        if scope in ("c", "r"):
+            m = rx.search(self.R)
+            if m is not None:
+                d = m.start() + 1
+                if best is None or d < best:
+                    best = d
+        if scope == "s":
+            return 0 if rx.search(self.S) else None
+        return best
+
+    def has(self, scope: str, rx: re.Pattern) -> bool:
+        if scope == "s":
+            return rx.search(self.S) is not None
+        if scope in ("c", "l") and rx.search(self.L):
+            return True
+        if scope in ("c", "r") and rx.search(self.R):
+            return True
+        return False
+
+
+def _classify(q: Quantity, ctx: _Ctx, R: _Rules) -> str | None:
+    if q.kind == "other":
+        return None
+    if R.plan.search(ctx.L) or R.from_re.search(ctx.L):
+        return None
+    if q.kind == "rate" and (R.rate_not.search(ctx.L) or R.rate_not.search(ctx.R[:4])):
+        return None
+    best = None
+    best_key = None
+    for ind in R.by_unit.get(base_unit(q.unit), ()):
+        if best_key is not None and ind.priority < best_key[0]:
+            break  # sorted by priority: nothing better can follow
+        if ind.trigger is not None and not ind.trigger.search(ctx.C):
+            continue
+        if any(ctx.has(sc, rx) for sc, rx in ind.nots):
+            continue
+        for rule, rule_not in ind.rules:
+            if rule_not and any(ctx.has(sc, rx) for sc, rx in rule_not):
+                continue
+            d0 = None
+            ok = True
+            for k, (sc, rx) in enumerate(rule):
+                d = ctx.dist(sc, rx)
+                if d is None:
+                    ok = False
+                    break
+                if k == 0:
+                    d0 = d
+            if ok:
+                key = (ind.priority, -(d0 or 0))
+                if best_key is None or key > best_key:
+                    best, best_key = ind.id, key
+                break
+    return best
+
+
+def _part_at(parts: list[Part], pos: int) -> str | None:
+    for p in parts:
+        if p.start <= pos < p.end:
+            return p.part
+    return None
+
+
+_TITLE = re.compile(r"《([^《》\n]{1,60})》")
+_LAW_TITLE = re.compile(r"(?:法|法典|条例|规定|办法|细则|准则|规则|纲要|决定|意见|通知|解释|规范)$")
+
+
+def _mask_title(m: re.Match) -> str:
+    """Same-length stand-in for a title: its words must not pass for context
+    (《信访工作条例》 is not about petitions); a law title reads as 法律."""
+    inner = m.group(1)
+    if _LAW_TITLE.search(inner):
+        fill = ("法律" + "_" * len(inner))[:len(inner)]
+    else:
+        fill = "_" * len(inner)
+    return "《" + fill + "》"
+
+
+def extract(text: str, norm: str, parts: list[Part]) -> list[Fact]:
+    """Facts of a report: every quantity, with its indicator id or None."""
+    R = _rules()
+    parts = parts or []
+    qs = find(norm)
+    if "《" in norm:
+        norm = _TITLE.sub(_mask_title, norm)
+    n = len(qs)
+    stops = _sentence_stops(norm)
+    inds: list[str | None] = [None] * n
+    lefts: list[int] = [0] * n
+    rights: list[int] = [0] * n
+    sents: list[tuple[int, int]] = [(0, 0)] * n
+    for i, q in enumerate(qs):
+        floor = qs[i - 1].end if i else 0
+        ceil = qs[i + 1].start if i + 1 < n else len(norm)
+        ls = _left_start(norm, q.start, floor)
+        re_ = _right_end(norm, q.end, ceil)
+        ss, se = _sentence(stops, len(norm), q.start, q.end)
+        lefts[i], rights[i], sents[i] = ls, re_, (ss, se)
+        ctx = _Ctx(norm[ls:q.start], norm[q.end:re_], norm[ss:se])
+        ind = _classify(q, ctx, R)
+        if ind is None and ls > ss and ls > floor and q.start - ls <= _FALLBACK_LEFT \
+                and re_ - q.end <= _FALLBACK_RIGHT and not _OWN_RATE.search(norm, ls, q.start):
+            # the object noun may sit in the clause before:
+            # "开展普法宣传“七进”活动,组织讲座45场"
+            ls2 = _left_start(norm, ls - 1, max(floor, ss))
+            if ls2 < ls - 1:
+                ind = _classify(q, _Ctx(norm[ls2:q.start], ctx.R, ctx.S), R)
+            elif i and ls - 1 <= floor + 1 and lefts[i - 1] >= ss:
+                # the clause before ends with a quantity: borrow its words
+                # ("开展执法证件考试2次,参考人员260人")
+                L2 = norm[lefts[i - 1]:qs[i - 1].start] + "，" + norm[ls:q.start]
+                ind = _classify(q, _Ctx(L2, ctx.R, ctx.S), R)
+        if ind is None and i and ls == floor and norm.startswith("、", ls) \
+                and q.start - ls <= _LIST_LEFT:
+            # a list sharing its verb: "审查重大行政决策事项18件、行政规范性文件26件"
+            h = i - 1
+            while h and lefts[h] == qs[h - 1].end and norm.startswith("、", lefts[h]):
+                h -= 1
+            if lefts[h] >= ss:
+                L2 = norm[lefts[h]:qs[h].start] + "，" + norm[ls + 1:q.start]
+                ind = _classify(q, _Ctx(L2, ctx.R, ctx.S), R)
+        inds[i] = ind
+
+    # genre patterns that look at neighbouring quantities of the same sentence
+    for i, q in enumerate(qs):
+        if inds[i] is not None or i == 0:
+            continue
+        ss = sents[i][0]
+        p = i - 1
+        if qs[p].start >= ss and base_unit(qs[p].unit) == base_unit(q.unit) \
+                and R.to_re.search(norm[lefts[i]:q.start]) \
+                and R.from_re.search(norm[lefts[p]:qs[p].start]):
+            # "出庭应诉率由2021年的85%提高到100%"
+            L = norm[lefts[p]:qs[p].start]
+            L = L[:R.from_re.search(L).start()]
+            inds[i] = _classify(q, _Ctx(L, norm[q.end:rights[i]], norm[ss:sents[i][1]]), R)
+            continue
+        if q.kind == "rate":
+            p = i - 1
+            if qs[p].start >= ss and inds[p] in R.ratio_map \
+                    and R.ratio.search(norm[lefts[i]:q.start]):
+                inds[i] = R.ratio_map[inds[p]]
+            continue
+        # breakdown: a total with an indicator, then 其中 ..., then this quantity
+        k = norm.rfind(R.breakdown, ss, q.start)
+        if k >= 0:
+            for p in range(i - 1, -1, -1):
+                if qs[p].end <= ss:
+                    break
+                if qs[p].end <= k and inds[p] is not None:
+                    if qs[p].kind == q.kind and base_unit(q.unit) in _units_of(inds[p]):
+                        inds[i] = inds[p]
+                    break
+            continue
+        # continuation: "受理行政复议案件45件,受理39件,审结36件" - a clause that is
+        # only a verb goes on counting what the previous quantity counted
+        p = i - 1
+        left = norm[lefts[i]:q.start]
+        if inds[p] is not None and qs[p].start >= ss and qs[p].kind == q.kind \
+                and len(left.strip()) <= R.cont_max and rights[i] - q.end <= 2 \
+                and base_unit(q.unit) in _units_of(inds[p]) \
+                and lefts[i] > qs[p].end and not R.cont_not.search(left):
+            ind = _ind_by_id()[inds[p]]
+            ctx = _Ctx(left, norm[q.end:rights[i]], norm[ss:sents[i][1]])
+            if not any(ctx.has(sc, rx) for sc, rx in ind.nots):
+                inds[i] = inds[p]
+
+    facts: list[Fact] = []
+    for i, q in enumerate(qs):
+        part = _part_at(parts, q.start)
+        ind = inds[i] if part != "next_year" else None
+        a = max(lefts[i], q.start - 16)
+        b = min(rights[i], q.end + 14)
+        quote = text[a:b].strip(_QUOTE_STRIP)
+        facts.append(Fact(indicator=ind, value=q.value, unit=q.unit, approx=q.approx,
+                          start=q.start, end=q.end, part=part, quote=quote))
+    return facts
+
+
+@lru_cache(maxsize=None)
+def _ind_by_id() -> dict:
+    out = {}
+    for lst in _rules().by_unit.values():
+        for ind in lst:
+            out[ind.id] = ind
+    return out
+
+
+def _units_of(ind_id: str) -> frozenset:
+    ind = _ind_by_id().get(ind_id)
+    return ind.units if ind else frozenset()

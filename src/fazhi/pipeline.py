@@ -14,7 +14,7 @@ from pathlib import Path
 from . import findings as findings_mod
 from . import meta as meta_mod
 from .clean import clean
-from .ingest import DEFAULT_MAX_BYTES, RawDoc, format_of, read_bytes
+from .ingest import DEFAULT_MAX_BYTES, RawDoc, format_of, read_bytes, read_file
 from .model import Report, Source
 from .outline import LABELS, build_tree, find_headings
 from .parts import find_parts
@@ -50,22 +50,7 @@ def analyze_bytes(data: bytes, name: str, *, max_bytes: int = DEFAULT_MAX_BYTES)
 
 
 def analyze_path(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Report:
-    from .ingest import IngestError
-
-    p = Path(path)
-    fmt = format_of(p)
-    if fmt is None:
-        raise IngestError(f"不支持的文件类型“{p.suffix or '无扩展名'}”（支持 txt、md、html、docx、pdf）")
-    try:
-        size = p.stat().st_size
-    except OSError as e:
-        raise IngestError(f"无法读取文件：{e.strerror or e}") from None
-    if size > max_bytes:
-        raise IngestError(f"文件过大（{size / 1048576:.1f} MB），超过上限 {max_bytes / 1048576:.0f} MB，未分析")
-    try:
-        data = p.read_bytes()
-    except OSError as e:
-        raise IngestError(f"无法读取文件：{e.strerror or e}") from None
+    data, _ = read_file(path, max_bytes=max_bytes)
     return analyze_bytes(data, str(path), max_bytes=max_bytes)
 
 

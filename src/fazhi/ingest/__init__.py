@@ -66,8 +66,9 @@ def read_bytes(data: bytes, fmt: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> 
     return doc
 
 
-def read(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RawDoc:
-    """Read a report file from disk. Raises ``IngestError`` with a Chinese message."""
+def read_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[bytes, str]:
+    """The bytes and format of a report file, after the type and size checks.
+    Raises ``IngestError`` with a Chinese message."""
     p = Path(path)
     fmt = format_of(p)
     if fmt is None:
@@ -80,7 +81,12 @@ def read(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RawDoc:
         raise IngestError(
             f"文件过大（{size / 1048576:.1f} MB），超过上限 {max_bytes / 1048576:.0f} MB，未分析")
     try:
-        data = p.read_bytes()
+        return p.read_bytes(), fmt
     except OSError as e:
         raise IngestError(f"无法读取文件：{e.strerror or e}") from None
+
+
+def read(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RawDoc:
+    """Read a report file from disk. Raises ``IngestError`` with a Chinese message."""
+    data, fmt = read_file(path, max_bytes=max_bytes)
     return read_bytes(data, fmt, max_bytes=max_bytes)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .ingest import EXTENSIONS, IngestError
@@ -121,6 +122,90 @@ def analyze(paths, fmt, out_dir, max_size):
     if out:
         err.print(f"已写入 {len(files) - failed} 个结果到 {out}" + (f"，{failed} 个文件失败" if failed else ""))
     sys.exit(1 if failed else 0)
+
+
+SEV_STYLE = {"error": ("错误", "bold red"), "warning": ("警告", "yellow"), "info": ("提示", "cyan")}
+
+
+def _findings_table(report) -> Table:
+    from .scores import SCORE_LABELS
+
+    m = report.meta
+    head = f"{m.title or '（未识别标题）'}  [dim]{report.source.path}[/dim]"
+    sc = "  ".join(f"{SCORE_LABELS[k]} {v:g}" for k, v in report.scores.items())
+    t = Table(title=head, caption=f"评分：{sc}" if sc else None, title_justify="left", caption_justify="left")
+    t.add_column("级别", no_wrap=True)
+    t.add_column("规则", style="dim", no_wrap=True)
+    t.add_column("问题与修改建议", overflow="fold", ratio=1)
+    order = {"error": 0, "warning": 1, "info": 2}
+    for f in sorted(report.findings, key=lambda f: order[f.severity]):
+        label, style = SEV_STYLE[f.severity]
+        msg = escape(f.message)
+        if f.start is not None and f.end is not None:
+            ctx = " ".join(report.text[f.start:min(f.end, f.start + 40)].split())
+            msg += f"\n[dim]原文：{escape(ctx)}{'…' if f.end - f.start > 40 else ''}[/dim]"
+        t.add_row(f"[{style}]{label}[/{style}]", f.rule, msg)
+    if not report.findings:
+        t.add_row("[green]通过[/green]", "", "未发现问题", "")
+    return t
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--rules", "rules_file", type=click.Path(dir_okay=False), default=None,
+              help="规则文件（YAML/TOML），覆盖或扩充内置的全国规则集")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl"]), default="table",
+              help="输出格式：table（终端表格，默认）、json、jsonl")
+@click.option("--html", "html_out", type=click.Path(), default=None,
+              help="写出体检报告网页：一个文件时为 OUT.html，多个文件时为目录")
+@click.option("--max-size", type=float, default=None, help="单个文件大小上限（MB），默认 30")
+def check(paths, rules_file, fmt, html_out, max_size):
+    """检查报告：法定部分、年度、时效、数据一致性等；存在“错误”级问题时以非零状态退出。"""
+    from .findings import evaluate
+    from .ingest import DEFAULT_MAX_BYTES
+    from .rules import RuleError, load_config, load_rules
+
+    files = expand(paths)
+    if not files:
+        err.print("[red]错误：[/red]没有找到可检查的文件（支持 txt、md、html、docx、pdf）")
+        sys.exit(2)
+    try:
+        rules = load_rules(rules_file) if rules_file else None
+        rubric = load_config(rules_file).get("scores") if rules_file else None
+    except RuleError as e:
+        err.print(f"[red]错误：[/red]{e}")
+        sys.exit(2)
+    max_bytes = int(max_size * 1048576) if max_size else DEFAULT_MAX_BYTES
+    html_dir = None
+    if html_out and len(files) > 1:
+        html_dir = Path(html_out)
+        html_dir.mkdir(parents=True, exist_ok=True)
+    console = Console()
+    failed = errors = 0
+    for f in files:
+        report, error = analyze_safe(f, max_bytes)
+        if error:
+            failed += 1
+            err.print(f"[red]错误：[/red]{f}：{error}")
+            continue
+        if rules is not None or rubric is not None:
+            from .scores import rubric as load_rubric
+
+            evaluate(report, rules, load_rubric(rubric))
+        errors += any(x.severity == "error" for x in report.findings)
+        if html_out:
+            from .report_card import write
+
+            target = html_dir / f"{f.stem}.html" if html_dir else Path(html_out)
+            write(report, target)
+            err.print(f"已写出体检报告：{target}")
+        if fmt == "table":
+            console.print(_findings_table(report))
+        else:
+            click.echo(_dump(report.to_dict(), 1 if fmt == "json" and len(files) == 1 else None))
+    if len(files) > 1 and fmt == "table":
+        console.print(f"共检查 {len(files)} 个文件：{errors} 个存在错误，{failed} 个无法读取。")
+    sys.exit(1 if (errors or failed) else 0)
 
 
 @main.command("eval")

@@ -1,20 +1,24 @@
-"""The engine's own findings: missing statutory parts, no title, no year,
-and the notes a reader left (e.g. pages without text).  The full compliance
-rule set builds on these."""
+"""Findings and scores of one report: the rule set (``fazhi.rules``) run over
+the analysis, the reader's notes (e.g. pages without text) as info findings,
+and the rubric's scores (``fazhi.scores``)."""
 from __future__ import annotations
 
-from .model import PART_LABELS, REQUIRED_PARTS, Report
+from functools import lru_cache
+
+from . import rules as rules_mod
+from . import scores as scores_mod
+from .model import Finding, Report
 
 
-def basic(report: Report, raw, mr) -> None:
-    have = {p.part for p in report.parts}
-    for part in REQUIRED_PARTS:
-        if part not in have:
-            report.add("part.missing." + part, "error",
-                       f"缺少法定内容“{PART_LABELS[part]}”：未找到以此为标题的部分，请单列一部分报告。")
-    if not report.meta.title:
-        report.add("meta.no_title", "warning", "未识别到报告标题：标题应写明单位、年度和“法治政府建设年度报告”。")
-    if report.meta.year is None:
-        report.add("meta.no_year", "warning", "未识别到报告年度：请在标题或正文开头写明所报告的年度。")
-    for note in getattr(raw, "notes", []) or []:
-        report.add("ingest.note", "info", note)
+@lru_cache(maxsize=1)
+def default_rules() -> tuple:
+    return tuple(rules_mod.load_rules())
+
+
+def evaluate(report: Report, rules=None, rubric: dict | None = None, notes=()) -> Report:
+    """(Re)compute ``report.findings`` and ``report.scores`` in place."""
+    kept = [f for f in report.findings if f.rule == "ingest.note"]
+    kept += [Finding("ingest.note", "info", n) for n in notes]
+    report.findings = kept + rules_mod.run(report, list(rules if rules is not None else default_rules()))
+    report.scores = scores_mod.compute(report, rubric)
+    return report

@@ -42,6 +42,32 @@ def classify(heading: str, year: int | None) -> str | None:
     return None
 
 
+_SIGN_LINE = re.compile(r"^\s*(?:[\u4e00-\u9fff（）()·\s]{2,40}|(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
+                        r"|[〇○零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日"
+                        r"|(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2})\s*$")
+_DATE_END = re.compile(r"(日|\d)\s*$")
+
+
+def body_end(sh: str) -> int:
+    """Where the closing signature block (issuer lines and a date) begins, or
+    the text length: the last part ends there, not after the signature."""
+    end = len(sh)
+    lines = sh.rstrip().split("\n")
+    pos = len(sh.rstrip())
+    k = 0
+    saw_date = False
+    for line in reversed(lines[-5:]):
+        start = pos - len(line)
+        if line.strip() and _SIGN_LINE.match(line) and not re.search(r"[，,。；;：:]", line):
+            k += 1
+            saw_date = saw_date or bool(_DATE_END.search(line))
+            end = start
+            pos = start - 1
+            continue
+        break
+    return end if saw_date and k <= 4 else len(sh)
+
+
 def find_parts(heads: list[Heading], sh: str, text_len: int, year: int | None) -> list[Part]:
     top = [h for h in heads if h.level == 1]
     if not top:
@@ -52,7 +78,7 @@ def find_parts(heads: list[Heading], sh: str, text_len: int, year: int | None) -
         part = classify(title, year)
         if part is None:
             part = "achievements"  # a topic chapter
-        end = top[i + 1].start if i + 1 < len(top) else text_len
+        end = top[i + 1].start if i + 1 < len(top) else max(body_end(sh), h.end)
         if runs and runs[-1][0] == part:
             runs[-1][3] = end
         else:

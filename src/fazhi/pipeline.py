@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from . import findings as findings_mod
+from .findings import evaluate
 from . import meta as meta_mod
 from .clean import clean
 from .ingest import DEFAULT_MAX_BYTES, RawDoc, format_of, read_bytes, read_file
@@ -38,7 +38,7 @@ def analyze_raw(raw: RawDoc, source: Source) -> Report:
     from .facts import extract as extract_facts
 
     report.facts = extract_facts(c.text, sh, report.parts)
-    findings_mod.basic(report, raw, mr)
+    evaluate(report, notes=raw.notes or ())
     return report
 
 

@@ -1,0 +1,168 @@
+"""Compliance rules: a rule table (``data/rules.yaml``) and the checks it names.
+
+A rule is data — id, Chinese title, source, severity, levels, params — and
+runs one registered check function.  A user's rule file overrides built-in
+rules by id and may add rules that reuse a check with other params (a province
+setting 1 March for departments)::
+
+    rules = load_rules("my-province.yaml")
+    findings = run(report, rules)
+"""
+from __future__ import annotations
+
+import copy
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import yaml
+
+from ..data import load_yaml
+from ..model import Finding, Part, Report
+from ..textnorm import shadow
+
+SEVERITIES = ("error", "warning", "info")
+LEVELS = ("province", "city", "county", "township", "department", "other")
+
+
+class RuleError(Exception):
+    """A rule file that cannot be used; ``str(err)`` is a Chinese message."""
+
+
+@dataclass
+class Rule:
+    id: str
+    check: str
+    title: str
+    source: str = ""
+    severity: str = "warning"
+    levels: list[str] | None = None
+    params: dict = field(default_factory=dict)
+    enabled: bool = True
+
+
+@dataclass
+class Ctx:
+    """What a check sees: the report, its shadow text, a per-report cache."""
+    report: Report
+    sh: str
+    cache: dict = field(default_factory=dict)
+
+    def part(self, pid: str) -> Part | None:
+        return next((p for p in self.report.parts if p.part == pid), None)
+
+    def parts(self, pid: str) -> list[Part]:
+        return [p for p in self.report.parts if p.part == pid]
+
+    def body(self, p: Part) -> tuple[int, int]:
+        """The part's span without its heading."""
+        return p.start + len(p.heading), p.end
+
+
+CheckFn = Callable[[Ctx, Rule], list[tuple[str, int | None, int | None]]]
+CHECKS: dict[str, CheckFn] = {}
+
+
+def check(name: str):
+    """Register a check: it returns (message, start, end) tuples."""
+    def deco(fn: CheckFn) -> CheckFn:
+        CHECKS[name] = fn
+        return fn
+    return deco
+
+
+def _read_user_file(path: str | Path) -> dict:
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as e:
+        raise RuleError(f"无法读取规则文件 {p}：{e.strerror or e}") from None
+    try:
+        if p.suffix.lower() == ".toml":
+            data = tomllib.loads(raw.decode("utf-8"))
+        else:
+            data = yaml.safe_load(raw.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError, tomllib.TOMLDecodeError) as e:
+        raise RuleError(f"规则文件 {p.name} 格式有误：{str(e).splitlines()[0]}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise RuleError(f"规则文件 {p.name} 格式有误：顶层应为包含 rules 或 scores 的映射")
+    return data
+
+
+def _validate(r: dict, where: str) -> Rule:
+    if not isinstance(r, dict) or not r.get("id"):
+        raise RuleError(f"{where}：每条规则都需要 id")
+    rid = str(r["id"])
+    chk = r.get("check", rid)
+    if chk not in CHECKS:
+        raise RuleError(f"{where}：规则 {rid} 的检查项“{chk}”不存在（可用：{'、'.join(sorted(CHECKS))}）")
+    sev = r.get("severity", "warning")
+    if sev not in SEVERITIES:
+        raise RuleError(f"{where}：规则 {rid} 的 severity 应为 error、warning 或 info")
+    levels = r.get("levels")
+    if levels is not None:
+        if isinstance(levels, str):
+            levels = [levels]
+        bad = [x for x in levels if x not in LEVELS]
+        if bad:
+            raise RuleError(f"{where}：规则 {rid} 的 levels 含未知层级 {bad}")
+    params = r.get("params") or {}
+    if not isinstance(params, dict):
+        raise RuleError(f"{where}：规则 {rid} 的 params 应为映射")
+    return Rule(id=rid, check=chk, title=str(r.get("title", rid)), source=str(r.get("source", "")),
+                severity=sev, levels=levels, params=params, enabled=bool(r.get("enabled", True)))
+
+
+def load_config(user_file: str | Path | None = None) -> dict:
+    """The built-in rules.yaml, with a user's file merged over it."""
+    _load_checks()
+    base = copy.deepcopy(load_yaml("rules.yaml"))
+    if user_file is None:
+        return base
+    user = _read_user_file(user_file)
+    rules = {r["id"]: r for r in base["rules"]}
+    order = [r["id"] for r in base["rules"]]
+    for i, r in enumerate(user.get("rules") or []):
+        if not isinstance(r, dict) or not r.get("id"):
+            raise RuleError(f"规则文件第 {i + 1} 条规则缺少 id")
+        if r["id"] in rules:
+            merged = {**rules[r["id"]], **r}
+            if "params" in r:
+                merged["params"] = {**(rules[r["id"]].get("params") or {}), **(r["params"] or {})}
+            rules[r["id"]] = merged
+        else:
+            rules[r["id"]] = r
+            order.append(r["id"])
+    base["rules"] = [rules[k] for k in order]
+    if user.get("scores"):
+        base["scores"] = user["scores"]
+    return base
+
+
+def load_rules(user_file: str | Path | None = None) -> list[Rule]:
+    cfg = load_config(user_file)
+    where = Path(user_file).name if user_file else "rules.yaml"
+    return [_validate(r, where) for r in cfg["rules"]]
+
+
+def _load_checks() -> None:
+    from . import checks  # noqa: F401  (registers the checks)
+
+
+def run(report: Report, rules: list[Rule]) -> list[Finding]:
+    """Run the enabled rules that apply to the report's level."""
+    _load_checks()
+    ctx = Ctx(report, shadow(report.text))
+    out: list[Finding] = []
+    for rule in rules:
+        if not rule.enabled:
+            continue
+        if rule.levels and report.meta.level not in rule.levels:
+            continue
+        for msg, start, end in CHECKS[rule.check](ctx, rule):
+            out.append(Finding(rule.id, rule.severity, msg, start, end))
+    return out
+

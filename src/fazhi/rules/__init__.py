@@ -162,7 +162,12 @@ def run(report: Report, rules: list[Rule]) -> list[Finding]:
             continue
         if rule.levels and report.meta.level not in rule.levels:
             continue
-        for msg, start, end in CHECKS[rule.check](ctx, rule):
+        try:
+            found = CHECKS[rule.check](ctx, rule)
+        except Exception as e:  # one faulty rule (or a user's bad params) costs that rule only
+            out.append(Finding(rule.id, "info", f"规则“{rule.title}”未能执行（{type(e).__name__}），请检查规则参数。"))
+            continue
+        for msg, start, end in found:
             out.append(Finding(rule.id, rule.severity, msg, start, end))
     return out
 

@@ -111,16 +111,37 @@ def year_present(ctx: Ctx, rule: Rule):
 
 
 def _body_year(ctx: Ctx) -> tuple[int, int, int] | None:
-    """The year the opening says it reports on ("现将2022年…报告如下" / "2022年，…")."""
+    """The year the body says it reports on: "现将2022年…报告如下" / "2022年，…" in
+    the opening, else the year in the headings of the achievements/leader-duty/
+    shortcomings parts, else a year that dominates the body's mentions."""
     sh = ctx.sh
     first = ctx.report.parts[0].start if ctx.report.parts else min(len(sh), 2000)
     head = sh[:first]
+    ts, te = _title_span(ctx)
     m = _rx(r"现(?:将|对|就)[^。]{0,30}?((?:19|20)\d{2})\s*年").search(head)
     if m:
         return int(m.group(1)), m.start(1), m.end(1) + 1
     m = _rx(r"(?:^|\n)\s*((?:19|20)\d{2})\s*年(?:度|以来|来)?\s*[,，]").search(head)
     if m:
         return int(m.group(1)), m.start(1), m.end(1) + 1
+    for p in ctx.report.parts:
+        if p.part in ("achievements", "leader_duty", "shortcomings"):
+            ys = find_years(sh[p.start:p.start + len(p.heading)])
+            if ys:
+                y, a, b = ys[0]
+                return y, p.start + a, p.start + b
+    counts: dict[int, list] = {}
+    for y, a, b in find_years(sh):
+        if ts is not None and ts <= a < te:
+            continue
+        if a > 0 and sh[a - 1] in "—-–~至到(（":  # a period such as 2015—2020年
+            continue
+        counts.setdefault(y, []).append((a, b))
+    if counts:
+        ranked = sorted(counts.items(), key=lambda kv: -len(kv[1]))
+        y, spans = ranked[0]
+        if len(spans) >= 2 and (len(ranked) == 1 or len(spans) >= 2 * len(ranked[1][1])):
+            return y, spans[0][0], spans[0][1]
     return None
 
 
@@ -168,14 +189,16 @@ def _date_and_place(ctx: Ctx, which: str) -> tuple[str | None, str, int | None, 
 @check("deadline")
 def deadline(ctx: Ctx, rule: Rule):
     year = ctx.report.meta.year
-    d, label, s, e = _date_and_place(ctx, rule.params.get("date", "published_or_signed"))
-    if not d or year is None:
+    if year is None:
         return []
     md = (rule.params.get("by_level") or {}).get(ctx.report.meta.level) or rule.params.get("default", "04-01")
     mo, da = (int(x) for x in str(md).split("-"))
     limit = dt.date(year + 1, mo, da)
-    if dt.date.fromisoformat(d) >= limit:
-        return [(f"{label} {d} 晚于规定期限：{year}年度报告应在 {limit.isoformat()} 之前报送并公开。", s, e)]
+    which = rule.params.get("date", "published_or_signed")
+    for w in (["published", "signed"] if which == "published_or_signed" else [which]):
+        d, label, s, e = _date_and_place(ctx, w)
+        if d and dt.date.fromisoformat(d) >= limit:
+            return [(f"{label} {d} 晚于规定期限：{year}年度报告应在 {limit.isoformat()} 之前报送并公开。", s, e)]
     return []
 
 

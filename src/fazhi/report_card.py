@@ -55,6 +55,7 @@ _CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
 
 _UNITS_BASE_PREFIX = ("万", "亿", "千", "百")
 _APPROX_MORE = re.compile("余|多|超|逾|以上")
+_NL_RUNS = re.compile(r"(\n+)")
 
 
 # --------------------------------------------------------------------------- #
@@ -249,7 +250,15 @@ def _spans(report: Report) -> list[_Span]:
 
 
 def render_text(report: Report) -> str:
-    """The marked-up full text (inner HTML of the full-text element)."""
+    """The marked-up full text (inner HTML of the full-text element).
+
+    ``want`` is the stack the current position needs; ``phys`` the elements
+    actually open.  ``sync`` closes ``phys`` down to the common prefix with a
+    target and opens the rest.  Runs of line breaks are written outside the
+    finding spans (the outline would otherwise draw empty boxes on blank
+    lines; facts and parts stay open there); other text is always written
+    with ``phys == want``.
+    """
     text = report.text or ""
     n = len(text)
     spans = _spans(report)
@@ -264,32 +273,49 @@ def render_text(report: Report) -> str:
             ends.setdefault(sp.end, []).append(sp)
     bounds = sorted({0, n} | set(starts) | set(ends) | set(empties))
     out: list[str] = []
-    stack: list[_Span] = []
-    active: set[int] = set()
+    phys: list[_Span] = []
+    active: dict[int, _Span] = {}
     seen: set[int] = set()
-    by_id = {id(sp): sp for sp in spans}
+
+    def sync(target: list[_Span]) -> None:
+        k = 0
+        while k < len(phys) and k < len(target) and phys[k] is target[k]:
+            k += 1
+        for sp in reversed(phys[k:]):
+            out.append(f"</{sp.tag}>")
+        del phys[k:]
+        for sp in target[k:]:
+            out.append(_open_tag(sp, id(sp) not in seen))
+            seen.add(id(sp))
+            phys.append(sp)
+
     for j, pos in enumerate(bounds):
         for sp in ends.get(pos, ()):
-            active.discard(id(sp))
+            active.pop(id(sp), None)
         for sp in starts.get(pos, ()):
-            active.add(id(sp))
-        want = sorted((by_id[k] for k in active), key=lambda s: s.key)
-        k = 0
-        while k < len(stack) and k < len(want) and stack[k] is want[k]:
-            k += 1
-        for sp in reversed(stack[k:]):
-            out.append(f"</{sp.tag}>")
-        for sp in want[k:]:
-            first = id(sp) not in seen
-            seen.add(id(sp))
-            out.append(_open_tag(sp, first))
-        stack = want
-        for sp in sorted(empties.get(pos, ()), key=lambda s: s.key):
-            out.append(_open_tag(sp, True) + f"</{sp.tag}>")
-        if j + 1 < len(bounds):
-            out.append(esc(text[pos:bounds[j + 1]]))
-    for sp in reversed(stack):
-        out.append(f"</{sp.tag}>")
+            active[id(sp)] = sp
+        want = sorted(active.values(), key=lambda s: s.key)
+        if pos in empties:
+            sync(want)
+            for sp in sorted(empties[pos], key=lambda s: s.key):
+                out.append(_open_tag(sp, True) + f"</{sp.tag}>")
+                seen.add(id(sp))
+        if j + 1 >= len(bounds):
+            break
+        seg = text[pos:bounds[j + 1]]
+        if "\n" not in seg or not any(sp.rank == 1 for sp in want):
+            sync(want)
+            out.append(esc(seg))
+            continue
+        for piece in _NL_RUNS.split(seg):
+            if not piece:
+                continue
+            if piece[0] == "\n" and all(id(sp) in seen for sp in want if sp.rank == 1):
+                sync([sp for sp in want if sp.rank != 1])
+            else:
+                sync(want)
+            out.append(esc(piece))
+    sync([])
     return "".join(out)
 
 
@@ -322,7 +348,7 @@ def _header(report: Report) -> str:
     fmt = (src.format or "").upper() if src else ""
     if src and src.encoding:
         fmt = f"{fmt}（{src.encoding}）" if fmt else str(src.encoding)
-    level = LEVEL_LABELS.get(m.level, str(m.level)) if m.level in LEVEL_LABELS else str(m.level)
+    level = LEVEL_LABELS.get(m.level, str(m.level))
     left = "".join([
         _row("单位", m.unit),
         _row("层级", level),
@@ -466,7 +492,7 @@ def _facts(report: Report) -> str:
     have = len(rows)
     if rows:
         table = ('<table class="grid facts"><thead><tr><th>指标</th><th>数值</th>'
-                 '<th>原文单位</th><th>原文</th><th>所在部分</th><th>位置</th></tr></thead>'
+                 '<th>原文单位</th><th>原文</th><th>所在部分</th><th class="lnk">位置</th></tr></thead>'
                  f'<tbody>{"".join(rows)}</tbody></table>')
     else:
         table = '<p class="muted">没有对应到指标目录的数据。</p>'

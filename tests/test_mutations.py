@@ -15,7 +15,7 @@ def _mutate():
 
 def test_every_planted_defect_is_found():
     res = _mutate().run(ROOT / "tests" / "data" / "dev")
-    for kind in ("drop_part", "rate", "title_year", "late", "over_total"):
+    for kind in ("drop_part", "rate", "count_over", "title_year", "late", "over_total"):
         assert res["planted"][kind] >= 1, kind
     assert res["missed"] == []
     assert sum(res["found"].values()) == sum(res["planted"].values())

@@ -95,8 +95,9 @@ def _clean_line(raw: str, trad: bool) -> tuple[str, tuple[str, int] | None] | No
     if m:
         hint = hint or ("bold", 0)
         s = m.group(2).strip()
-    s = _EMPH.sub(r"\2", s)
-    s = _STRAY_STARS.sub("", s)
+    if "*" in s or "__" in s:
+        s = _EMPH.sub(r"\2", s)
+        s = _STRAY_STARS.sub("", s)
     if s.startswith(">"):  # markdown quote
         s = s.lstrip("> ").strip()
     sh = shadow(s, trad) if len(s) < 160 else s
@@ -114,9 +115,10 @@ def _clean_line(raw: str, trad: bool) -> tuple[str, tuple[str, int] | None] | No
             return None
     if "_" in s:
         s = spam.sub(lambda m: "" if _is_spam(m, kw) else m.group(0), s)
-    s = _PINYIN.sub("", s)
-    if not META_ROW.search(sh):  # in header rows spaces separate label and value
-        s = _CJK_SPACE.sub("", s)
+    if "(" in s or "（" in s:
+        s = _PINYIN.sub("", s)
+    if (" " in s or "\t" in s or "\u3000" in s or "\xa0" in s) and not META_ROW.search(sh):
+        s = _CJK_SPACE.sub("", s)  # (in header rows spaces separate label and value)
     return (s.strip(), hint)
 
 

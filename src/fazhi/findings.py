@@ -8,6 +8,7 @@ from functools import lru_cache
 from . import rules as rules_mod
 from . import scores as scores_mod
 from .model import Finding, Report
+from .textnorm import shadow
 
 
 @lru_cache(maxsize=1)
@@ -15,10 +16,11 @@ def default_rules() -> tuple:
     return tuple(rules_mod.load_rules())
 
 
-def evaluate(report: Report, rules=None, rubric: dict | None = None, notes=()) -> Report:
+def evaluate(report: Report, rules=None, rubric: dict | None = None, notes=(), sh: str | None = None) -> Report:
     """(Re)compute ``report.findings`` and ``report.scores`` in place."""
+    sh = sh if sh is not None else shadow(report.text)
     kept = [f for f in report.findings if f.rule == "ingest.note"]
     kept += [Finding("ingest.note", "info", n) for n in notes]
-    report.findings = kept + rules_mod.run(report, list(rules if rules is not None else default_rules()))
-    report.scores = scores_mod.compute(report, rubric)
+    report.findings = kept + rules_mod.run(report, list(rules if rules is not None else default_rules()), sh)
+    report.scores = scores_mod.compute(report, rubric, sh)
     return report

@@ -38,7 +38,7 @@ def analyze_raw(raw: RawDoc, source: Source) -> Report:
     from .facts import extract as extract_facts
 
     report.facts = extract_facts(c.text, sh, report.parts)
-    evaluate(report, notes=raw.notes or ())
+    evaluate(report, notes=raw.notes or (), sh=sh)
     return report
 
 

@@ -191,7 +191,19 @@ def _ar_value(s: str) -> float | None:
 
 
 def find(norm: str) -> list[Quantity]:
-    """Every quantity in ``norm`` (shadow text), in text order."""
+    """Every quantity in ``norm`` (shadow text), in text order.
+
+    The facts stage and the numeric rules both ask for the same text's
+    quantities; the last answer is kept (a fresh list each call)."""
+    return list(_find_cached(norm))
+
+
+@lru_cache(maxsize=1)
+def _find_cached(norm: str) -> tuple[Quantity, ...]:
+    return tuple(_find(norm))
+
+
+def _find(norm: str) -> list[Quantity]:
     q_re, pct_re, pre_bare_re, named_re = _regexes()
     out: list[Quantity] = []
     taken: list[tuple[int, int]] = []

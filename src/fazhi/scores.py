@@ -37,7 +37,7 @@ def _clamp(x: float) -> float:
     return round(max(0.0, min(100.0, x)), 1)
 
 
-def compute(report: Report, rub: dict | None = None) -> dict[str, float]:
+def compute(report: Report, rub: dict | None = None, sh: str | None = None) -> dict[str, float]:
     r = rub or rubric()
     rules = {f.rule for f in report.findings}
     have = {p.part for p in report.parts}
@@ -77,7 +77,7 @@ def compute(report: Report, rub: dict | None = None) -> dict[str, float]:
     nxt = [p for p in report.parts if p.part == "next_year"]
     if nxt:
         items = sum(1 for f in report.facts if f.part == "next_year")
-        sh = shadow(report.text)
+        sh = sh if sh is not None else shadow(report.text)
         timed = any(_TIME.search(sh, p.start, p.end) for p in nxt)
         plan = min(100, 70 * items / pl["full_at_items"]) + pl["time_bonus"] * timed
     else:

@@ -19,6 +19,15 @@ _WIDTH.update({0x3000: 0x20, 0x00A0: 0x20, 0x2002: 0x20, 0x2003: 0x20, 0x2009: 0
 _WIDTH.pop(0x200B)  # zero-width space is removed by clean, not here (length!)
 # keep 。 ， etc. as they are only through the width table; CJK punctuation stays
 
+# the same mapping as a regex + function: only the (few) full-width characters
+# cost a call, where str.translate would look up every character of the text
+_FOLD_RE = re.compile("[\uff01-\uff5e\u3000\u00a0\u2002\u2003\u2009]")
+
+
+def _fold(m: re.Match) -> str:
+    return chr(_WIDTH[ord(m.group())])
+
+
 # A cheap test for "may contain traditional characters": any char in this set.
 # (Common traditional-only characters in these reports; OpenCC does the real work.)
 _TRAD_HINT = re.compile(
@@ -56,7 +65,7 @@ def shadow(text: str, traditional: bool | None = None) -> str:
     from the text itself.  Callers that shadow a document line by line decide
     once for the whole document and pass it.
     """
-    s = text.translate(_WIDTH)
+    s = _FOLD_RE.sub(_fold, text) if _FOLD_RE.search(text) else text
     if traditional if traditional is not None else has_traditional(s):
         s = to_simplified(s)
     assert len(s) == len(text)

@@ -152,10 +152,11 @@ def _load_checks() -> None:
     from . import checks  # noqa: F401  (registers the checks)
 
 
-def run(report: Report, rules: list[Rule]) -> list[Finding]:
-    """Run the enabled rules that apply to the report's level."""
+def run(report: Report, rules: list[Rule], sh: str | None = None) -> list[Finding]:
+    """Run the enabled rules that apply to the report's level (``sh``: the
+    shadow of ``report.text`` when the caller has it)."""
     _load_checks()
-    ctx = Ctx(report, shadow(report.text))
+    ctx = Ctx(report, sh if sh is not None else shadow(report.text))
     out: list[Finding] = []
     for rule in rules:
         if not rule.enabled:

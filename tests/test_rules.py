@@ -197,3 +197,18 @@ def test_scores_rubric_override(tmp_path):
 
     r = run(GOOD)
     assert compute(r, rubric(load_config(rf)["scores"]))["total"] == r.scores["completeness"]
+
+
+def test_check_cli_writes_report_cards(tmp_path):
+    one = tmp_path / "a.txt"
+    one.write_text(GOOD.replace("（二）依法化解争议。", "（二）依法化解争议<script>alert(1)</script>。"), encoding="utf-8")
+    two = tmp_path / "b.txt"
+    two.write_text(GOOD, encoding="utf-8")
+    out = tmp_path / "card.html"
+    res = CliRunner().invoke(main, ["check", str(one), "--html", str(out)])
+    page = out.read_text(encoding="utf-8")
+    assert res.exit_code == 0 and "<script>alert" not in page and "&lt;script&gt;" in page
+    assert "某某区2023年度法治政府建设情况报告" in page and "http://" not in page and "https://" not in page
+    cards = tmp_path / "cards"
+    res = CliRunner().invoke(main, ["check", str(one), str(two), "--html", str(cards)])
+    assert res.exit_code == 0 and sorted(p.name for p in cards.iterdir()) == ["a.html", "b.html"]

@@ -1,0 +1,1 @@
+"""The corpus: store, batch, compare, export, copying and follow-through."""

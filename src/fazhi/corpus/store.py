@@ -1,0 +1,202 @@
+"""Store: analysed reports into the corpus database, and search them.
+
+The work is split so that a batch can run it on many cores with one writer:
+``rows_of(report)`` (in a worker) turns a Report into plain row dicts —
+including the segmented paragraphs — and ``insert(conn, rows)`` (in the one
+writing process) inserts them.  Both are idempotent by the file's sha256.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sqlalchemy import bindparam, delete, func, insert as sa_insert, select, text
+from sqlalchemy.engine import Connection, Engine
+
+from ..model import REQUIRED_PARTS, Report
+from . import db
+
+_TOKEN_OK = re.compile(r"[\w\u3400-\u9fff]")
+
+
+@lru_cache(maxsize=1)
+def _jieba():
+    import rjieba
+
+    return rjieba
+
+
+def segment(s: str, *, for_search: bool = True) -> str:
+    """Words of ``s`` joined by spaces (punctuation dropped), for the full-text index."""
+    rj = _jieba()
+    toks = rj.cut_for_search(s) if for_search else rj.cut(s)
+    return " ".join(t for t in toks if t.strip() and _TOKEN_OK.search(t))
+
+
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def rows_of(report: Report) -> dict:
+    """Everything the database stores about one report, as plain dicts."""
+    m = report.meta
+    have = [p.part for p in report.parts]
+    found = list(dict.fromkeys(have))
+    missing = [p for p in REQUIRED_PARTS if p not in found]
+    sev = [f.severity for f in report.findings]
+    rep = {
+        "sha256": report.source.sha256, "path": report.source.path, "format": report.source.format,
+        "encoding": report.source.encoding, "title": m.title, "unit": m.unit, "level": m.level,
+        "province": m.region.province, "city": m.region.city, "county": m.region.county,
+        "year": m.year, "published": m.published, "signed": m.signed,
+        "doc_number": m.doc_number, "index_number": m.index_number,
+        "parts_found": ",".join(found), "parts_missing": ",".join(missing),
+        "n_facts": sum(1 for f in report.facts if f.indicator), "n_errors": sev.count("error"),
+        "n_warnings": sev.count("warning"), "score_total": report.scores.get("total"),
+        "scores": dict(report.scores), "text": report.text, "added_at": now(),
+    }
+    paras = []
+    pos = 0
+    t = report.text
+    for k, line in enumerate(t.split("\n")):
+        start = pos
+        pos += len(line) + 1
+        if not line.strip():
+            continue
+        part = next((p.part for p in report.parts if p.start <= start < p.end), None)
+        paras.append({"para_no": k, "part": part, "start": start, "body": line, "seg": segment(line)})
+    return {
+        "report": rep,
+        "parts": [{"part": p.part, "heading": p.heading, "start": p.start, "end": p.end} for p in report.parts],
+        "facts": [{"indicator": f.indicator, "value": float(f.value), "unit": f.unit, "approx": bool(f.approx),
+                   "part": f.part, "quote": f.quote, "start": f.start, "end": f.end} for f in report.facts],
+        "findings": [{"rule": f.rule, "severity": f.severity, "message": f.message, "start": f.start,
+                      "end": f.end} for f in report.findings],
+        "paragraphs": paras,
+    }
+
+
+def exists(conn: Connection, sha256: str) -> bool:
+    q = select(db.reports.c.id).where(db.reports.c.sha256 == sha256)
+    if conn.execute(q).first():
+        return True
+    return conn.execute(select(db.failures.c.id).where(db.failures.c.sha256 == sha256)).first() is not None
+
+
+def known_hashes(conn: Connection) -> set[str]:
+    """sha256 of every stored report and recorded failure (to skip on re-add)."""
+    a = {r[0] for r in conn.execute(select(db.reports.c.sha256))}
+    return a | {r[0] for r in conn.execute(select(db.failures.c.sha256))}
+
+
+def insert(conn: Connection, rows: dict) -> int | None:
+    """Insert one report's rows; None when its sha256 is already stored."""
+    sha = rows["report"]["sha256"]
+    if conn.execute(select(db.reports.c.id).where(db.reports.c.sha256 == sha)).first():
+        return None
+    rid = conn.execute(sa_insert(db.reports).values(**rows["report"])).inserted_primary_key[0]
+    for name, table in (("parts", db.parts), ("facts", db.facts), ("findings", db.findings)):
+        if rows[name]:
+            conn.execute(sa_insert(table), [{**r, "report_id": rid} for r in rows[name]])
+    paras = rows["paragraphs"]
+    if paras:
+        conn.execute(sa_insert(db.paragraphs), [{**p, "report_id": rid} for p in paras])
+        if db.is_sqlite(conn.engine):
+            conn.execute(text("INSERT INTO paragraphs_fts(rowid, seg) SELECT id, seg FROM paragraphs "
+                              "WHERE report_id = :rid"), {"rid": rid})
+    # a file that failed before and now reads (a newer fazhi) is no longer a failure
+    conn.execute(delete(db.failures).where(db.failures.c.sha256 == sha))
+    return rid
+
+
+def record_failure(conn: Connection, sha256: str, path: str, error: str) -> bool:
+    if exists(conn, sha256):
+        return False
+    conn.execute(sa_insert(db.failures).values(sha256=sha256, path=path, error=error, added_at=now()))
+    return True
+
+
+def add_report(engine: Engine, report: Report) -> int | None:
+    """Store one analysed report (one transaction). None if already stored."""
+    rows = rows_of(report)
+    with engine.begin() as conn:
+        return insert(conn, rows)
+
+
+def delete_report(engine: Engine, report_id: int) -> bool:
+    with engine.begin() as conn:
+        if db.is_sqlite(conn.engine):
+            conn.execute(text("DELETE FROM paragraphs_fts WHERE rowid IN "
+                              "(SELECT id FROM paragraphs WHERE report_id = :rid)"), {"rid": report_id})
+        for t in (db.paragraphs, db.findings, db.facts, db.parts):
+            conn.execute(delete(t).where(t.c.report_id == report_id))
+        return conn.execute(delete(db.reports).where(db.reports.c.id == report_id)).rowcount > 0
+
+
+def count(engine: Engine) -> tuple[int, int]:
+    """(reports, failures) stored."""
+    with engine.connect() as conn:
+        n = conn.execute(select(func.count()).select_from(db.reports)).scalar_one()
+        f = conn.execute(select(func.count()).select_from(db.failures)).scalar_one()
+    return n, f
+
+
+# ------------------------------------------------------------------ search
+@dataclass
+class Hit:
+    report_id: int
+    title: str | None
+    unit: str | None
+    year: int | None
+    path: str
+    para_no: int
+    snippet: str  # the paragraph around the match, terms marked with 【】
+    score: float
+
+
+def _snippet(body: str, query: str, terms: list[str], width: int = 60) -> str:
+    """The paragraph around the match: the whole query where it occurs, else its words."""
+    marks = [query] if query and query in body else [t for t in terms if t and t in body]
+    pos = [body.find(t) for t in marks]
+    c = min(pos) if pos else 0
+    s, e = max(0, c - width // 2), min(len(body), c + width)
+    out = ("…" if s else "") + body[s:e] + ("…" if e < len(body) else "")
+    for t in sorted(set(marks), key=len, reverse=True):
+        out = out.replace(t, f"【{t}】")
+    return out.replace("】【", "")
+
+
+def search(engine: Engine, query: str, limit: int = 20) -> list[Hit]:
+    """Paragraphs matching ``query`` (Chinese words, phrase first, then all words)."""
+    words = [w for w in segment(query, for_search=False).split() if w]
+    if not words:
+        return []
+    rows = []
+    with engine.connect() as conn:
+        if db.is_sqlite(conn.engine):
+            for expr in ('"' + " ".join(words) + '"', " AND ".join(f'"{w}"' for w in words)):
+                rows = conn.execute(text(
+                    "SELECT p.report_id, p.para_no, p.body, bm25(paragraphs_fts) AS score "
+                    "FROM paragraphs_fts JOIN paragraphs p ON p.id = paragraphs_fts.rowid "
+                    "WHERE paragraphs_fts MATCH :q ORDER BY score LIMIT :n"), {"q": expr, "n": limit}).all()
+                if rows:
+                    break
+        else:
+            for fn in ("phraseto_tsquery", "plainto_tsquery"):
+                rows = conn.execute(text(
+                    f"SELECT p.report_id, p.para_no, p.body, "
+                    f"-ts_rank(to_tsvector('simple', p.seg), {fn}('simple', :q)) AS score "
+                    f"FROM paragraphs p WHERE to_tsvector('simple', p.seg) @@ {fn}('simple', :q) "
+                    f"ORDER BY score LIMIT :n"), {"q": " ".join(words), "n": limit}).all()
+                if rows:
+                    break
+        if not rows:
+            return []
+        ids = sorted({r[0] for r in rows})
+        meta = {r.id: r for r in conn.execute(
+            select(db.reports.c.id, db.reports.c.title, db.reports.c.unit, db.reports.c.year, db.reports.c.path)
+            .where(db.reports.c.id.in_(bindparam("ids", expanding=True))), {"ids": ids})}
+    return [Hit(r[0], meta[r[0]].title, meta[r[0]].unit, meta[r[0]].year, meta[r[0]].path, r[1],
+                _snippet(r[2], query.strip(), words), float(r[3])) for r in rows]

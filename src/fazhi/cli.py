@@ -208,6 +208,50 @@ def check(paths, rules_file, fmt, html_out, max_size):
     sys.exit(1 if (errors or failed) else 0)
 
 
+DB_OPTION = click.option("--db", "db", default=None, envvar="FAZHI_DB", show_default=False,
+                         help="数据库：SQLite 文件路径（默认 ./fazhi.db）或 postgresql://… 地址")
+
+
+@main.group()
+def corpus():
+    """报告库：批量入库、对比、导出、统计、查抄袭、查承诺落实。"""
+
+
+@main.command()
+@click.argument("query")
+@DB_OPTION
+@click.option("--limit", type=int, default=20, show_default=True, help="最多显示多少条")
+def search(query, db, limit):
+    """在报告库中全文检索（中文分词），列出匹配的报告和原文片段。"""
+    from .corpus import db as dbm
+    from .corpus.store import search as do_search
+
+    eng = dbm.connect(db)
+    hits = do_search(eng, query, limit)
+    if not hits:
+        click.echo(f"没有找到包含“{query}”的报告。")
+        return
+    t = Table(title=f"检索“{escape(query)}”：{len(hits)} 条", title_justify="left")
+    t.add_column("单位")
+    t.add_column("年度", justify="right")
+    t.add_column("原文片段", overflow="fold", ratio=1)
+    for h in hits:
+        t.add_row(escape(h.unit or "—"), str(h.year or "—"), escape(h.snippet).replace("【", "[bold red]").replace("】", "[/bold red]"))
+    Console().print(t)
+
+
+def _load_corpus_commands() -> None:
+    """Corpus subcommands live beside their code (fazhi/corpus/commands_*.py)."""
+    import importlib
+    import pkgutil
+
+    from . import corpus as pkg
+
+    for m in pkgutil.iter_modules(pkg.__path__):
+        if m.name.startswith("commands_"):
+            importlib.import_module(f"{pkg.__name__}.{m.name}")
+
+
 @main.command("eval")
 @click.argument("gold_dir", type=click.Path(exists=True, file_okay=False))
 @click.argument("input_dir", type=click.Path(exists=True, file_okay=False))
@@ -266,6 +310,8 @@ def eval_cmd(gold_dir, input_dir, strict_null, per_file, as_json):
     Console().print(t)
     click.echo(f"overall parts_f1={pf:.3f} facts_f1={ff:.3f} meta_acc={res.meta_acc:.3f}")
 
+
+_load_corpus_commands()
 
 if __name__ == "__main__":
     main()

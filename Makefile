@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/fazhi analyze examples/seed-004.txt --format table
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	scripts/with-postgres.sh $(BIN)/python -m pytest
 
 eval: $(STAMP)
 	$(BIN)/fazhi eval tests/data/dev/gold tests/data/dev

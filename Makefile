@@ -16,6 +16,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/fazhi analyze examples/seed-004.txt --format table
+	$(BIN)/fazhi check examples/seed-004.txt --html out/demo-card.html
 
 test: $(STAMP)
 	scripts/with-postgres.sh $(BIN)/python -m pytest

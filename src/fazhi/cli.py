@@ -50,8 +50,8 @@ def _dump(d: dict, indent: int | None = 1) -> str:
 def _summary_table(report) -> Table:
     m = report.meta
     t = Table(title=m.title or "（未识别标题）", show_header=False, title_justify="left")
-    t.add_column("项目", style="bold")
-    t.add_column("内容")
+    t.add_column("项目", style="bold", no_wrap=True)
+    t.add_column("内容", overflow="fold", ratio=1)
     region = "".join(x for x in (m.region.province, m.region.city, m.region.county) if x) or "—"
     t.add_row("文件", report.source.path)
     t.add_row("单位", f"{m.unit or '—'}（{LEVEL_LABELS.get(m.level, '未识别')}）")
@@ -60,7 +60,7 @@ def _summary_table(report) -> Table:
     t.add_row("发布日期 / 成文日期", f"{m.published or '—'} / {m.signed or '—'}")
     if m.doc_number or m.index_number:
         t.add_row("发文字号 / 索引号", f"{m.doc_number or '—'} / {m.index_number or '—'}")
-    parts = "；".join(f"{PART_LABELS[p.part]}（{p.heading[:24]}）" for p in report.parts) or "—"
+    parts = "\n".join(f"{PART_LABELS[p.part]}：{p.heading}" for p in report.parts) or "—"
     t.add_row("法定内容", parts)
     ind = [f for f in report.facts if f.indicator]
     t.add_row("数据", f"共 {len(report.facts)} 个数量，其中 {len(ind)} 个对应指标")

@@ -43,6 +43,18 @@ def analyze_safe(path: Path, max_bytes: int):
         return None, f"分析失败（内部错误：{type(e).__name__}），请将此文件反馈给开发者"
 
 
+def each_report(files, max_bytes: int, failed: list):
+    """(path, report) for each file that reads; the others are reported in
+    Chinese on stderr and appended to ``failed``."""
+    for f in files:
+        report, error = analyze_safe(f, max_bytes)
+        if error:
+            failed.append(f)
+            err.print(f"[red]错误：[/red]{f}：{error}")
+            continue
+        yield f, report
+
+
 def _dump(d: dict, indent: int | None = 1) -> str:
     return json.dumps(d, ensure_ascii=False, indent=indent)
 
@@ -96,14 +108,9 @@ def analyze(paths, fmt, out_dir, max_size):
     if out:
         out.mkdir(parents=True, exist_ok=True)
     console = Console()
-    failed = 0
+    failed: list = []
     used_names: set[str] = set()
-    for f in files:
-        report, error = analyze_safe(f, max_bytes)
-        if error:
-            failed += 1
-            err.print(f"[red]错误：[/red]{f}：{error}")
-            continue
+    for f, report in each_report(files, max_bytes, failed):
         d = report.to_dict()
         if out:
             name = f.stem
@@ -120,7 +127,7 @@ def analyze(paths, fmt, out_dir, max_size):
         else:
             click.echo(_dump(d, None))
     if out:
-        err.print(f"已写入 {len(files) - failed} 个结果到 {out}" + (f"，{failed} 个文件失败" if failed else ""))
+        err.print(f"已写入 {len(files) - len(failed)} 个结果到 {out}" + (f"，{len(failed)} 个文件失败" if failed else ""))
     sys.exit(1 if failed else 0)
 
 
@@ -181,13 +188,9 @@ def check(paths, rules_file, fmt, html_out, max_size):
         html_dir = Path(html_out)
         html_dir.mkdir(parents=True, exist_ok=True)
     console = Console()
-    failed = errors = 0
-    for f in files:
-        report, error = analyze_safe(f, max_bytes)
-        if error:
-            failed += 1
-            err.print(f"[red]错误：[/red]{f}：{error}")
-            continue
+    failed: list = []
+    errors = 0
+    for f, report in each_report(files, max_bytes, failed):
         if rules is not None or rubric is not None:
             from .scores import rubric as load_rubric
 
@@ -204,7 +207,7 @@ def check(paths, rules_file, fmt, html_out, max_size):
         else:
             click.echo(_dump(report.to_dict(), 1 if fmt == "json" and len(files) == 1 else None))
     if len(files) > 1 and fmt == "table":
-        console.print(f"共检查 {len(files)} 个文件：{errors} 个存在错误，{failed} 个无法读取。")
+        console.print(f"共检查 {len(files)} 个文件：{errors} 个存在错误，{len(failed)} 个无法读取。")
     sys.exit(1 if (errors or failed) else 0)
 
 

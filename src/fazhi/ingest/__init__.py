@@ -8,7 +8,10 @@ as heading hints, so every format reaches the outline the same way.
 """
 from __future__ import annotations
 
+import logging
 import os
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +40,23 @@ EXTENSIONS = {
 }
 
 DEFAULT_MAX_BYTES = int(os.environ.get("FAZHI_MAX_BYTES", 30 * 1024 * 1024))
+
+
+@contextmanager
+def quiet(*logger_names: str):
+    """Silence the named libraries' loggers and Python warnings while parsing
+    untrusted files (their complaints become our Chinese errors, not noise)."""
+    loggers = [logging.getLogger(n) for n in logger_names]
+    old = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for lg, lv in zip(loggers, old):
+            lg.setLevel(lv)
 
 
 def format_of(path: str | Path) -> str | None:

@@ -15,12 +15,9 @@
 """
 from __future__ import annotations
 
-import logging
 import re
-import warnings
-from contextlib import contextmanager
 
-from . import IngestError, RawDoc
+from . import IngestError, RawDoc, quiet
 from .txt import decode
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -93,19 +90,8 @@ _DROP_FALLBACK = ("script", "style", "noscript", "template", "nav", "footer", "h
                   "object", "embed", "svg", "select", "button", "input", "textarea", "head")
 
 
-@contextmanager
 def _quiet():
-    loggers = [logging.getLogger(n) for n in ("trafilatura", "htmldate", "courlan", "justext", "charset_normalizer")]
-    old = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.CRITICAL)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        for lg, lv in zip(loggers, old):
-            lg.setLevel(lv)
+    return quiet("trafilatura", "htmldate", "courlan", "justext", "charset_normalizer")
 
 
 # ---------------------------------------------------------------- decoding

@@ -19,16 +19,13 @@
 from __future__ import annotations
 
 import io
-import logging
 import os
 import re
 import time
 import unicodedata
-import warnings
 from collections import Counter
-from contextlib import contextmanager
 
-from . import IngestError, RawDoc
+from . import IngestError, RawDoc, quiet
 
 MAX_PDF_PAGES = int(os.environ.get("FAZHI_MAX_PDF_PAGES", 500))
 PDF_TIME_LIMIT = float(os.environ.get("FAZHI_PDF_TIME_LIMIT", 120))
@@ -62,17 +59,8 @@ _ASCII_WORD_END = re.compile(r"[A-Za-z0-9]$")
 _ASCII_WORD_START = re.compile(r"^[A-Za-z0-9]")
 
 
-@contextmanager
 def _quiet():
-    lg = logging.getLogger("pypdf")
-    old = lg.level
-    lg.setLevel(logging.CRITICAL)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        lg.setLevel(old)
+    return quiet("pypdf")
 
 
 def fold_compat(text: str) -> str:

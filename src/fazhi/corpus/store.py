@@ -96,7 +96,8 @@ def insert(conn: Connection, rows: dict) -> int | None:
     sha = rows["report"]["sha256"]
     if conn.execute(select(db.reports.c.id).where(db.reports.c.sha256 == sha)).first():
         return None
-    rid = conn.execute(sa_insert(db.reports).values(**rows["report"])).inserted_primary_key[0]
+    # execute(stmt, params) rather than stmt.values(**row): the compiled statement is cached
+    rid = conn.execute(sa_insert(db.reports), rows["report"]).inserted_primary_key[0]
     for name, table in (("parts", db.parts), ("facts", db.facts), ("findings", db.findings)):
         if rows[name]:
             conn.execute(sa_insert(table), [{**r, "report_id": rid} for r in rows[name]])

@@ -1,0 +1,750 @@
+"""Batch: analyse many report files on all cores (or on a Dask cluster) into the corpus.
+
+    add(["reports/"], "fazhi.db")            # -> AddStats(added, skipped, failed, seconds)
+
+Design
+------
+- Files are *streamed*: directories are walked lazily (sorted), each file is hashed
+  (sha256 of its bytes) in the main process and skipped when the database already
+  has it (``store.known_hashes`` is read once at the start) or when the same bytes
+  came earlier in this run.  Re-adding a directory therefore adds nothing.
+- Workers analyse: read -> ``analyze_bytes`` -> ``store.rows_of`` -> a plain dict.
+  The main process is the **only writer**: it inserts each result as it arrives
+  (``store.insert`` / ``store.record_failure``) into an open transaction that is
+  committed every ``commit_every`` results (or every few seconds).  If a transaction
+  fails, the results since the last commit are replayed one report per transaction,
+  so one row the database refuses costs only its own file.
+- Files go to the workers in small chunks (4 per task locally, 32 for Dask) with at
+  most ``3 × workers`` tasks in flight, so memory stays flat however large the corpus.
+- Per-file time limit: ``signal.setitimer`` in the worker process (a thread-safe
+  fallback in Dask worker threads) raises inside the analysis; a CPU-time rlimit
+  kills a worker stuck in C code.  A worker that dies (``BrokenProcessPool``) is
+  replaced; the files that were in flight are retried one at a time and the one
+  that kills its worker again is recorded as failed.
+- Ctrl-C / SIGTERM: what has arrived is committed, the pool is shut down and
+  ``BatchInterrupted`` (a ``KeyboardInterrupt``) is raised; ``kill -9`` loses only
+  the uncommitted buffer (SQLite runs in WAL mode); re-running resumes.
+- ``engine="dask"``: the same, with the file *bytes* shipped to Dask workers
+  (``Client(scheduler)`` or a ``LocalCluster``); the same single writer inserts,
+  so the rows equal those of the local engine.  The workers of an existing
+  cluster need fazhi installed (they import ``fazhi.corpus.batch.work_bytes``).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from ..ingest import DEFAULT_MAX_BYTES, EXTENSIONS, IngestError
+
+# Test hook (module-level, shipped to the workers with every task):
+# {"slow": ("slow", 30.0)} -> a file whose name contains "slow" sleeps 30 s inside the
+# time-limited analysis; {"crash": "crash"} -> the worker process dies on such a file.
+TEST_HOOK: dict | None = None
+
+TIMEOUT_MSG = "处理超时（超过 {n:g} 秒），已跳过"
+CRASH_MSG = "处理时进程异常退出（可能内存不足或文件触发了程序错误），已跳过"
+DB_MSG = "入库失败（数据库错误：{e}），已跳过"
+COMMIT_SECONDS = 5.0   # also commit when results arrive slowly
+
+
+@dataclass
+class AddStats:
+    added: int = 0
+    skipped: int = 0           # already in the database (or the same bytes twice in this run)
+    failed: int = 0            # recorded in the failures table with a Chinese error
+    seconds: float = 0.0
+    unreadable: int = 0        # could not be opened at all (not in the database)
+    errors: list = field(default_factory=list)   # (path, Chinese error) of unreadable files, first 50
+    interrupted: bool = False
+
+    @property
+    def done(self) -> int:
+        return self.added + self.skipped + self.failed + self.unreadable
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM: everything that arrived has been committed."""
+
+    def __init__(self, stats: AddStats):
+        super().__init__("interrupted")
+        self.stats = stats
+
+
+def default_time_limit() -> float:
+    try:
+        return float(os.environ.get("FAZHI_TIME_LIMIT", 60))
+    except ValueError:
+        return 60.0
+
+
+# ------------------------------------------------------------------ files
+def iter_files(paths: Iterable) -> Iterator[Path]:
+    """Files as given; a directory means every supported file under it (sorted, lazily)."""
+    for p in map(Path, paths):
+        if p.is_dir():
+            for root, dirs, files in os.walk(p):
+                dirs.sort()
+                for name in sorted(files):
+                    if os.path.splitext(name)[1].lower() in EXTENSIONS:
+                        yield Path(root, name)
+        else:
+            yield p
+
+
+def count_files(paths: Iterable) -> int:
+    return sum(1 for _ in iter_files(paths))
+
+
+def _sha_of_file(path: Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _open_error(path: Path, e: OSError) -> str:
+    if isinstance(e, FileNotFoundError):
+        return "文件不存在"
+    if isinstance(e, IsADirectoryError):
+        return "是目录而不是文件"
+    if isinstance(e, PermissionError):
+        return "没有读取权限"
+    return f"无法读取文件：{e.strerror or e}"
+
+
+# ------------------------------------------------------------------ worker side
+class _TimeLimit(BaseException):
+    """Raised inside the analysis when the per-file time limit is reached.
+    A BaseException so that no ``except Exception`` in the pipeline swallows it."""
+
+
+@contextmanager
+def _deadline(seconds: float | None):
+    """Raise ``_TimeLimit`` in this thread after ``seconds`` (None/0: no limit)."""
+    if not seconds or seconds <= 0:
+        yield
+        return
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+        def on_alarm(signum, frame):
+            raise _TimeLimit()
+
+        old = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+        return
+    # not the main thread (a Dask worker thread): an asynchronous exception from a timer
+    import ctypes
+
+    tid = threading.get_ident()
+    lock = threading.Lock()
+    state = {"done": False, "fired": False}
+
+    def fire():
+        with lock:
+            if not state["done"]:
+                state["fired"] = True
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), ctypes.py_object(_TimeLimit))
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            state["done"] = True
+            timer.cancel()
+            if state["fired"]:  # clear a pending exception that has not been raised yet
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), None)
+
+
+def _cpu_backstop(time_limit: float | None) -> None:
+    """Kill this worker (SIGXCPU) if one file burns far more CPU than its time limit —
+    for code stuck in C (a regex) that the alarm cannot interrupt."""
+    if not time_limit or time_limit <= 0:
+        return
+    try:
+        import resource
+
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        soft = int(ru.ru_utime + ru.ru_stime) + int(time_limit * 3) + 10
+        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+def _test_hook(name: str, hook: dict | None) -> None:
+    if not hook:
+        return
+    slow = hook.get("slow")
+    if slow and slow[0] in os.path.basename(name):
+        end = time.monotonic() + float(slow[1])
+        while time.monotonic() < end:   # short sleeps: interruptible in any thread
+            time.sleep(0.02)
+    crash = hook.get("crash")
+    if crash and crash in os.path.basename(name):
+        os._exit(70)
+
+
+def analyze_safe_bytes(data: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[dict | None, str | None]:
+    """(rows, None) or (None, Chinese error); the same messages as ``fazhi.cli.analyze_safe``."""
+    from ..pipeline import analyze_bytes
+    from .store import rows_of
+
+    try:
+        return rows_of(analyze_bytes(data, name, max_bytes=max_bytes)), None
+    except IngestError as e:
+        return None, str(e)
+    except MemoryError:
+        return None, "内存不足，文件过大，未分析"
+    except Exception as e:  # a bug must cost this file only, never the batch
+        return None, f"分析失败（内部错误：{type(e).__name__}），请将此文件反馈给开发者"
+
+
+def _analyze_task(data: bytes | None, name: str, sha: str, settings: tuple) -> dict:
+    time_limit, max_bytes, hook = settings
+    rows = error = None
+    t0 = time.perf_counter()
+    try:
+        with _deadline(time_limit):
+            _test_hook(name, hook)
+            if data is None:  # local engine: the worker reads the file itself
+                from ..ingest import read_file
+
+                try:
+                    data, _ = read_file(name, max_bytes=max_bytes)
+                except IngestError as e:
+                    error = str(e)
+            if error is None:
+                rows, error = analyze_safe_bytes(data, name, max_bytes)
+    except _TimeLimit:
+        rows, error = None, TIMEOUT_MSG.format(n=time_limit)
+    return {"sha256": sha, "path": name, "rows": rows, "error": error, "seconds": time.perf_counter() - t0}
+
+
+def work_paths(chunk: list[tuple[str, str]], settings: tuple) -> list[dict]:
+    """Local engine task (top-level, run in a pool process): [(path, sha256)] -> results.
+    The worker reads each file itself; each file has its own time limit."""
+    out = []
+    for path, sha in chunk:
+        _cpu_backstop(settings[0])
+        out.append(_analyze_task(None, path, sha, settings))
+    return out
+
+
+def work_bytes(chunk: list[tuple[bytes, str, str]], settings: tuple) -> list[dict]:
+    """Dask engine task: [(bytes, path, sha256)] -> results; the bytes travel, not the paths."""
+    return [_analyze_task(data, name, sha, settings) for data, name, sha in chunk]
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:   # the main process died (kill -9): do not linger
+            os._exit(1)
+
+
+def _init_worker(parent: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # the main process handles Ctrl-C
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ImportError, ValueError, OSError):
+        pass
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def dask_setup(worker=None) -> None:
+    """Dask preload hook, run in each LocalCluster worker process: Ctrl-C in the terminal
+    reaches the whole process group, but stopping is the main process's business."""
+    import logging
+
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _warm() -> None:
+    """Import the pipeline and load the segmenter's dictionary (before forking workers)."""
+    from ..pipeline import analyze_text
+    from .store import rows_of
+
+    rows_of(analyze_text("某某县2022年法治政府建设年度报告\n一、主要举措和成效\n调解纠纷12件。"))
+
+
+# ------------------------------------------------------------------ the one writer
+class _Writer:
+    """The one writer: inserts each result as it arrives, inside a transaction that is
+    committed every ``commit_every`` results (or COMMIT_SECONDS).  Inserting as results
+    arrive (rather than all at commit time) keeps the workers busy meanwhile."""
+
+    def __init__(self, engine, stats: AddStats, commit_every: int, stop: "_Stop", on_result=None):
+        self.engine = engine
+        self.stats = stats
+        self.commit_every = max(1, int(commit_every))
+        self.stop = stop
+        self.conn = None
+        self.buf: list[dict] = []        # results since the last commit (to replay on a failure)
+        self.outcomes: list[str] = []
+        self.last = time.monotonic()
+        self.on_result = on_result or (lambda: None)
+
+    def put(self, res: dict) -> None:
+        with self.stop.shielded():
+            self.on_result()
+            self.buf.append(res)
+            if self.conn is None:
+                self.conn = self.engine.connect()
+            try:
+                self.outcomes.append(self._apply(self.conn, res))
+            except Exception:
+                self._replay()
+            if len(self.buf) >= self.commit_every or time.monotonic() - self.last >= COMMIT_SECONDS:
+                self._commit()
+
+    def flush(self) -> None:
+        with self.stop.shielded():
+            self._commit()
+
+    def close(self) -> None:
+        self.flush()
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    @staticmethod
+    def _apply(conn, res: dict) -> str:
+        from . import store
+
+        if res.get("rows") is not None:
+            return "added" if store.insert(conn, res["rows"]) is not None else "skipped"
+        store.record_failure(conn, res["sha256"], res["path"], res["error"])
+        return "failed"
+
+    def _count(self) -> None:
+        for o in self.outcomes:
+            setattr(self.stats, o, getattr(self.stats, o) + 1)
+        self.buf, self.outcomes = [], []
+        self.last = time.monotonic()
+
+    def _commit(self) -> None:
+        if self.conn is not None and self.buf:
+            try:
+                self.conn.commit()
+            except Exception:
+                self._replay()
+        self._count()
+
+    def _replay(self) -> None:
+        """The transaction failed: roll back and store the buffer one report per transaction,
+        so that one row the database refuses costs only its own file."""
+        try:
+            self.conn.rollback()
+        except Exception:
+            self.conn.close()
+            self.conn = self.engine.connect()
+        self.outcomes = [self._one(r) for r in self.buf]
+        self._count()
+
+    def _one(self, res: dict) -> str:
+        from . import store
+
+        try:
+            with self.engine.begin() as conn:
+                return self._apply(conn, res)
+        except Exception as e:
+            if res.get("rows") is None:
+                raise   # the failures table itself cannot be written: give up loudly
+            with self.engine.begin() as conn:
+                store.record_failure(conn, res["sha256"], res["path"], DB_MSG.format(e=type(e).__name__))
+            return "failed"
+
+
+class _Stop:
+    """SIGINT/SIGTERM -> KeyboardInterrupt, deferred while the writer commits."""
+
+    def __init__(self):
+        self.critical = 0
+        self.requested = False
+        self.old: dict = {}
+
+    def handler(self, signum, frame):
+        self.requested = True
+        if not self.critical:
+            raise KeyboardInterrupt
+
+    def install(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for s in (signal.SIGINT, signal.SIGTERM):
+            self.old[s] = signal.signal(s, self.handler)
+
+    def restore(self) -> None:
+        for s, h in self.old.items():
+            signal.signal(s, h)
+
+    @contextmanager
+    def shielded(self):
+        self.critical += 1
+        try:
+            yield
+        finally:
+            self.critical -= 1
+        if self.requested and not self.critical:
+            raise KeyboardInterrupt
+
+
+# ------------------------------------------------------------------ main side
+def _items(paths, known: set, stats: AddStats, writer: _Writer, *, ship_bytes: bool, max_bytes: int,
+           on_skip) -> Iterator[tuple[str, str, bytes | None]]:
+    """(sha256, path, bytes or None) of every file that still needs analysing."""
+    for p in iter_files(paths):
+        name = str(p)
+        try:
+            if ship_bytes:
+                from ..ingest import read_file
+
+                try:
+                    data, _ = read_file(p, max_bytes=max_bytes)
+                except IngestError as e:    # too large / unsupported: record without shipping
+                    if not p.exists():
+                        raise FileNotFoundError(name) from None
+                    sha = _sha_of_file(p)
+                    if sha in known:
+                        stats.skipped += 1
+                        on_skip()
+                        continue
+                    known.add(sha)
+                    writer.put({"sha256": sha, "path": name, "rows": None, "error": str(e)})
+                    continue
+                sha = hashlib.sha256(data).hexdigest()
+            else:
+                data = None
+                sha = _sha_of_file(p)
+        except OSError as e:
+            stats.unreadable += 1
+            if len(stats.errors) < 50:
+                stats.errors.append((name, _open_error(p, e)))
+            on_skip()
+            continue
+        if sha in known:
+            stats.skipped += 1
+            on_skip()
+            continue
+        known.add(sha)
+        yield sha, name, data
+
+
+def _progress(enabled: bool, total: int | None):
+    if not enabled:
+        return None
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn,
+                               TimeElapsedColumn, TimeRemainingColumn)
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task):
+            sp = task.speed
+            return Text(f"{sp:.1f} 份/秒" if sp else "— 份/秒", style="cyan")
+
+    cols = [TextColumn("[bold]入库"), BarColumn(), MofNCompleteColumn(), TextColumn("份"), Rate(),
+            TextColumn("已用"), TimeElapsedColumn()]
+    if total:
+        cols += [TextColumn("剩余"), TimeRemainingColumn()]
+    return Progress(*cols, console=Console(stderr=True), transient=False, speed_estimate_period=60.0)
+
+
+def add(paths, db=None, *, workers: int | None = None, engine: str = "local", scheduler: str | None = None,
+        commit_every: int = 200, time_limit: float | None = None, progress: bool = True,
+        max_bytes: int | None = None) -> AddStats:
+    """Analyse and store every report under ``paths``; idempotent by sha256.
+
+    ``time_limit`` None -> env FAZHI_TIME_LIMIT or 60 s; 0 -> no limit.
+    Raises ``BatchInterrupted`` on Ctrl-C/SIGTERM after committing what arrived."""
+    from . import db as dbm
+    from . import store
+
+    if engine not in ("local", "dask"):
+        raise ValueError(f"unknown engine {engine!r} (local | dask)")
+    t0 = time.perf_counter()
+    paths = list(paths)
+    workers = max(1, int(workers or os.cpu_count() or 1))
+    time_limit = default_time_limit() if time_limit is None else float(time_limit)
+    max_bytes = int(max_bytes or DEFAULT_MAX_BYTES)
+    settings = (time_limit, max_bytes, TEST_HOOK)
+    eng = dbm.connect(db)
+    with eng.connect() as conn:
+        known = store.known_hashes(conn)
+    stats = AddStats()
+    show = progress and sys.stderr.isatty()
+    total = count_files(paths) if show else None
+    bar = _progress(show, total)
+    task = None
+
+    def advance(n: int = 1) -> None:
+        if bar is not None:
+            bar.advance(task, n)
+
+    stop = _Stop()
+    writer = _Writer(eng, stats, commit_every, stop, on_result=advance)
+    runner = _Local(workers) if engine == "local" else _Dask(workers, scheduler)
+    stop.install()
+    try:
+        try:
+            with stop.shielded():
+                runner.start()
+            if bar is not None:
+                bar.start()
+                task = bar.add_task("入库", total=total)
+            items = _items(paths, known, stats, writer, ship_bytes=(engine == "dask"), max_bytes=max_bytes,
+                           on_skip=advance)
+            runner.run(items, settings, writer, stop, time_limit)
+            writer.close()
+        except KeyboardInterrupt:
+            stop.critical += 1            # a second Ctrl-C must not cut the clean-up short
+            try:
+                writer.close()
+            finally:
+                runner.abort()
+            stats.interrupted = True
+            stats.seconds = time.perf_counter() - t0
+            raise BatchInterrupted(stats) from None
+        finally:
+            if bar is not None:
+                bar.stop()
+        runner.close()
+    finally:
+        stop.restore()
+    stats.seconds = time.perf_counter() - t0
+    return stats
+
+
+def _chunks(items, size: int):
+    """Group (sha, path, data) items into lists of at most ``size`` (and ~4 MB of bytes)."""
+    buf, nbytes = [], 0
+    for it in items:
+        buf.append(it)
+        nbytes += len(it[2]) if it[2] is not None else 0
+        if len(buf) >= size or nbytes >= 4 << 20:
+            yield buf
+            buf, nbytes = [], 0
+    if buf:
+        yield buf
+
+
+def _failed(sha: str, path: str, error: str) -> dict:
+    return {"sha256": sha, "path": path, "rows": None, "error": error}
+
+
+class _Local:
+    """A process pool with a bounded number of small tasks in flight."""
+
+    CHUNK = 4    # files per task: fewer round trips, still a smooth flow of results
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.limit = 3 * workers     # tasks in flight (x CHUNK files)
+        self.pool = None
+
+    def _new_pool(self):
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_init_worker, initargs=(os.getpid(),))
+        # start the processes now (fork: all at the first submit), before any other thread exists
+        pool.submit(int, 0).result()
+        return pool
+
+    def start(self) -> None:
+        _warm()   # the forked workers inherit the imported pipeline and the segmenter's dictionary
+        self.pool = self._new_pool()
+
+    def run(self, items, settings, writer: _Writer, stop: _Stop, time_limit: float) -> None:
+        from concurrent.futures import FIRST_COMPLETED, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        inflight: dict = {}   # future -> [(sha, path, None), ...]
+        suspects: deque = deque()
+
+        def submit(chunk) -> None:
+            try:
+                fut = self.pool.submit(work_paths, [(path, sha) for sha, path, _ in chunk], settings)
+            except BrokenProcessPool:
+                suspects.extend(chunk)
+                recover()
+                return
+            inflight[fut] = chunk
+
+        def collect(block: bool) -> None:
+            done, _ = wait(list(inflight), timeout=COMMIT_SECONDS if block else 0, return_when=FIRST_COMPLETED)
+            if not done and block:
+                writer.flush()       # nothing for a while: commit what we have
+            broken = False
+            for fut in done:
+                chunk = inflight.pop(fut)
+                try:
+                    results = fut.result()
+                except BrokenProcessPool:
+                    broken = True
+                    suspects.extend(chunk)
+                    continue
+                except Exception as e:   # pickling trouble etc.: these files only
+                    msg = f"分析失败（内部错误：{type(e).__name__}），请将此文件反馈给开发者"
+                    results = [_failed(sha, path, msg) for sha, path, _ in chunk]
+                for res in results:
+                    writer.put(res)
+            if broken:
+                recover()
+
+        def recover() -> None:
+            """A worker died: every file in flight is suspect; retry each alone in a fresh pool."""
+            for chunk in inflight.values():
+                suspects.extend(chunk)
+            inflight.clear()
+            self._replace_pool()
+            while suspects:
+                sha, path, _ = suspects.popleft()
+                t = time.monotonic()
+                try:
+                    res = self.pool.submit(work_paths, [(path, sha)], settings).result()[0]
+                except BrokenProcessPool:
+                    took = time.monotonic() - t
+                    msg = TIMEOUT_MSG.format(n=time_limit) if time_limit and took >= time_limit else CRASH_MSG
+                    res = _failed(sha, path, msg)
+                    self._replace_pool()
+                writer.put(res)
+
+        for chunk in _chunks(items, self.CHUNK):
+            while len(inflight) >= self.limit:
+                collect(True)
+            submit(chunk)
+        while inflight:
+            collect(True)
+        if suspects:
+            recover()
+
+    def _replace_pool(self) -> None:
+        self._kill()
+        self.pool = self._new_pool()
+
+    def _kill(self) -> None:
+        pool, self.pool = self.pool, None
+        if pool is None:
+            return
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        for p in procs:
+            try:
+                p.terminate()
+            except Exception:
+                pass
+        try:
+            pool.shutdown(wait=False, cancel_futures=True)
+        except Exception:
+            pass
+        for p in procs:
+            try:
+                p.join(2)
+            except Exception:
+                pass
+
+    def abort(self) -> None:
+        self._kill()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+            self.pool = None
+
+
+class _Dask:
+    """Dask distributed: an existing scheduler, or a LocalCluster of ``workers`` processes.
+    Files travel as bytes in chunks (one task per chunk: the scheduler's per-task cost
+    is paid once per CHUNK files)."""
+
+    CHUNK = 32
+
+    def __init__(self, workers: int, scheduler: str | None):
+        self.workers = workers
+        self.scheduler = scheduler
+        self.client = self.cluster = None
+        self.limit = 3 * workers
+
+    def start(self) -> None:
+        import logging
+
+        from dask.distributed import Client, LocalCluster
+
+        logging.getLogger("distributed").setLevel(logging.ERROR)
+        if self.scheduler:
+            self.client = Client(self.scheduler)
+            n = len(self.client.scheduler_info().get("workers", {}))
+            self.limit = 3 * max(1, n or self.workers)
+        else:
+            self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                        dashboard_address=None, preload=[__name__])
+            self.client = Client(self.cluster)
+
+    def run(self, items, settings, writer: _Writer, stop: _Stop, time_limit: float) -> None:
+        from dask.distributed import as_completed
+
+        ac = as_completed(with_results=False)
+        meta: dict = {}
+
+        def submit(chunk) -> None:
+            fut = self.client.submit(work_bytes, [(data, path, sha) for sha, path, data in chunk], settings,
+                                     pure=False)
+            meta[fut.key] = chunk
+            ac.add(fut)
+
+        def handle(fut) -> None:
+            chunk = meta.pop(fut.key)
+            try:
+                results = fut.result()
+            except Exception as e:   # KilledWorker (the task killed its worker), a worker-side error
+                fut.release()
+                if len(chunk) > 1:   # find the culprit: one task per file
+                    for it in chunk:
+                        submit([it])
+                    return
+                name = type(e).__name__
+                msg = CRASH_MSG if name == "KilledWorker" else \
+                    f"分析失败（内部错误：{name}），请将此文件反馈给开发者"
+                results = [_failed(chunk[0][0], chunk[0][1], msg)]
+            fut.release()
+            for res in results:
+                writer.put(res)
+
+        for chunk in _chunks(items, self.CHUNK):
+            while ac.count() >= self.limit:
+                handle(next(ac))
+            submit(chunk)
+        while ac.count():
+            handle(next(ac))
+
+    def abort(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for x in (self.client, self.cluster):
+            if x is not None:
+                try:
+                    x.close()
+                except Exception:
+                    pass
+        self.client = self.cluster = None

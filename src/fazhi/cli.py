@@ -316,5 +316,13 @@ def eval_cmd(gold_dir, input_dir, strict_null, per_file, as_json):
 
 _load_corpus_commands()
 
+# top-level commands that live beside their code (each registers itself on `main`)
+for _mod in ("fazhi.web.commands", "fazhi.ledger.commands"):
+    try:
+        __import__(_mod)
+    except ModuleNotFoundError as _e:
+        if _e.name != _mod and not _mod.startswith(str(_e.name)):
+            raise
+
 if __name__ == "__main__":
     main()

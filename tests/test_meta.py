@@ -114,3 +114,8 @@ def test_year_not_taken_from_a_plan_period():
     m = _meta("根据《法治领域改革纲要(2023—2027年)》提出“实行法治建设年度报告制度”的要求，2023年，某某街道以学习为核心。现对2023年所做工作总结如下：\n一、主要举措\n正文。")
     assert m.year == 2023
     assert m.unit == "某某街道"
+
+
+def test_dated_title_block_is_the_signing_date():
+    m = _meta("某某市人民政府关于2023年度法治政府建设情况的报告\n（2024年3月10日）\n一、主要举措和成效\n正文。")
+    assert m.signed == "2024-03-10" and m.published is None

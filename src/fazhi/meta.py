@@ -359,6 +359,18 @@ def extract(c: Cleaned, sh: str, first_body: int, raw_fields: dict[str, str], ra
                 meta.signed = ds[0].iso
                 spans["signed"] = (ln.start, ln.end)
                 break
+    if meta.signed is None:
+        # a dated title block: "（2024年3月10日）" on its own line right under the title
+        for ln in c.lines:
+            if ln.start >= first_body:
+                break
+            s = sh[ln.start:ln.end].strip()
+            m = re.fullmatch(r"[(（]\s*(.+?)\s*[)）]", s)
+            ds = find_dates(m.group(1)) if m else []
+            if ds and ds[0].start == 0 and ds[0].end >= len(m.group(1).strip()) - 1:
+                meta.signed = ds[0].iso
+                spans["signed"] = (ln.start, ln.end)
+                break
     dn = fields.get("doc_number")
     if dn and re.search(r"\d", dn) and len(dn) <= 40:
         meta.doc_number = dn

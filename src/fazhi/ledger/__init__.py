@@ -1,0 +1,1 @@
+"""Work ledgers (台账): the Excel template, its checks, and the indicator values it implies."""

@@ -4,11 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test eval bench clean office
+.PHONY: install demo test eval bench clean system-deps serve load-web
 
 # Debian packages some tests need (installed when missing and we are root):
-# LibreOffice + CJK fonts for the draft -> PDF test
-OFFICE_PKGS := libreoffice-writer-nogui fonts-noto-cjk fonts-arphic-ukai
+# LibreOffice + CJK fonts for the draft -> PDF test, Chromium for the browser tests
+# (driven by Playwright through executable_path; never `playwright install`)
+SYSTEM_PKGS := libreoffice-writer-nogui fonts-noto-cjk fonts-arphic-ukai chromium
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -22,13 +23,19 @@ demo: $(STAMP)
 	$(BIN)/fazhi analyze examples/seed-004.txt --format table
 	$(BIN)/fazhi check examples/seed-004.txt --html out/demo-card.html
 
-office:
-	@if { ! command -v soffice >/dev/null || ! fc-list | grep -q ukai; } && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "installing $(OFFICE_PKGS) (Debian) for the draft PDF test…" >&2; \
-	  export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends $(OFFICE_PKGS) >/dev/null; \
+system-deps:
+	@if ! dpkg -s $(SYSTEM_PKGS) >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing $(SYSTEM_PKGS) (Debian) for the PDF and browser tests…" >&2; \
+	  export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends $(SYSTEM_PKGS) >/dev/null; \
 	fi
 
-test: $(STAMP) office
+serve: $(STAMP)
+	$(BIN)/fazhi serve
+
+load-web: $(STAMP)
+	$(BIN)/python bench/load_web.py
+
+test: $(STAMP) system-deps
 	scripts/with-postgres.sh $(BIN)/python -m pytest
 
 eval: $(STAMP)

@@ -1,0 +1,548 @@
+"""What the pages and the API show, built on ``fazhi.corpus`` (store, compare,
+stats, export, similarity, follow): filtered report lists, a Report rebuilt
+from its rows (for the report card), the dashboard's chart data, a unit's
+reports, trends, copied paragraphs and plan follow-through."""
+from __future__ import annotations
+
+import html
+import json
+import threading
+from dataclasses import dataclass, field
+
+from markupsafe import Markup
+from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy.engine import Engine
+
+from ..corpus import compare, db, export, stats, store
+from ..evaluate import norm_unit
+from ..model import (LEVEL_LABELS, LEVELS, PART_LABELS, REQUIRED_PARTS, Fact, Finding, Meta, Part, Region,
+                     Report, Source)
+
+PER_PAGE = 50
+SORTS = {
+    "added": ("最近入库", lambda r: [r.id.desc()]),
+    "score_desc": ("总分从高到低", lambda r: [r.score_total.desc().nulls_last(), r.id.desc()]),
+    "score_asc": ("总分从低到高", lambda r: [r.score_total.asc().nulls_last(), r.id.desc()]),
+    "year": ("年度（新→旧）", lambda r: [r.year.desc().nulls_last(), r.unit, r.id.desc()]),
+    "unit": ("单位名称", lambda r: [r.unit.asc().nulls_last(), r.year.desc().nulls_last(), r.id]),
+    "errors": ("错误最多", lambda r: [r.n_errors.desc(), r.id.desc()]),
+}
+LIST_COLUMNS = ("id", "unit", "level", "province", "city", "county", "year", "title", "published", "signed",
+                "path", "format", "parts_missing", "n_facts", "n_errors", "n_warnings", "score_total", "added_at")
+PART_SHORT = {"achievements": "举措和成效", "shortcomings": "不足和原因", "leader_duty": "第一责任人履职",
+              "next_year": "下一年度安排"}
+
+
+class QueryError(ValueError):
+    """A bad filter value; ``str(err)`` is Chinese."""
+
+
+def level_label(level: str | None) -> str:
+    return LEVEL_LABELS.get(level, level or "未识别")
+
+
+def _int(v, what: str, lo: int | None = None, hi: int | None = None) -> int | None:
+    if v is None or str(v).strip() == "":
+        return None
+    try:
+        x = int(str(v).strip())
+    except ValueError:
+        raise QueryError(f"{what}应为整数：“{v}”") from None
+    if (lo is not None and x < lo) or (hi is not None and x > hi):
+        raise QueryError(f"{what}超出范围：{x}")
+    return x
+
+
+def _float(v, what: str) -> float | None:
+    if v is None or str(v).strip() == "":
+        return None
+    try:
+        x = float(str(v).strip())
+    except ValueError:
+        raise QueryError(f"{what}应为数字：“{v}”") from None
+    if not 0 <= x <= 100:
+        raise QueryError(f"{what}应在 0–100 之间")
+    return x
+
+
+@dataclass
+class Filters:
+    level: str | None = None
+    province: str | None = None
+    year: int | None = None
+    score_min: float | None = None
+    score_max: float | None = None
+    missing: str | None = None        # a statutory part id
+    errors: str | None = None         # "yes" / "no"
+    unit: str | None = None           # substring of the unit name
+    q: str | None = None              # full-text search
+    sort: str = "added"
+    page: int = 1
+    per_page: int = PER_PAGE
+
+    @classmethod
+    def parse(cls, p) -> "Filters":
+        """From query parameters (a mapping); bad values raise QueryError."""
+        g = lambda k: (p.get(k) or "").strip() or None  # noqa: E731
+        level = g("level")
+        if level and level not in LEVELS and level != "none":
+            level = compare.normalise_level(level) if level in LEVEL_LABELS.values() else None
+        missing = g("missing")
+        if missing and missing not in REQUIRED_PARTS:
+            raise QueryError(f"未知的法定部分“{missing}”")
+        errors = g("errors")
+        if errors not in (None, "yes", "no"):
+            raise QueryError("“有无错误”应为 yes 或 no")
+        sort = g("sort") or "added"
+        if sort not in SORTS:
+            sort = "added"
+        return cls(level=level, province=g("province"), year=_int(g("year"), "年度", 1949, 2200),
+                   score_min=_float(g("score_min"), "最低分"), score_max=_float(g("score_max"), "最高分"),
+                   missing=missing, errors=errors, unit=(g("unit") or "")[:100] or None,
+                   q=(g("q") or "")[:200] or None, sort=sort, page=_int(g("page"), "页码", 1) or 1,
+                   per_page=min(_int(g("per_page"), "每页条数", 1, 500) or PER_PAGE, 500))
+
+    def where(self):
+        r = db.reports.c
+        conds = []
+        if self.level == "none":
+            conds.append(r.level.is_(None))
+        elif self.level:
+            conds.append(r.level == self.level)
+        if self.province:
+            conds.append(r.province.is_(None) if self.province == "none" else r.province == self.province)
+        if self.year is not None:
+            conds.append(r.year == self.year)
+        if self.score_min is not None:
+            conds.append(r.score_total >= self.score_min)
+        if self.score_max is not None:
+            conds.append(r.score_total <= self.score_max)
+        if self.missing:
+            conds.append(r.parts_missing.contains(self.missing))
+        if self.errors == "yes":
+            conds.append(r.n_errors > 0)
+        elif self.errors == "no":
+            conds.append(r.n_errors == 0)
+        if self.unit:
+            like = "%" + self.unit.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            conds.append(or_(r.unit.like(like, escape="\\"), r.title.like(like, escape="\\")))
+        return and_(*conds) if conds else None
+
+    def active(self) -> bool:
+        return any(v not in (None, "") for v in (self.level, self.province, self.year, self.score_min,
+                                                  self.score_max, self.missing, self.errors, self.unit, self.q))
+
+    def query_string(self, **over) -> str:
+        from urllib.parse import urlencode
+
+        d = {"level": self.level, "province": self.province, "year": self.year, "score_min": self.score_min,
+             "score_max": self.score_max, "missing": self.missing, "errors": self.errors, "unit": self.unit,
+             "q": self.q, "sort": None if self.sort == "added" else self.sort, "page": None}
+        d.update(over)
+        return urlencode({k: (f"{v:g}" if isinstance(v, float) else v) for k, v in d.items()
+                          if v not in (None, "")})
+
+
+def row_dict(m) -> dict:
+    d = dict(m)
+    d["level_label"] = level_label(d.get("level"))
+    d["region"] = compare.place_of(d)
+    d["missing_labels"] = [PART_SHORT.get(p, p) for p in (d.get("parts_missing") or "").split(",") if p]
+    return d
+
+
+def list_reports(engine: Engine, f: Filters) -> tuple[list[dict], int]:
+    r = db.reports.c
+    cols = [getattr(r, c) for c in LIST_COLUMNS]
+    where = f.where()
+    q = select(*cols)
+    cq = select(func.count()).select_from(db.reports)
+    if where is not None:
+        q, cq = q.where(where), cq.where(where)
+    q = q.order_by(*SORTS[f.sort][1](r)).limit(f.per_page).offset((f.page - 1) * f.per_page)
+    with engine.connect() as c:
+        total = c.execute(cq).scalar_one()
+        rows = [row_dict(m) for m in c.execute(q).mappings()]
+    return rows, total
+
+
+def facets(engine: Engine) -> dict:
+    """Values for the filter menus: levels, provinces, years present in the corpus."""
+    r = db.reports.c
+    with engine.connect() as c:
+        levels = [x for (x,) in c.execute(select(r.level).distinct())]
+        provinces = sorted(x for (x,) in c.execute(select(r.province).distinct()) if x)
+        years = sorted((x for (x,) in c.execute(select(r.year).distinct()) if x), reverse=True)
+    lv = [(k, LEVEL_LABELS[k]) for k in LEVELS if k in levels]
+    if None in levels:
+        lv.append(("none", "未识别"))
+    return {"levels": lv, "provinces": provinces, "years": years,
+            "parts": [(p, PART_LABELS[p]) for p in REQUIRED_PARTS], "sorts": [(k, v[0]) for k, v in SORTS.items()]}
+
+
+# ------------------------------------------------------------------ search
+def snippet_html(snippet: str) -> Markup:
+    """A store.search snippet (terms in 【】) as safe HTML with <mark>: text escaped,
+    marks balanced even when the report itself uses 【】."""
+    out, open_ = [], False
+    for ch_run in _split_marks(snippet):
+        if ch_run == "【" and not open_:
+            out.append("<mark>")
+            open_ = True
+        elif ch_run == "】" and open_:
+            out.append("</mark>")
+            open_ = False
+        else:
+            out.append(html.escape(ch_run))
+    if open_:
+        out.append("</mark>")
+    return Markup("".join(out))
+
+
+def _split_marks(s: str):
+    buf = []
+    for ch in s:
+        if ch in "【】":
+            if buf:
+                yield "".join(buf)
+                buf = []
+            yield ch
+        else:
+            buf.append(ch)
+    if buf:
+        yield "".join(buf)
+
+
+def search(engine: Engine, q: str, f: Filters | None = None, limit: int = 200) -> list[dict]:
+    """Hits of store.search (one per paragraph), restricted to the filters, grouped by report."""
+    hits = store.search(engine, q, limit)
+    if not hits:
+        return []
+    ids = sorted({h.report_id for h in hits})
+    r = db.reports.c
+    q2 = select(*[getattr(r, c) for c in LIST_COLUMNS]).where(r.id.in_(bindparam("ids", expanding=True)))
+    where = f.where() if f else None
+    if where is not None:
+        q2 = q2.where(where)
+    with engine.connect() as c:
+        meta = {m["id"]: row_dict(m) for m in c.execute(q2, {"ids": ids}).mappings()}
+    grouped: dict[int, dict] = {}
+    for h in hits:
+        if h.report_id not in meta:
+            continue
+        g = grouped.setdefault(h.report_id, {**meta[h.report_id], "hits": []})
+        g["hits"].append({"para_no": h.para_no, "snippet": h.snippet, "html": snippet_html(h.snippet),
+                          "score": h.score})
+    return list(grouped.values())
+
+
+# ------------------------------------------------------------------ one report
+def load_report(engine: Engine, rid: int) -> tuple[dict, Report] | None:
+    """The stored row (no text) and the Report rebuilt from the database (for the card)."""
+    r = db.reports.c
+    with engine.connect() as c:
+        m = c.execute(select(db.reports).where(r.id == rid)).mappings().first()
+        if m is None:
+            return None
+        parts = c.execute(select(db.parts).where(db.parts.c.report_id == rid).order_by(db.parts.c.id)).mappings().all()
+        facts = c.execute(select(db.facts).where(db.facts.c.report_id == rid).order_by(db.facts.c.id)).mappings().all()
+        finds = c.execute(select(db.findings).where(db.findings.c.report_id == rid)
+                          .order_by(db.findings.c.id)).mappings().all()
+    scores = m["scores"] or {}
+    if isinstance(scores, str):
+        scores = json.loads(scores)
+    report = Report(
+        source=Source(path=m["path"], format=m["format"], sha256=m["sha256"], encoding=m["encoding"]),
+        text=m["text"],
+        meta=Meta(title=m["title"], unit=m["unit"], level=m["level"],
+                  region=Region(m["province"], m["city"], m["county"]), year=m["year"],
+                  published=m["published"], signed=m["signed"], doc_number=m["doc_number"],
+                  index_number=m["index_number"]),
+        parts=[Part(p["part"], p["heading"], p["start"], p["end"]) for p in parts],
+        facts=[Fact(x["indicator"], x["value"], x["unit"], bool(x["approx"]), x["start"], x["end"], x["part"],
+                    x["quote"] or "") for x in facts],
+        findings=[Finding(x["rule"], x["severity"], x["message"], x["start"], x["end"]) for x in finds],
+        scores=dict(scores),
+    )
+    row = row_dict({k: m[k] for k in m.keys() if k != "text"})
+    row["sha256"] = m["sha256"]
+    return row, report
+
+
+def card_body(report: Report) -> Markup:
+    """The report card (report_card.render) without its document shell: the inside of
+    its <main>, already escaped by report_card, to show inside the app's layout."""
+    from ..report_card import render
+
+    page = render(report)
+    start, end = page.find("<main>"), page.rfind("</main>")
+    if start < 0 or end < start:  # pragma: no cover - render always has one <main>
+        raise RuntimeError("report card without <main>")
+    return Markup(page[start + len("<main>"):end])
+
+
+# ------------------------------------------------------------------ dashboard
+def _month_label(offset: int) -> str:
+    """Months after the start of the report year: 12 -> 当年12月, 13 -> 次年1月."""
+    y, m = divmod(offset - 1, 12)
+    return f"{'当年' if y == 0 else '次年' if y == 1 else f'{y}年后'}{m + 1}月" if y >= 0 else f"前{-y}年{m + 1}月"
+
+
+def timeliness_by_month(engine: Engine, reps: list[dict]) -> dict:
+    """Reports by month of publication (or signing), relative to the report year, by status."""
+    rules = stats._timeliness_rules(engine, [r["id"] for r in reps])
+    counts: dict[int, dict[str, int]] = {}
+    undated = 0
+    for rep in reps:
+        date = rep.get("published") or rep.get("signed")
+        st = stats.status_of(rep, rules.get(rep["id"], set()))
+        if not date or not rep.get("year"):
+            undated += 1
+            continue
+        try:
+            y, m = int(date[:4]), int(date[5:7])
+        except ValueError:
+            undated += 1
+            continue
+        off = (y - rep["year"]) * 12 + m
+        counts.setdefault(off, {s: 0 for s in stats.STATUSES})[st] += 1
+    months = sorted(counts)
+    if months:
+        months = list(range(min(months), max(months) + 1))
+    return {"months": [_month_label(o) for o in months],
+            "series": [{"status": s, "label": stats.STATUS_LABELS[s],
+                        "data": [counts.get(o, {}).get(s, 0) for o in months]}
+                       for s in ("on_time", "premature", "late")],
+            "undated": undated, "dated": sum(sum(v.values()) for v in counts.values())}
+
+
+def indicators_in_corpus(engine: Engine) -> list[dict]:
+    """Catalog indicators stated by at least one report, most reports first."""
+    f = db.facts.c
+    q = (select(f.indicator, func.count(func.distinct(f.report_id)).label("n"))
+         .where(f.indicator.is_not(None)).group_by(f.indicator))
+    with engine.connect() as c:
+        rows = c.execute(q).all()
+    out = [{"id": i, "label": compare.indicator_label(i), "reports": n} for i, n in rows]
+    out.sort(key=lambda d: (-d["reports"], d["id"]))
+    return out
+
+
+def indicator_chart(engine: Engine, indicator: str, *, year: int | None = None, level: str | None = None,
+                    top: int = 30) -> dict:
+    """Units ranked by their headline value of ``indicator`` (compare.unit_table)."""
+    t = compare.unit_table(engine, indicator, year=year, level=level)
+    rows = t["rows"][:top]
+    return {"indicator": t["indicator"], "label": t["label"], "unit": t["unit"], "kind": t["kind"],
+            "units": [f"{r['unit']}（{r['year'] or '—'}）" for r in rows],
+            "values": [r["value"] for r in rows], "display": [r["display"] for r in rows],
+            "report_ids": [r["report_id"] for r in rows], "total": len(t["rows"]), "missing": t["missing"]}
+
+
+def heatmap(engine: Engine, reps: list[dict], max_rows: int = 40) -> dict:
+    """Units × rules: the latest report of each unit against every error/warning rule.
+    Cell 2 = an error finding, 1 = a warning, 0 = passed, -1 = the rule does not apply."""
+    latest: dict[str, dict] = {}
+    for rep in reps:
+        key = (norm_unit(rep["unit"]) or rep["unit"]) if rep["unit"] else f"#{rep['id']}"
+        cur = latest.get(key)
+        if cur is None or ((rep["year"] or 0), rep["id"]) > ((cur["year"] or 0), cur["id"]):
+            latest[key] = rep
+    chosen = sorted(latest.values(), key=lambda r: (-(r["n_errors"] or 0), -(r["n_warnings"] or 0),
+                                                    r["unit"] or "", r["id"]))
+    n_units = len(chosen)
+    chosen = chosen[:max_rows]
+    finds = export.load_findings(engine, chosen, with_excerpts=False) if chosen else []
+    cols = export.matrix_columns(finds)
+    hit: dict[tuple[int, str], int] = {}
+    for x in finds:
+        if x["severity"] in ("error", "warning"):
+            v = 2 if x["severity"] == "error" else 1
+            hit[(x["report_id"], x["rule"])] = max(v, hit.get((x["report_id"], x["rule"]), 0))
+    cells = []
+    for yi, rep in enumerate(chosen):
+        for xi, (rid, _title, _sev, levels) in enumerate(cols):
+            if (rep["id"], rid) in hit:
+                v = hit[(rep["id"], rid)]
+            elif levels and rep["level"] not in levels:
+                v = -1
+            else:
+                v = 0
+            cells.append([xi, yi, v])
+    return {"rules": [c[1] for c in cols], "rule_ids": [c[0] for c in cols],
+            "units": [f"{r['unit'] or compare.NO_UNIT}（{r['year'] or '—'}）" for r in chosen],
+            "report_ids": [r["id"] for r in chosen], "cells": cells, "units_total": n_units}
+
+
+def dashboard(engine: Engine, *, year: int | None = None, level: str | None = None,
+              indicator: str | None = None) -> dict:
+    """Everything the 统计看板 draws, from the database."""
+    st = stats.corpus_stats(engine, by=("level",), year=year, level=level)
+    with engine.connect() as c:
+        reps = compare.report_rows(c, year=year, level=level)
+    by_level = st["by"]["level"]
+    parts = {"levels": [row["label"] for row in by_level],
+             "reports": [row["reports"] for row in by_level],
+             "series": [{"part": p, "label": PART_SHORT[p],
+                         "data": [round((row["parts"][p]["share"] or 0) * 100, 1) for row in by_level]}
+                        for p in REQUIRED_PARTS]
+             + [{"part": "all", "label": "四部分齐全",
+                 "data": [round((row["all_parts_share"] or 0) * 100, 1) for row in by_level]}]}
+    inds = indicators_in_corpus(engine)
+    ind = indicator if indicator and any(i["id"] == indicator for i in inds) else (inds[0]["id"] if inds else None)
+    total = st["timeliness"]
+    return {
+        "reports": st["reports"],
+        "filters": {"year": year, "level": level},
+        "summary": {"reports": st["reports"], "all_parts_share": total["all_parts_share"],
+                    "on_time": total["on_time"], "late": total["late"], "premature": total["premature"],
+                    "unknown": total["unknown"], "mean_score": st["scores"]["total"]["mean"],
+                    "median_score": st["scores"]["total"]["median"]},
+        "parts": parts,
+        "timeliness": timeliness_by_month(engine, reps),
+        "scores": {"bins": [f"{b['lo']}–{b['hi']}" for b in st["histogram"]],
+                   "counts": [b["count"] for b in st["histogram"]],
+                   "components": {k: v for k, v in st["scores"].items()}},
+        "indicators": inds,
+        "indicator": indicator_chart(engine, ind, year=year, level=level) if ind else None,
+        "heatmap": heatmap(engine, reps),
+    }
+
+
+def json_for_script(data) -> Markup:
+    """JSON safe inside <script type="application/json"> (no '<', '>', '&' characters)."""
+    s = json.dumps(data, ensure_ascii=False, default=str)
+    s = s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    s = s.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return Markup(s)
+
+
+# ------------------------------------------------------------------ units
+COPIES_MAX_REPORTS = 20000  # above this the unit page leaves the corpus-wide copy search to `fazhi corpus copies`
+_copies_lock = threading.Lock()
+_copies_cache: dict[str, tuple] = {}
+generation = [0]  # bumped by the app on every add/delete
+
+
+def corpus_signature(engine: Engine) -> tuple:
+    r = db.reports.c
+    with engine.connect() as c:
+        n, mx, last = c.execute(select(func.count(), func.max(r.id), func.max(r.added_at))).one()
+    return (generation[0], n, mx, last)
+
+
+def copies(engine: Engine):
+    """similarity.analyse over the whole corpus, cached until the corpus changes."""
+    from ..corpus import similarity
+
+    key = str(engine.url)
+    sig = corpus_signature(engine)
+    with _copies_lock:
+        hit = _copies_cache.get(key)
+        if hit and hit[0] == sig:
+            return hit[1], hit[2]
+        index, res = similarity.analyse(engine)
+        _copies_cache[key] = (sig, index, res)
+        return index, res
+
+
+def matching_units(engine: Engine, name: str) -> list[str]:
+    """Stored unit names that are ``name`` (or the same unit by norm_unit)."""
+    r = db.reports.c
+    key = norm_unit(name)
+    with engine.connect() as c:
+        units = [u for (u,) in c.execute(select(r.unit).distinct().where(r.unit.is_not(None)))]
+    return sorted(u for u in units if u == name or (key and norm_unit(u) == key))
+
+
+@dataclass
+class UnitPage:
+    name: str
+    units: list[str]
+    reports: list[dict]
+    years: list[int]
+    trends: list[dict] = field(default_factory=list)
+    copies: list[dict] = field(default_factory=list)
+    follow: list[dict] = field(default_factory=list)
+    copies_skipped: bool = False
+
+
+def unit_page(engine: Engine, name: str, *, max_paragraphs: int = 60) -> UnitPage | None:
+    from ..corpus import follow as fl
+    from ..corpus import similarity
+
+    units = matching_units(engine, name)
+    if not units:
+        return None
+    r = db.reports.c
+    with engine.connect() as c:
+        reps = [row_dict(m) for m in c.execute(
+            select(*[getattr(r, col) for col in LIST_COLUMNS]).where(r.unit.in_(bindparam("u", expanding=True)))
+            .order_by(r.year.asc().nulls_last(), r.id), {"u": units}).mappings()]
+        ids = [x["id"] for x in reps]
+        inds = [i for (i,) in c.execute(
+            select(db.facts.c.indicator).distinct().where(db.facts.c.indicator.is_not(None))
+            .where(db.facts.c.report_id.in_(bindparam("ids", expanding=True))), {"ids": ids})]
+        hl = compare.headlines(c, inds, ids)
+    years = sorted({x["year"] for x in reps if x["year"]})
+    page = UnitPage(name=name, units=units, reports=reps, years=years)
+    # trends: one headline per indicator and year (the latest report of a year)
+    by_year = {}
+    for x in reps:
+        if x["year"]:
+            by_year[x["year"]] = x["id"]
+    for ind in inds:
+        vals, shown = [], []
+        for y in years:
+            h = hl.get((by_year[y], ind))
+            vals.append(compare.number(h.value) if h else None)
+            shown.append(h.display() if h else "")
+        stated = sum(v is not None for v in vals)
+        if stated:
+            known = [v for v in vals if v is not None]
+            page.trends.append({"id": ind, "label": compare.indicator_label(ind),
+                                "unit": compare.display_unit(ind), "values": vals, "display": shown,
+                                "stated": stated, "changes": len(set(known)) > 1})
+    # the indicators stated in most years first; among those, the ones that changed
+    page.trends.sort(key=lambda t: (-t["stated"], not t["changes"], t["id"]))
+    # copied paragraphs
+    if corpus_signature(engine)[1] > COPIES_MAX_REPORTS:
+        page.copies_skipped = True
+        index, res = None, {}
+    else:
+        index, res = copies(engine)
+    want = []
+    for x in reps:
+        rc = res.get(x["id"])
+        if rc is None:
+            continue
+        x["copy_share"], x["other_share"], x["own_share"] = rc.share, rc.other_share, rc.own_share
+        for cp in rc.paragraphs:
+            want.append((x, cp))
+    want = want[:max_paragraphs]
+    bodies = {} if not want else similarity.paragraph_bodies(engine, [cp.para_id for _, cp in want] + [cp.source_para_id for _, cp in want])
+    for x, cp in want:
+        src = index.reports.get(cp.source_report)
+        page.copies.append({
+            "report_id": x["id"], "year": x["year"], "para_no": cp.para_no + 1,
+            "kind": "抄自他单位" if cp.kind == "other" else "沿用本单位往年", "jaccard": cp.jaccard,
+            "body": bodies.get(cp.para_id, ""), "source_report": cp.source_report,
+            "source_unit": (src.unit if src else None) or compare.NO_UNIT, "source_year": src.year if src else None,
+            "source_para_no": cp.source_para_no + 1, "source_body": bodies.get(cp.source_para_id, ""),
+        })
+    # plan follow-through
+    for u in units:
+        for fr in fl.follow_corpus(engine, u):
+            page.follow.append({
+                "year": fr.year, "next_year": (fr.year + 1) if fr.year else None, "report": fr.report,
+                "next_report": fr.next_report, "done": fr.done, "total": len(fr.plans), "reused": fr.reused,
+                "plans": [{"no": p.no, "title": p.title or p.text[:60], "status": p.status,
+                           "done": p.status == fl.DONE, "evidence": p.evidence, "score": p.score}
+                          for p in fr.plans],
+                "repeats": [{"before": x.before, "after": x.after, "similarity": x.similarity}
+                            for x in fr.repeats],
+            })
+    seen = set()
+    page.follow = [f for f in page.follow if not ((f["report"], f["next_report"]) in seen
+                                                  or seen.add((f["report"], f["next_report"])))]
+    return page

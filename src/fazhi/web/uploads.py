@@ -1,0 +1,263 @@
+"""Uploads: the type by content (not by name), the size limit, storage under
+generated names, analysis and storing in the corpus.
+
+``sniff(data, name)`` decides the format from the bytes:
+
+- ``%PDF-`` in the first KB -> pdf;
+- a zip (``PK\\x03\\x04``) holding ``word/document.xml`` -> docx (other zips,
+  xlsx/pptx, old .doc/.xls and known binary formats are refused by name);
+- otherwise the bytes must decode as text (UTF-8/16, GB18030, Big5; no NUL
+  or control-character noise): HTML when it starts like a page
+  (``<!DOCTYPE html``, ``<html``, ``<head``, ``<body``), else txt/md.
+
+A report whose text merely contains a tag (``<script>…``) is still text.
+Every refusal is a ``UploadError`` with a Chinese message and an HTTP status.
+The file name the user gave is only shown (reduced to its last component,
+control characters removed); kept files are named ``<sha256>.<format>``.
+"""
+from __future__ import annotations
+
+import codecs
+import hashlib
+import io
+import os
+import re
+import threading
+import unicodedata
+import zipfile
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from ..corpus import db as dbm
+from ..corpus import store
+from ..ingest import IngestError, read_bytes
+from ..model import Source
+from ..pipeline import analyze_raw
+
+FORMATS = ("txt", "md", "html", "docx", "pdf")
+_SHA = re.compile(r"^[0-9a-f]{64}$")
+_CTRL = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_HTML_START = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])",
+                         re.I | re.S)
+_HTML_ANY = re.compile(r"<!doctype\s+html|<html[\s>]", re.I)
+
+BINARY_MAGIC = [
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "旧版 Office 文件（.doc/.xls），请在 Word 中另存为 .docx 或 PDF 后上传"),
+    (b"\x89PNG", "PNG 图片"), (b"\xff\xd8\xff", "JPEG 图片"), (b"GIF8", "GIF 图片"),
+    (b"\x7fELF", "可执行程序"), (b"\x1f\x8b", "gzip 压缩包"), (b"Rar!", "RAR 压缩包"),
+    (b"7z\xbc\xaf\x27\x1c", "7z 压缩包"), (b"{\\rtf", "RTF 文档，请另存为 .docx 或 PDF 后上传"),
+    (b"II*\x00", "TIFF 图片"), (b"MM\x00*", "TIFF 图片"), (b"OggS", "音频文件"), (b"ID3", "音频文件"),
+]
+
+SUPPORTED = "支持纯文本（.txt/.md）、网页（.html）、Word（.docx）和带文本层的 PDF"
+
+
+class UploadError(Exception):
+    """A refused upload; ``message`` is Chinese, ``status`` the HTTP status."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def too_large_message(max_bytes: int) -> str:
+    return f"文件过大：超过上限 {max_bytes / 1048576:g} MB，未上传"
+
+
+def safe_name(name: str | None) -> str:
+    """The last component of the name the user gave, printable, at most 200 characters."""
+    s = unicodedata.normalize("NFC", str(name or ""))
+    s = s.replace("\\", "/").rsplit("/", 1)[-1]
+    s = _CTRL.sub("", s).strip().strip(".") or "未命名"
+    if len(s) > 200:
+        stem, dot, ext = s.rpartition(".")
+        s = (stem[:190] + dot + ext[:9]) if dot and len(ext) <= 9 else s[:200]
+    return s
+
+
+def _decodes(sample: bytes, final: bool) -> str | None:
+    """The codec the sample decodes with, if any."""
+    if sample.startswith(codecs.BOM_UTF8):
+        cands = ["utf-8-sig"]
+    elif sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        cands = ["utf-16"]
+    else:
+        cands = ["utf-8", "gb18030", "big5"]
+    for enc in cands:
+        try:
+            codecs.getincrementaldecoder(enc)().decode(sample, final=final)
+            return enc
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return None
+
+
+def sniff(data: bytes, name: str = "") -> str:
+    """The format of ``data`` by its content: txt, md, html, docx or pdf. Raises UploadError."""
+    shown = safe_name(name)
+    if not data.strip():
+        raise UploadError("文件为空，没有可分析的内容")
+    head = data[:1024]
+    if b"%PDF-" in head:
+        return "pdf"
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+        except (zipfile.BadZipFile, OSError, ValueError):
+            raise UploadError(f"“{shown}”是损坏的压缩文件（zip/docx），无法读取") from None
+        if "word/document.xml" in names:
+            return "docx"
+        if "xl/workbook.xml" in names:
+            raise UploadError(f"“{shown}”是 Excel 表格，不是报告。{SUPPORTED}")
+        if "ppt/presentation.xml" in names:
+            raise UploadError(f"“{shown}”是 PowerPoint 演示文稿，不是报告。{SUPPORTED}")
+        raise UploadError(f"“{shown}”是 zip 压缩包而不是 Word 文档，请解压后逐个上传。{SUPPORTED}")
+    sample = data[:65536]
+    utf16 = sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    for magic, what in BINARY_MAGIC:
+        if sample.startswith(magic):
+            raise UploadError(f"“{shown}”的内容是{what}，不是报告文本。{SUPPORTED}"
+                              if "请" not in what else f"“{shown}”是{what}")
+    if not utf16:
+        ctrl = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13, 27))
+        if b"\x00" in sample or ctrl > max(2, len(sample) // 200):
+            raise UploadError(f"“{shown}”的内容不是文本（二进制或已损坏的文件），文件名与内容不符。{SUPPORTED}")
+    enc = _decodes(sample, final=len(data) <= len(sample))
+    if enc is None:
+        raise UploadError(f"“{shown}”的内容无法识别为文本（不是 UTF-8、GB18030 或 Big5 编码），"
+                          f"可能是二进制文件。{SUPPORTED}")
+    text = codecs.getincrementaldecoder(enc)(errors="replace").decode(sample[:8192], final=False)
+    if _HTML_START.match(text) or _HTML_ANY.search(text[:4096]):
+        return "html"
+    return "md" if Path(shown).suffix.lower() in (".md", ".markdown") else "txt"
+
+
+# ------------------------------------------------------------------ storage
+def stored_path(data_dir: Path, sha256: str, fmt: str) -> Path:
+    """Where a kept upload lives: a name made from its hash, never from the user."""
+    if not _SHA.match(sha256 or "") or fmt not in FORMATS:
+        raise ValueError("bad stored file key")
+    return Path(data_dir) / "uploads" / sha256[:2] / f"{sha256}.{fmt}"
+
+
+def keep_file(data_dir: Path, sha256: str, fmt: str, data: bytes) -> Path:
+    p = stored_path(data_dir, sha256, fmt)
+    if p.exists():
+        return p
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_name(f".{p.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, p)
+    return p
+
+
+def forget_file(data_dir: Path, sha256: str, fmt: str) -> None:
+    try:
+        stored_path(data_dir, sha256, fmt).unlink(missing_ok=True)
+    except (OSError, ValueError):
+        pass
+
+
+# ------------------------------------------------------------------ analyse and store
+_sqlite_write = threading.Lock()  # one writer at a time on SQLite (PostgreSQL relies on the unique key)
+_inflight: dict[tuple, Future] = {}  # (database, sha256) -> the upload of the same bytes being analysed now
+_inflight_lock = threading.Lock()
+WAIT_FOR_TWIN = 600  # seconds a duplicate waits for the same file's analysis
+
+
+@dataclass
+class Outcome:
+    report_id: int
+    duplicate: bool
+    sha256: str
+    format: str
+    name: str
+
+
+def existing(engine: Engine, sha256: str):
+    """(id, format) of the stored report with this sha256, or None."""
+    with engine.connect() as c:
+        return c.execute(select(dbm.reports.c.id, dbm.reports.c.format)
+                         .where(dbm.reports.c.sha256 == sha256)).first()
+
+
+def process(engine: Engine, data: bytes, name: str, *, max_bytes: int, data_dir: Path | None = None,
+            keep: bool = True) -> Outcome:
+    """Analyse one upload and store it; a file already stored (same sha256) gives the stored id."""
+    shown = safe_name(name)
+    if len(data) > max_bytes:
+        raise UploadError(too_large_message(max_bytes), 413)
+    sha = hashlib.sha256(data).hexdigest()
+    row = existing(engine, sha)
+    if row is not None:
+        return Outcome(row.id, True, sha, row.format, shown)
+    # the same bytes uploaded at the same time (a double click, a script retrying) are analysed once
+    key = (str(engine.url), sha)
+    with _inflight_lock:
+        twin = _inflight.get(key)
+        if twin is None:
+            mine = _inflight[key] = Future()
+    if twin is not None:
+        out = twin.result(timeout=WAIT_FOR_TWIN)  # raises the twin's UploadError
+        return Outcome(out.report_id, True, sha, out.format, shown)
+    try:
+        out = _analyse_and_store(engine, data, shown, sha, max_bytes=max_bytes, data_dir=data_dir, keep=keep)
+    except BaseException as e:
+        mine.set_exception(e)
+        raise
+    else:
+        mine.set_result(out)
+        return out
+    finally:
+        with _inflight_lock:
+            _inflight.pop(key, None)
+
+
+def _analyse_and_store(engine: Engine, data: bytes, shown: str, sha: str, *, max_bytes: int,
+                       data_dir: Path | None, keep: bool) -> Outcome:
+    fmt = sniff(data, shown)
+    try:
+        raw = read_bytes(data, fmt, max_bytes=max_bytes)
+        report = analyze_raw(raw, Source(path=shown, format=fmt, sha256=sha, encoding=raw.encoding))
+    except IngestError as e:
+        _record_failure(engine, sha, shown, str(e))
+        raise UploadError(f"“{shown}”无法分析：{e}") from None
+    except MemoryError:
+        raise UploadError("内存不足，文件过大，未分析", 413) from None
+    rows = store.rows_of(report)
+    if keep and data_dir is not None:
+        keep_file(data_dir, sha, fmt, data)
+    try:
+        if dbm.is_sqlite(engine):
+            with _sqlite_write, engine.begin() as c:
+                rid = store.insert(c, rows)
+        else:
+            with engine.begin() as c:
+                rid = store.insert(c, rows)
+    except IntegrityError:  # the same file stored by a concurrent upload
+        rid = None
+    if rid is None:
+        row = existing(engine, sha)
+        if row is None:
+            raise UploadError("保存失败，请重试", 500)
+        return Outcome(row.id, True, sha, row.format, shown)
+    return Outcome(rid, False, sha, fmt, shown)
+
+
+def _record_failure(engine: Engine, sha: str, name: str, error: str) -> None:
+    try:
+        if dbm.is_sqlite(engine):
+            with _sqlite_write, engine.begin() as c:
+                store.record_failure(c, sha, name, error)
+        else:
+            with engine.begin() as c:
+                store.record_failure(c, sha, name, error)
+    except IntegrityError:
+        pass

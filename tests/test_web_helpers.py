@@ -1,0 +1,77 @@
+"""Helpers shared by the web tests (no tests here; imported by test_web_api and test_web_browser)."""
+import re
+import socket
+import threading
+import time
+import warnings
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # starlette's note about httpx vs httpx2
+    from fastapi.testclient import TestClient  # noqa: F401
+
+ADMIN_PASSWORD = "test-admin-pw-1"
+
+
+def csrf_of(html: str) -> str:
+    m = re.search(r'name="csrf-token" content="([^"]+)"', html) or re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert m, "no CSRF token in the page"
+    return m.group(1)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """``fazhi serve``'s application under uvicorn in a background thread on 127.0.0.1."""
+
+    def __init__(self, app):
+        import uvicorn
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                                    lifespan="off"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the web server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def next_year_of(text: str, grow: float = 1.2) -> str:
+    """The same unit's report for the following year: every year + 1, counts grown
+    (so a unit page has trends and text reused from its own previous year)."""
+    year = re.compile(r"(?<!\d)(20[0-3]\d)(?!\d)")
+    text = year.sub(lambda m: str(int(m.group(1)) + 1), text)
+    count = re.compile(r"(?<![\d.])(\d{2,6})(?=\s*(?:件|人|名|场|次|宗|家|个|份))")
+    return count.sub(lambda m: str(round(int(m.group(1)) * grow)), text)
+
+
+def make_app(db: str, tmp_path, announce=None, **kw):
+    from fazhi.web.app import create_app
+    from fazhi.web.settings import Settings
+
+    kw.setdefault("admin_password", ADMIN_PASSWORD)
+    return create_app(Settings(db=db, data_dir=tmp_path / "files", **kw), announce=announce)
+
+
+def login(client, username: str = "admin", password: str = ADMIN_PASSWORD) -> str:
+    """Log ``client`` in through the form; returns the session's CSRF token."""
+    r = client.get("/login")
+    tok = csrf_of(r.text)
+    r = client.post("/login", data={"username": username, "password": password, "csrf_token": tok, "next": "/reports"},
+                    follow_redirects=False)
+    assert r.status_code == 303, r.text
+    return csrf_of(client.get("/account").text)

@@ -14,7 +14,7 @@ SYSTEM_PKGS := libreoffice-writer-nogui fonts-noto-cjk fonts-arphic-ukai chromiu
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,ocr]'
 	touch $(STAMP)
 
 install: $(STAMP)

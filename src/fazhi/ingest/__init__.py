@@ -23,7 +23,7 @@ class IngestError(Exception):
 @dataclass
 class RawDoc:
     text: str
-    format: str  # txt | md | html | docx | pdf
+    format: str  # txt | md | html | docx | pdf (images read by OCR are "pdf" too)
     encoding: str | None = None
     # the page's own metadata rows, label as printed -> value, e.g. {"发布时间": "2022-11-21 12:21"}
     fields: dict[str, str] = field(default_factory=dict)
@@ -37,7 +37,11 @@ EXTENSIONS = {
     ".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md",
     ".html": "html", ".htm": "html", ".shtml": "html", ".xhtml": "html",
     ".docx": "docx", ".pdf": "pdf",
+    # images are scanned pages: read by OCR (fazhi[ocr]) and reported as format
+    # "pdf" -- the report contract's format enum has no image; a note says "图片"
+    ".png": "pdf", ".jpg": "pdf", ".jpeg": "pdf", ".tif": "pdf", ".tiff": "pdf",
 }
+SUPPORTED = "txt、md、html、docx、pdf，以及扫描图片 png、jpg、tif（需 OCR 组件）"
 
 DEFAULT_MAX_BYTES = int(os.environ.get("FAZHI_MAX_BYTES", 30 * 1024 * 1024))
 
@@ -77,9 +81,16 @@ def read_bytes(data: bytes, fmt: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> 
     elif fmt == "docx":
         from .docx import read
     elif fmt == "pdf":
+        from .ocr import image_kind, read_image
+
+        if image_kind(data):  # a scan saved as an image (or an image named .pdf)
+            doc = read_image(data)
+            if not doc.text.strip():
+                raise IngestError("文件中没有可提取的文本")
+            return doc
         from .pdf import read
     else:
-        raise IngestError(f"不支持的文件格式：{fmt}（支持 txt、md、html、docx、pdf）")
+        raise IngestError(f"不支持的文件格式：{fmt}（支持 {SUPPORTED}）")
     doc = read(data, fmt) if fmt in ("txt", "md") else read(data)
     if not doc.text.strip():
         raise IngestError("文件中没有可提取的文本")
@@ -92,7 +103,7 @@ def read_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[
     p = Path(path)
     fmt = format_of(p)
     if fmt is None:
-        raise IngestError(f"不支持的文件类型“{p.suffix or '无扩展名'}”（支持 txt、md、html、docx、pdf）")
+        raise IngestError(f"不支持的文件类型“{p.suffix or '无扩展名'}”（支持 {SUPPORTED}）")
     try:
         size = p.stat().st_size
     except OSError as e:

@@ -12,13 +12,21 @@
   script/style/nav/header/footer is rendered the same way.
 - ``fields``: the page's own metadata rows (索引号, 发布机构, 成文日期, …), found
   in label/value cells and in ``label：value`` / ``[ label ] value`` text.
+- Elements nested deeper than ``MAX_HTML_DEPTH`` (``FAZHI_MAX_HTML_DEPTH``,
+  default 200) -> ``IngestError``: measured on the parsed tree in one pass.
+  libxml2 itself stops at depth 256 and silently drops the rest of the page, so
+  a limit above 255 still refuses such a page rather than analyse a fragment.
 """
 from __future__ import annotations
 
+import os
 import re
 
 from . import IngestError, RawDoc, quiet
 from .txt import decode
+
+MAX_HTML_DEPTH = int(os.environ.get("FAZHI_MAX_HTML_DEPTH", 200))
+_LIBXML2_DEPTH = 256  # libxml2's HTML parser nests no deeper than this
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 
@@ -330,6 +338,33 @@ def _parse(text: str):
         return None
 
 
+def _depth(doc) -> int:
+    """Deepest element nesting of a parsed tree (the root is depth 1)."""
+    from lxml import etree
+
+    depth = deepest = 0
+    for event, _ in etree.iterwalk(doc, events=("start", "end")):
+        if event == "start":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        else:
+            depth -= 1
+    return deepest
+
+
+def _check_depth(doc) -> None:
+    limit = MAX_HTML_DEPTH
+    try:
+        d = _depth(doc)
+    except Exception:  # noqa: BLE001 - a tree lxml cannot walk is judged by the readers below
+        return
+    if d > limit or d >= _LIBXML2_DEPTH:
+        raise IngestError(
+            f"网页标签嵌套层数过深（{d}{' 层以上' if d >= _LIBXML2_DEPTH else ' 层'}），超过上限 "
+            f"{min(limit, _LIBXML2_DEPTH - 1)} 层，可能是恶意构造或已损坏的网页，未分析")
+
+
 def _trafilatura(text: str):
     try:
         import trafilatura
@@ -382,6 +417,7 @@ def read(data: bytes) -> RawDoc:
 
     doc = _parse(text)
     if doc is not None:
+        _check_depth(doc)
         for el in list(doc.iter("script", "style", "noscript", "template")):
             try:
                 el.drop_tree()

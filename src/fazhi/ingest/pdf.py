@@ -3,7 +3,9 @@
 - Encrypted files are opened with the empty password (the usual "no copying"
   protection of government PDFs); anything else -> ``IngestError``.
 - More than ``MAX_PDF_PAGES`` pages -> ``IngestError``; (almost) no text on any
-  page -> ``IngestError`` 扫描件; pages without text among pages with text -> a note.
+  page, or a text layer that does not decode -> OCR (``ocr.read_pdf``) when the
+  OCR extra is installed, else ``IngestError`` 扫描件; pages without text among
+  pages with text -> OCR'd in place with the extra, else a note.
 - Page numbers ("— 1 —", "- 2 -", "第 3 页", "3/10", a bare number) at the top or
   bottom of a page, and a header/footer line repeated on most pages, are removed.
 - CJK text in a PDF has a line break at the end of every visual line; lines are
@@ -25,13 +27,14 @@ import time
 import unicodedata
 from collections import Counter
 
-from . import IngestError, RawDoc, quiet
+from . import IngestError, RawDoc, ocr, quiet
 
 MAX_PDF_PAGES = int(os.environ.get("FAZHI_MAX_PDF_PAGES", 500))
 PDF_TIME_LIMIT = float(os.environ.get("FAZHI_PDF_TIME_LIMIT", 120))
 
 SCANNED_MSG = "扫描件，无可提取文本（PDF 没有文本层，需 OCR）"
 CORRUPT_MSG = "PDF 文件已损坏或不完整，无法读取"
+OCR_HINT = f"安装 OCR 组件（{ocr.INSTALL_HINT}）后可识别"
 
 # sentence-final mark, optionally followed by closing quotes/brackets
 _SENT_END = re.compile(r"[。！？；：!?;:][”’」』）)】》〕\"']*$")
@@ -55,8 +58,10 @@ _PAGE_NO = re.compile(
 )
 _FOLD = re.compile("[\u2e80-\u2eff\u2f00-\u2fdf\uf900-\ufaff\U0002f800-\U0002fa1f]")
 _EDGE = " \t\r\f\v\u3000\xa0\u200b\ufeff"
-_ASCII_WORD_END = re.compile(r"[A-Za-z0-9]$")
-_ASCII_WORD_START = re.compile(r"^[A-Za-z0-9]")
+# Latin words broken across visual lines get a space back; digits do not (a
+# number wrapped at the margin, "…意见10" / "4条…", is one number)
+_ASCII_WORD_END = re.compile(r"[A-Za-z]$")
+_ASCII_WORD_START = re.compile(r"^[A-Za-z]")
 
 
 def _quiet():
@@ -251,17 +256,41 @@ def read(data: bytes) -> RawDoc:
     pages = _strip_furniture(pages)
     counts = [sum(1 for ln in p for c in ln if not c.isspace()) for p in pages]
     total = sum(counts)
+    enc_note = ["PDF 设有加密保护，已按无密码方式打开"] if encrypted else []
     if total < max(20, 10 * n):
-        raise IngestError(SCANNED_MSG)
+        if ocr.available():
+            return ocr.read_pdf(data, notes=enc_note)
+        raise IngestError(f"{SCANNED_MSG}；{OCR_HINT}")
     all_text = "\n".join("\n".join(p) for p in pages)
     if _garbled_ratio(all_text) > 0.3:
-        raise IngestError("PDF 中的文字无法正确解码（字体缺少字符映射表），需 OCR")
+        if ocr.available():
+            return ocr.read_pdf(data, notes=enc_note + ["PDF 中的文字无法正确解码（字体缺少字符映射表），已改用 OCR 识别"])
+        raise IngestError(f"PDF 中的文字无法正确解码（字体缺少字符映射表），需 OCR；{OCR_HINT}")
     empty = [i + 1 for i, c in enumerate(counts) if c < 5 and (i + 1) not in failed]
+    scanned: dict[int, list[str]] = {}
+    if empty and ocr.available():
+        try:
+            scanned, _ = ocr.ocr_pdf_pages(data, [i - 1 for i in empty])
+        except IngestError as e:  # too many scanned pages, or pdfium cannot open it: keep the text
+            notes.append(f"无文本层的页面未能 OCR 识别：{e}")
+            scanned = {}
+        scanned = {i + 1: paras for i, paras in scanned.items() if paras}
+        done = [i for i in empty if i in scanned]
+        if done:
+            notes.append(f"第{'、'.join(map(str, done))}页无文本层，已用 OCR 识别（{ocr.OCR_NOTE}）")
+        empty = [i for i in empty if i not in scanned]
     if failed:
         notes.append(f"第{'、'.join(map(str, failed))}页文本提取失败，已跳过")
     if empty:
         notes.append(f"第{'、'.join(map(str, empty))}页无文本层（可能是扫描图片），未分析该页内容")
-    if encrypted:
-        notes.append("PDF 设有加密保护，已按无密码方式打开")
-    paras = reflow([ln for p in pages for ln in p])
+    notes += enc_note
+    paras: list[str] = []
+    run: list[str] = []
+    for i, p in enumerate(pages, 1):
+        if i in scanned:  # an OCR'd page: its own paragraphs, between the text pages
+            paras += reflow(run) + scanned[i]
+            run = []
+        else:
+            run += p
+    paras += reflow(run)
     return RawDoc(text="\n".join(paras), format="pdf", encoding=None, notes=notes)

@@ -1,0 +1,279 @@
+"""Hostile and broken input: property-based tests of the parsers, and every limit.
+
+Already elsewhere (not repeated here):
+- quantities: arbitrary text never raises, spans in bounds
+  (tests/test_quantities.py::test_find_never_raises) and an2cn(n)+"件" -> n for
+  1..99999 (::test_chinese_round_trip);
+- shadow keeps the length of any string (tests/test_textnorm.py);
+- limits: file size (tests/test_end_to_end.py::test_cli_enormous_file_refused,
+  and here through ``read_bytes``), PDF pages (tests/test_ingest.py::
+  test_pdf_over_page_limit), docx zip bomb (::test_docx_zip_bomb), the env
+  overrides of those two (::test_limits_overridable_by_env), the per-file time
+  limit in batches (tests/test_batch.py::test_time_limit_and_crashing_worker);
+  OCR pages and image size are in tests/test_ocr.py.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import os
+import re
+
+import cn2an
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fazhi.clean import clean
+from fazhi.dates import find_dates, find_years, parse_date
+from fazhi.ingest import IngestError, read_bytes
+from fazhi.outline import build_tree, find_headings
+from fazhi.quantities import find
+from fazhi.textnorm import shadow
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+# FAZHI_HYPOTHESIS_EXAMPLES=5000 for a longer run
+PROP = settings(max_examples=int(os.environ.get("FAZHI_HYPOTHESIS_EXAMPLES", 300)), deadline=None,
+                suppress_health_check=[HealthCheck.too_slow])
+
+
+def _chinese_error(excinfo, phrase: str) -> str:
+    msg = str(excinfo.value)
+    assert HAN.search(msg), f"message is not Chinese: {msg!r}"
+    assert phrase in msg, f"{phrase!r} not in {msg!r}"
+    return msg
+
+
+# ------------------------------------------------------------------ quantities
+# (never-raises and an2cn(n)+"件" are in test_quantities.py)
+
+
+def _one(text: str):
+    qs = find(shadow(text))
+    assert len(qs) == 1, (text, qs)
+    return qs[0]
+
+
+@PROP
+@given(st.integers(min_value=2, max_value=10**12))  # a lone 一元 is the article, not a count
+def test_large_chinese_amount_round_trip(n):
+    text = cn2an.an2cn(n) + "元"
+    q = _one(text)
+    assert q.value == n and q.kind == "amount"
+    assert (q.start, q.end) == (0, len(text))
+
+
+@PROP
+@given(st.integers(min_value=1000, max_value=10**9))
+def test_thousands_separators_round_trip(n):
+    text = f"受理{n:,}件。"
+    q = _one(text)
+    assert q.value == n and text[q.start:q.end] == f"{n:,}件"
+
+
+@PROP
+@given(st.integers(min_value=1, max_value=100))
+def test_chinese_percent_round_trip(n):
+    text = "结案率百分之" + cn2an.an2cn(n)
+    q = _one(text)
+    assert q.value == n and q.unit == "%" and q.kind == "rate"
+
+
+@PROP
+@given(st.decimals(min_value=0, max_value=100, places=2, allow_nan=False, allow_infinity=False))
+def test_arabic_percent_round_trip(d):
+    text = f"调解成功率达{d}%。"
+    q = _one(text)
+    assert q.value == pytest.approx(float(d)) and q.kind == "rate"
+
+
+@PROP
+@given(st.integers(min_value=1, max_value=9999), st.sampled_from(["万元", "亿元", "万人次"]))
+def test_multiplier_round_trip(n, unit):
+    text = f"{n}{unit}"
+    q = _one(text)
+    assert q.value == n * {"万": 1e4, "亿": 1e8}[unit[0]] and q.unit == unit
+
+
+# ------------------------------------------------------------------ dates
+
+DATE_ALPHABET = list("0123456789〇○零一二三四五六七八九十年月日号-/.: \n，。") + ["2023", "二〇二三", "12:21"]
+
+
+@PROP
+@given(st.lists(st.sampled_from(DATE_ALPHABET), max_size=40).map("".join) | st.text(max_size=80))
+def test_dates_never_raise(s):
+    for f in find_dates(s):
+        assert 0 <= f.start < f.end <= len(s)
+        assert 1949 <= f.date.year <= 2100
+    for f in find_dates(shadow(s), with_time=False):
+        assert 0 <= f.start < f.end <= len(s)
+    iso = parse_date(s)
+    assert iso is None or dt.date.fromisoformat(iso)
+    for y, a, b in find_years(s):
+        assert 1949 <= y <= 2100 and 0 <= a < b <= len(s)
+
+
+_CN = "〇一二三四五六七八九"
+
+
+def _cn_small(n: int) -> str:
+    tens, ones = divmod(n, 10)
+    return (("" if tens == 1 else _CN[tens]) + "十" if tens else "") + (_CN[ones] if ones else "")
+
+
+def _forms(d: dt.date) -> list[str]:
+    return [
+        d.isoformat(),                                     # 2023-03-13
+        f"{d.year}年{d.month}月{d.day}日",                   # 2023年3月13日
+        f"{d.year}/{d.month:02d}/{d.day:02d}",              # 2023/03/13
+        "".join(_CN[int(c)] for c in str(d.year)) + f"年{_cn_small(d.month)}月{_cn_small(d.day)}日",  # 二〇二三年三月十三日
+    ]
+
+
+def test_cn_small_helper():
+    assert [_cn_small(n) for n in (1, 10, 13, 20, 21, 31)] == ["一", "十", "十三", "二十", "二十一", "三十一"]
+
+
+@PROP
+@given(st.dates(min_value=dt.date(1949, 1, 1), max_value=dt.date(2099, 12, 31)),  # the years the parser accepts
+       st.sampled_from(["", "成文日期：", "于", "报告"]), st.sampled_from(["", "。", "印发", " 12:21"]))
+def test_date_round_trip_every_form(d, before, after):
+    for form in _forms(d):
+        text = before + form + after
+        assert parse_date(text) == d.isoformat(), text
+        found = find_dates(text)
+        assert found[0].start == len(before)
+        assert text[found[0].start:found[0].start + len(form)] == form
+
+
+# ------------------------------------------------------------------ outline
+
+_LABELS = ["一、", "二、", "十一、", "（一）", "(二)", "1.", "2、", "（3）", "(4)", "①", "⑩", "第一部分", "第二章 ",
+           "# ", "## ", "**", "一是", "二是", ""]
+_WORDS = ["主要举措和成效", "存在的问题和不足", "下一步工作安排", "党政主要负责人履行推进法治建设第一责任人职责情况",
+          "强化组织领导", "。", "，", "坚持依法行政", "调解纠纷222件", "1.23亿元", "2023年3月13日", "**", "#", " ",
+          "\u3000", "\t", "主要工作", "其他需要报告的情况"]
+_LINE = st.tuples(st.sampled_from(_LABELS), st.lists(st.sampled_from(_WORDS) | st.text(max_size=6), max_size=8)) \
+    .map(lambda t: t[0] + "".join(t[1]))
+OUTLINE_TEXT = st.lists(_LINE, max_size=25).map("\n".join) | st.text(max_size=300)
+
+
+def _walk(nodes, parent=None):
+    for n in nodes:
+        yield parent, n
+        yield from _walk(n.children, n)
+
+
+@PROP
+@given(OUTLINE_TEXT)
+def test_outline_never_raises_and_nests(text):
+    c = clean(text)
+    sh = shadow(c.text)
+    assert len(sh) == len(c.text)
+    heads = find_headings(c, sh)
+    tree = build_tree(heads, len(c.text))
+    seen = 0
+    for parent, n in _walk(tree):
+        seen += 1
+        assert 0 <= n.start <= n.end <= len(c.text)
+        # the title is the text at the node's start
+        assert n.title and c.text[n.start:n.start + len(n.title)] == n.title, (n.title, c.text[n.start:n.end])
+        if parent is not None:
+            assert n.level > parent.level
+            assert parent.start < n.start and n.end <= parent.end
+    assert seen == len(heads)
+    # siblings in text order, not overlapping
+    for _, n in [(None, None)] + list(_walk(tree)):
+        kids = tree if n is None else n.children
+        for a, b in zip(kids, kids[1:]):
+            assert a.end <= b.start
+
+
+# ------------------------------------------------------------------ limits
+
+
+def test_file_size_limit_in_read_bytes():
+    with pytest.raises(IngestError) as ei:
+        read_bytes(("法治政府建设。" * 200).encode("utf-8"), "txt", max_bytes=1000)
+    _chinese_error(ei, "文件过大")
+    _chinese_error(ei, "未分析")
+
+
+def _nested_html(depth: int, tag: str = "div") -> bytes:
+    body = "<p>2022年各调解组织共成功调解纠纷222件，涉及当事人468人。</p>" * 3
+    return (f"<html><head><meta charset='utf-8'><title>报告</title></head><body>"
+            + f"<{tag}>" * depth + body + f"</{tag}>" * depth + "</body></html>").encode("utf-8")
+
+
+@pytest.mark.parametrize("tag", ["div", "span", "table"])
+def test_html_depth_limit(tag):
+    with pytest.raises(IngestError) as ei:
+        read_bytes(_nested_html(5000, tag), "html")
+    _chinese_error(ei, "嵌套层数过深")
+
+
+def test_html_depth_limit_setting(monkeypatch):
+    from fazhi.ingest import html as html_reader
+
+    ok = read_bytes(_nested_html(60), "html")  # deep but ordinary
+    assert "222件" in ok.text
+    monkeypatch.setattr(html_reader, "MAX_HTML_DEPTH", 40)
+    with pytest.raises(IngestError) as ei:
+        read_bytes(_nested_html(60), "html")
+    msg = _chinese_error(ei, "嵌套层数过深")
+    assert "40 层" in msg
+
+
+def test_html_depth_env_override(monkeypatch):
+    from fazhi.ingest import html as html_reader
+
+    monkeypatch.setenv("FAZHI_MAX_HTML_DEPTH", "77")
+    try:
+        assert importlib.reload(html_reader).MAX_HTML_DEPTH == 77
+    finally:
+        monkeypatch.delenv("FAZHI_MAX_HTML_DEPTH")
+        importlib.reload(html_reader)
+    assert html_reader.MAX_HTML_DEPTH == 200
+
+
+def test_pdf_time_limit(monkeypatch):
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+    import io
+
+    from fazhi.ingest import pdf as pdf_reader
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    c.setFont("STSong-Light", 12)
+    c.drawString(72, 750, "2022年各调解组织共成功调解纠纷222件，涉及当事人468人。")
+    c.showPage()
+    c.save()
+    monkeypatch.setattr(pdf_reader, "PDF_TIME_LIMIT", -1.0)
+    with pytest.raises(IngestError) as ei:
+        read_bytes(buf.getvalue(), "pdf")
+    _chinese_error(ei, "解析超时")
+
+
+def test_settings_collects_the_limits(monkeypatch):
+    from fazhi import settings as limits
+    from fazhi.corpus import batch
+    from fazhi.ingest import docx as docx_reader
+    from fazhi.ingest import html as html_reader
+    from fazhi.ingest import pdf as pdf_reader
+
+    rows = {r["name"]: r for r in limits.describe()}
+    assert set(rows) == {"MAX_BYTES", "MAX_PDF_PAGES", "PDF_TIME_LIMIT", "MAX_DOCX_UNCOMPRESSED", "MAX_HTML_DEPTH",
+                         "MAX_OCR_PAGES", "MAX_IMAGE_PIXELS", "TIME_LIMIT"}
+    for name, r in rows.items():
+        assert r["env"].startswith("FAZHI_") and r["env"] in limits.__doc__ and name in limits.__doc__
+    assert limits.MAX_PDF_PAGES == pdf_reader.MAX_PDF_PAGES == rows["MAX_PDF_PAGES"]["default"]
+    assert limits.MAX_DOCX_UNCOMPRESSED == docx_reader.MAX_DOCX_UNCOMPRESSED
+    monkeypatch.setattr(html_reader, "MAX_HTML_DEPTH", 33)
+    monkeypatch.setenv("FAZHI_TIME_LIMIT", "7")
+    assert limits.MAX_HTML_DEPTH == 33 and limits.current()["TIME_LIMIT"] == 7.0 == batch.default_time_limit()
+    with pytest.raises(AttributeError):
+        limits.NO_SUCH_LIMIT  # noqa: B018

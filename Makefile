@@ -4,12 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test eval bench clean system-deps serve load-web
+.PHONY: install demo test eval bench clean system-deps serve load-web bench-ocr fuzz
 
 # Debian packages some tests need (installed when missing and we are root):
 # LibreOffice + CJK fonts for the draft -> PDF test, Chromium for the browser tests
-# (driven by Playwright through executable_path; never `playwright install`)
-SYSTEM_PKGS := libreoffice-writer-nogui fonts-noto-cjk fonts-arphic-ukai chromium
+# (driven by Playwright through executable_path; never `playwright install`),
+# a CJK font for the OCR test's rendered scan
+SYSTEM_PKGS := libreoffice-writer-nogui fonts-noto-cjk fonts-arphic-ukai fonts-wqy-zenhei chromium poppler-utils
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -34,6 +35,12 @@ serve: $(STAMP)
 
 load-web: $(STAMP)
 	$(BIN)/python bench/load_web.py
+
+bench-ocr: $(STAMP) system-deps
+	$(BIN)/python bench/ocr_eval.py
+
+fuzz: $(STAMP)
+	$(BIN)/python bench/fuzz_ingest.py
 
 test: $(STAMP) system-deps
 	scripts/with-postgres.sh $(BIN)/python -m pytest

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .ingest import EXTENSIONS, IngestError
+from .ingest import EXTENSIONS, SUPPORTED, IngestError
 from .model import LEVEL_LABELS, PART_LABELS
 
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -43,11 +43,21 @@ def analyze_safe(path: Path, max_bytes: int):
         return None, f"分析失败（内部错误：{type(e).__name__}），请将此文件反馈给开发者"
 
 
+def _ocr_progress(path):
+    """Per-page OCR progress on stderr (a scan takes seconds a page)."""
+    def show(done: int, total: int) -> None:
+        err.print(f"[dim]OCR 识别 {path.name}：第 {done}/{total} 页[/dim]")
+    return show
+
+
 def each_report(files, max_bytes: int, failed: list):
     """(path, report) for each file that reads; the others are reported in
     Chinese on stderr and appended to ``failed``."""
+    from .ingest.ocr import reporting
+
     for f in files:
-        report, error = analyze_safe(f, max_bytes)
+        with reporting(_ocr_progress(f)):
+            report, error = analyze_safe(f, max_bytes)
         if error:
             failed.append(f)
             err.print(f"[red]错误：[/red]{f}：{error}")
@@ -100,7 +110,7 @@ def analyze(paths, fmt, out_dir, max_size):
 
     files = expand(paths)
     if not files:
-        err.print("[red]错误：[/red]没有找到可分析的文件（支持 txt、md、html、docx、pdf）")
+        err.print(f"[red]错误：[/red]没有找到可分析的文件（支持 {SUPPORTED}）")
         sys.exit(2)
     max_bytes = int(max_size * 1048576) if max_size else DEFAULT_MAX_BYTES
     fmt = fmt or ("json" if len(files) == 1 else "jsonl")
@@ -174,7 +184,7 @@ def check(paths, rules_file, fmt, html_out, max_size):
 
     files = expand(paths)
     if not files:
-        err.print("[red]错误：[/red]没有找到可检查的文件（支持 txt、md、html、docx、pdf）")
+        err.print(f"[red]错误：[/red]没有找到可检查的文件（支持 {SUPPORTED}）")
         sys.exit(2)
     try:
         rules = load_rules(rules_file) if rules_file else None

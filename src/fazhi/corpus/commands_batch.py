@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from fazhi.cli import DB_OPTION, corpus, err
+from fazhi.ingest import SUPPORTED
 
 
 @corpus.command("add")
@@ -47,7 +48,7 @@ def add_cmd(paths, db, workers, engine, scheduler, time_limit, commit_every, no_
     click.echo(line)
     click.echo(f"用时 {st.seconds:.1f} 秒" + (f"，{rate:.1f} 份/秒" if st.added else ""))
     if st.done == 0:
-        err.print("[red]错误：[/red]没有找到可入库的文件（支持 txt、md、html、docx、pdf）")
+        err.print(f"[red]错误：[/red]没有找到可入库的文件（支持 {SUPPORTED}）")
         sys.exit(2)
     if st.unreadable and st.unreadable == st.done:
         sys.exit(2)

@@ -1,5 +1,7 @@
 """Batch intake (`fazhi corpus add`): idempotence, bad files, kill -9 and resume,
 Ctrl-C/SIGTERM, the per-file time limit, a crashing worker, and the Dask engine."""
+import json
+import os
 import random
 import re
 import shutil
@@ -197,11 +199,19 @@ def test_kill_9_then_resume(tmp_path, corpus300):
 
 
 def test_sigterm_commits_and_exits_130(tmp_path, corpus300):
-    src, shas = corpus300
+    gen, shas = corpus300
+    src = tmp_path / "src"
+    shutil.copytree(gen, src)
+    # one file that takes 30 s keeps the batch running until the signal arrives,
+    # however fast the machine is
+    slow = src / "00-slow.txt"
+    slow.write_text((DEV / "seed-000.txt").read_text(encoding="utf-8") + "\n慢", encoding="utf-8")
+    shas = shas | {_sha(slow)}
     path = tmp_path / "c.db"
     cmd = FAZHI + ["corpus", "add", str(src), "--db", str(path), "--workers", "2", "--commit-every", "50",
                    "--no-progress"]
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {**os.environ, "FAZHI_TEST_HOOK": json.dumps({"slow": ["slow", 30.0]})}
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         _wait_rows(path, p)
         p.send_signal(signal.SIGTERM)

@@ -32,6 +32,7 @@ Design
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import sys
@@ -48,7 +49,8 @@ from ..ingest import DEFAULT_MAX_BYTES, EXTENSIONS, IngestError
 # Test hook (module-level, shipped to the workers with every task):
 # {"slow": ("slow", 30.0)} -> a file whose name contains "slow" sleeps 30 s inside the
 # time-limited analysis; {"crash": "crash"} -> the worker process dies on such a file.
-TEST_HOOK: dict | None = None
+# FAZHI_TEST_HOOK (JSON, same shape) sets it for a `fazhi corpus add` run in a subprocess.
+TEST_HOOK: dict | None = json.loads(os.environ["FAZHI_TEST_HOOK"]) if os.environ.get("FAZHI_TEST_HOOK") else None
 
 TIMEOUT_MSG = "处理超时（超过 {n:g} 秒），已跳过"
 CRASH_MSG = "处理时进程异常退出（可能内存不足或文件触发了程序错误），已跳过"

@@ -96,19 +96,27 @@ def user_list(db):
         click.echo(f"{u['id']}\t{u['username']}\t{u['role_label']}\t最近登录：{u['last_login'] or '—'}")
 
 
-@user_group.command("passwd")
-@click.argument("username")
-@click.password_option("--password", prompt="新密码", confirmation_prompt="再输入一次", help="新密码")
-@DB_OPTION
-def user_passwd(username, password, db):
-    """重设密码（例如忘记了管理员密码）。"""
-    from .auth import AuthError, get_user_by_name, set_password
+def _user_or_exit(db, username):
+    """The database and the named account, or a Chinese error and exit 2."""
+    from .auth import get_user_by_name
 
     eng = _open(db)
     u = get_user_by_name(eng, username)
     if u is None:
         err.print(f"[red]错误：[/red]没有用户 {username}")
         sys.exit(2)
+    return eng, u
+
+
+@user_group.command("passwd")
+@click.argument("username")
+@click.password_option("--password", prompt="新密码", confirmation_prompt="再输入一次", help="新密码")
+@DB_OPTION
+def user_passwd(username, password, db):
+    """重设密码（例如忘记了管理员密码）。"""
+    from .auth import AuthError, set_password
+
+    eng, u = _user_or_exit(db, username)
     try:
         set_password(eng, u.id, password)
     except AuthError as e:
@@ -122,13 +130,9 @@ def user_passwd(username, password, db):
 @DB_OPTION
 def user_remove(username, db):
     """删除账号（及其 API 令牌）。"""
-    from .auth import AuthError, delete_user, get_user_by_name
+    from .auth import AuthError, delete_user
 
-    eng = _open(db)
-    u = get_user_by_name(eng, username)
-    if u is None:
-        err.print(f"[red]错误：[/red]没有用户 {username}")
-        sys.exit(2)
+    eng, u = _user_or_exit(db, username)
     try:
         delete_user(eng, u.id)
     except AuthError as e:
@@ -143,11 +147,7 @@ def user_remove(username, db):
 @DB_OPTION
 def user_token(username, name, db):
     """为账号生成 API 令牌（只显示这一次），用于脚本：Authorization: Bearer <令牌>。"""
-    from .auth import create_token, get_user_by_name
+    from .auth import create_token
 
-    eng = _open(db)
-    u = get_user_by_name(eng, username)
-    if u is None:
-        err.print(f"[red]错误：[/red]没有用户 {username}")
-        sys.exit(2)
+    eng, u = _user_or_exit(db, username)
     click.echo(create_token(eng, u.id, name))

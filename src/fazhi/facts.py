@@ -44,6 +44,7 @@ from functools import lru_cache
 import yaml
 
 from .model import Fact, Part
+from .parts import part_at
 from .quantities import UNITS, Quantity, find
 
 _CATALOG_FILE = "indicators.yaml"
@@ -298,13 +299,6 @@ def _classify(q: Quantity, ctx: _Ctx, R: _Rules) -> str | None:
     return best
 
 
-def _part_at(parts: list[Part], pos: int) -> str | None:
-    for p in parts:
-        if p.start <= pos < p.end:
-            return p.part
-    return None
-
-
 _TITLE = re.compile(r"《([^《》\n]{1,60})》")
 _LAW_TITLE = re.compile(r"(?:法|法典|条例|规定|办法|细则|准则|规则|纲要|决定|意见|通知|解释|规范)$")
 
@@ -411,7 +405,7 @@ def extract(text: str, norm: str, parts: list[Part]) -> list[Fact]:
 
     facts: list[Fact] = []
     for i, q in enumerate(qs):
-        part = _part_at(parts, q.start)
+        part = part_at(parts, q.start)
         ind = inds[i] if part != "next_year" else None
         a = max(lefts[i], q.start - 16)
         b = min(rights[i], q.end + 14)

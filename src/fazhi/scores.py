@@ -12,12 +12,17 @@ total              weighted mean (weights in the rubric)
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .data import load_yaml
 from .model import REQUIRED_PARTS, Report
 from .textnorm import shadow
 
-_TIME = re.compile(r"\d{1,2}月|[一二三四]季度|年底|年内|上半年|下半年|年中|月底|前完成|之前")
+@lru_cache(maxsize=1)
+def _time_words() -> re.Pattern:
+    """The time words of the next_year.concrete rule (one vocabulary for rule and score)."""
+    rule = next(r for r in load_yaml("rules.yaml")["rules"] if r["id"] == "next_year.concrete")
+    return re.compile(rule["params"]["time_words"])
 
 
 def rubric(override: dict | None = None) -> dict:
@@ -78,7 +83,7 @@ def compute(report: Report, rub: dict | None = None, sh: str | None = None) -> d
     if nxt:
         items = sum(1 for f in report.facts if f.part == "next_year")
         sh = sh if sh is not None else shadow(report.text)
-        timed = any(_TIME.search(sh, p.start, p.end) for p in nxt)
+        timed = any(_time_words().search(sh, p.start, p.end) for p in nxt)
         plan = min(100, 70 * items / pl["full_at_items"]) + pl["time_bonus"] * timed
     else:
         plan = 0

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, delete, func, insert as sa_insert, select, tex
 from sqlalchemy.engine import Connection, Engine
 
 from ..model import REQUIRED_PARTS, Report
+from ..parts import part_at
 from . import db
 
 _TOKEN_OK = re.compile(r"[\w\u3400-\u9fff]")
@@ -65,8 +66,8 @@ def rows_of(report: Report) -> dict:
         pos += len(line) + 1
         if not line.strip():
             continue
-        part = next((p.part for p in report.parts if p.start <= start < p.end), None)
-        paras.append({"para_no": k, "part": part, "start": start, "body": line, "seg": segment(line)})
+        paras.append({"para_no": k, "part": part_at(report.parts, start), "start": start, "body": line,
+                      "seg": segment(line)})
     return {
         "report": rep,
         "parts": [{"part": p.part, "heading": p.heading, "start": p.start, "end": p.end} for p in report.parts],

@@ -10,7 +10,7 @@ import re
 from functools import lru_cache
 
 from ..dates import find_dates, find_years
-from ..model import PART_LABELS, REQUIRED_PARTS
+from ..model import PART_LABELS
 from . import Ctx, Rule, check
 
 _SENT = re.compile(r"[^。！？；;!?\n]+[。！？；;!?]?")
@@ -310,5 +310,3 @@ def classified(ctx: Ctx, rule: Rule):
     return [(f"疑似涉密标识“{m.group(0).strip()}”：公开前请进行保密审查。", m.start(), m.end())
             for m in rx.finditer(ctx.sh)][:5]
 
-
-REQUIRED = REQUIRED_PARTS

@@ -270,12 +270,16 @@ def _load_corpus_commands() -> None:
 @click.argument("input_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--strict-null", is_flag=True, help="gold 为空而预测非空时计为错误（annotation.md 的严格口径）")
 @click.option("--per-file", is_flag=True, help="逐个文件列出差异")
+@click.option("--worst", type=int, default=5, show_default=True, help="列出差错最多的几个文件")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出全部结果")
-def eval_cmd(gold_dir, input_dir, strict_null, per_file, as_json):
-    """对照 gold 标注评测：分析 INPUT_DIR 中与 GOLD_DIR/<名>.json 同名的报告，输出精确率/召回率/F1。"""
-    from .evaluate import Scores, score_one
+def eval_cmd(gold_dir, input_dir, strict_null, per_file, worst, as_json):
+    """对照 gold 标注评测：分析 INPUT_DIR 中与 GOLD_DIR/<名>.json 同名的报告，输出精确率/召回率/F1。
+
+    结果按文件组（名称去掉末尾编号：seed、excerpt、excerpt-a …）和字段分别列出。"""
+    from .evaluate import Scores, errors_of, group_of, score_one
 
     res = Scores()
+    groups: dict[str, Scores] = {}
     inputs = {}
     for f in expand([input_dir]):
         inputs.setdefault(f.stem, f)
@@ -283,32 +287,40 @@ def eval_cmd(gold_dir, input_dir, strict_null, per_file, as_json):
     if not golds:
         err.print("[red]错误：[/red]gold 目录中没有 .json 文件")
         sys.exit(2)
-    missing = 0
     for g in golds:
         gold = json.loads(g.read_text(encoding="utf-8"))
         pred = {}
         src = inputs.get(g.stem)
         if src is None:
-            missing += 1
-            err.print(f"[yellow]提示：[/yellow]{g.stem} 没有对应的输入文件，按空结果计分")
+            err.print(f"[yellow]提示：[/yellow]{escape(g.stem)} 没有对应的输入文件，按空结果计分")
         else:
             report, error = analyze_safe(src, 30 * 1048576)
             if error:
-                err.print(f"[red]错误：[/red]{src}：{error}（按空结果计分）")
+                err.print(f"[red]错误：[/red]{escape(str(src))}：{escape(error)}（按空结果计分）")
             else:
                 pred = report.to_dict()
         score_one(res, g.stem, gold, pred, strict_null=strict_null)
+        score_one(groups.setdefault(group_of(g.stem), Scores()), g.stem, gold, pred, strict_null=strict_null)
     pp, pr, pf = res.parts_prf
     fp_, fr, ff = res.facts_prf
+    ranked = sorted(res.per_file.items(), key=lambda kv: -errors_of(kv[1]))
+    ranked = [(k, v) for k, v in ranked if errors_of(v)][:max(worst, 0)]
     if as_json:
-        click.echo(_dump({"parts": {"p": pp, "r": pr, "f1": pf, "headings_exact": res.headings},
-                          "facts": {"p": fp_, "r": fr, "f1": ff, "tp_fp_fn": res.facts},
-                          "meta": {k: {"ok": v[0], "n": v[1]} for k, v in res.meta.items()},
-                          "meta_acc": res.meta_acc, "per_file": res.per_file}))
+        def figures(s: Scores) -> dict:
+            return {"files": len(s.per_file),
+                    "parts": dict(zip(("p", "r", "f1"), s.parts_prf), headings_exact=s.headings),
+                    "facts": dict(zip(("p", "r", "f1"), s.facts_prf), tp_fp_fn=s.facts),
+                    "meta": {k: {"ok": v[0], "n": v[1]} for k, v in sorted(s.meta.items())},
+                    "meta_acc": s.meta_acc}
+        out = figures(res)
+        out["groups"] = {k: figures(v) for k, v in sorted(groups.items())}
+        out["worst"] = [k for k, _ in ranked]
+        out["per_file"] = res.per_file
+        click.echo(_dump(out))
         return
     if per_file:
         for name, row in res.per_file.items():
-            click.echo(f"{name}: 缺部分={row['parts_missing']} 多部分={row['parts_extra']} "
+            click.echo(f"{name}: 缺部分={row['parts_missing']} 多部分={row['parts_extra']} 标题不同={row['headings_wrong']} "
                        f"数据 P/R/F={row['facts'][0]:.2f}/{row['facts'][1]:.2f}/{row['facts'][2]:.2f} "
                        f"漏={row['facts_missed']} 多={row['facts_extra']} 元数据错={row['meta_wrong']}")
     t = Table(title=f"评测结果（{len(golds)} 份报告" + ("，严格口径" if strict_null else "") + "）")
@@ -320,7 +332,26 @@ def eval_cmd(gold_dir, input_dir, strict_null, per_file, as_json):
     for k, (ok, n) in sorted(res.meta.items()):
         t.add_row(f"元数据 {k}", "", "", f"{ok}/{n}")
     t.add_row("元数据总准确率 meta", "", "", f"{res.meta_acc:.3f}")
-    Console().print(t)
+    console = Console()
+    console.print(t)
+    gt = Table(title="按文件组 / by group", title_justify="left")
+    for col in ("组", "文件数", "parts F1", "标题一致", "facts F1", "meta"):
+        gt.add_column(col, justify="left" if col == "组" else "right")
+    for k, s in sorted(groups.items()):
+        gt.add_row(escape(k), str(len(s.per_file)), f"{s.parts_prf[2]:.3f}", f"{s.headings[0]}/{s.headings[1]}",
+                   f"{s.facts_prf[2]:.3f}", f"{s.meta_acc:.3f}")
+    console.print(gt)
+    if ranked:
+        click.echo("差错最多的文件 / worst files:")
+        for name, row in ranked:
+            what = [f"缺{p}" for p in row["parts_missing"]] + [f"多{p}" for p in row["parts_extra"]] \
+                + [f"标题{p}" for p in row["headings_wrong"]] \
+                + [f"漏{i}={v}" for i, v in row["facts_missed"]] + [f"多{i}={v}" for i, v in row["facts_extra"]] \
+                + [f"错{m}" for m in row["meta_wrong"]]
+            click.echo(f"  {name}（{errors_of(row)}）：" + "，".join(what))
+    for k, s in sorted(groups.items()):
+        click.echo(f"group {k} files={len(s.per_file)} parts_f1={s.parts_prf[2]:.3f} "
+                   f"facts_f1={s.facts_prf[2]:.3f} meta_acc={s.meta_acc:.3f}")
     click.echo(f"overall parts_f1={pf:.3f} facts_f1={ff:.3f} meta_acc={res.meta_acc:.3f}")
 
 

@@ -4,7 +4,8 @@ The measures agree with the reference scorer (``shared/tools/score.py``):
 parts P/R/F1 on part-id sets (micro-averaged) and exact heading match;
 facts P/R/F1 on (indicator, value) pairs, values equal within 0.5 %, facts with
 indicator null ignored, repeats counted once; metadata accuracy per field after
-normalisation, fields that gold leaves null not scored.  ``strict_null=True``
+normalisation (NFKC, whitespace removed, traditional characters simplified:
+廣東省 = 广东省), fields that gold leaves null not scored.  ``strict_null=True``
 follows the stricter sentence of annotation.md instead: a non-null prediction
 where gold is null counts as an error.
 """
@@ -14,6 +15,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from .textnorm import to_simplified
+
 META_FIELDS = ["title", "unit", "level", "year", "published", "signed", "doc_number", "index_number",
                "region.province", "region.city", "region.county"]
 _UNIT_AFFIX = re.compile(r"(人民政府|办事处|管委会|管理委员会|街道|街|镇|乡|区|县|市|省|自治区)$")
@@ -22,7 +25,7 @@ _UNIT_AFFIX = re.compile(r"(人民政府|办事处|管委会|管理委员会|街
 def norm_text(s):
     if s is None:
         return None
-    s = unicodedata.normalize("NFKC", str(s))
+    s = to_simplified(unicodedata.normalize("NFKC", str(s)))
     s = re.sub(r"[\s*#]", "", s)
     return s.replace("〔", "[").replace("〕", "]").replace("【", "[").replace("】", "]")
 
@@ -97,6 +100,19 @@ class Scores:
         return ok / n if n else 1.0
 
 
+def group_of(name: str) -> str:
+    """The group a dev file belongs to, from its name: ``seed-000`` -> ``seed``,
+    ``excerpt-012`` -> ``excerpt``, ``excerpt-a07`` -> ``excerpt-a``."""
+    g = re.sub(r"[-_]?\d+$", "", name)
+    return g or name
+
+
+def errors_of(row: dict) -> int:
+    """How many things one file's analysis got wrong (for ranking the worst)."""
+    return (len(row["parts_missing"]) + len(row["parts_extra"]) + len(row.get("headings_wrong", ()))
+            + len(row["facts_missed"]) + len(row["facts_extra"]) + len(row["meta_wrong"]))
+
+
 def score_one(res: Scores, name: str, gold: dict, pred: dict, strict_null: bool = False) -> None:
     gparts = {x["part"]: x.get("heading") for x in gold.get("parts", [])}
     pparts: dict = {}
@@ -105,9 +121,13 @@ def score_one(res: Scores, name: str, gold: dict, pred: dict, strict_null: bool 
     res.parts[0] += len(set(gparts) & set(pparts))
     res.parts[1] += len(set(pparts) - set(gparts))
     res.parts[2] += len(set(gparts) - set(pparts))
-    for k in set(gparts) & set(pparts):
+    heads_wrong = []
+    for k in sorted(set(gparts) & set(pparts)):
         res.headings[1] += 1
-        res.headings[0] += norm_text(gparts[k]) == norm_text(pparts[k])
+        same = norm_text(gparts[k]) == norm_text(pparts[k])
+        res.headings[0] += same
+        if not same:
+            heads_wrong.append(k)
     gf = [(f["indicator"], f["value"]) for f in gold.get("facts", [])]
     pf: list = []
     for f in pred.get("facts", []) or []:
@@ -145,4 +165,5 @@ def score_one(res: Scores, name: str, gold: dict, pred: dict, strict_null: bool 
         "facts_missed": [x for k, x in enumerate(gf) if k not in matched],
         "facts_extra": [x for x in pf if not any(gi == x[0] and close(gv, x[1]) for gi, gv in gf)],
         "meta_wrong": wrong,
+        "headings_wrong": heads_wrong,
     }

@@ -7,13 +7,19 @@ What it does, line by line:
   as heading hints for the outline;
 - removes pinyin glosses inserted after characters (``建設(shè)``);
 - removes spaces a hard wrap inserted between two Chinese characters;
-- re-joins a paragraph that a page break split (``法治政府建\\n\\n设…``).
+- re-joins a paragraph that a page break split (``法治政府建\\n\\n设…``), and
+  the lines of a text hard-wrapped at a fixed width (PDF converters wrap at a
+  CJK width of about 38): the wrap width is measured on the document itself;
+- splits run-on text (a template site's copy with no line breaks) before its
+  numbered headings;
+- removes the space a PDF layer puts between a number and 年/月/日.
 
 The result's ``text`` is what every offset of the analysis refers to.
 """
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -63,8 +69,20 @@ _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SENT_END = "。！？!?；;：:”」』）)】]…"
 _HEADING_START = re.compile(
-    r"^\s*(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|\d{1,2}[.．、](?!\d)|[①-⑳]|第[一二三四五六七八九十]+[章节部分])"
+    r"^\s*(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|\d{1,2}[.．、](?!\d)|[①-⑳]"
+    r"|第[一二三四五六七八九十]+[章节部分]|、(?=[\u4e00-\u9fff]))"
 )
+_DIGIT_SPACE = re.compile(r"(?<=\d)[ \t\u3000\u00a0]+(?=[年月日号])|(?<=[年月])[ \t\u3000\u00a0]+(?=\d)")
+# run-on text: a numbered heading inside a long line, after a sentence end
+# (or a (一) label right after a heading's last word)
+_RUNON_MIN = 600
+_RUNON_SPLIT = re.compile(
+    r"(?<=[。；;！!？?：:”」』])[ \t\u3000]*(?=(?:[一二三四五六七八九十]{1,3}[、．]|第[一二三四五六七八九十]{1,3}(?:部分|章)"
+    r"|[（(][一二三四五六七八九十]{1,3}[）)]|\d{1,2}[、.．](?!\d)))"
+    r"|(?<=[\u4e00-\u9fff])(?=[（(][一二三四五六七八九十]{1,3}[）)])"
+)
+_RUNON_TOP = re.compile(r"(?<=[。；;！!？?：:”」』])[ \t\u3000]*(?:[一二三四五六七八九十]{1,3}、|第[一二三四五六七八九十]{1,3}部分)")
+_RUNON_TITLE = re.compile(r"^\s*([^，,。；;：:\n]{4,80}?(?:报告|总结))(?!如下|[，,。；;：:])")
 
 
 def _is_spam(m: re.Match, kw) -> bool:
@@ -117,41 +135,108 @@ def _clean_line(raw: str, trad: bool) -> tuple[str, tuple[str, int] | None] | No
         s = spam.sub(lambda m: "" if _is_spam(m, kw) else m.group(0), s)
     if "(" in s or "（" in s:
         s = _PINYIN.sub("", s)
-    if (" " in s or "\t" in s or "\u3000" in s or "\xa0" in s) and not META_ROW.search(sh):
-        s = _CJK_SPACE.sub("", s)  # (in header rows spaces separate label and value)
+    if " " in s or "\t" in s or "\u3000" in s or "\xa0" in s:
+        if not META_ROW.search(sh):
+            s = _CJK_SPACE.sub("", s)  # (in header rows spaces separate label and value)
+        s = _DIGIT_SPACE.sub("", s)  # "2022 年 3 月" from a PDF text layer
     return (s.strip(), hint)
 
 
 def _ends_open(s: str) -> bool:
-    """A body line (prose, not a header row) that stops in mid-sentence."""
+    """A body line (prose, not a header row or a heading) that stops in mid-sentence."""
     return (len(s) >= 40 and s[-1] not in _SENT_END and any(c in s for c in "，,。")
-            and not META_ROW.search(s))
+            and not META_ROW.search(s) and not _HEADING_START.match(s))
 
 
-def _continues(s: str, hint) -> bool:
+def _joins(prev: tuple[str, tuple[str, int] | None], s: str, hint, wrap: int | None) -> bool:
+    """Does line ``s`` continue the paragraph ``prev`` (split by a page break
+    or a hard wrap)?"""
+    p, phint = prev
+    if not _continues(s, hint, short_ok=wrap is not None):
+        return False
+    if wrap is not None and p[-1] not in _SENT_END and _width(p) >= wrap - 3 and not META_ROW.search(p):
+        return True  # a line filled to the wrap width (a wrapped heading too)
+    return not phint and _ends_open(p)
+
+
+def _continues(s: str, hint, short_ok: bool = False) -> bool:
     """A line that can be the second half of a split paragraph."""
     if hint or _HEADING_START.match(s) or META_ROW.search(s):
         return False
-    return len(s) >= 20 or (bool(s) and s[-1] in "。！？!?；;")
+    return short_ok or len(s) >= 20 or (bool(s) and s[-1] in "。！？!?；;")
+
+
+def _split_run_on(raw: str) -> str:
+    """Text whose paragraphs lost their line breaks: one line holding most of
+    the text and two or more numbered headings after sentence ends.  Breaks go
+    back before each numbered heading and after a leading title."""
+    longest = max(raw.split("\n"), key=len)
+    if len(longest) < _RUNON_MIN or len(longest) < 0.6 * len(raw.strip()):
+        return raw
+    sh = shadow(longest)
+    if len(_RUNON_TOP.findall(sh)) < 2:
+        return raw
+    cuts = [m.start() for m in _RUNON_SPLIT.finditer(sh)]
+    m = _RUNON_TITLE.match(sh)
+    if m and re.search("法治|依法行政", m.group(1)) and (not cuts or m.end(1) < cuts[0]):
+        cuts.insert(0, m.end(1))
+    if not cuts:
+        return raw
+    pieces, last = [], 0
+    for c in cuts:
+        if c > last:
+            pieces.append(longest[last:c])
+            last = c
+    pieces.append(longest[last:])
+    return raw.replace(longest, "\n".join(p.strip() for p in pieces), 1)
+
+
+_WIDE = re.compile("[\u1100-\u115f\u2e80-\u303e\u3041-\u9fff\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff01-\uff60\uffe0-\uffe6]")
+
+
+def _width(s: str) -> int:
+    """Display width: a CJK character or full-width form counts 2 (as East Asian
+    Width W/F does for the ranges these reports use)."""
+    return len(s) + len(_WIDE.findall(s))
+
+
+def _wrap_width(lines: list[tuple[str, tuple[str, int] | None]]) -> int | None:
+    """The width a text was hard-wrapped at, if most of its lines stop at one
+    width without ending a sentence (PDF text, converter markdown)."""
+    body = [s for s, h in lines if s and not h]
+    if len(body) < 8:
+        return None
+    widths = [_width(s) for s in body]
+    open_ = Counter(w for s, w in zip(body, widths) if w >= 24 and s[-1] not in _SENT_END)
+    if not open_:
+        return None
+    best, support = None, 0
+    for w in open_:
+        n = sum(open_.get(w - k, 0) for k in range(4))
+        if n > support or (n == support and best is not None and w > best):
+            best, support = w, n
+    longer = sum(1 for w in widths if best is not None and w > best + 1)
+    if support >= max(6, 0.3 * len(widths)) and longer <= 0.1 * len(widths):
+        return best
+    return None
 
 
 def clean(raw: str) -> Cleaned:
     """Clean reader output; return the text and its non-empty lines."""
     raw = raw.replace("\r\n", "\n").replace("\r", "\n")
+    raw = _split_run_on(raw)
+    trad = has_traditional(raw)
+    cleaned = [r for r in (_clean_line(x, trad) for x in raw.split("\n")) if r is not None]
+    wrap = _wrap_width(cleaned)
     out: list[tuple[str, tuple[str, int] | None]] = []
     pending_blank = False
-    trad = has_traditional(raw)
-    for rawline in raw.split("\n"):
-        r = _clean_line(rawline, trad)
-        if r is None:
-            continue
-        s, hint = r
+    for s, hint in cleaned:
         if not s:
             pending_blank = True
             continue
-        if out and _ends_open(out[-1][0]) and not out[-1][1] and _continues(s, hint):
+        if out and _joins(out[-1], s, hint, wrap):
             prev, h = out[-1]
-            out[-1] = (prev + s, h)  # page break inside a paragraph
+            out[-1] = (prev + s, h)  # page break or hard wrap inside a paragraph
             pending_blank = False
             continue
         if pending_blank and out and out[-1][0] != "":

@@ -24,6 +24,7 @@ CN_NUM = "一二三四五六七八九十百"
 LABELS: list[tuple[str, re.Pattern]] = [
     ("part", re.compile(rf"^第[{CN_NUM}\d]+(?:部分|章|节|篇)\s*[、.:：]?\s*")),
     ("cn", re.compile(rf"^[{CN_NUM}]+\s*[、.．，,]\s*")),
+    ("cn", re.compile(r"^、\s*(?=[\u4e00-\u9fff])")),  # a top-level label that lost its numeral
     ("cn_paren", re.compile(rf"^[（(]\s*[{CN_NUM}]+\s*[）)]\s*[、.．]?\s*")),
     ("num_paren", re.compile(r"^[（(]\s*\d{1,2}\s*[）)]\s*[、.．]?\s*")),
     ("num", re.compile(r"^\d{1,2}\s*(?:[.．](?!\d)|、)\s*")),
@@ -37,6 +38,10 @@ BARE = re.compile(
     r"下一步(?:工作)?(?:打算|计划|安排|思路|措施)?|(?:下一年度|明年|\d{4}年)?(?:工作)?(?:打算|计划|安排|思路)|"
     r"其他需要报告的(?:情况|事项))[:：]?$"
 )
+# an unnumbered umbrella line over the year's work, below the opening paragraph:
+# "2021年某某街道法治政府建设工作" (annotation: it opens achievements)
+UMBRELLA = re.compile(r"^(?:19|20)\d{2}\s*年度?[^，,。；;：:、\s]{0,24}?(?:法治政府建设|法治建设|依法行政)(?:工作)?(?:情况)?$")
+_PROSE = re.compile(r"[。，,；;]")
 TITLE_STOP = re.compile(r"[。！？；;]")
 MAX_TITLE = 80
 
@@ -60,10 +65,13 @@ def _title_end(sh: str, start: int, line_end: int) -> int:
 def find_headings(c: Cleaned, sh: str, skip: set[int] = frozenset()) -> list[Heading]:
     """Detect heading lines; ``sh`` is the shadow of ``c.text``; ``skip`` line indices."""
     out: list[Heading] = []
+    seen_prose = False
     for i, ln in enumerate(c.lines):
-        if i in skip:
-            continue
         s = sh[ln.start:ln.end]
+        prose = len(s) >= 40 and _PROSE.search(s) is not None
+        if i in skip:
+            seen_prose = seen_prose or prose
+            continue
         kind = label = None
         for k, rx in LABELS:
             m = rx.match(s)
@@ -83,7 +91,10 @@ def find_headings(c: Cleaned, sh: str, skip: set[int] = frozenset()) -> list[Hea
                 label = ""
             elif len(s) <= 25 and BARE.match(s.strip()):
                 kind, label = "bare", ""
+            elif seen_prose and len(s) <= 40 and UMBRELLA.match(s.strip()):
+                kind, label = "bare", ""
             else:
+                seen_prose = seen_prose or prose
                 continue
         else:
             rest = s[len(label):].strip() if len(label) < len(s) else ""
@@ -98,11 +109,15 @@ def find_headings(c: Cleaned, sh: str, skip: set[int] = frozenset()) -> list[Hea
             end = m.start() if m and m.start() - ln.start <= MAX_TITLE else min(ln.end, ln.start + MAX_TITLE)
         title = c.text[ln.start:end].strip()
         out.append(Heading(i, kind, label or "", title, ln.start, end))
-    _assign_levels(out)
+        seen_prose = seen_prose or (prose and kind not in ("md1", "md2", "bold"))
+    assign_levels(out)
     return out
 
 
-def _assign_levels(heads: list[Heading]) -> None:
+def assign_levels(heads: list[Heading]) -> None:
+    """Relative levels: the first numbering type met is level 1, a new type goes
+    one level deeper, a type already open closes everything below it.  Run it
+    again once the front matter is gone (a bold masthead must not push 一、 down)."""
     stack: list[str] = []
     for h in heads:
         k = h.kind

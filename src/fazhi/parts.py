@@ -1,10 +1,21 @@
-"""Parts: which top-level headings open which statutory part.
+"""Parts: which headings open which statutory part.
 
-Rules follow ``annotation.md``: a part is opened by a top-level heading of its
-own (vocabulary in ``data/parts.yaml``); in a report organised by topic chapters
-(一、依法全面履行政府职能 …) the first unclassified chapter opens
-``achievements``; a top-level section on the Party's leadership or the
-principal leaders' duty is ``leader_duty``; sub-sections never open a part.
+Rules follow ``annotation.md``; the vocabulary is data (``data/parts.yaml``).
+
+1. **The statutory level.**  Parts live at one numbering level of the report's
+   own outline, whatever sits above it: normally the top level (一、 / 第一部分 /
+   unnumbered part headings such as 存在的问题), but a lone heading above all the
+   others (an emphasised line the front matter left behind) does not hide the
+   level below it.  The level is the shallowest one whose headings name parts.
+2. **Each heading at that level** opens the part its words name; a topic chapter
+   (一、依法全面履行政府职能) opens ``achievements``; after 存在的问题 or
+   下一步打算, an unnamed chapter continues that part.
+3. **Leading the work.**  A chapter whose heading is about leading (统筹推进,
+   政治站位, 推进机制, 主体责任 …) and whose opening lines name the leaders'
+   work (第一责任人, 领导小组, 常务会议 …) is ``leader_duty``; the next chapter then
+   opens ``achievements``.
+4. **Sub-sections** never open ``leader_duty``; inside an achievements chapter a
+   short sub-heading 存在的不足和原因 / 下一步工作安排 opens its part.
 """
 from __future__ import annotations
 
@@ -16,36 +27,64 @@ from .model import Part
 from .outline import Heading
 
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+_NEXT_WORDS = re.compile("下一|明年|来年|今后|下步")
+CONTINUING = ("shortcomings", "next_year", "other")
 
 
 @lru_cache(maxsize=1)
 def _vocab():
     d = load_yaml("parts.yaml")
-    pats = {p: re.compile("|".join(f"(?:{x})" for x in d["patterns"][p])) for p in d["order"]}
-    return d["order"], pats, re.compile(d["plan_words"])
+    pats = {p: [re.compile(x) for x in d["patterns"][p]] for p in d["order"]}
+    lead = d["leader"]
+    return {
+        "order": d["order"], "pats": pats, "plan": re.compile(d["plan_words"]),
+        "lead_head": re.compile(lead["heading"]), "lead_content": re.compile(lead["content"]),
+        "window": int(lead["window"]), "sub_parts": tuple(d["sub_parts"]), "sub_max": int(d["sub_part_max"]),
+    }
+
+
+def explicit(heading: str, year: int | None) -> tuple[str | None, str]:
+    """(part id, the words that decided it) for a heading title (label
+    removed), from the vocabulary alone; (None, "") for a topic chapter."""
+    v = _vocab()
+    s = heading.strip()
+    years = [int(y) for y in _YEAR.findall(s)]
+    if years and year is not None and any(y > year for y in years):
+        m = v["plan"].search(s)
+        if m:
+            return "next_year", f"{max(years)}年{m.group()}"
+    for part in v["order"]:
+        for rx in v["pats"][part]:
+            m = rx.search(s)
+            if not m:
+                continue
+            if part == "next_year" and year is not None and years and all(y <= year for y in years) \
+                    and not _NEXT_WORDS.search(s):
+                break  # "2022年工作安排" in a 2022 report is not a plan for next year
+            return part, m.group() or s
+    return None, ""
 
 
 def classify(heading: str, year: int | None) -> str | None:
-    """Part id for a top-level heading title (label removed), or None."""
-    order, pats, plan = _vocab()
-    s = heading.strip()
-    years = [int(y) for y in _YEAR.findall(s)]
-    if years and plan.search(s):
-        if year is not None and any(y > year for y in years):
-            return "next_year"
-    for part in order:
-        if pats[part].search(s):
-            if part == "next_year" and year is not None and years and all(y <= year for y in years) \
-                    and not re.search("下一|明年|来年|今后|下步", s):
-                continue  # "2022年工作安排" in a 2022 report is not a plan for next year
-            return part
-    return None
+    """Part id for a heading title (label removed) by its words, or None."""
+    return explicit(heading, year)[0]
+
+
+def _leads(title: str, opening: str) -> tuple[str, str] | None:
+    """(heading cue, content cue) when a chapter is about leading the work."""
+    v = _vocab()
+    mh = v["lead_head"].search(title)
+    if not mh:
+        return None
+    mc = v["lead_content"].search(opening)
+    return (mh.group(), mc.group()) if mc else None
 
 
 _SIGN_LINE = re.compile(r"^\s*(?:[\u4e00-\u9fff（）()·\s]{2,40}|(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
                         r"|[〇○零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日"
                         r"|(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2})\s*$")
 _DATE_END = re.compile(r"(日|\d)\s*$")
+_SIGN_PUNCT = re.compile(r"[，,。；;：:]")
 
 
 def body_end(sh: str) -> int:
@@ -58,7 +97,7 @@ def body_end(sh: str) -> int:
     saw_date = False
     for line in reversed(lines[-5:]):
         start = pos - len(line)
-        if line.strip() and _SIGN_LINE.match(line) and not re.search(r"[，,。；;：:]", line):
+        if line.strip() and _SIGN_LINE.match(line) and not _SIGN_PUNCT.search(line):
             k += 1
             saw_date = saw_date or bool(_DATE_END.search(line))
             end = start
@@ -68,21 +107,77 @@ def body_end(sh: str) -> int:
     return end if saw_date and k <= 4 else len(sh)
 
 
-def find_parts(heads: list[Heading], sh: str, text_len: int, year: int | None) -> list[Part]:
-    top = [h for h in heads if h.level == 1]
+def _title(sh: str, h: Heading) -> str:
+    return sh[h.start + len(h.label):h.end]
+
+
+def statutory_level(heads: list[Heading], sh: str, year: int | None) -> int:
+    """The outline level whose headings carry the report's statutory parts."""
+    levels = sorted({h.level for h in heads})
+    if not levels:
+        return 1
+    top = levels[0]
+    named = {}
+    for lvl in levels[:3]:
+        named[lvl] = {p for p in (classify(_title(sh, h), year) for h in heads if h.level == lvl) if p}
+    if named[top]:
+        return top
+    n_top = sum(1 for h in heads if h.level == top)
+    for lvl in levels[1:3]:
+        if len(named[lvl]) >= 2 and n_top <= 2:
+            return lvl
+    return top
+
+
+def find_parts(heads: list[Heading], sh: str, text_len: int, year: int | None,
+               why: list | None = None) -> list[Part]:
+    """Statutory parts in text order.  ``why``, when given, receives one
+    (heading, part, reason) triple per heading that decided a part."""
+    v = _vocab()
+    level = statutory_level(heads, sh, year)
+    top = [h for h in heads if h.level == level]
     if not top:
         return []
-    runs: list[list] = []  # [part, first heading, start, end]
-    for i, h in enumerate(top):
-        title = sh[h.start + len(h.label):h.end]
-        part = classify(title, year)
-        if part is None:
-            part = "achievements"  # a topic chapter
-        end = top[i + 1].start if i + 1 < len(top) else max(body_end(sh), h.end)
+    last_end = max(body_end(sh), top[-1].end)
+    runs: list[list] = []  # [part, heading, start, end]
+
+    def open_run(part: str, h: Heading, start: int, end: int, reason: str) -> None:
+        if why is not None:
+            why.append((h.title, part, reason))
         if runs and runs[-1][0] == part:
             runs[-1][3] = end
         else:
-            runs.append([part, h, h.start, end])
+            runs.append([part, h, start, end])
+
+    for i, h in enumerate(top):
+        end = top[i + 1].start if i + 1 < len(top) else last_end
+        title = _title(sh, h)
+        part, words = explicit(title, year)
+        if part is not None:
+            reason = f"标题用语“{words}”"
+        else:
+            cue = _leads(title, sh[h.end:min(end, h.end + v["window"])])
+            if cue:
+                part, reason = "leader_duty", f"领导工作章节：标题“{cue[0]}”，开头写到“{cue[1]}”"
+            elif runs and runs[-1][0] in CONTINUING:
+                runs[-1][3] = end  # an unnamed chapter after 存在的问题 / 下一步 continues it
+                continue
+            else:
+                part, reason = "achievements", "主题章节（归入主要举措和成效）"
+        if part != "achievements":
+            open_run(part, h, h.start, end, reason)
+            continue
+        # sub-sections of an achievements chapter that name a part of their own
+        start, cur, cur_h, cur_reason = h.start, part, h, reason
+        for c in heads:
+            if c.level != level + 1 or not (h.start < c.start < end):
+                continue
+            ct = _title(sh, c)
+            cp, cw = explicit(ct, year)
+            if cp in v["sub_parts"] and len(ct.strip()) <= v["sub_max"] and cp != cur:
+                open_run(cur, cur_h, start, c.start, cur_reason)
+                start, cur, cur_h, cur_reason = c.start, cp, c, f"二级标题用语“{cw}”"
+        open_run(cur, cur_h, start, end, cur_reason)
     return [Part(part=p, heading=h.title, start=s, end=e) for p, h, s, e in runs]
 
 

@@ -16,7 +16,7 @@ from . import meta as meta_mod
 from .clean import clean
 from .ingest import DEFAULT_MAX_BYTES, RawDoc, format_of, read_bytes, read_file
 from .model import Report, Source
-from .outline import LABELS, build_tree, find_headings
+from .outline import LABELS, assign_levels, build_tree, find_headings
 from .parts import find_parts
 from .textnorm import shadow
 
@@ -30,8 +30,11 @@ def analyze_raw(raw: RawDoc, source: Source) -> Report:
     numbered = [h for h in heads0 if h.kind in NUMBERED]
     first_body = numbered[0].start if numbered else min(len(c.text), 1500)
     mr = meta_mod.extract(c, sh, first_body, raw.fields, raw.title)
+    # the front matter (title, masthead, 文号/签发人, a title printed twice) is no
+    # part of the outline; levels are assigned once it is gone
     heads = [h for h in find_headings(c, sh, skip=mr.title_lines)
              if h.start >= first_body or h.kind in NUMBERED]
+    assign_levels(heads)
     report = Report(source=source, text=c.text, meta=mr.meta)
     report.outline = build_tree(heads, len(c.text))
     report.parts = find_parts(heads, sh, len(c.text), mr.meta.year)

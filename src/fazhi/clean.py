@@ -53,7 +53,9 @@ def _patterns():
     seg = d["spam_segment"]
     spam = re.compile(rf"{seg}(?:_{seg})+")
     kw = tuple(d["spam_keywords"])
-    return drop, inline, spam, kw
+    heads = re.compile(r"[^，,。；;：:]{0,30}?(?:" + d["runon_heading_end"] + ")")
+    runon_cut = re.compile(d["runon_line_starts"])
+    return drop, inline, spam, kw, heads, runon_cut
 
 
 _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s*(.*?)\s*#*\s*$")
@@ -70,18 +72,26 @@ _CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SENT_END = "。！？!?；;：:”」』）)】]…"
 _HEADING_START = re.compile(
     r"^\s*(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|\d{1,2}[.．、](?!\d)|[①-⑳]"
-    r"|第[一二三四五六七八九十]+[章节部分]|、(?=[\u4e00-\u9fff]))"
+    r"|第[一二三四五六七八九十]+[章节部分])"
 )
+# a line that is a whole title of the genre (it ends there, whatever its width)
+_TITLE_LINE = re.compile(r"(法治|依法行政)[^，,。；;：:]{0,40}(报告|总结)$")
+_DATE_LINE = re.compile(r"^\s*(?:(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[〇○零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日)\s*$")
+_ENUM = re.compile(r"^\s*[一二三四五六七八九十]+是")
 _DIGIT_SPACE = re.compile(r"(?<=\d)[ \t\u3000\u00a0]+(?=[年月日号])|(?<=[年月])[ \t\u3000\u00a0]+(?=\d)")
 # run-on text: a numbered heading inside a long line, after a sentence end
 # (or a (一) label right after a heading's last word)
-_RUNON_MIN = 600
-_RUNON_SPLIT = re.compile(
-    r"(?<=[。；;！!？?：:”」』])[ \t\u3000]*(?=(?:[一二三四五六七八九十]{1,3}[、．]|第[一二三四五六七八九十]{1,3}(?:部分|章)"
-    r"|[（(][一二三四五六七八九十]{1,3}[）)]|\d{1,2}[、.．](?!\d)))"
-    r"|(?<=[\u4e00-\u9fff])(?=[（(][一二三四五六七八九十]{1,3}[）)])"
+_RUNON_MIN = 300
+_CN_ORD = "一二三四五六七八九十"
+# a numbered top-level heading inside run-on text (一、 … 十九、 / 第一部分)
+_RUNON_TOP = re.compile(rf"(?<![{_CN_ORD}第、])([{_CN_ORD}]{{1,3}})、|第([{_CN_ORD}]{{1,3}})部分")
+_RUNON_AFTER_STOP = set("。；;！!？?：:”」』")
+# lower headings: (一) after a sentence end or right after a heading's last word,
+# 1. / 1、 after a sentence end
+_RUNON_SUB = re.compile(
+    rf"(?<=[。；;！!？?：:”」』])[ \t\u3000]*(?=[*#]*(?:[（(][{_CN_ORD}]{{1,3}}[）)]|\d{{1,2}}[、.．](?!\d)))"
+    rf"|(?<=[\u4e00-\u9fff])(?=[*#]*[（(][{_CN_ORD}]{{1,3}}[）)])"
 )
-_RUNON_TOP = re.compile(r"(?<=[。；;！!？?：:”」』])[ \t\u3000]*(?:[一二三四五六七八九十]{1,3}、|第[一二三四五六七八九十]{1,3}部分)")
 _RUNON_TITLE = re.compile(r"^\s*([^，,。；;：:\n]{4,80}?(?:报告|总结))(?!如下|[，,。；;：:])")
 
 
@@ -92,15 +102,16 @@ def _is_spam(m: re.Match, kw) -> bool:
 
 # a page-metadata row: 发布时间：… / [ 索引号 ] … / 文    号 …
 META_ROW = re.compile(
-    r"^\s*[\[【]?\s*(?:来\s*源|发布|日\s*期|时\s*间|索\s*[引取]\s*号|文\s*号|发文|成文|产生日期|作\s*者|"
-    r"点击|主题分类|体裁分类|信息来源|生成日期|公开|效力)"
+    r"^\s*[\[【]?\s*(?:来\s*源|发\s*布(?:时间|日期|机构|单位|者|于)|日\s*期|时\s*间|索\s*[引取]\s*号|文\s*号"
+    r"|发文(?:字号|日期|时间|机关|单位|编号)|成文(?:日期|时间)|产生日期|作\s*者|点击(?:数|量|率)?|主题分类|体裁分类"
+    r"|信息来源|生成日期|公开(?:日期|时间|方式|范围)|效力(?:状态)?|签发人)\s*[\]】]?\s*(?:[:：]|[ \t]|$)"
     r"|(?:来源|日期|时间|作者|点击|发布机构|发布日期|发布时间|成文日期|索引号|文号)\s*[\]】]?\s*[:：]"
 )
 
 
 def _clean_line(raw: str, trad: bool) -> tuple[str, tuple[str, int] | None] | None:
     """One raw line -> (clean text, hint), or None to drop it."""
-    drop, inline, spam, kw = _patterns()
+    drop, inline, spam, kw, _, _ = _patterns()
     s = _CTRL.sub("", _ZERO_WIDTH.sub("", raw)).strip()
     if not s:
         return ("", None)
@@ -142,20 +153,32 @@ def _clean_line(raw: str, trad: bool) -> tuple[str, tuple[str, int] | None] | No
     return (s.strip(), hint)
 
 
+_SENT_INSIDE = re.compile("[。；;！!？?]")
+
+
 def _ends_open(s: str) -> bool:
-    """A body line (prose, not a header row or a heading) that stops in mid-sentence."""
+    """A body line (prose, not a header row) that stops in mid-sentence.  A
+    numbered line is prose only when a sentence ends inside it ("（二）认真贯彻…。
+    坚持…"); a numbered line without one is a heading and never continues."""
     return (len(s) >= 40 and s[-1] not in _SENT_END and any(c in s for c in "，,。")
-            and not META_ROW.search(s) and not _HEADING_START.match(s))
+            and not META_ROW.search(s)
+            and (not _HEADING_START.match(s) or _SENT_INSIDE.search(s) is not None))
 
 
-def _joins(prev: tuple[str, tuple[str, int] | None], s: str, hint, wrap: int | None) -> bool:
+def _joins(prev: tuple[str, tuple[str, int] | None], last: str, s: str, hint, wrap: int | None) -> bool:
     """Does line ``s`` continue the paragraph ``prev`` (split by a page break
-    or a hard wrap)?"""
+    or a hard wrap)?  ``last`` is the last physical line of ``prev``."""
     p, phint = prev
-    if not _continues(s, hint, short_ok=wrap is not None):
+    if wrap is not None and last and last[-1] not in _SENT_END and not hint \
+            and not _HEADING_START.match(s) and not _ENUM.match(s) and not META_ROW.search(s) \
+            and not _DATE_LINE.match(s):
+        # a line filled to the wrap width; a heading or a header row only when
+        # it is really full (a short heading is no wrapped line)
+        full = _HEADING_START.match(last) or META_ROW.search(last)
+        if _width(last) >= wrap - (1 if full else 3) and not (p == last and _TITLE_LINE.search(shadow(p))):
+            return True
+    if not _continues(s, hint):
         return False
-    if wrap is not None and p[-1] not in _SENT_END and _width(p) >= wrap - 3 and not META_ROW.search(p):
-        return True  # a line filled to the wrap width (a wrapped heading too)
     return not phint and _ends_open(p)
 
 
@@ -167,27 +190,55 @@ def _continues(s: str, hint, short_ok: bool = False) -> bool:
 
 
 def _split_run_on(raw: str) -> str:
-    """Text whose paragraphs lost their line breaks: one line holding most of
-    the text and two or more numbered headings after sentence ends.  Breaks go
-    back before each numbered heading and after a leading title."""
+    """Text whose paragraphs lost their line breaks (a template site's copy):
+    one line holding most of the text with numbered headings inside it.  Breaks
+    go back after a leading title and before each heading: a top-level label
+    after a sentence end, or the next number of the sequence (二、 after 一、)
+    wherever it stands; its title ends after a statutory heading phrase
+    (主要举措和成效, 存在的不足和原因 …) that opens it."""
     longest = max(raw.split("\n"), key=len)
-    if len(longest) < _RUNON_MIN or len(longest) < 0.6 * len(raw.strip()):
+    whole = len(raw.strip())
+    if len(longest) < _RUNON_MIN or len(longest) < 0.6 * whole:
         return raw
     sh = shadow(longest)
-    if len(_RUNON_TOP.findall(sh)) < 2:
-        return raw
-    cuts = [m.start() for m in _RUNON_SPLIT.finditer(sh)]
+    from .dates import cn_small_int
+
+    cuts: set[int] = set()
     m = _RUNON_TITLE.match(sh)
-    if m and re.search("法治|依法行政", m.group(1)) and (not cuts or m.end(1) < cuts[0]):
-        cuts.insert(0, m.end(1))
-    if not cuts:
+    title_end = m.end(1) if m and re.search("法治|依法行政", m.group(1)) else None
+    if title_end:
+        cuts.add(title_end)
+    last = 0
+    tops = []
+    for m in _RUNON_TOP.finditer(sh):
+        st = m.start()
+        while st > 0 and sh[st - 1] in "*#_ ":  # markdown marks around a heading: "。**一、…**"
+            st -= 1
+        num = cn_small_int(m.group(1) or m.group(2))
+        before = sh[:st].rstrip(" \t\u3000")
+        after_stop = not before or before[-1] in _RUNON_AFTER_STOP or len(before) == title_end
+        if after_stop and (num == 1 or num == last + 1) or last and num == last + 1:
+            cuts.add(st)
+            tops.append(m.end())
+            last = num
+    if len(tops) < (1 if len(longest) >= 0.9 * whole else 2):
         return raw
-    pieces, last = [], 0
-    for c in cuts:
-        if c > last:
-            pieces.append(longest[last:c])
-            last = c
-    pieces.append(longest[last:])
+    for m in _RUNON_SUB.finditer(sh):
+        cuts.add(m.start())
+    pats = _patterns()
+    for m in pats[5].finditer(sh):  # page fields and portal chrome glued in: lines of their own
+        cuts.add(m.start())
+    heads = pats[4]
+    for t in tops:
+        h = heads.match(sh, t)
+        if h and h.end() - t <= 40 and h.end() < len(sh) and sh[h.end()] not in "，,。；;：:、":
+            cuts.add(h.end())
+    pieces, prev = [], 0
+    for c in sorted(cuts):
+        if c > prev:
+            pieces.append(longest[prev:c])
+            prev = c
+    pieces.append(longest[prev:])
     return raw.replace(longest, "\n".join(p.strip() for p in pieces), 1)
 
 
@@ -215,10 +266,12 @@ def _wrap_width(lines: list[tuple[str, tuple[str, int] | None]]) -> int | None:
         n = sum(open_.get(w - k, 0) for k in range(4))
         if n > support or (n == support and best is not None and w > best):
             best, support = w, n
-    longer = sum(1 for w in widths if best is not None and w > best + 1)
-    if support >= max(6, 0.3 * len(widths)) and longer <= 0.1 * len(widths):
-        return best
-    return None
+    longer = sum(1 for w in widths if w > best + 2)
+    if support < max(6, 0.3 * len(widths)) or longer > 0.1 * len(widths):
+        return None
+    # the commonest width of the cluster: a line pushed past it by a closing
+    # mark that may not start a line (避头尾) is no evidence against it
+    return max(range(best - 3, best + 1), key=lambda w: (open_.get(w, 0), w))
 
 
 def clean(raw: str) -> Cleaned:
@@ -230,15 +283,18 @@ def clean(raw: str) -> Cleaned:
     wrap = _wrap_width(cleaned)
     out: list[tuple[str, tuple[str, int] | None]] = []
     pending_blank = False
+    last = ""  # the last physical line of out[-1] (its width decides a hard wrap)
     for s, hint in cleaned:
         if not s:
             pending_blank = True
             continue
-        if out and _joins(out[-1], s, hint, wrap):
+        if out and _joins(out[-1], last, s, hint, wrap):
             prev, h = out[-1]
             out[-1] = (prev + s, h)  # page break or hard wrap inside a paragraph
+            last = s
             pending_blank = False
             continue
+        last = s
         if pending_blank and out and out[-1][0] != "":
             out.append(("", None))
         out.append((s, hint))

@@ -16,11 +16,11 @@ _CN_YEAR = "[〇○零Ｏ一二三四五六七八九]{4}"
 _CN_SMALL = "[一二三四五六七八九十]{1,3}"
 
 DATE_RE = re.compile(
-    r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*(?:(?P<sep>[-/.])\s*(?P<m>\d{1,2})\s*(?P=sep)\s*(?P<d>\d{1,2})(?!\d)"
+    r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*(?:(?P<sep>[-/.])\s*(?P<m>\d{1,2})\s*(?P=sep)\s*(?P<d>\d{1,2})(?:(?!\d)|(?=\d{1,2}:\d{2}))"
     r"|年\s*(?P<m2>\d{1,2})\s*月\s*(?P<d2>\d{1,2})\s*[日号])"
     rf"|(?P<cy>{_CN_YEAR})年(?P<cm>{_CN_SMALL})月(?P<cd>{_CN_SMALL})[日号]"
 )
-TIME_RE = re.compile(r"\s*\d{1,2}:\d{2}(?::\d{2})?")
+TIME_RE = re.compile(r"\s*\d{1,2}:\d{2}(?::\d{2})?")  # also glued to the date, as OCR gives it
 YEAR_RE = re.compile(rf"(?<![\d\-/.])(?P<y>(?:19|20)\d{{2}})\s*年|(?P<cy>{_CN_YEAR})年")
 
 

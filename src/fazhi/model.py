@@ -103,10 +103,14 @@ class Report:
     facts: list[Fact] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     scores: dict[str, float] = field(default_factory=dict)
+    # which rule decided each value, on what evidence (``fazhi explain``); not
+    # part of the output contract
+    why: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         d = {"schema": SCHEMA_ID}
         d.update(asdict(self))
+        d.pop("why", None)
         for f in d["facts"]:
             v = f["value"]
             if isinstance(v, float) and v.is_integer():

@@ -55,6 +55,13 @@ class Heading:
     start: int
     end: int  # end of the heading title in text
     level: int = 0
+    words_end: int = 0  # end of the words that may decide its part (the clause up to 。, ≤ 80 characters)
+
+
+def _after_stop(sh: str, prev) -> bool:
+    """Did the line before end a sentence or a heading?"""
+    p = sh[prev.start:prev.end].rstrip()
+    return not p or p[-1] in "。！？!?；;：:”）)" or len(p) <= 40
 
 
 def _title_end(sh: str, start: int, line_end: int) -> int:
@@ -78,6 +85,8 @@ def find_headings(c: Cleaned, sh: str, skip: set[int] = frozenset()) -> list[Hea
             if m:
                 kind, label = k, c.text[ln.start:ln.start + m.end()].strip()
                 break
+        if label == "、" and (i == 0 or not _after_stop(sh, c.lines[i - 1])):
+            kind = label = None  # "、" starts a heading only after a finished line
         if kind is None:
             if ENUM_ITEM.match(s):
                 continue
@@ -108,7 +117,8 @@ def find_headings(c: Cleaned, sh: str, skip: set[int] = frozenset()) -> list[Hea
             m = re.compile(r"[，,：:]").search(sh, ln.start + len(label or ""), ln.end)
             end = m.start() if m and m.start() - ln.start <= MAX_TITLE else min(ln.end, ln.start + MAX_TITLE)
         title = c.text[ln.start:end].strip()
-        out.append(Heading(i, kind, label or "", title, ln.start, end))
+        words_end = min(_title_end(sh, ln.start, ln.end), ln.start + len(label or "") + MAX_TITLE)
+        out.append(Heading(i, kind, label or "", title, ln.start, end, words_end=max(end, words_end)))
         seen_prose = seen_prose or (prose and kind not in ("md1", "md2", "bold"))
     assign_levels(out)
     return out

@@ -108,7 +108,10 @@ def body_end(sh: str) -> int:
 
 
 def _title(sh: str, h: Heading) -> str:
-    return sh[h.start + len(h.label):h.end]
+    """The words of a heading that decide its part: its title, or the clause
+    up to the first full stop when the title was cut short (run-on text glues
+    a heading to its body; the cut title may have lost the deciding words)."""
+    return sh[h.start + len(h.label):max(h.end, h.words_end)]
 
 
 def statutory_level(heads: list[Heading], sh: str, year: int | None) -> int:

@@ -36,8 +36,9 @@ def analyze_raw(raw: RawDoc, source: Source) -> Report:
              if h.start >= first_body or h.kind in NUMBERED]
     assign_levels(heads)
     report = Report(source=source, text=c.text, meta=mr.meta)
+    report.why = {"meta": mr.why, "meta_spans": mr.evidence, "parts": []}
     report.outline = build_tree(heads, len(c.text))
-    report.parts = find_parts(heads, sh, len(c.text), mr.meta.year)
+    report.parts = find_parts(heads, sh, len(c.text), mr.meta.year, why=report.why["parts"])
     from .facts import extract as extract_facts
 
     report.facts = extract_facts(c.text, sh, report.parts)

@@ -327,6 +327,7 @@ def extract(text: str, norm: str, parts: list[Part]) -> list[Fact]:
     lefts: list[int] = [0] * n
     rights: list[int] = [0] * n
     sents: list[tuple[int, int]] = [(0, 0)] * n
+    list_head = 0
     for i, q in enumerate(qs):
         floor = qs[i - 1].end if i else 0
         ceil = qs[i + 1].start if i + 1 < n else len(norm)
@@ -348,16 +349,16 @@ def extract(text: str, norm: str, parts: list[Part]) -> list[Fact]:
                 # ("开展执法证件考试2次,参考人员260人")
                 L2 = norm[lefts[i - 1]:qs[i - 1].start] + "，" + norm[ls:q.start]
                 ind = _classify(q, _Ctx(L2, ctx.R, ctx.S), R)
-        if ind is None and i and ls == floor and norm.startswith("、", ls) \
-                and q.start - ls <= _LIST_LEFT:
+        in_list = bool(i) and ls == floor and norm.startswith("、", ls)
+        if ind is None and in_list and q.start - ls <= _LIST_LEFT:
             # a list sharing its verb: "审查重大行政决策事项18件、行政规范性文件26件"
-            h = i - 1
-            while h and lefts[h] == qs[h - 1].end and norm.startswith("、", lefts[h]):
-                h -= 1
+            h = list_head
             if lefts[h] >= ss:
                 L2 = norm[lefts[h]:qs[h].start] + "，" + norm[ls + 1:q.start]
                 ind = _classify(q, _Ctx(L2, ctx.R, ctx.S), R)
         inds[i] = ind
+        if not in_list:
+            list_head = i  # the item a following 、-list borrows its verb from
 
     # genre patterns that look at neighbouring quantities of the same sentence
     for i, q in enumerate(qs):

@@ -147,18 +147,13 @@ def assign_levels(heads: list[Heading]) -> None:
 
 def build_tree(heads: list[Heading], text_len: int) -> list[Node]:
     """Nest headings into ``Node`` trees; a node ends where the next heading
-    of the same or a higher level starts."""
+    of the same or a higher level starts (one pass with a stack)."""
     roots: list[Node] = []
     stack: list[tuple[int, Node]] = []
-    for i, h in enumerate(heads):
-        end = text_len
-        for h2 in heads[i + 1:]:
-            if h2.level <= h.level:
-                end = h2.start
-                break
-        node = Node(level=h.level, label=h.label, title=h.title, start=h.start, end=end)
+    for h in heads:
+        node = Node(level=h.level, label=h.label, title=h.title, start=h.start, end=text_len)
         while stack and stack[-1][0] >= h.level:
-            stack.pop()
+            stack.pop()[1].end = h.start
         (stack[-1][1].children if stack else roots).append(node)
         stack.append((h.level, node))
     return roots

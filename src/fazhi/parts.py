@@ -152,6 +152,14 @@ def find_parts(heads: list[Heading], sh: str, text_len: int, year: int | None,
         else:
             runs.append([part, h, start, end])
 
+    # the sub-sections (level + 1) of each top heading, in one pass
+    subs: list[list[Heading]] = [[] for _ in top]
+    k = -1
+    for h in heads:
+        while k + 1 < len(top) and h.start >= top[k + 1].start:
+            k += 1
+        if k >= 0 and h.level == level + 1:
+            subs[k].append(h)
     for i, h in enumerate(top):
         end = top[i + 1].start if i + 1 < len(top) else last_end
         title = _title(sh, h)
@@ -172,8 +180,8 @@ def find_parts(heads: list[Heading], sh: str, text_len: int, year: int | None,
             continue
         # sub-sections of an achievements chapter that name a part of their own
         start, cur, cur_h, cur_reason = h.start, part, h, reason
-        for c in heads:
-            if c.level != level + 1 or not (h.start < c.start < end):
+        for c in subs[i]:
+            if not (h.start < c.start < end):
                 continue
             ct = _title(sh, c)
             cp, cw = explicit(ct, year)

@@ -99,10 +99,11 @@ MID_APPROX = ("余", "多")
 POST_APPROX = ("以上", "左右", "有余")
 
 MULT = {"万": 1e4, "亿": 1e8, "千": 1e3}
+MAX_VALUE = 1e13  # no count, people or amount in these reports comes near (10^13 yuan = 10 万亿)
 
 # Chinese numeral grammar (strict: 二三 / 二〇二二 are not accepted)
 _D = "[一二两三四五六七八九]"
-_SEC = rf"(?:{_D}千)?(?:零?{_D}百)?(?:零?{_D}?十)?(?:零?{_D})?"
+_SEC = rf"(?:零?{_D}千)?(?:零?{_D}百)?(?:零?{_D}?十)?(?:零?{_D})?"  # 十万零三千: 零 before 千 too
 _CN = rf"(?=[零〇一二两三四五六七八九十])(?:{_SEC}亿)?(?:{_SEC}万)?{_SEC}(?:点[零〇一二三四五六七八九]+)?"
 _CN_CHARS = "零〇一二两三四五六七八九十百千万亿"
 
@@ -139,7 +140,9 @@ def _regexes():
     pre = "|".join(PRE_APPROX)
     mid = "|".join(MID_APPROX)
     post = "|".join(POST_APPROX)
-    ar = r"(?<![\d.A-Za-z/_\-])(?:\d{1,3}(?:,\d{3})+(?![\d])(?:\.\d+)?|\d+(?:\.\d+)?)(?![\d.]*[\-/]\d)"
+    # possessive quantifiers: a digit run is never re-tried shorter (a run of
+    # 10^6 digits costs one pass, not a quadratic backtrack into the lookahead)
+    ar = r"(?<![\d.A-Za-z/_\-])(?:\d{1,3}(?:,\d{3})++(?!\d)(?:\.\d++)?|\d++(?:\.\d++)?)(?![\d.]*+[\-/]\d)"
     cn = rf"(?<![{_CN_CHARS}]){_CN}"
     bare = r"(?<![零〇一二两三四五六七八九十百千万亿])[百千万](?=余|多)"
     pre1 = "".join(sorted({a[0] for a in PRE_APPROX}))
@@ -228,8 +231,8 @@ def _find(norm: str) -> list[Quantity]:
         numtxt = m.group(grp)
         if grp == "ar":
             v = _ar_value(numtxt)
-            if v is None:
-                continue
+            if v is None or not v < MAX_VALUE:
+                continue  # a digit run no report counts in (or inf)
         else:
             if grp == "cn":
                 # the article 一 (一批, 一件事, 一次, 统一部署 ...) is not a count;

@@ -25,7 +25,8 @@ Then the genre patterns that look at the quantity before, in the same sentence
 * a bare share ("占比95%") after a count takes the rate indicator of that count
   (``ratio_of``);
 * breakdowns after 其中 take the indicator of the total when they have none of
-  their own ("18起,其中家庭纠纷3起");
+  their own ("18起,其中家庭纠纷3起"); so do breakdowns by type without 其中,
+  items named with the total's head noun ("政务服务事项515项,行政许可事项218项");
 * a clause that is only a verb continues the count before it ("受理39件,审结…");
 * "由2021年的85%提高到100%": the old value is no fact, the new one is read in
   the context of the old one.
@@ -105,6 +106,7 @@ class _Rules:
     cont_not: re.Pattern
     from_re: re.Pattern
     to_re: re.Pattern
+    type_max: int
 
 
 def _scoped(d: dict) -> tuple[str, re.Pattern]:
@@ -153,7 +155,8 @@ def _rules() -> _Rules:
                   cont_max=int(cat["continuation"]["max_left"]),
                   cont_not=re.compile(cat["continuation"]["not"]),
                   from_re=re.compile(cat["from_to"]["from"]),
-                  to_re=re.compile(cat["from_to"]["to"]))
+                  to_re=re.compile(cat["from_to"]["to"]),
+                  type_max=int(cat["breakdown_by_type"]["max_left"]))
 
 
 def base_unit(unit: str) -> str:
@@ -391,10 +394,23 @@ def extract(text: str, norm: str, parts: list[Part]) -> list[Fact]:
                         inds[i] = inds[p]
                     break
             continue
+        # breakdown by type without 其中: "政务服务事项515项,行政许可事项218项、
+        # 公共服务事项297项" - items named with the total's head noun (事项, 案件,
+        # 纠纷), right after it in the same sentence, no larger than it
+        left = norm[lefts[i]:q.start]
+        hd = _head(left)
+        if hd and len(left) <= R.type_max:
+            p = i - 1
+            while p >= 0 and qs[p].start >= ss and inds[p] is None and _head(norm[lefts[p]:qs[p].start]) == hd:
+                p -= 1
+            if p >= 0 and qs[p].start >= ss and inds[p] is not None and _head(norm[lefts[p]:qs[p].start]) == hd \
+                    and base_unit(qs[p].unit) == base_unit(q.unit) and q.value <= qs[p].value \
+                    and not R.plan.search(left):
+                inds[i] = inds[p]
+                continue
         # continuation: "受理行政复议案件45件,受理39件,审结36件" - a clause that is
         # only a verb goes on counting what the previous quantity counted
         p = i - 1
-        left = norm[lefts[i]:q.start]
         if inds[p] is not None and qs[p].start >= ss and qs[p].kind == q.kind \
                 and len(left.strip()) <= R.cont_max and rights[i] - q.end <= 2 \
                 and base_unit(q.unit) in _units_of(inds[p]) \
@@ -423,6 +439,18 @@ def _ind_by_id() -> dict:
         for ind in lst:
             out[ind.id] = ind
     return out
+
+
+_HEAD_TRIM = re.compile(r"(?:共|共计|合计|累计|总计|达到|达|为|有|约|近|超过|计|的|等|数|总数|数量|余)+$")
+
+
+def _head(left: str) -> str | None:
+    """The head noun of the words before a number (its last two characters once
+    counting words are trimmed): 行政许可事项 -> 事项, 家庭纠纷 -> 纠纷."""
+    w = _HEAD_TRIM.sub("", left.strip(" ,，、:：(（"))
+    if len(w) < 3 or not ("\u4e00" <= w[-1] <= "\u9fff" and "\u4e00" <= w[-2] <= "\u9fff"):
+        return None
+    return w[-2:]
 
 
 def _units_of(ind_id: str) -> frozenset:

@@ -142,3 +142,32 @@ def test_cli_eval_prints_figures():
     assert res.exit_code == 0
     m = re.search(r"overall parts_f1=([\d.]+) facts_f1=([\d.]+) meta_acc=([\d.]+)", res.output)
     assert m and float(m.group(1)) >= 0.95 and float(m.group(3)) >= 0.90
+
+
+def test_missing_output_folders_are_created_and_a_file_in_the_way_is_refused(tmp_path):
+    card = tmp_path / "a" / "b" / "card.html"
+    res = CliRunner().invoke(main, ["check", str(DEV / "seed-004.txt"), "--html", str(card)])
+    assert card.exists() and "Traceback" not in res.output
+    out = tmp_path / "x" / "y"
+    res = CliRunner().invoke(main, ["analyze", str(DEV / "seed-004.txt"), "--out", str(out)])
+    assert res.exit_code == 0 and (out / "seed-004.json").exists()
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    for args in (["analyze", str(DEV / "seed-004.txt"), "--out", str(blocker)],
+                 ["check", str(DEV / "seed-004.txt"), "--html", str(blocker / "card.html")]):
+        res = CliRunner().invoke(main, args)
+        assert res.exit_code == 2 and "不是文件夹" in res.output, res.output
+
+
+def test_explain_names_the_rule_and_evidence_of_each_value():
+    res = CliRunner().invoke(main, ["explain", str(DEV / "seed-000.txt"), "--format", "json"])
+    assert res.exit_code == 0
+    ex = json.loads(res.output)
+    assert ex["meta"]["unit"]["value"] == "荔湖街道" and ex["meta"]["unit"]["why"]
+    assert ex["meta"]["title"]["evidence"] == ex["meta"]["title"]["value"]
+    assert {p["part"] for p in ex["parts"]} == {"achievements", "shortcomings", "leader_duty", "next_year"}
+    assert all(p["why"] for p in ex["parts"])
+    contracts = [f for f in ex["facts"] if f["indicator"] == "review.contracts"]
+    assert contracts and "合同" in contracts[0]["why"]
+    res = CliRunner().invoke(main, ["explain", str(DEV / "seed-000.txt")])
+    assert res.exit_code == 0 and "依据" in res.output and "标题" in res.output

@@ -27,6 +27,32 @@ def expand(paths) -> list[Path]:
     return out
 
 
+def output_dir(path: str | Path) -> Path:
+    """A folder to write results into: created when missing; a path that cannot
+    be one ends the command with a Chinese message, never a traceback."""
+    p = Path(path)
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        err.print(f"[red]错误：[/red]{escape(str(p))} 已存在且不是文件夹，无法写入结果")
+        sys.exit(2)
+    except OSError as e:
+        err.print(f"[red]错误：[/red]无法创建文件夹 {escape(str(p))}：{escape(e.strerror or str(e))}")
+        sys.exit(2)
+    return p
+
+
+def output_file(path: str | Path) -> Path:
+    """A file to write: its folder is created when missing (or the command ends
+    with a Chinese message)."""
+    p = Path(path)
+    if p.is_dir():
+        err.print(f"[red]错误：[/red]{escape(str(p))} 是文件夹，请给出文件名")
+        sys.exit(2)
+    output_dir(p.parent if str(p.parent) else ".")
+    return p
+
+
 def analyze_safe(path: Path, max_bytes: int):
     """(report, None) or (None, Chinese error); never raises."""
     from .pipeline import analyze_path
@@ -101,7 +127,7 @@ def main():
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "table"]), default=None,
               help="输出格式：json（单个文件）、jsonl（每行一个）、table（终端摘要）")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+@click.option("--out", "out_dir", default=None,
               help="把每个文件的结果写到 DIR/<文件名>.json")
 @click.option("--max-size", type=float, default=None, help="单个文件大小上限（MB），默认 30")
 def analyze(paths, fmt, out_dir, max_size):
@@ -114,9 +140,7 @@ def analyze(paths, fmt, out_dir, max_size):
         sys.exit(2)
     max_bytes = int(max_size * 1048576) if max_size else DEFAULT_MAX_BYTES
     fmt = fmt or ("json" if len(files) == 1 else "jsonl")
-    out = Path(out_dir) if out_dir else None
-    if out:
-        out.mkdir(parents=True, exist_ok=True)
+    out = output_dir(out_dir) if out_dir else None
     console = Console()
     failed: list = []
     used_names: set[str] = set()
@@ -129,7 +153,11 @@ def analyze(paths, fmt, out_dir, max_size):
                 k += 1
                 name = f"{f.stem}-{k}"
             used_names.add(name)
-            (out / f"{name}.json").write_text(_dump(d), encoding="utf-8")
+            try:
+                (out / f"{name}.json").write_text(_dump(d), encoding="utf-8")
+            except OSError as e:
+                err.print(f"[red]错误：[/red]无法写入 {escape(str(out / name))}.json：{escape(e.strerror or str(e))}")
+                sys.exit(2)
         elif fmt == "table":
             console.print(_summary_table(report))
         elif fmt == "json" and len(files) == 1:
@@ -139,6 +167,40 @@ def analyze(paths, fmt, out_dir, max_size):
     if out:
         err.print(f"已写入 {len(files) - len(failed)} 个结果到 {out}" + (f"，{len(failed)} 个文件失败" if failed else ""))
     sys.exit(1 if failed else 0)
+
+
+META_LABELS = {"title": "标题", "unit": "单位", "level": "层级", "year": "年度", "published": "发布日期",
+               "signed": "成文日期", "doc_number": "发文字号", "index_number": "索引号"}
+
+
+def explanation(report) -> dict:
+    """For each value of a report, which rule decided it and on what evidence."""
+    from .facts import HOW, load_catalog, matched_words
+    from .textnorm import shadow
+
+    why = report.why or {}
+    mwhy, spans = why.get("meta", {}), why.get("meta_spans", {})
+    m = report.meta
+    meta = {}
+    for fld in META_LABELS:
+        val = getattr(m, fld)
+        span = spans.get(fld)
+        meta[fld] = {"value": val, "why": mwhy.get(fld) or ("未找到" if val is None else ""),
+                     "evidence": report.text[span[0]:span[1]] if span else None}
+    region = "".join(x for x in (m.region.province, m.region.city, m.region.county) if x) or None
+    meta["region"] = {"value": region, "why": "正文点名的地名及单位名称所在的行政区划" if region else "未找到",
+                      "evidence": None}
+    parts = [{"part": p, "heading": h, "why": r} for h, p, r in why.get("parts", [])]
+    cat = load_catalog()
+    facts = []
+    for f, how in zip(report.facts, why.get("facts", [None] * len(report.facts))):
+        if not f.indicator and how != "plan":
+            continue
+        words = matched_words(f.indicator, shadow(f.quote)) if f.indicator else []
+        facts.append({"quote": f.quote, "value": f.value, "indicator": f.indicator,
+                      "label": cat.get(f.indicator, {}).get("label") if f.indicator else None,
+                      "why": HOW.get(how, "") + (f"：{'、'.join(words)}" if words else "")})
+    return {"meta": meta, "parts": parts, "facts": facts}
 
 
 SEV_STYLE = {"error": ("错误", "bold red"), "warning": ("警告", "yellow"), "info": ("提示", "cyan")}
@@ -195,8 +257,9 @@ def check(paths, rules_file, fmt, html_out, max_size):
     max_bytes = int(max_size * 1048576) if max_size else DEFAULT_MAX_BYTES
     html_dir = None
     if html_out and len(files) > 1:
-        html_dir = Path(html_out)
-        html_dir.mkdir(parents=True, exist_ok=True)
+        html_dir = output_dir(html_out)
+    elif html_out:
+        html_out = output_file(html_out)
     console = Console()
     failed: list = []
     errors = 0
@@ -210,8 +273,12 @@ def check(paths, rules_file, fmt, html_out, max_size):
             from .report_card import write
 
             target = html_dir / f"{f.stem}.html" if html_dir else Path(html_out)
-            write(report, target)
-            err.print(f"已写出体检报告：{target}")
+            try:
+                write(report, target)
+            except OSError as e:
+                err.print(f"[red]错误：[/red]无法写出体检报告 {escape(str(target))}：{escape(e.strerror or str(e))}")
+                sys.exit(2)
+            err.print(f"已写出体检报告：{escape(str(target))}")
         if fmt == "table":
             console.print(_findings_table(report))
         else:
@@ -219,6 +286,45 @@ def check(paths, rules_file, fmt, html_out, max_size):
     if len(files) > 1 and fmt == "table":
         console.print(f"共检查 {len(files)} 个文件：{errors} 个存在错误，{len(failed)} 个无法读取。")
     sys.exit(1 if (errors or failed) else 0)
+
+
+@main.command()
+@click.argument("path")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              help="输出格式：table（终端表格，默认）、json")
+@click.option("--max-size", type=float, default=None, help="单个文件大小上限（MB），默认 30")
+def explain(path, fmt, max_size):
+    """逐项说明分析结果的依据：标题、单位、层级、年度、日期、各法定部分、各项数据由哪条规则、依据原文哪一处得出。"""
+    from .ingest import DEFAULT_MAX_BYTES
+
+    max_bytes = int(max_size * 1048576) if max_size else DEFAULT_MAX_BYTES
+    report, error = analyze_safe(Path(path), max_bytes)
+    if error:
+        err.print(f"[red]错误：[/red]{escape(path)}：{escape(error)}")
+        sys.exit(1)
+    ex = explanation(report)
+    if fmt == "json":
+        click.echo(_dump(ex))
+        return
+    console = Console()
+    t = Table(title=f"分析依据：{escape(path)}", title_justify="left")
+    for col in ("项目", "结果", "依据"):
+        t.add_column(col, overflow="fold", ratio=1 if col == "依据" else None)
+    for fld, row in ex["meta"].items():
+        val = row["value"]
+        if fld == "level":
+            val = LEVEL_LABELS.get(val, "未识别") if val else None
+        why = row["why"] + (f"\n[dim]原文：{escape(row['evidence'])}[/dim]" if row.get("evidence") else "")
+        t.add_row(META_LABELS.get(fld, "地区"), escape(str(val)) if val is not None else "—", why)
+    for p in ex["parts"]:
+        t.add_row(f"法定部分：{PART_LABELS[p['part']]}", escape(p["heading"]), escape(p["why"]))
+    if not ex["parts"]:
+        t.add_row("法定部分", "—", "没有找到属于法定部分的标题")
+    for f in ex["facts"]:
+        v = f"{f['value']:g}"
+        what = f"{f['label']}＝{v}" if f["indicator"] else f"（不计）{v}"
+        t.add_row(f"数据：{escape(f['quote'])}", what, escape(f["why"]))
+    console.print(t)
 
 
 DB_OPTION = click.option("--db", "db", default=None, envvar="FAZHI_DB", show_default=False,

@@ -317,8 +317,23 @@ def _mask_title(m: re.Match) -> str:
     return "《" + fill + "》"
 
 
-def extract(text: str, norm: str, parts: list[Part]) -> list[Fact]:
-    """Facts of a report: every quantity, with its indicator id or None."""
+# how a quantity got its indicator (``fazhi explain``)
+HOW = {
+    "words": "分句中的指标用语",
+    "borrow": "借用前一分句的用语",
+    "list": "顿号列举共用开头的动词",
+    "from_to": "“由…提高到…”的新值",
+    "ratio": "数量之后的“占比”",
+    "breakdown": "“其中”之后的分项",
+    "by_type": "总数之后按类型的分项（同一中心词）",
+    "continuation": "续计前一个数量",
+    "plan": "下一年度安排中的计划数，不计为数据",
+}
+
+
+def extract(text: str, norm: str, parts: list[Part], why: list | None = None) -> list[Fact]:
+    """Facts of a report: every quantity, with its indicator id or None.
+    ``why``, when given, receives one ``HOW`` key (or None) per fact."""
     R = _rules()
     parts = parts or []
     qs = find(norm)
@@ -330,6 +345,7 @@ def extract(text: str, norm: str, parts: list[Part]) -> list[Fact]:
     lefts: list[int] = [0] * n
     rights: list[int] = [0] * n
     sents: list[tuple[int, int]] = [(0, 0)] * n
+    how: list[str | None] = [None] * n
     list_head = 0
     for i, q in enumerate(qs):
         floor = qs[i - 1].end if i else 0
@@ -340,11 +356,13 @@ def extract(text: str, norm: str, parts: list[Part]) -> list[Fact]:
         lefts[i], rights[i], sents[i] = ls, re_, (ss, se)
         ctx = _Ctx(norm[ls:q.start], norm[q.end:re_], norm[ss:se])
         ind = _classify(q, ctx, R)
+        h_ = "words"
         if ind is None and ls > ss and ls > floor and q.start - ls <= _FALLBACK_LEFT \
                 and re_ - q.end <= _FALLBACK_RIGHT and not _OWN_RATE.search(norm, ls, q.start):
             # the object noun may sit in the clause before:
             # "开展普法宣传“七进”活动,组织讲座45场"
             ls2 = _left_start(norm, ls - 1, max(floor, ss))
+            h_ = "borrow"
             if ls2 < ls - 1:
                 ind = _classify(q, _Ctx(norm[ls2:q.start], ctx.R, ctx.S), R)
             elif i and ls - 1 <= floor + 1 and lefts[i - 1] >= ss:
@@ -355,11 +373,12 @@ def extract(text: str, norm: str, parts: list[Part]) -> list[Fact]:
         in_list = bool(i) and ls == floor and norm.startswith("、", ls)
         if ind is None and in_list and q.start - ls <= _LIST_LEFT:
             # a list sharing its verb: "审查重大行政决策事项18件、行政规范性文件26件"
-            h = list_head
+            h, h_ = list_head, "list"
             if lefts[h] >= ss:
                 L2 = norm[lefts[h]:qs[h].start] + "，" + norm[ls + 1:q.start]
                 ind = _classify(q, _Ctx(L2, ctx.R, ctx.S), R)
         inds[i] = ind
+        how[i] = h_ if ind else None
         if not in_list:
             list_head = i  # the item a following 、-list borrows its verb from
 
@@ -376,12 +395,13 @@ def extract(text: str, norm: str, parts: list[Part]) -> list[Fact]:
             L = norm[lefts[p]:qs[p].start]
             L = L[:R.from_re.search(L).start()]
             inds[i] = _classify(q, _Ctx(L, norm[q.end:rights[i]], norm[ss:sents[i][1]]), R)
+            how[i] = "from_to"
             continue
         if q.kind == "rate":
             p = i - 1
             if qs[p].start >= ss and inds[p] in R.ratio_map \
                     and R.ratio.search(norm[lefts[i]:q.start]):
-                inds[i] = R.ratio_map[inds[p]]
+                inds[i], how[i] = R.ratio_map[inds[p]], "ratio"
             continue
         # breakdown: a total with an indicator, then 其中 ..., then this quantity
         k = norm.rfind(R.breakdown, ss, q.start)
@@ -391,7 +411,7 @@ def extract(text: str, norm: str, parts: list[Part]) -> list[Fact]:
                     break
                 if qs[p].end <= k and inds[p] is not None:
                     if qs[p].kind == q.kind and base_unit(q.unit) in _units_of(inds[p]):
-                        inds[i] = inds[p]
+                        inds[i], how[i] = inds[p], "breakdown"
                     break
             continue
         # breakdown by type without 其中: "政务服务事项515项,行政许可事项218项、
@@ -406,7 +426,7 @@ def extract(text: str, norm: str, parts: list[Part]) -> list[Fact]:
             if p >= 0 and qs[p].start >= ss and inds[p] is not None and _head(norm[lefts[p]:qs[p].start]) == hd \
                     and base_unit(qs[p].unit) == base_unit(q.unit) and q.value <= qs[p].value \
                     and not R.plan.search(left):
-                inds[i] = inds[p]
+                inds[i], how[i] = inds[p], "by_type"
                 continue
         # continuation: "受理行政复议案件45件,受理39件,审结36件" - a clause that is
         # only a verb goes on counting what the previous quantity counted
@@ -418,18 +438,33 @@ def extract(text: str, norm: str, parts: list[Part]) -> list[Fact]:
             ind = _ind_by_id()[inds[p]]
             ctx = _Ctx(left, norm[q.end:rights[i]], norm[ss:sents[i][1]])
             if not any(ctx.has(sc, rx) for sc, rx in ind.nots):
-                inds[i] = inds[p]
+                inds[i], how[i] = inds[p], "continuation"
 
     facts: list[Fact] = []
     for i, q in enumerate(qs):
         part = part_at(parts, q.start)
         ind = inds[i] if part != "next_year" else None
+        if why is not None:
+            why.append("plan" if part == "next_year" and inds[i] else how[i] if ind else None)
         a = max(lefts[i], q.start - 16)
         b = min(rights[i], q.end + 14)
         quote = text[a:b].strip(_QUOTE_STRIP)
         facts.append(Fact(indicator=ind, value=q.value, unit=q.unit, approx=q.approx,
                           start=q.start, end=q.end, part=part, quote=quote))
     return facts
+
+
+def matched_words(ind_id: str, context: str) -> list[str]:
+    """The catalog words of ``ind_id`` found in ``context`` (shadow text):
+    what a person reads to see why a quantity got this indicator."""
+    ind = _ind_by_id().get(ind_id)
+    if ind is None:
+        return []
+    for rule, _ in ind.rules:
+        found = [m.group() for _, rx in rule if (m := rx.search(context))]
+        if len(found) == len(rule):
+            return found
+    return []
 
 
 @lru_cache(maxsize=None)

@@ -41,7 +41,8 @@ def analyze_raw(raw: RawDoc, source: Source) -> Report:
     report.parts = find_parts(heads, sh, len(c.text), mr.meta.year, why=report.why["parts"])
     from .facts import extract as extract_facts
 
-    report.facts = extract_facts(c.text, sh, report.parts)
+    report.why["facts"] = []
+    report.facts = extract_facts(c.text, sh, report.parts, why=report.why["facts"])
     evaluate(report, notes=raw.notes or (), sh=sh)
     return report
 

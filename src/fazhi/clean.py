@@ -67,8 +67,7 @@ _PINYIN = re.compile(
     r"[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ1-4][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]*\s*[)）]"
 )
 _CJK_SPACE = re.compile(rf"(?<=[{CJK}])[ \t\u3000\u00a0]+(?=[{CJK}])")
-_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
-_CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # zero-width and control
 _SENT_END = "。！？!?；;：:”」』）)】]…"
 _HEADING_START = re.compile(
     r"^\s*(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|\d{1,2}[.．、](?!\d)|[①-⑳]"
@@ -79,6 +78,7 @@ _TITLE_LINE = re.compile(r"(法治|依法行政)[^，,。；;：:]{0,40}(报告|
 _DATE_LINE = re.compile(r"^\s*(?:(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[〇○零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日)\s*$")
 _ENUM = re.compile(r"^\s*[一二三四五六七八九十]+是")
 _DIGIT_SPACE = re.compile(r"(?<=\d)[ \t\u3000\u00a0]+(?=[年月日号])|(?<=[年月])[ \t\u3000\u00a0]+(?=\d)")
+_ANY_SPACE = re.compile(_CJK_SPACE.pattern + "|" + _DIGIT_SPACE.pattern)
 # run-on text: a numbered heading inside a long line, after a sentence end
 # (or a (一) label right after a heading's last word)
 _RUNON_MIN = 300
@@ -112,7 +112,7 @@ META_ROW = re.compile(
 def _clean_line(raw: str, trad: bool) -> tuple[str, tuple[str, int] | None] | None:
     """One raw line -> (clean text, hint), or None to drop it."""
     drop, inline, spam, kw, _, _ = _patterns()
-    s = _CTRL.sub("", _ZERO_WIDTH.sub("", raw)).strip()
+    s = _INVISIBLE.sub("", raw).strip()
     if not s:
         return ("", None)
     hint = None
@@ -147,9 +147,9 @@ def _clean_line(raw: str, trad: bool) -> tuple[str, tuple[str, int] | None] | No
     if "(" in s or "（" in s:
         s = _PINYIN.sub("", s)
     if " " in s or "\t" in s or "\u3000" in s or "\xa0" in s:
-        if not META_ROW.search(sh):
-            s = _CJK_SPACE.sub("", s)  # (in header rows spaces separate label and value)
-        s = _DIGIT_SPACE.sub("", s)  # "2022 年 3 月" from a PDF text layer
+        # spaces between Chinese characters (a hard wrap) and between a number and
+        # 年/月/日 (a PDF text layer); in header rows spaces separate label and value
+        s = (_DIGIT_SPACE if META_ROW.search(sh) else _ANY_SPACE).sub("", s)
     return (s.strip(), hint)
 
 
@@ -177,9 +177,7 @@ def _joins(prev: tuple[str, tuple[str, int] | None], last: str, s: str, hint, wr
         full = _HEADING_START.match(last) or META_ROW.search(last)
         if _width(last) >= wrap - (1 if full else 3) and not (p == last and _TITLE_LINE.search(shadow(p))):
             return True
-    if not _continues(s, hint):
-        return False
-    return not phint and _ends_open(p)
+    return not phint and _ends_open(p) and _continues(s, hint)
 
 
 def _continues(s: str, hint, short_ok: bool = False) -> bool:
@@ -257,8 +255,9 @@ def _wrap_width(lines: list[tuple[str, tuple[str, int] | None]]) -> int | None:
     body = [s for s, h in lines if s and not h]
     if len(body) < 8:
         return None
-    widths = [_width(s) for s in body]
-    open_ = Counter(w for s, w in zip(body, widths) if w >= 24 and s[-1] not in _SENT_END)
+    # widths of the lines that stop without ending a sentence (the others say
+    # nothing about a wrap); a line is never narrower than its length
+    open_ = Counter(w for w in (_width(s) for s in body if len(s) >= 12 and s[-1] not in _SENT_END) if w >= 24)
     if not open_:
         return None
     best, support = None, 0
@@ -266,8 +265,8 @@ def _wrap_width(lines: list[tuple[str, tuple[str, int] | None]]) -> int | None:
         n = sum(open_.get(w - k, 0) for k in range(4))
         if n > support or (n == support and best is not None and w > best):
             best, support = w, n
-    longer = sum(1 for w in widths if w > best + 2)
-    if support < max(6, 0.3 * len(widths)) or longer > 0.1 * len(widths):
+    longer = sum(1 for s in body if len(s) > best + 2 or len(s) * 2 > best + 2 and _width(s) > best + 2)
+    if support < max(6, 0.3 * len(body)) or longer > 0.1 * len(body):
         return None
     # the commonest width of the cluster: a line pushed past it by a closing
     # mark that may not start a line (避头尾) is no evidence against it

@@ -28,6 +28,7 @@ from .dates import find_dates, find_years, parse_date
 from .model import Meta, Region
 from .textnorm import shadow as _shadow
 
+@lru_cache(maxsize=4096)
 def shadow(s: str) -> str:
     """The matching form of a short string cut from a report (a unit, a title):
     simplified always, since a short string is too short to tell."""
@@ -232,6 +233,7 @@ def _strip_chain(u: str) -> str:
     return u
 
 
+@lru_cache(maxsize=4096)
 def normalise_unit(u: str) -> str:
     """One normalisation for every unit candidate (original characters kept)."""
     u = re.sub(r"\s+", "", u.strip(" ：:，,、|｜"))
@@ -263,6 +265,7 @@ def normalise_unit(u: str) -> str:
     return _strip_chain(u)
 
 
+@lru_cache(maxsize=4096)
 def valid_unit(u: str | None) -> bool:
     """A name, not a fragment of a sentence."""
     if not u:
@@ -282,6 +285,7 @@ def valid_unit(u: str | None) -> bool:
 _GOV_LEVEL_END = re.compile(r"(省|自治区|市|县|区|旗|州|盟)$")
 
 
+@lru_cache(maxsize=4096)
 def known_division(u: str) -> bool:
     """A government unit (…省/市/县/区) the division data knows, or a province
     named without its suffix; township and department names are not in it."""
@@ -509,6 +513,7 @@ def _name_generic(unit: str, sh: str) -> str | None:
 
 
 # ---------------------------------------------------------------------- level
+@lru_cache(maxsize=4096)
 def find_level(unit: str | None) -> str | None:
     if not unit:
         return None

@@ -34,15 +34,19 @@ CONTINUING = ("shortcomings", "next_year", "other")
 @lru_cache(maxsize=1)
 def _vocab():
     d = load_yaml("parts.yaml")
-    pats = {p: [re.compile(x) for x in d["patterns"][p]] for p in d["order"]}
+    pats = {p: re.compile("|".join(f"(?:{x})" for x in d["patterns"][p])) for p in d["order"]}
+    # one pattern for "names any part at all": most headings are topics and stop here
+    anyp = re.compile("|".join(f"(?:{x})" for p in d["order"] for x in d["patterns"][p]))
+    subp = re.compile("|".join(f"(?:{x})" for p in d["sub_parts"] for x in d["patterns"][p]) + "|下一|明年|\\d{4}年")
     lead = d["leader"]
     return {
-        "order": d["order"], "pats": pats, "plan": re.compile(d["plan_words"]),
+        "order": d["order"], "pats": pats, "any": anyp, "sub_any": subp, "plan": re.compile(d["plan_words"]),
         "lead_head": re.compile(lead["heading"]), "lead_content": re.compile(lead["content"]),
         "window": int(lead["window"]), "sub_parts": tuple(d["sub_parts"]), "sub_max": int(d["sub_part_max"]),
     }
 
 
+@lru_cache(maxsize=4096)
 def explicit(heading: str, year: int | None) -> tuple[str | None, str]:
     """(part id, the words that decided it) for a heading title (label
     removed), from the vocabulary alone; (None, "") for a topic chapter."""
@@ -53,15 +57,16 @@ def explicit(heading: str, year: int | None) -> tuple[str | None, str]:
         m = v["plan"].search(s)
         if m:
             return "next_year", f"{max(years)}年{m.group()}"
+    if not v["any"].search(s):
+        return None, ""
     for part in v["order"]:
-        for rx in v["pats"][part]:
-            m = rx.search(s)
-            if not m:
-                continue
-            if part == "next_year" and year is not None and years and all(y <= year for y in years) \
-                    and not _NEXT_WORDS.search(s):
-                break  # "2022年工作安排" in a 2022 report is not a plan for next year
-            return part, m.group() or s
+        m = v["pats"][part].search(s)
+        if not m:
+            continue
+        if part == "next_year" and year is not None and years and all(y <= year for y in years) \
+                and not _NEXT_WORDS.search(s):
+            continue  # "2022年工作安排" in a 2022 report is not a plan for next year
+        return part, m.group() or s
     return None, ""
 
 
@@ -120,15 +125,16 @@ def statutory_level(heads: list[Heading], sh: str, year: int | None) -> int:
     if not levels:
         return 1
     top = levels[0]
-    named = {}
-    for lvl in levels[:3]:
-        named[lvl] = {p for p in (classify(_title(sh, h), year) for h in heads if h.level == lvl) if p}
-    if named[top]:
+
+    def named(lvl: int) -> set:
+        return {p for p in (classify(_title(sh, h), year) for h in heads if h.level == lvl) if p}
+
+    if named(top):
         return top
-    n_top = sum(1 for h in heads if h.level == top)
-    for lvl in levels[1:3]:
-        if len(named[lvl]) >= 2 and n_top <= 2:
-            return lvl
+    if sum(1 for h in heads if h.level == top) <= 2:
+        for lvl in levels[1:3]:
+            if len(named(lvl)) >= 2:
+                return lvl
     return top
 
 
@@ -184,6 +190,8 @@ def find_parts(heads: list[Heading], sh: str, text_len: int, year: int | None,
             if not (h.start < c.start < end):
                 continue
             ct = _title(sh, c)
+            if len(ct.strip()) > v["sub_max"] or not v["sub_any"].search(ct):
+                continue
             cp, cw = explicit(ct, year)
             if cp in v["sub_parts"] and len(ct.strip()) <= v["sub_max"] and cp != cur:
                 open_run(cur, cur_h, start, c.start, cur_reason)

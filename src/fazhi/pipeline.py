@@ -32,8 +32,8 @@ def analyze_raw(raw: RawDoc, source: Source) -> Report:
     mr = meta_mod.extract(c, sh, first_body, raw.fields, raw.title)
     # the front matter (title, masthead, 文号/签发人, a title printed twice) is no
     # part of the outline; levels are assigned once it is gone
-    heads = [h for h in find_headings(c, sh, skip=mr.title_lines)
-             if h.start >= first_body or h.kind in NUMBERED]
+    heads = [h for h in heads0 if h.line not in mr.title_lines
+             and (h.start >= first_body or h.kind in NUMBERED)]
     assign_levels(heads)
     report = Report(source=source, text=c.text, meta=mr.meta)
     report.why = {"meta": mr.why, "meta_spans": mr.evidence, "parts": []}

@@ -205,3 +205,24 @@ def test_numerals(phrase, value):
 def test_licence_types_are_no_licence_uses():
     assert facts("实现174个电子证照跨部门调用。") == []
     assert facts("电子证照调用1.2万次。") == [("services.e_license_uses", 12000)]
+
+
+def test_the_last_part_ends_before_the_signature_and_its_closing_lines():
+    text = "\n".join([INTRO, "一、主要举措和成效", "正文。", "二、下一步工作打算", "继续推进。", "",
+                      "某某县人民政府", "2024年3月1日", "（此件公开发布）", "联系人：李四，电话：12345678"])
+    r = analyze_text(text)
+    assert r.parts[-1].part == "next_year"
+    assert r.text[r.parts[-1].start:r.parts[-1].end].rstrip().endswith("继续推进。")
+
+
+@pytest.mark.parametrize("opening", [
+    "2023年，统筹部署坚持依法行政，各项工作有序推进。",
+    "2023年，服务大局坚持依法行政，各项工作有序推进。",
+    "2023年，一是加强组织领导坚持依法行政。",
+])
+def test_verb_phrases_ending_like_an_organ_are_no_unit(opening):
+    assert meta(opening + "\n一、主要举措和成效\n正文。").unit is None
+
+
+def test_a_count_after_a_count_does_not_borrow_its_object():
+    assert facts("全年审查合同120件，提出意见30件。") == [("review.contracts", 120)]

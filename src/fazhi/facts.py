@@ -104,6 +104,7 @@ class _Rules:
     ratio_map: dict        # count indicator -> rate indicator
     cont_max: int
     cont_not: re.Pattern
+    cont_verbs: re.Pattern
     from_re: re.Pattern
     to_re: re.Pattern
     type_max: int
@@ -154,6 +155,7 @@ def _rules() -> _Rules:
                   breakdown=cat["breakdown"], ratio_map=ratio_map,
                   cont_max=int(cat["continuation"]["max_left"]),
                   cont_not=re.compile(cat["continuation"]["not"]),
+                  cont_verbs=re.compile(cat["continuation"]["verbs"]),
                   from_re=re.compile(cat["from_to"]["from"]),
                   to_re=re.compile(cat["from_to"]["to"]),
                   type_max=int(cat["breakdown_by_type"]["max_left"]))
@@ -365,9 +367,10 @@ def extract(text: str, norm: str, parts: list[Part], why: list | None = None) ->
             h_ = "borrow"
             if ls2 < ls - 1:
                 ind = _classify(q, _Ctx(norm[ls2:q.start], ctx.R, ctx.S), R)
-            elif i and ls - 1 <= floor + 1 and lefts[i - 1] >= ss:
-                # the clause before ends with a quantity: borrow its words
-                # ("开展执法证件考试2次,参考人员260人")
+            elif i and ls - 1 <= floor + 1 and lefts[i - 1] >= ss and qs[i - 1].kind != q.kind:
+                # the clause before ends with a quantity of another kind: borrow
+                # its words ("开展执法证件考试2次,参考人员260人"); a count after a
+                # count measures something else ("审查合同120件,提出意见30件")
                 L2 = norm[lefts[i - 1]:qs[i - 1].start] + "，" + norm[ls:q.start]
                 ind = _classify(q, _Ctx(L2, ctx.R, ctx.S), R)
         in_list = bool(i) and ls == floor and norm.startswith("、", ls)
@@ -434,7 +437,8 @@ def extract(text: str, norm: str, parts: list[Part], why: list | None = None) ->
         if inds[p] is not None and qs[p].start >= ss and qs[p].kind == q.kind \
                 and len(left.strip()) <= R.cont_max and rights[i] - q.end <= 2 \
                 and base_unit(q.unit) in _units_of(inds[p]) \
-                and lefts[i] > qs[p].end and not R.cont_not.search(left):
+                and lefts[i] > qs[p].end and not R.cont_not.search(left) \
+                and R.cont_verbs.search(left.strip()):
             ind = _ind_by_id()[inds[p]]
             ctx = _Ctx(left, norm[q.end:rights[i]], norm[ss:sents[i][1]])
             if not any(ctx.has(sc, rx) for sc, rx in ind.nots):

@@ -89,6 +89,7 @@ _SIGN_LINE = re.compile(r"^\s*(?:[\u4e00-\u9fff（）()·\s]{2,40}|(?:19|20)\d{2
                         r"|[〇○零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日"
                         r"|(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2})\s*$")
 _DATE_END = re.compile(r"(日|\d)\s*$")
+_CLOSING = re.compile(r"^\s*$|^\s*[(（]?\s*(此件|本件)|^\s*(联系人|联系电话|联\s*系\s*人|抄送|附件|抄报)\s*[:：]?")
 _SIGN_PUNCT = re.compile(r"[，,。；;：:]")
 
 
@@ -98,6 +99,9 @@ def body_end(sh: str) -> int:
     end = len(sh)
     lines = sh.rstrip().split("\n")
     pos = len(sh.rstrip())
+    # standard closing lines under the signature (（此件公开发布）, 联系人, 抄送, 附件)
+    while lines and _CLOSING.match(lines[-1]):
+        pos -= len(lines.pop()) + 1
     k = 0
     saw_date = False
     for line in reversed(lines[-5:]):

@@ -40,11 +40,15 @@ def drop_part(text, report):
             yield f"drop {p.part}", text[:p.start] + text[p.end:], f"part.{p.part}"
 
 
+_NOT_DERIVED = re.compile("满意|知晓|认可|好评")
+
+
 def _verified_rates(report, sh, pairs=False):
-    """Rates whose sentence holds two counts that give the rate (with the pair)."""
+    """Rates whose sentence holds two counts that give the rate (with the pair);
+    a satisfaction rate is a survey's, not a ratio of the counts beside it."""
     qs = find(sh)
     for q in qs:
-        if q.kind != "rate":
+        if q.kind != "rate" or _NOT_DERIVED.search(sh, max(0, q.start - 8), q.start):
             continue
         s = max(sh.rfind(c, 0, q.start) for c in "。；;\n")
         s = max(sh.rfind(c, 0, s) for c in "。；;\n") if s > 0 else s
@@ -80,6 +84,8 @@ def title_year(text, report):
     j = text.find(str(y), i)
     if i < 0 or j < 0:
         return
+    if f"{y}年" not in text[:i] + text[i + len(t):]:
+        return  # nothing outside the title says which year it is: no rule can tell
     yield f"title year {y}→{y - 1}", text[:j] + str(y - 1) + text[j + 4:], "year.consistency"
 
 

@@ -226,3 +226,14 @@ def test_verb_phrases_ending_like_an_organ_are_no_unit(opening):
 
 def test_a_count_after_a_count_does_not_borrow_its_object():
     assert facts("全年审查合同120件，提出意见30件。") == [("review.contracts", 120)]
+
+
+def test_a_results_heading_naming_a_later_year_is_no_plan():
+    # the title says 2022, the first chapter reports 2023's results (a wrong title year):
+    # the chapter stays achievements and its facts stay facts
+    text = "\n".join(["某某区2022年法治政府建设年度报告", "一、2023年推进法治政府建设的主要举措和成效", "审查合同120份。",
+                      "二、2024年工作安排", "正文。"])
+    r = analyze_text(text)
+    assert [p.part for p in r.parts] == ["achievements", "next_year"]
+    assert [(f.indicator, f.value) for f in r.facts if f.indicator] == [("review.contracts", 120)]
+    assert any(f.rule == "year.consistency" for f in r.findings)

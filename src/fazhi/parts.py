@@ -28,6 +28,9 @@ from .outline import Heading
 
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _NEXT_WORDS = re.compile("下一|明年|来年|今后|下步")
+# words of results: a heading with them reports what was done, whatever year it
+# names ("一、2022年度…主要举措和成效" under a title that says 2021)
+_RESULTS = re.compile("成效|成绩|成果|进展|亮点|情况|完成|取得")
 CONTINUING = ("shortcomings", "next_year", "other")
 
 
@@ -53,7 +56,7 @@ def explicit(heading: str, year: int | None) -> tuple[str | None, str]:
     v = _vocab()
     s = heading.strip()
     years = [int(y) for y in _YEAR.findall(s)]
-    if years and year is not None and any(y > year for y in years):
+    if years and year is not None and any(y > year for y in years) and not _RESULTS.search(s):
         m = v["plan"].search(s)
         if m:
             return "next_year", f"{max(years)}年{m.group()}"

@@ -237,3 +237,25 @@ def test_a_results_heading_naming_a_later_year_is_no_plan():
     assert [p.part for p in r.parts] == ["achievements", "next_year"]
     assert [(f.indicator, f.value) for f in r.facts if f.indicator] == [("review.contracts", 120)]
     assert any(f.rule == "year.consistency" for f in r.findings)
+
+
+@pytest.mark.parametrize("lines,title", [
+    (["某某县人民政府关于", "2023年度法治政府建设", "情况的报告"], "某某县人民政府关于2023年度法治政府建设情况的报告"),
+    (["某某县人民政府关于2023年度法治政府", "建设情况的报告"], "某某县人民政府关于2023年度法治政府建设情况的报告"),
+    (["中华人民共和国某某部", "某某部2023年法治政府建设年度报告"], "某某部2023年法治政府建设年度报告"),
+    (["**某某县人民政府文件**", "某政发〔2024〕3号", "某某县2023年度法治政府建设情况报告"], "某某县2023年度法治政府建设情况报告"),
+])
+def test_titles_broken_over_lines_and_headers_above_them(lines, title):
+    m = meta("\n".join(lines) + "\n" + INTRO + "\n一、主要举措和成效\n正文。")
+    assert m.title == title
+
+
+def test_ocr_letter_o_between_digits_reads_as_zero():
+    m = meta("某某区2023年法治政府建设年度报告\n发布时间：2O24-O3-28\n" + INTRO + "\n一、主要举措和成效\n正文。")
+    assert m.published == "2024-03-28"
+
+
+def test_unnumbered_bold_part_headings():
+    text = "\n".join([INTRO, "**主要做法和成效**", "正文。", "**存在的困难和问题**", "正文。",
+                      "**党政主要负责人履行推进法治建设第一责任人职责情况**", "正文。", "**下一步工作打算**", "正文。"])
+    assert ids(text) == ["achievements", "shortcomings", "leader_duty", "next_year"]

@@ -151,41 +151,60 @@ def clean_title(t: str) -> tuple[str, str | None]:
     return s.strip(), date
 
 
+_TITLE_PIECE_NOT = re.compile(r"[。，,；;：:]|文件$")
+_TITLE_END = re.compile(r"(报告|总结)$")
+_LACKS_SUBJECT = re.compile(r"(关于|(19|20)\d{2}\s*年|法治)")
+
+
 def find_title(c: Cleaned, sh: str, first_body: int, raw_title: str | None
                ) -> tuple[str | None, set[int], tuple[int, int] | None, str | None]:
-    """(title, its line indices, its span, a date printed on the title line)."""
+    """(title, its line indices, its span, a date printed on the title line).
+
+    A title is one line, or two or three short lines of a title broken by a
+    large font ("某某县人民政府关于" / "2023年度法治政府建设" / "情况的报告"); a
+    title lacking its subject ("关于2021年度…报告") takes the short line above
+    that names the unit(s)."""
     v = _vocab()
     cands = [(i, ln) for i, ln in enumerate(c.lines) if ln.start < first_body][:25]
+    shs = [sh[ln.start:ln.end].strip("• ·") for _, ln in cands]
+
+    def complete(s: str) -> bool:
+        return bool(v["title_needs"].search(s)) and ("报告" in s or "总结" in s) and not v["title_not"].search(s)
+
+    def piece(s: str) -> bool:
+        return 0 < len(s) <= 40 and not _TITLE_PIECE_NOT.search(s) and not META_ROW.search(s) \
+            and not v["title_not"].search(s) and not v["doc_number_line"].match(s)
+
     for k, (i, ln) in enumerate(cands):
-        s = sh[ln.start:ln.end].strip("• ·")
+        s = shs[k]
         if len(s) > 120 or (META_ROW.search(s) and not v["title_label"].match(s)) or v["title_not"].search(s):
             continue
-        if not v["title_needs"].search(s):
-            # a title split over two lines: "XX人民政府关于2022年度法治政府" / "建设情况的报告"
-            if k + 1 < len(cands) and re.search("法治|依法行政", s) and len(s) < 50:
-                j, nx = cands[k + 1]
-                t2 = sh[nx.start:nx.end]
-                if len(t2) < 40 and re.search("报告$", t2) and not v["title_not"].search(t2):
-                    title, date = clean_title(c.text[ln.start:ln.end] + c.text[nx.start:nx.end])
-                    return title, {i, j}, (ln.start, nx.end), date
+        if complete(s):
+            title, date = clean_title(c.text[ln.start:ln.end].strip().lstrip("•· "))
+            if len(title) < 6:
+                continue
+            used, span = {i}, (ln.start, ln.end)
+            if _LACKS_SUBJECT.match(shadow(title)) and k > 0:
+                pi, pl = cands[k - 1]
+                ps = shs[k - 1]
+                if len(ps) <= 40 and v["unit_end"].search(ps) and not META_ROW.search(ps) and not v["title_needs"].search(ps):
+                    title = c.text[pl.start:pl.end].strip() + title
+                    used.add(pi)
+                    span = (pl.start, ln.end)
+            return title, used, span, date
+        # a title broken over two or three short lines
+        if not piece(s) or not (re.search("法治|依法行政", s) or s.endswith("关于") or v["unit_end"].search(s)):
             continue
-        if "报告" not in s and "总结" not in s:
-            continue
-        title, date = clean_title(c.text[ln.start:ln.end].strip().lstrip("•· "))
-        if len(title) < 6:
-            continue
-        used = {i}
-        span = (ln.start, ln.end)
-        # "关于2021年度…报告" / "2017年度法治政府建设情况报告" lacking its subject:
-        # the previous short line names the unit(s)
-        if re.match(r"(关于|(19|20)\d{2}年|法治)", shadow(title)) and k > 0:
-            pi, pl = cands[k - 1]
-            ps = sh[pl.start:pl.end]
-            if len(ps) <= 40 and v["unit_end"].search(ps) and not META_ROW.search(ps) and not v["title_needs"].search(ps):
-                title = c.text[pl.start:pl.end].strip() + title
-                used.add(pi)
-                span = (pl.start, ln.end)
-        return title, used, span, date
+        acc, last = s, k
+        for j in range(k + 1, min(k + 3, len(cands))):
+            if not piece(shs[j]) or complete(shs[j]) and re.search("法治|依法行政", shs[j]):
+                break  # a complete title of its own starts there
+            acc, last = acc + shs[j], j
+            if complete(acc) and _TITLE_END.search(acc):
+                first, end = cands[k][1], cands[last][1]
+                text = "".join(c.text[x.start:x.end].strip() for _, x in cands[k:last + 1])
+                title, date = clean_title(text)
+                return title, {x for x, _ in cands[k:last + 1]}, (first.start, end.end), date
     if raw_title:
         rs, date = clean_title(raw_title)
         if v["raw_title_needs"].search(shadow(rs)) and 8 <= len(rs) <= 90:

@@ -24,6 +24,9 @@ _WIDTH.pop(0x200B)  # zero-width space is removed by clean, not here (length!)
 _FOLD_RE = re.compile("[\uff01-\uff5e\u3000\u00a0\u2002\u2003\u2009]")
 
 
+_OCR_DIGIT = re.compile(r"(?<=\d)[OoＯо](?=[\d\-/.年月日])|(?<=[\-/.年])[OoＯо](?=\d)")
+
+
 def _fold(m: re.Match) -> str:
     return chr(_WIDTH[ord(m.group())])
 
@@ -66,6 +69,8 @@ def shadow(text: str, traditional: bool | None = None) -> str:
     once for the whole document and pass it.
     """
     s = _FOLD_RE.sub(_fold, text) if _FOLD_RE.search(text) else text
+    if _OCR_DIGIT.search(s):
+        s = _OCR_DIGIT.sub("0", s)  # OCR reads 0 as O between digits: 2O23-03-01
     if traditional if traditional is not None else has_traditional(s):
         s = to_simplified(s)
     assert len(s) == len(text)

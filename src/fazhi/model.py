@@ -5,7 +5,7 @@ the cleaned text the analysis ran on.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 SCHEMA_ID = "fazhi.report/1"
@@ -93,6 +93,11 @@ class Finding:
     end: int | None = None
 
 
+def _node(n: Node) -> dict[str, Any]:
+    return {"level": n.level, "label": n.label, "title": n.title, "start": n.start, "end": n.end,
+            "children": [_node(c) for c in n.children]}
+
+
 @dataclass
 class Report:
     source: Source
@@ -108,14 +113,26 @@ class Report:
     why: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        d = {"schema": SCHEMA_ID}
-        d.update(asdict(self))
-        d.pop("why", None)
-        for f in d["facts"]:
-            v = f["value"]
-            if isinstance(v, float) and v.is_integer():
-                f["value"] = int(v)
-        return d
+        """The output contract as plain dicts (written out field by field:
+        ``dataclasses.asdict`` deep-copies and costs as much as the analysis)."""
+        m, src = self.meta, self.source
+        return {
+            "schema": SCHEMA_ID,
+            "source": {"path": src.path, "format": src.format, "sha256": src.sha256, "encoding": src.encoding},
+            "text": self.text,
+            "meta": {"title": m.title, "unit": m.unit, "level": m.level,
+                     "region": {"province": m.region.province, "city": m.region.city, "county": m.region.county},
+                     "year": m.year, "published": m.published, "signed": m.signed,
+                     "doc_number": m.doc_number, "index_number": m.index_number},
+            "parts": [{"part": p.part, "heading": p.heading, "start": p.start, "end": p.end} for p in self.parts],
+            "outline": [_node(n) for n in self.outline],
+            "facts": [{"indicator": f.indicator, "value": int(f.value) if isinstance(f.value, float) and f.value.is_integer() else f.value,
+                       "unit": f.unit, "approx": f.approx, "start": f.start, "end": f.end, "part": f.part, "quote": f.quote}
+                      for f in self.facts],
+            "findings": [{"rule": f.rule, "severity": f.severity, "message": f.message, "start": f.start, "end": f.end}
+                         for f in self.findings],
+            "scores": dict(self.scores),
+        }
 
     def add(self, rule: str, severity: str, message: str,
             start: int | None = None, end: int | None = None) -> None:

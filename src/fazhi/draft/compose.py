@@ -309,7 +309,8 @@ class Check:
     missing: set      # (indicator, value) the ledger implies, not read from the draft
     extra: set        # (indicator, value) read from the draft, not implied
     parts: list[str]  # statutory parts found, in order
-    errors: list      # error-level findings
+    errors: list      # error-level findings other than the placeholders left to fill
+    holes: int = 0    # placeholders 【请补充：…】 the analyser found (rule draft.placeholder)
 
     @property
     def ok(self) -> bool:
@@ -323,7 +324,8 @@ def read_back(report, expected: set) -> Check:
 
     got = {(f.indicator, round2(f.value)) for f in report.facts if f.indicator}
     return Check(missing=expected - got, extra=got - expected, parts=[p.part for p in report.parts],
-                 errors=[f for f in report.findings if f.severity == "error"])
+                 errors=[f for f in report.findings if f.severity == "error" and f.rule != "draft.placeholder"],
+                 holes=sum(1 for f in report.findings if f.rule == "draft.placeholder"))
 
 
 def verify(d: Draft, path=None) -> Check:

@@ -195,7 +195,7 @@ def _instructions(wb, schema: Schema, year: int | None, st: dict):
     r += 1
     for sheet in schema.sheets:
         feeds = schema.feeds(sheet.name)
-        label = "、".join(f"{cat[i]['label']}（{i}）" for i in feeds) or "不直接对应指标（用于报告中的整改情况和存在的不足）"
+        label = "、".join(f"{cat[i]['label']}（{i}）" for i in feeds) or f"不直接对应指标（{sheet.note or '用于报告的文字'}）"
         c = ws.cell(row=r, column=1, value=sheet.name)
         c.font = st["h2"]
         ws.cell(row=r, column=2, value="对应指标：" + label).alignment = st["wrap"]

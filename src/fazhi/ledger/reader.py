@@ -534,7 +534,10 @@ def _read_sheet(ws, sheet: Sheet, led: Ledger) -> list[Record]:
         if _matches_example(values, sheet, raw):
             led.add("warning", _EXAMPLE_MSG, sheet=name, row=i)
             continue
-        sig = tuple(_key(_text(raw[c])) if not _blank(raw[c]) else "" for c in sorted(pos))
+        # every cell of the row, those of unknown columns too: rows that differ anywhere are two records
+        sig = tuple(_key(_text(v)) if not _blank(v) else "" for v in row)
+        while sig and sig[-1] == "":
+            sig = sig[:-1]
         if sig in seen_rows:
             led.add("error", f"与第{seen_rows[sig]}行内容完全相同，疑似重复登记（重复的行会被重复计数）；"
                              "如确为两条不同的记录，请在“备注”列注明区别", sheet=name, row=i)

@@ -19,6 +19,7 @@ from ..ledger.reader import Ledger
 from ..ledger.stats import Value, compute, indicator_values
 
 CN_NUM = "一二三四五六七八九十"
+PLAN_QUOTE = 90   # characters of a plan of last year (heading and targets) quoted in the draft
 
 
 class DraftError(Exception):
@@ -169,9 +170,10 @@ _CLAUSE_END = "，,；;：:、"
 
 def quote_safe(text: str, max_len: int = 60) -> str:
     """A sentence of another text quoted in the draft: numbering removed, and
-    cut before its first count/rate/amount — a figure of last year (or of a free
-    text cell) must not pass for this year's indicator value — and shortened."""
-    from ..quantities import find
+    cut before its first figure the analyser would read as an indicator value —
+    a figure of last year (or of a free text cell) must not pass for this year's
+    — and shortened.  A target ("不少于12次", "力争…") is no indicator value: it stays."""
+    from ..facts import extract
     from ..textnorm import shadow
 
     s = " ".join(text.split())
@@ -181,11 +183,7 @@ def quote_safe(text: str, max_len: int = 60) -> str:
             break
         s = s[m.end():]
     s = s.strip().rstrip("。；;，,：:")
-    cut = None
-    for q in find(shadow(s)):
-        if q.kind in ("count", "people", "rate", "amount"):
-            cut = q.start
-            break
+    cut = next((f.start for f in extract(s, shadow(s), []) if f.indicator), None)
     if cut is not None:
         k = max((s.rfind(c, 0, cut) for c in _CLAUSE_END), default=-1)
         s = (s[:k] if k >= 4 else s[:cut]).rstrip(_CLAUSE_END + "“”") + "……"
@@ -325,7 +323,7 @@ def compose(led: Ledger, unit: str, year: int, level: str, previous=None) -> Dra
         B(Block("h2", f"（{cn_ordinal(k)}）{w.fill(pp['heading'])}"))
         B(Block("p", w.fill(pp["intro"])))
         for n, item in enumerate(previous.plans, start=1):
-            B(Block("item", pp["item"].format(n=n, item=quote_safe(item)) + w.placeholder(pp["placeholder"])))
+            B(Block("item", pp["item"].format(n=n, item=quote_safe(item, PLAN_QUOTE)) + w.placeholder(pp["placeholder"])))
 
     # 二、存在的不足和原因
     sp = ph["shortcomings"]

@@ -333,15 +333,33 @@ def write_docx(d: Draft, path) -> Path:
     _schema_order(doc.element)
     for f in (section.footer, section.even_page_footer):
         _schema_order(f._element)
-    # the analyser and WPS/Word file lists show the title
-    doc.core_properties.title = d.title
-    doc.core_properties.subject = f"{d.unit}{d.year}年度法治政府建设情况报告（初稿）"
-    doc.core_properties.comments = "由 fazhi draft 根据工作台账生成的初稿；【请补充：…】处须人工撰写，定稿前删除全部标记。"
-    doc.core_properties.author = "fazhi"
+    _core_properties(doc, d)
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(out)
-    return out
+    from .safety import save_stamped
+
+    return save_stamped(doc, out, "draft")
+
+
+def _core_properties(doc, d: Draft) -> None:
+    """File properties as Word/WPS show them (文件 → 属性): the title, the unit as
+    author, today as created and modified (python-docx's template says 2013)."""
+    import datetime as dt
+
+    cp = doc.core_properties
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None)
+    cp.title = d.title  # the analyser and file lists show the title
+    cp.subject = f"{d.unit}{d.year}年度法治政府建设情况报告（初稿）"
+    cp.comments = "由 fazhi draft 根据工作台账生成的初稿；【请补充：…】处须人工撰写，定稿前删除全部标记。"
+    cp.author = d.unit
+    cp.last_modified_by = d.unit
+    cp.created = now
+    cp.modified = now
+    cp.revision = 1
+    cp.category = "法治政府建设年度报告"
+    cp.keywords = "法治政府建设；年度报告；fazhi:draft"
+    cp.language = "zh-CN"
+    cp.content_status = "初稿"
 
 
 def _right_chars(p, chars: float) -> None:

@@ -125,6 +125,7 @@ def _record_sheet(wb, sheet: Sheet, year: int | None, rows: list[list] | None, s
                 cell = ws.cell(row=i, column=j, value=v)
                 cell.font = st["body"]
     ws.sheet_properties.tabColor = "5B9BD5" if feeds else "A5A5A5"
+    _print_setup(ws, landscape=True, title_rows="1:1")
     return ws
 
 
@@ -158,7 +159,26 @@ def _basics_sheet(wb, schema: Schema, values: dict | None, st: dict):
             ws.add_data_validation(dv)
             dv.add(f"B{i}")
     ws.freeze_panes = "A2"
+    _print_setup(ws, landscape=False, title_rows="1:1")
     return ws
+
+
+def _print_setup(ws, landscape: bool, title_rows: str | None = None) -> None:
+    """Print on A4, all columns on one page width (as many pages down as the rows
+    need), the header row repeated on every page, page numbers in the footer."""
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.print_options.horizontalCentered = True
+    if title_rows:
+        ws.print_title_rows = title_rows
+    ws.oddFooter.center.text = "&A　第 &P 页，共 &N 页"
 
 
 def _instructions(wb, schema: Schema, year: int | None, st: dict):
@@ -215,6 +235,7 @@ def _instructions(wb, schema: Schema, year: int | None, st: dict):
                     cell.font = st["head_req"]
             r += 1
     ws.freeze_panes = None
+    _print_setup(ws, landscape=False)
     return ws
 
 

@@ -329,6 +329,20 @@ def classified(ctx: Ctx, rule: Rule):
 def _part_label(ctx: Ctx, pos: int) -> str:
     from ..parts import part_at
 
+    text = ctx.report.text
+    # the closing lines (issuer, date): short lines without a full stop at the very end
+    tail = text.rstrip()
+    k = len(tail)
+    for _ in range(3):
+        j = tail.rfind("\n", 0, k)
+        line = tail[j + 1:k]
+        if not line.strip() or "。" in line or len(line) > 40:
+            break
+        if j + 1 <= pos < k + 1:
+            return "落款"
+        k = j
+        if j < 0:
+            break
     pid = part_at(ctx.report.parts, pos)
     return PART_LABELS[pid] if pid else "正文"
 

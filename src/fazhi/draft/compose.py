@@ -193,6 +193,19 @@ def quote_safe(text: str, max_len: int = 60) -> str:
     return s
 
 
+def level_for(led: Ledger, unit: str) -> str:
+    """The unit's level: the ledger's 基本情况 (when it is the ledger's unit), else
+    by the end of the unit's name (phrases.yaml ``infer_level``), else other."""
+    b = led.schema.basic("level")
+    v = led.basics.get("level")
+    if b is not None and v in b.map and led.basics.get("unit") in (None, unit):
+        return b.map[v]
+    for rule in phrases().get("infer_level") or []:
+        if any(unit.endswith(s) for s in rule["suffix"]):
+            return rule["level"]
+    return "other"
+
+
 # ------------------------------------------------------------------ compose
 def _ctx(unit: str, year: int, level: str) -> dict[str, str]:
     ph = phrases()

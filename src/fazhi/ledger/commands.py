@@ -266,14 +266,6 @@ def draft_cmd(ledger_path, unit, level, year, previous_path, out, fmt, force):
 
 
 def _level_of(led, unit: str) -> str:
-    from ..draft.compose import phrases
+    from ..draft.compose import level_for
 
-    b = led.schema.basic("level")
-    v = led.basics.get("level")
-    same_unit = led.basics.get("unit") in (None, unit)
-    if b is not None and v in b.map and same_unit:  # the ledger's level is that of the ledger's unit
-        return b.map[v]
-    for rule in phrases().get("infer_level") or []:
-        if any(unit.endswith(s) for s in rule["suffix"]):
-            return rule["level"]
-    return "other"
+    return level_for(led, unit)

@@ -195,6 +195,7 @@ def test_check_names_every_place(example, tmp_path):
     warn = "\n".join(i.text() for i in led.warnings)
     assert "未识别的列“案件编号”" in warn and "缺少列“案号”" in warn
     assert "工作表“备忘”：未识别的工作表" in warn
+    assert "台账的工作表为：合同审查、矛盾纠纷调解、行政复议" in warn and "{'" not in warn  # the list, not its code
     # nothing silently dropped: every bad row is named
     assert len(led.errors) == 9
 

@@ -200,6 +200,9 @@ def _instructions(wb, schema: Schema, year: int | None, st: dict):
         ("5. 填好后运行  fazhi ledger check 台账.xlsx --year 年度  检查；fazhi ledger stats 查看统计出的指标；"
          "fazhi draft 生成年度报告初稿。", None),
         ("6. “基本情况”表填写单位名称、年度和不按行登记的数字（如辖区村（社区）数）。", None),
+        ("7. 每件事只登记一行：不要添加“合计”“小计”行，不要重复登记同一案号、工单编号；同一类记录只用一张表"
+         "（不要分成上下半年两张表）；不要修改列名——否则合计会多算或少算，检查时会逐条指出。", None),
+        ("8. 没有某类事项（如全年无行政诉讼）时保留该表、只留表头：初稿会写明“全年未发生行政诉讼案件”。", None),
     ]
     r = 1
     for text, font in lines:

@@ -1,5 +1,7 @@
 """The yearly loop: last year's fazhi draft (as written, and as the clerk filled it
 in) read back by --previous; `draft -o` never overwrites an edited draft."""
+import os
+
 import docx
 import pytest
 from click.testing import CliRunner
@@ -129,6 +131,23 @@ def test_draft_does_not_overwrite_other_files(tmp_path, name, content):
     assert r.exit_code == 2 and "已存在" in r.output and out.read_bytes() == before
     r = _run("draft", led, "-o", led)
     assert r.exit_code == 2 and "台账本身" in r.output
+
+
+def test_draft_pdf_is_regenerated_but_another_pdf_is_kept(tmp_path):
+    from fazhi.draft.pdf import soffice
+
+    if soffice() is None:
+        if os.environ.get("CI"):
+            pytest.fail("LibreOffice is needed in CI")
+        pytest.skip("LibreOffice (soffice) not installed")
+    led = write_example(tmp_path / "l.xlsx", 2024, UNIT)
+    out = tmp_path / "初稿.pdf"
+    assert _run("draft", led, "-o", out).exit_code == 0
+    assert _run("draft", led, "-o", out).exit_code == 0  # fazhi's own PDF
+    other = tmp_path / "盖章扫描件.pdf"
+    other.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    r = _run("draft", led, "-o", other)
+    assert r.exit_code == 2 and other.read_bytes() == b"%PDF-1.4\n%%EOF\n"
 
 
 def test_docx_properties_are_this_draft(tmp_path):

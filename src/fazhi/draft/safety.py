@@ -68,7 +68,8 @@ def untouched(path: Path) -> bool:
             from pypdf import PdfReader
 
             info = PdfReader(str(p)).metadata or {}
-            return f"{MARK}:" in str(info.get("/Keywords") or "")
+            # LibreOffice carries the .docx keywords over (splitting "fazhi:draft" at the colon)
+            return MARK in str(info.get("/Keywords") or "") and "LibreOffice" in str(info.get("/Producer") or "")
         except Exception:  # noqa: BLE001
             return False
     mark = _mark_of(p)

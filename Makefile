@@ -7,10 +7,10 @@ STAMP := $(VENV)/.installed
 .PHONY: install demo test eval bench clean system-deps serve load-web bench-ocr fuzz
 
 # Debian packages some tests need (installed when missing and we are root):
-# LibreOffice + CJK fonts for the draft -> PDF test, Chromium for the browser tests
+# LibreOffice (Writer, and Calc for the ledger template print test) + CJK fonts for the draft -> PDF test, Chromium for the browser tests
 # (driven by Playwright through executable_path; never `playwright install`),
-# a CJK font for the OCR test's rendered scan
-SYSTEM_PKGS := libreoffice-writer-nogui fonts-noto-cjk fonts-arphic-ukai fonts-wqy-zenhei chromium poppler-utils
+# a CJK font for the OCR test's rendered scan; Liberation Serif (metrics of Times New Roman) for the Latin text and digits of the draft PDF
+SYSTEM_PKGS := libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk fonts-arphic-ukai fonts-wqy-zenhei fonts-liberation chromium poppler-utils
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)

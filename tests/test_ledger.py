@@ -51,8 +51,10 @@ def test_every_record_type_feeds_catalog_indicators():
         assert want in names
     for sh in s.sheets:
         assert all(i in cat for i in s.feeds(sh.name))
-        if sh.name != "整改事项":  # rectification items feed the wording, not an indicator
+        if sh.name not in ("整改事项", "领导履职"):  # these feed the wording, not an indicator
             assert s.feeds(sh.name), sh.name
+        else:
+            assert not s.feeds(sh.name) and sh.note  # the instructions say what they are for
     assert s.feeds("行政应诉") == ["litigation.cases", "litigation.hearings", "litigation.head_appearances",
                                   "litigation.head_appearance_rate"]
     # every indicator of the catalog can come from the ledger
@@ -193,6 +195,7 @@ def test_check_names_every_place(example, tmp_path):
     warn = "\n".join(i.text() for i in led.warnings)
     assert "未识别的列“案件编号”" in warn and "缺少列“案号”" in warn
     assert "工作表“备忘”：未识别的工作表" in warn
+    assert "台账的工作表为：合同审查、矛盾纠纷调解、行政复议" in warn and "{'" not in warn  # the list, not its code
     # nothing silently dropped: every bad row is named
     assert len(led.errors) == 9
 

@@ -238,7 +238,9 @@ def _findings_table(report) -> Table:
 @click.option("--html", "html_out", type=click.Path(), default=None,
               help="写出体检报告网页：一个文件时为 OUT.html，多个文件时为目录")
 @click.option("--max-size", type=float, default=None, help="单个文件大小上限（MB），默认 30")
-def check(paths, rules_file, fmt, html_out, max_size):
+@click.option("--annotate", "annotate_out", type=click.Path(dir_okay=False), default=None,
+              help="写出批注版 Word 文档：每个问题作为批注标在原文处（只用于一个 .docx 文件）")
+def check(paths, rules_file, fmt, html_out, max_size, annotate_out):
     """检查报告：法定部分、年度、时效、数据一致性等；存在“错误”级问题时以非零状态退出。"""
     from .findings import evaluate
     from .ingest import DEFAULT_MAX_BYTES
@@ -255,6 +257,8 @@ def check(paths, rules_file, fmt, html_out, max_size):
         err.print(f"[red]错误：[/red]{e}")
         sys.exit(2)
     max_bytes = int(max_size * 1048576) if max_size else DEFAULT_MAX_BYTES
+    if annotate_out:
+        _annotate_ok(files, annotate_out)
     html_dir = None
     if html_out and len(files) > 1:
         html_dir = output_dir(html_out)
@@ -279,6 +283,8 @@ def check(paths, rules_file, fmt, html_out, max_size):
                 err.print(f"[red]错误：[/red]无法写出体检报告 {escape(str(target))}：{escape(e.strerror or str(e))}")
                 sys.exit(2)
             err.print(f"已写出体检报告：{escape(str(target))}")
+        if annotate_out:
+            _annotate(f, report, annotate_out, rules)
         if fmt == "table":
             console.print(_findings_table(report))
         else:
@@ -325,6 +331,47 @@ def explain(path, fmt, max_size):
         what = f"{f['label']}＝{v}" if f["indicator"] else f"（不计）{v}"
         t.add_row(f"数据：{escape(f['quote'])}", what, escape(f["why"]))
     console.print(t)
+
+
+def _annotate_ok(files, out) -> None:
+    """--annotate: one .docx, and a target that is not a person's work."""
+    from .draft.compose import DraftError
+    from .draft.safety import check_target
+
+    msg = None
+    if len(files) != 1 or files[0].suffix.lower() != ".docx":
+        msg = "--annotate 只用于一个 Word 文档（.docx）：批注写在该文档的副本中"
+    elif Path(out).resolve() == files[0].resolve():
+        msg = "批注版不能覆盖被检查的文档本身，请另起一个文件名，如 批注版.docx"
+    elif Path(out).suffix.lower() != ".docx":
+        msg = "批注版是 Word 文档，文件名应以 .docx 结尾"
+    else:
+        try:
+            check_target(out, what="批注版")
+        except DraftError as e:
+            msg = str(e).replace("或确认可以覆盖后加 --force", "或先删除该文件")
+    if msg:
+        err.print(f"[red]错误：[/red]{escape(msg)}")
+        sys.exit(2)
+
+
+def _annotate(path, report, out, rules) -> None:
+    from .draft.annotate import annotate
+    from .draft.compose import DraftError
+
+    try:
+        n = annotate(path, report, out, rules)
+    except DraftError as e:
+        err.print(f"[red]错误：[/red]{escape(str(e))}")
+        sys.exit(1)
+    except OSError as e:
+        err.print(f"[red]错误：[/red]无法写入 {escape(str(out))}：{e.strerror or e}")
+        sys.exit(1)
+    except Exception as e:  # noqa: BLE001 - a Chinese message, never a traceback
+        err.print(f"[red]错误：[/red]批注版未能生成（内部错误：{type(e).__name__}），请将此文件反馈给开发者")
+        sys.exit(1)
+    err.print(f"已写出批注版：{escape(str(out))}（{n['comments']} 条批注，其中 {n['anchored']} 条标在原文处"
+              + (f"，已替换上次的 {n['removed']} 条批注" if n["removed"] else "") + "）")
 
 
 DB_OPTION = click.option("--db", "db", default=None, envvar="FAZHI_DB", show_default=False,

@@ -1,13 +1,18 @@
 """Scores: the rubric of ``data/scores.yaml`` applied to findings and facts.
 
 completeness       100 − 25 per missing required part − 10 without causes − …
+                   − 2 per placeholder left (at most − 30)
 timeliness         100 on time, 60 premature, 20 late, 50 when no date is known
-data_support       facts per 1,000 characters of 主要举措和成效 against a target,
-                   − 15 per numeric inconsistency
-candour            share of the text given to 存在的不足和原因 against a target,
-                   − 30 when only generic phrases, − 20 when no causes
+data_support       facts per 1,000 characters of 主要举措和成效 against a target
+                   (at most 100), − 15 per numeric inconsistency
+candour            share of the text given to 存在的不足和原因 against a target
+                   (at most 100), − 30 when only generic phrases, − 20 when no causes
 plan_concreteness  measurable items in 下一年度安排 against a target, + 30 for time words
 total              weighted mean (weights in the rubric)
+
+Lengths and facts are those of the written content (``fazhi.rules.content``):
+placeholders 【请补充：…】 and bare headings do not count.  A penalty is taken
+from the score after its base is capped at 100, so a contradiction always costs.
 """
 from __future__ import annotations
 
@@ -46,10 +51,21 @@ def compute(report: Report, rub: dict | None = None, sh: str | None = None) -> d
     r = rub or rubric()
     rules = {f.rule for f in report.findings}
     have = {p.part for p in report.parts}
-    text_len = len(report.text) or 1
+
+    sh = sh if sh is not None else shadow(report.text)
+    from .rules.content import length, mask, written
+
+    w = written(sh)
+    content = mask(report, sh, w)
+    total_len = length(content) or 1
+
+    def facts_in(pid: str) -> int:
+        return sum(1 for f in report.facts if f.part == pid and 0 <= f.start < len(w) and not w[f.start].isspace())
 
     c = r["completeness"]
     completeness = 100 - c["per_missing_part"] * sum(1 for p in REQUIRED_PARTS if p not in have)
+    holes = sum(1 for f in report.findings if f.rule == "draft.placeholder")
+    completeness -= min(c.get("placeholder_max", 30), c.get("per_placeholder", 2) * holes)
     completeness -= c["missing_causes"] * ("shortcomings.causes" in rules)
     completeness -= c["leader_duty_thin"] * ("leader_duty.section" in rules)
     completeness -= c["no_title"] * ("meta.title" in rules)
@@ -66,24 +82,23 @@ def compute(report: Report, rub: dict | None = None, sh: str | None = None) -> d
 
     d = r["data_support"]
     ach = [p for p in report.parts if p.part == "achievements"]
-    chars = sum(p.end - p.start for p in ach)
-    n = sum(1 for f in report.facts if f.part == "achievements")
+    chars = sum(length(content, p.start, p.end) for p in ach)
+    n = facts_in("achievements")
     density = n * 1000 / chars if chars else 0.0
-    data_support = 100 * density / d["full_at_per_1000"]
+    data_support = min(100.0, 100 * density / d["full_at_per_1000"])
     data_support -= d["per_numeric_error"] * sum(1 for f in report.findings if f.rule.startswith("numeric."))
 
     k = r["candour"]
-    share = sum(p.end - p.start for p in report.parts if p.part == "shortcomings") / text_len
-    candour = 100 * share / k["full_at_share"]
+    share = sum(length(content, p.start, p.end) for p in report.parts if p.part == "shortcomings") / total_len
+    candour = min(100.0, 100 * share / k["full_at_share"])
     candour -= k["generic_only"] * ("balance.generic" in rules)
     candour -= k["missing_causes"] * ("shortcomings.causes" in rules)
 
     pl = r["plan_concreteness"]
     nxt = [p for p in report.parts if p.part == "next_year"]
     if nxt:
-        items = sum(1 for f in report.facts if f.part == "next_year")
-        sh = sh if sh is not None else shadow(report.text)
-        timed = any(_time_words().search(sh, p.start, p.end) for p in nxt)
+        items = facts_in("next_year")
+        timed = any(_time_words().search(w, p.start, p.end) for p in nxt)
         plan = min(100, 70 * items / pl["full_at_items"]) + pl["time_bonus"] * timed
     else:
         plan = 0

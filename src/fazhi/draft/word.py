@@ -181,6 +181,11 @@ def _setup_styles(doc) -> dict:
     _char_style(normal, BODY_FONT, BODY_PT, condense=CONDENSE)
     _para_style(normal)
     _set(_ppr(normal.element), "widowControl", val=0)
+    # no hanging punctuation: a full stop at the end of a line stays inside the type
+    # area (LibreOffice hangs it 1 em into the right margin by default; Word/WPS too
+    # with "允许标点溢出边界"); line-start/end rules (kinsoku) stay on
+    _set(_ppr(normal.element), "overflowPunct", val=0)
+    _set(_ppr(normal.element), "kinsoku", val=1)
 
     out = {"p": normal}
     for key, name, east, size, kw in (
@@ -310,45 +315,102 @@ def write_docx(d: Draft, path) -> Path:
         elif b.kind in ("p", "item"):
             _runs(doc.add_paragraph(style=st["p"]), b.text, st["placeholder"])
         elif b.kind == "sign":
-            doc.add_paragraph("", style=st["p"])  # 正文下空一行
+            # the signature block stays on one page with the last lines of the body
+            # (GB/T 9704 7.3.5.4: no page with the signature alone)
+            last = doc.paragraphs[-1] if doc.paragraphs else None
+            if last is not None:
+                last.paragraph_format.keep_with_next = True
+            for _ in range(signature_layout(d)["blank_lines"]):
+                doc.add_paragraph("", style=st["p"]).paragraph_format.keep_with_next = True  # 正文下空行（印章位置）
             p = doc.add_paragraph(b.text, style=st["sign"])
-            sign_len = (p, len(b.text))
+            p.paragraph_format.keep_with_next = True
+            sign_len = (p, b.text)
         elif b.kind == "date":
             p = doc.add_paragraph(style=st["sign"])
             _runs(p, b.text, st["placeholder"])
-            # GB/T 9704 7.3.5.3: the issuer 右空二字, the date one line below, its first
-            # character two to the right of the issuer's; a longer date 右空二字 and
-            # the issuer moves left
-            ld = len(b.text)
+            lay = signature_layout(d, sign_len[1] if sign_len else "")
             if sign_len:
-                sp, lu = sign_len
-                ru, rd = 2, lu - ld
-                if rd < 2:
-                    rd, ru = 2, ld + 4 - lu
-                _right_chars(sp, ru)
-                _right_chars(p, rd)
-            else:
-                _right_chars(p, 2)
+                _right_chars(sign_len[0], lay["sign_right"])
+            _right_chars(p, lay["date_right"])
     _schema_order(doc.styles.element)
     _schema_order(doc.element)
     for f in (section.footer, section.even_page_footer):
         _schema_order(f._element)
-    # the analyser and WPS/Word file lists show the title
-    doc.core_properties.title = d.title
-    doc.core_properties.subject = f"{d.unit}{d.year}年度法治政府建设情况报告（初稿）"
-    doc.core_properties.comments = "由 fazhi draft 根据工作台账生成的初稿；【请补充：…】处须人工撰写，定稿前删除全部标记。"
-    doc.core_properties.author = "fazhi"
+    _core_properties(doc, d)
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(out)
-    return out
+    from .safety import save_stamped
+
+    return save_stamped(doc, out, "draft")
+
+
+def _core_properties(doc, d: Draft) -> None:
+    """File properties as Word/WPS show them (文件 → 属性): the title, the unit as
+    author, today as created and modified (python-docx's template says 2013)."""
+    import datetime as dt
+
+    cp = doc.core_properties
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None)
+    cp.title = d.title  # the analyser and file lists show the title
+    cp.subject = f"{d.unit}{d.year}年度法治政府建设情况报告（初稿）"
+    cp.comments = "由 fazhi draft 根据工作台账生成的初稿；【请补充：…】处须人工撰写，定稿前删除全部标记。"
+    cp.author = d.unit
+    cp.last_modified_by = d.unit
+    cp.created = now
+    cp.modified = now
+    cp.revision = 1
+    cp.category = "法治政府建设年度报告"
+    cp.keywords = "法治政府建设；年度报告；fazhi:draft"
+    cp.language = "zh-CN"
+    cp.content_status = "初稿"
+
+
+AUTOSPACE = 0.2  # em between Chinese and Latin text (measured in LibreOffice 7.4; Word/WPS add about as much)
+
+
+def width_chars(text: str) -> float:
+    """Width of a body line's text in characters of 三号 (16 pt): Chinese characters
+    15.75 pt (condensed), Latin letters and digits half that, and the automatic
+    space at each change between the two ("2025年3月15日": six)."""
+    full = BODY_PT + CONDENSE / 20
+    cjk = [ord(ch) >= 0x2E80 for ch in text]
+    w = sum(full if c else BODY_PT / 2 + CONDENSE / 20 for c in cjk)
+    w += AUTOSPACE * BODY_PT * sum(1 for a, b in zip(cjk, cjk[1:]) if a != b)
+    return w / BODY_PT
+
+
+def signature_layout(d: Draft, sign: str = "") -> dict:
+    """The 发文机关署名 and 成文日期 of GB/T 9704-2012, as right indents in characters.
+
+    ``seal`` (7.3.5.1, a report that carries the unit's seal): the date 右空四字,
+    the issuer centred over the date, two blank lines under the body for the seal.
+    ``no_seal`` (7.3.5.2): the issuer 右空二字 one line under the body, the date on
+    the next line with its first character two to the right of the issuer's; a
+    date longer than that 右空二字, the issuer moving left.  The date is laid out
+    by the width of a real one (``model_date``), not of its placeholder, so the
+    block is right once the clerk types the date.
+    """
+    from .compose import phrases
+
+    sp = phrases()["signature"]
+    layout = sp.get("layout", "seal")
+    wd = width_chars(sp["model_date"].format(next_year=d.year + 1, year=d.year))
+    ws = width_chars(sign)
+    if layout == "no_seal":
+        date_right = ws - 2 - wd + 2
+        sign_right = 2.0
+        if date_right < 2:
+            date_right, sign_right = 2.0, wd - ws + 4
+        return {"blank_lines": 1, "sign_right": sign_right, "date_right": date_right}
+    return {"blank_lines": int(sp.get("seal_blank_lines", 2)), "date_right": 4.0,
+            "sign_right": max(0.0, 4 + (wd - ws) / 2)}
 
 
 def _right_chars(p, chars: float) -> None:
     ppr = p._p.get_or_add_pPr()
     ind = _set(ppr, "ind", firstLine=0, firstLineChars=0)
-    ind.set(_qn("right"), str(int(chars * BODY_PT * 20)))
-    ind.set(_qn("rightChars"), str(int(chars * 100)))
+    ind.set(_qn("right"), str(round(chars * BODY_PT * 20)))
+    ind.set(_qn("rightChars"), str(round(chars * 100)))
 
 
 def docx_paragraph_fonts(path) -> list[tuple[str, str | None, float | None]]:

@@ -174,9 +174,15 @@ def stats_cmd(ledger_path, year, fmt, show_all):
 @click.option("-o", "--out", "out", default=None, help="输出文件（.docx / .md / .pdf）；--format md 时可省略，输出到终端")
 @click.option("--format", "fmt", type=click.Choice(["docx", "md", "pdf"]), default=None,
               help="输出格式（默认由 -o 的扩展名决定，否则为 docx）")
-def draft_cmd(ledger_path, unit, level, year, previous_path, out, fmt):
-    """由工作台账生成年度报告初稿（GB/T 9704 公文格式的 Word 文档，或 Markdown）。"""
+@click.option("--force", is_flag=True, help="覆盖已存在且已被编辑过的输出文件（默认拒绝，以免覆盖人工修改）")
+def draft_cmd(ledger_path, unit, level, year, previous_path, out, fmt, force):
+    """由工作台账生成年度报告初稿（GB/T 9704 公文格式的 Word 文档，或 Markdown）。
+
+    -o 指向的文件已存在时：若是 fazhi 生成后未改动过的初稿，直接重新生成；
+    若已被编辑（或不是 fazhi 生成的文件），拒绝覆盖，除非加 --force。
+    """
     from ..draft.compose import DraftError, compose, read_back, to_markdown
+    from ..draft.safety import check_target
 
     if fmt is None:
         suf = Path(out).suffix.lower() if out else ""
@@ -184,6 +190,14 @@ def draft_cmd(ledger_path, unit, level, year, previous_path, out, fmt):
     if fmt != "md" and not out:
         err.print("[red]错误：[/red]请用 -o 指定输出文件，如 -o 初稿.docx（或 --format md 输出到终端）")
         sys.exit(2)
+    if out:
+        try:
+            if Path(out).resolve() == Path(ledger_path).resolve():
+                raise DraftError("输出文件不能是台账本身")
+            check_target(out, force)
+        except DraftError as e:
+            err.print(f"[red]错误：[/red]{escape(str(e))}")
+            sys.exit(2)
     led = _load(ledger_path, year)
     _refuse_if_errors(led, "生成初稿")
     _warn_summary(led)
@@ -248,18 +262,10 @@ def draft_cmd(ledger_path, unit, level, year, previous_path, out, fmt):
         extra = "、".join(f"{i}={v:g}" for i, v in sorted(chk.extra))
         err.print("[yellow]提示：[/yellow]用 fazhi analyze 读回初稿，数据与台账不完全一致"
                   + (f"；未读出：{lost}" if lost else "") + (f"；多读出：{extra}" if extra else "")
-                  + "。请检查 phrases.yaml 中的措辞。")
+                  + "。请检查台账文字列（如典型案例、履职内容）中的数字，或 phrases.yaml 中的措辞。")
 
 
 def _level_of(led, unit: str) -> str:
-    from ..draft.compose import phrases
+    from ..draft.compose import level_for
 
-    b = led.schema.basic("level")
-    v = led.basics.get("level")
-    same_unit = led.basics.get("unit") in (None, unit)
-    if b is not None and v in b.map and same_unit:  # the ledger's level is that of the ledger's unit
-        return b.map[v]
-    for rule in phrases().get("infer_level") or []:
-        if any(unit.endswith(s) for s in rule["suffix"]):
-            return rule["level"]
-    return "other"
+    return level_for(led, unit)

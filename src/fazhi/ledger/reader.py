@@ -7,6 +7,11 @@ out-of-year date, a value outside a drop-down list, text in a number column, a
 missing required cell, a row whose columns contradict each other.  Nothing is
 dropped silently: a row that is not counted (the template's example row) is
 reported as a warning.
+
+The totals are protected: a row identical to another, a repeated 案号/工单编号
+(columns marked ``unique``), a 合计/小计 row, a sheet split in two (an unknown
+sheet with the header of a known one) and a renamed column that a figure is
+computed from are errors — each would make a figure silently wrong.
 """
 from __future__ import annotations
 
@@ -270,25 +275,37 @@ def _read_workbook(wb, led: Ledger) -> None:
         led.add("error", f"年度 {led.year} 不是有效的年份", sheet=schema.basics_sheet)
         led.year = None
     missing = [s for s in schema.sheets if s.name not in seen]
-    # a sheet under another name whose header is that of a missing one: renamed
+    # a sheet under another name with the header of a known one: renamed (the known
+    # sheet is missing) or split in two (the known sheet is there: 信访接待(下半年))
     for ws in unknown:
         header = _header(ws)
+        keys = {_key(h) for h in header if not _blank(h)}
         best = None
-        for s in missing:
+        for s in schema.sheets:
             cols = {_key(c.name) for c in s.columns}
-            hit = len(cols & {_key(h) for h in header if h})
+            hit = len(cols & keys)
             if hit >= max(2, len(cols) // 2) and (best is None or hit > best[0]):
                 best = (hit, s)
-        if best:
+        if best and best[1] in missing:
             s = best[1]
             led.add("error", f"不是台账的表名；它的表头与“{s.name}”一致，疑似由“{s.name}”改名而来。"
                              f"请改回“{s.name}”，否则其中的记录不会计入", sheet=ws.title)
             missing.remove(s)
+        elif best:
+            s = best[1]
+            n = _filled_rows(ws)
+            led.add("error", f"不是台账的表名；它的表头与“{s.name}”相同，疑似把“{s.name}”的记录分在了两张表中。"
+                             f"本表的 {n} 条记录未计入统计：请把它们移到“{s.name}”表中（一类记录只用一张表）",
+                    sheet=ws.title)
         elif any(not _blank(v) for v in header):
-            led.add("warning", "未识别的工作表，其内容未计入。台账的工作表为：{'、'.join(x.name for x in schema.sheets)}",
+            led.add("warning", f"未识别的工作表，其内容未计入。台账的工作表为：{'、'.join(x.name for x in schema.sheets)}",
                     sheet=ws.title)
     for s in missing:
-        led.add("error", "缺少此工作表（可能被删除或改名）；没有此类记录时也请保留该表、只留表头", sheet=s.name)
+        if s.optional:
+            led.add("warning", f"缺少此工作表（{s.note or '用于报告的文字'}），按没有记录处理；"
+                               "新版台账模板（fazhi ledger template）含此表", sheet=s.name)
+        else:
+            led.add("error", "缺少此工作表（可能被删除或改名）；没有此类记录时也请保留该表、只留表头", sheet=s.name)
     for s in schema.sheets:
         if s.name in seen:
             led.records[s.name] = _read_sheet(seen[s.name], s, led)
@@ -306,6 +323,40 @@ def _header(ws) -> list:
     for _, row in _rows(ws):
         return row
     return []
+
+
+def _filled_rows(ws) -> int:
+    return sum(1 for i, row in _rows(ws) if i > 1 and any(not _blank(v) for v in row))
+
+
+def _bigrams(s: str) -> set[str]:
+    return {s[i:i + 2] for i in range(len(s) - 1)} or {s}
+
+
+def _renamed_from(col: str, unknown: list[tuple[int, str]]) -> tuple[int, str] | None:
+    """The unknown header that looks like ``col`` renamed: one contains the other
+    (受众人数 / 受众人数（人次）), or they share most of their character pairs."""
+    k = _key(col)
+    best = None
+    for j, h in unknown:
+        hk = _key(h)
+        if len(hk) >= 2 and (k in hk or hk in k):
+            score = 1.0
+        else:
+            a, b = _bigrams(k), _bigrams(hk)
+            score = 2 * len(a & b) / (len(a) + len(b))
+        if score >= 0.6 and (best is None or score > best[0]):
+            best = (score, j, h)
+    return (best[1], best[2]) if best else None
+
+
+def _feeds_text(schema: Schema, sheet: str, col: str) -> str:
+    from ..facts import load_catalog
+
+    cat = load_catalog()
+    ids = schema.column_feeds(sheet, col)
+    named = [f"{cat[i]['label']}（{i}）" for i in ids if i in cat]
+    return "、".join(named) or "、".join(ids)
 
 
 # ------------------------------------------------------------------ basics
@@ -400,12 +451,14 @@ def _read_sheet(ws, sheet: Sheet, led: Ledger) -> list[Record]:
         return []
     cols_by_key = {_key(c.name): c for c in sheet.columns}
     pos: dict[str, int] = {}
+    unknown: list[tuple[int, str]] = []
     for j, h in enumerate(header):
         if _blank(h):
             continue
         c = cols_by_key.get(_key(h))
         if c is None:
             led.add("warning", f"未识别的列“{_show(h)}”，该列内容未计入", sheet=name, row=1, letter=_letter(j))
+            unknown.append((j, str(h)))
             continue
         if c.name in pos:
             led.add("error", f"列“{c.name}”出现了两次（{_letter(pos[c.name])}列和{_letter(j)}列）", sheet=name, row=1,
@@ -414,13 +467,22 @@ def _read_sheet(ws, sheet: Sheet, led: Ledger) -> list[Record]:
         pos[c.name] = j
     for c in sheet.columns:
         if c.name not in pos:
+            was = _renamed_from(c.name, unknown)
+            hint = (f"；{_letter(was[0])}列“{_show(was[1])}”疑似由它改名而来，请改回“{c.name}”" if was else "")
+            feeds = _feeds_text(led.schema, sheet.name, c.name)
             if c.required:
-                led.add("error", f"缺少必填列“{c.name}”（列名可能被修改或删除）", sheet=name, row=1)
+                led.add("error", f"缺少必填列“{c.name}”（列名可能被修改或删除）{hint}", sheet=name, row=1)
+            elif feeds:
+                led.add("error", f"缺少列“{c.name}”：它用于统计{feeds}，缺了它这些数字会少算{hint}",
+                        sheet=name, row=1)
             else:
-                led.add("warning", f"缺少列“{c.name}”，按空白处理", sheet=name, row=1)
+                led.add("warning", f"缺少列“{c.name}”，按空白处理{hint}", sheet=name, row=1)
     out: list[Record] = []
     year = led.year
     n = 0
+    total_rx = re.compile(led.schema.total_row) if led.schema.total_row else None
+    seen_rows: dict[tuple, int] = {}
+    seen_ids: dict[tuple, int] = {}
     for i, row in rows:
         n += 1
         raw = {c: (row[j] if j < len(row) else None) for c, j in pos.items()}
@@ -428,6 +490,13 @@ def _read_sheet(ws, sheet: Sheet, led: Ledger) -> list[Record]:
         if all(_blank(v) for v in raw.values()):
             if extra:
                 led.add("warning", "本行只在未识别的列中有内容，未计入", sheet=name, row=i, letter=_letter(extra[0]))
+            continue
+        total = _total_cell(row, total_rx)
+        if total is not None:
+            j, word = total
+            col = next((c for c, jj in pos.items() if jj == j), None)
+            led.add("error", f"这是“{word}”行，不是一条记录：合计由 fazhi 按逐条记录计算，保留此行会重复计数，请删除",
+                    sheet=name, row=i, column=col, letter=_letter(j))
             continue
         values: dict = {}
         bad = False
@@ -465,6 +534,30 @@ def _read_sheet(ws, sheet: Sheet, led: Ledger) -> list[Record]:
         if _matches_example(values, sheet, raw):
             led.add("warning", _EXAMPLE_MSG, sheet=name, row=i)
             continue
+        # every cell of the row, those of unknown columns too: rows that differ anywhere are two records
+        sig = tuple(_key(_text(v)) if not _blank(v) else "" for v in row)
+        while sig and sig[-1] == "":
+            sig = sig[:-1]
+        if sig in seen_rows:
+            led.add("error", f"与第{seen_rows[sig]}行内容完全相同，疑似重复登记（重复的行会被重复计数）；"
+                             "如确为两条不同的记录，请在“备注”列注明区别", sheet=name, row=i)
+            continue
+        seen_rows[sig] = i
+        dup = False
+        for c in sheet.columns:
+            if not c.unique or c.name not in pos or _blank(raw.get(c.name)):
+                continue
+            within = c.unique if isinstance(c.unique, str) else None
+            k = (c.name, values.get(within) if within else None, _key(_text(raw[c.name])))
+            if k in seen_ids:
+                scope = f"（{within}为“{values.get(within)}”）" if within else ""
+                led.add("error", f"{c.name}“{_show(raw[c.name])}”与第{seen_ids[k]}行重复{scope}：同一件事只登记一行，"
+                                 "重复登记会被重复计数", sheet=name, row=i, column=c.name, letter=_letter(pos[c.name]))
+                dup = True
+            else:
+                seen_ids[k] = i
+        if dup:
+            continue
         if year is not None and sheet.year_column:
             d = values.get(sheet.year_column)
             if isinstance(d, dt.date) and d.year != year:
@@ -477,6 +570,24 @@ def _read_sheet(ws, sheet: Sheet, led: Ledger) -> list[Record]:
     if n >= MAX_ROWS:
         led.add("error", f"记录超过 {MAX_ROWS} 行，超出部分未读取", sheet=name)
     return out
+
+
+def _total_cell(row: list, rx: re.Pattern | None) -> tuple[int, str] | None:
+    """(column index, word) when the row is a 合计/小计 row: its first filled
+    cell starts with a total word, or a short cell is one."""
+    if rx is None:
+        return None
+    first = True
+    for j, v in enumerate(row):
+        if _blank(v):
+            continue
+        if isinstance(v, str):
+            k = _key(v)
+            m = rx.match(k)
+            if m and (first or len(k) <= 6):
+                return j, (m.group(1) if m.groups() else m.group(0))
+        first = False
+    return None
 
 
 def _row_rules(sheet: Sheet, values: dict, pos: dict, led: Ledger, name: str, i: int, year: int | None) -> bool:

@@ -26,6 +26,7 @@ class Column:
     width: int | None = None
     note: str = ""
     example: object = None
+    unique: bool | str = False     # True, or the column within whose values it is unique
 
 
 @dataclass
@@ -36,6 +37,8 @@ class Sheet:
     columns: list[Column]
     year_column: str | None = None
     rules: list[dict] = field(default_factory=list)
+    note: str = ""
+    optional: bool = False
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -76,6 +79,7 @@ class Schema:
     measures: list[Measure]
     instructions_sheet: str
     date_formats: list[str]
+    total_row: str = ""
 
     def sheet(self, name: str) -> Sheet | None:
         return next((s for s in self.sheets if s.name == name), None)
@@ -97,6 +101,20 @@ class Schema:
                 out.append(m.id)
         return out
 
+    def column_feeds(self, sheet_name: str, column: str) -> list[str]:
+        """Measures (catalog indicators and auxiliary figures) that read a column
+        (summed or filtered on), and the ratios made of them."""
+        direct = []
+        for m in self.measures:
+            if m.kind in ("count", "sum") and m.spec["sheet"] == sheet_name:
+                if column in (m.spec.get("where") or {}) or (m.kind == "sum" and m.spec["column"] == column):
+                    direct.append(m.id)
+        out = list(direct)
+        for m in self.measures:
+            if m.kind == "ratio" and set(m.spec) & set(out) and m.id not in out:
+                out.append(m.id)
+        return out
+
     def basic_feeds(self, key: str) -> list[str]:
         out = []
         for m in self.measures:
@@ -115,9 +133,11 @@ def _column(d: dict, where: str) -> Column:
         raise SchemaError(f"{where}: unknown column type {t!r}")
     if t == "enum" and not d.get("values"):
         raise SchemaError(f"{where}: enum column {d.get('name')!r} without values")
+    u = d.get("unique", False)
     return Column(name=str(d["name"]), type=t, required=bool(d.get("required", False)),
                   values=[str(v) for v in d.get("values") or []], width=d.get("width"),
-                  note=str(d.get("note") or ""), example=d.get("example"))
+                  note=str(d.get("note") or ""), example=d.get("example"),
+                  unique=u if isinstance(u, str) else bool(u))
 
 
 def parse(data: dict) -> Schema:
@@ -131,13 +151,17 @@ def parse(data: dict) -> Schema:
         if len(set(names)) != len(names):
             raise SchemaError(f"{s['name']}: duplicate column names")
         sh = Sheet(name=str(s["name"]), key=s["key"], topic=s["topic"], columns=cols,
-                   year_column=s.get("year_column"), rules=list(s.get("rules") or []))
+                   year_column=s.get("year_column"), rules=list(s.get("rules") or []), note=str(s.get("note") or ""),
+                   optional=bool(s.get("optional", False)))
         if sh.year_column and (sh.column(sh.year_column) is None or sh.column(sh.year_column).type != "date"):
             raise SchemaError(f"{sh.name}: year_column {sh.year_column!r} is not a date column")
         for r in sh.rules:
             for col in _rule_columns(r):
                 if sh.column(col) is None:
                     raise SchemaError(f"{sh.name}: rule {r} names unknown column {col!r}")
+        for c in cols:
+            if isinstance(c.unique, str) and sh.column(c.unique) is None:
+                raise SchemaError(f"{sh.name}: column {c.name!r} unique within unknown column {c.unique!r}")
         sheets.append(sh)
     b = data["basics"]
     basics = [Basic(key=i["key"], name=str(i["name"]), type=i.get("type", "text"),
@@ -185,7 +209,8 @@ def parse(data: dict) -> Schema:
     return Schema(sheets=sheets, basics_sheet=str(b["sheet"]), basics_headers=[str(x) for x in b["headers"]],
                   basics=basics, basics_rules=list(b.get("rules") or []), measures=measures,
                   instructions_sheet=str(data.get("instructions_sheet", "填写说明")),
-                  date_formats=list(data.get("date_formats") or ["%Y-%m-%d"]))
+                  date_formats=list(data.get("date_formats") or ["%Y-%m-%d"]),
+                  total_row=str(data.get("total_row") or ""))
 
 
 def _rule_columns(r: dict) -> list[str]:

@@ -7,10 +7,11 @@
   two decimals — the number the draft writes and the analyser reads back;
 * 基本情况 figures.
 
-A sheet that is missing or has no rows gives no value (``absent``); a count of
-zero, or a rate whose denominator is zero, is kept with ``zero=True``: the
-ledger says "none", which the draft words without a number, so zero values are
-not part of the indicator set that ``indicator_values`` returns.
+A sheet that is missing gives no value (``absent``).  A sheet that is there
+without rows, a count of zero, or a rate whose denominator is zero, is kept with
+``zero=True``: the ledger says "none", which the draft words without a number
+("全年未发生行政诉讼案件"), so zero values are not part of the indicator set that
+``indicator_values`` returns.
 """
 from __future__ import annotations
 
@@ -85,8 +86,9 @@ def _one(m: Measure, led: Ledger, done: dict) -> Value | None:
     schema = led.schema
     if m.kind in ("count", "sum"):
         sheet = m.spec["sheet"]
-        if sheet not in led.records or not led.records[sheet]:
-            return None
+        if sheet not in led.records:
+            return None  # the sheet is missing: the ledger says nothing
+        # a sheet that is there without rows says "none": a zero, said in words
         rows = [r for r in led.records[sheet] if _match(r.values, m.spec.get("where"))]
         if m.kind == "count":
             x = float(len(rows))

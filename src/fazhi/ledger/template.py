@@ -125,6 +125,7 @@ def _record_sheet(wb, sheet: Sheet, year: int | None, rows: list[list] | None, s
                 cell = ws.cell(row=i, column=j, value=v)
                 cell.font = st["body"]
     ws.sheet_properties.tabColor = "5B9BD5" if feeds else "A5A5A5"
+    _print_setup(ws, landscape=True, title_rows="1:1")
     return ws
 
 
@@ -158,7 +159,26 @@ def _basics_sheet(wb, schema: Schema, values: dict | None, st: dict):
             ws.add_data_validation(dv)
             dv.add(f"B{i}")
     ws.freeze_panes = "A2"
+    _print_setup(ws, landscape=False, title_rows="1:1")
     return ws
+
+
+def _print_setup(ws, landscape: bool, title_rows: str | None = None) -> None:
+    """Print on A4, all columns on one page width (as many pages down as the rows
+    need), the header row repeated on every page, page numbers in the footer."""
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.print_options.horizontalCentered = True
+    if title_rows:
+        ws.print_title_rows = title_rows
+    ws.oddFooter.center.text = "&A　第 &P 页，共 &N 页"
 
 
 def _instructions(wb, schema: Schema, year: int | None, st: dict):
@@ -180,6 +200,9 @@ def _instructions(wb, schema: Schema, year: int | None, st: dict):
         ("5. 填好后运行  fazhi ledger check 台账.xlsx --year 年度  检查；fazhi ledger stats 查看统计出的指标；"
          "fazhi draft 生成年度报告初稿。", None),
         ("6. “基本情况”表填写单位名称、年度和不按行登记的数字（如辖区村（社区）数）。", None),
+        ("7. 每件事只登记一行：不要添加“合计”“小计”行，不要重复登记同一案号、工单编号；同一类记录只用一张表"
+         "（不要分成上下半年两张表）；不要修改列名——否则合计会多算或少算，检查时会逐条指出。", None),
+        ("8. 没有某类事项（如全年无行政诉讼）时保留该表、只留表头：初稿会写明“全年未发生行政诉讼案件”。", None),
     ]
     r = 1
     for text, font in lines:
@@ -195,7 +218,7 @@ def _instructions(wb, schema: Schema, year: int | None, st: dict):
     r += 1
     for sheet in schema.sheets:
         feeds = schema.feeds(sheet.name)
-        label = "、".join(f"{cat[i]['label']}（{i}）" for i in feeds) or "不直接对应指标（用于报告中的整改情况和存在的不足）"
+        label = "、".join(f"{cat[i]['label']}（{i}）" for i in feeds) or f"不直接对应指标（{sheet.note or '用于报告的文字'}）"
         c = ws.cell(row=r, column=1, value=sheet.name)
         c.font = st["h2"]
         ws.cell(row=r, column=2, value="对应指标：" + label).alignment = st["wrap"]
@@ -215,6 +238,7 @@ def _instructions(wb, schema: Schema, year: int | None, st: dict):
                     cell.font = st["head_req"]
             r += 1
     ws.freeze_panes = None
+    _print_setup(ws, landscape=False)
     return ws
 
 

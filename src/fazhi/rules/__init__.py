@@ -59,6 +59,30 @@ class Ctx:
         """The part's span without its heading."""
         return p.start + len(p.heading), p.end
 
+    @property
+    def written(self) -> str:
+        """The shadow without placeholders 【请补充：…】 (blanked, same offsets)."""
+        if "written" not in self.cache:
+            from .content import written
+
+            self.cache["written"] = written(self.sh)
+        return self.cache["written"]
+
+    @property
+    def content(self) -> str:
+        """The shadow without placeholders and bare headings: what is written."""
+        if "content" not in self.cache:
+            from .content import mask
+
+            self.cache["content"] = mask(self.report, self.sh, self.written)
+        return self.cache["content"]
+
+    def length(self, s: int = 0, e: int | None = None) -> int:
+        """Characters of written content between ``s`` and ``e``."""
+        from .content import length
+
+        return length(self.content, s, e)
+
 
 CheckFn = Callable[[Ctx, Rule], list[tuple[str, int | None, int | None]]]
 CHECKS: dict[str, CheckFn] = {}

@@ -35,7 +35,8 @@ def shortcomings_causes(ctx: Ctx, rule: Rule):
     out = []
     for p in ctx.parts("shortcomings")[:1]:
         s, e = ctx.body(p)
-        if not _rx(rule.params["cues"]).search(ctx.sh, s, e):
+        # placeholders and bare headings ("（二）原因分析" with nothing under it) name no cause
+        if not _rx(rule.params["cues"]).search(ctx.content, s, e):
             out.append(("“存在的不足”部分只列问题，未说明原因：请分析产生问题的原因（主观、客观）。", p.start, p.start + len(p.heading)))
     return out
 
@@ -45,8 +46,9 @@ def leader_duty_section(ctx: Ctx, rule: Rule):
     p = ctx.part("leader_duty")
     if p:
         s, e = ctx.body(p)
-        if e - s < rule.params.get("min_chars", 150):
-            return [(f"“第一责任人履职情况”部分仅 {e - s} 字，过于简略：请具体写明主要负责人如何履行推进法治建设第一责任人职责。",
+        n = ctx.length(s, e)  # placeholders and bare headings are not content
+        if n < rule.params.get("min_chars", 150):
+            return [(f"“第一责任人履职情况”部分仅 {n} 字，过于简略：请具体写明主要负责人如何履行推进法治建设第一责任人职责。",
                      p.start, p.end)]
         return []
     m = _rx(rule.params["phrase"]).search(ctx.sh)
@@ -208,6 +210,10 @@ def deadline(ctx: Ctx, rule: Rule):
 def premature(ctx: Ctx, rule: Rule):
     year = ctx.report.meta.year
     d, label, s, e = _date_and_place(ctx, "published_or_signed")
+    ty = find_years(ctx.report.meta.title or "")
+    by = _body_year(ctx)
+    if ty and by and ty[0][0] != by[0]:
+        return []  # the year itself is in doubt: year.consistency says so, a date warning would be noise
     if d and year is not None and dt.date.fromisoformat(d) <= dt.date(year, 12, 31):
         return [(f"{label} {d} 在所报告的 {year} 年结束之前：年度报告应在年度结束后总结全年情况。", s, e)]
     return []
@@ -240,10 +246,10 @@ def data_support(ctx: Ctx, rule: Rule):
     parts = ctx.parts("achievements")
     if not parts:
         return []
-    chars = sum(p.end - p.start for p in parts)
+    chars = sum(ctx.length(p.start, p.end) for p in parts)
     if chars < rule.params.get("min_chars", 300):
         return []
-    n = sum(1 for f in ctx.report.facts if f.part == "achievements")
+    n = len(written_facts(ctx, "achievements"))
     per = n * 1000 / chars
     if per < rule.params.get("min_per_1000", 1.0):
         p = parts[0]
@@ -253,8 +259,15 @@ def data_support(ctx: Ctx, rule: Rule):
 
 
 def share_of(ctx: Ctx, pid: str) -> float:
-    total = len(ctx.report.text) or 1
-    return sum(p.end - p.start for p in ctx.parts(pid)) / total
+    """The part's share of the written content (placeholders and bare headings excluded)."""
+    total = ctx.length() or 1
+    return sum(ctx.length(p.start, p.end) for p in ctx.parts(pid)) / total
+
+
+def written_facts(ctx: Ctx, pid: str) -> list:
+    """The facts of a part that are not inside a placeholder."""
+    w = ctx.written
+    return [f for f in ctx.report.facts if f.part == pid and 0 <= f.start < len(w) and not w[f.start].isspace()]
 
 
 @check("shortcomings_share")
@@ -281,7 +294,7 @@ def shortcomings_generic(ctx: Ctx, rule: Rule):
     if not p:
         return []
     s, e = ctx.body(p)
-    sents = list(_sentences(ctx.sh, s, e))
+    sents = list(_sentences(ctx.written, s, e))
     if not sents:
         return [("“存在的不足和原因”部分没有内容。", p.start, p.end)]
     gen = _rx(rule.params["phrases"])
@@ -297,8 +310,8 @@ def plan_concreteness(ctx: Ctx, rule: Rule):
     if not p:
         return []
     s, e = ctx.body(p)
-    measurable = sum(1 for f in ctx.report.facts if f.part == "next_year")
-    timed = _rx(rule.params["time_words"]).search(ctx.sh, s, e)
+    measurable = len(written_facts(ctx, "next_year"))
+    timed = _rx(rule.params["time_words"]).search(ctx.written, s, e)
     if not measurable and not timed:
         return [("下一年度安排只有原则性表述，没有可衡量的目标（数量、比率）或时间节点，难以检查落实。", p.start, p.end)]
     return []
@@ -310,3 +323,55 @@ def classified(ctx: Ctx, rule: Rule):
     return [(f"疑似涉密标识“{m.group(0).strip()}”：公开前请进行保密审查。", m.start(), m.end())
             for m in rx.finditer(ctx.sh)][:5]
 
+
+
+# ------------------------------------------------------------------ drafts
+def _part_label(ctx: Ctx, pos: int) -> str:
+    from ..parts import part_at
+
+    text = ctx.report.text
+    # the closing lines (issuer, date): short lines without a full stop at the very end
+    tail = text.rstrip()
+    k = len(tail)
+    for _ in range(3):
+        j = tail.rfind("\n", 0, k)
+        line = tail[j + 1:k]
+        if not line.strip() or "。" in line or len(line) > 40:
+            break
+        if j + 1 <= pos < k + 1:
+            return "落款"
+        k = j
+        if j < 0:
+            break
+    pid = part_at(ctx.report.parts, pos)
+    return PART_LABELS[pid] if pid else "正文"
+
+
+@check("placeholder")
+def placeholder(ctx: Ctx, rule: Rule):
+    """Every placeholder left in a draft (【请补充：…】): an unfinished report."""
+    from .content import placeholders
+
+    out = []
+    text = ctx.report.text
+    for s, e in placeholders(ctx.sh, _rx(rule.params["pattern"])):
+        shown = text[s:e] if e - s <= 40 else text[s:s + 38] + "…】"
+        out.append((f"“{_part_label(ctx, s)}”部分尚未撰写：{shown}。写明后删除【】标记。", s, e))
+    return out
+
+
+@check("todo")
+def todo(ctx: Ctx, rule: Rule):
+    """One line: what is still to write, part by part."""
+    from .content import placeholders
+
+    pat = rule.params.get("pattern")
+    spans = placeholders(ctx.sh, _rx(pat) if pat else None)
+    if not spans:
+        return []
+    counts: dict[str, int] = {}
+    for s, _ in spans:
+        lab = _part_label(ctx, s)
+        counts[lab] = counts.get(lab, 0) + 1
+    by_part = "；".join(f"{k} {v} 处" for k, v in counts.items())
+    return [(f"本稿还有 {len(spans)} 处待撰写（{by_part}），写完并删除【】标记后再报送。", None, None)]

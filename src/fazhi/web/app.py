@@ -197,6 +197,9 @@ def create_app(settings: Settings | None = None, *, announce=None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    from . import ledger_pages  # the 起草 page (ledger, draft, annotated copy)
+
+    app.include_router(ledger_pages.router)
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired):

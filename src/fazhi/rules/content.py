@@ -1,0 +1,94 @@
+"""What counts as written content: the text without its placeholders and headings.
+
+A draft (``fazhi draft``) carries placeholders 【请补充：…】 where a person must
+write, and headings such as "（二）原因分析" with nothing under them.  Neither is
+content: a placeholder must not pass for the 150 characters of the 第一责任人
+part, nor a bare heading for the causes of the shortcomings.  ``written``
+returns the shadow text with every placeholder blanked out (replaced by spaces,
+so offsets stay valid); ``mask`` also blanks the titles of bare headings (those
+with nothing written under them).  The checks and the scores measure and search
+those texts.
+
+The placeholder pattern is the ``pattern`` param of the ``draft.placeholder``
+rule in ``data/rules.yaml`` (one vocabulary for the rule, the mask and the
+scores).
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from ..data import load_yaml
+from ..model import Node, Report
+
+_BLANK = re.compile(r"\s")
+
+
+@lru_cache(maxsize=1)
+def placeholder_re() -> re.Pattern:
+    rule = next((r for r in load_yaml("rules.yaml")["rules"] if r["id"] == "draft.placeholder"), None)
+    return re.compile(rule["params"]["pattern"] if rule else r"【[^【】]*】")
+
+
+def placeholders(sh: str, pattern: re.Pattern | None = None) -> list[tuple[int, int]]:
+    rx = pattern or placeholder_re()
+    return [(m.start(), m.end()) for m in rx.finditer(sh)]
+
+
+def _bare(node: Node, sh: str, limit: int, out: list[tuple[int, int]]) -> bool:
+    """Is the heading ``node`` bare (nothing written under it, its sub-headings
+    bare too)?  Bare titles are appended to ``out``; so are the bare ones among
+    its descendants."""
+    end = min(node.end, limit)
+    title_end = node.start + len(node.title)
+    own = 0
+    pos = title_end
+    kids_bare = True
+    for c in node.children:
+        own += length(sh, pos, min(c.start, end))
+        kids_bare &= _bare(c, sh, end, out)
+        pos = max(pos, min(c.end, end))
+    own += length(sh, pos, end)
+    if own == 0 and kids_bare:
+        out.append((node.start, title_end))
+        return True
+    return False
+
+
+def _blank(sh: str, spans) -> str:
+    if not spans:
+        return sh
+    chars = list(sh)
+    for s, e in spans:
+        for i in range(max(0, s), min(len(chars), e)):
+            if chars[i] != "\n":
+                chars[i] = " "
+    return "".join(chars)
+
+
+def written(sh: str) -> str:
+    """``sh`` with the placeholders replaced by spaces."""
+    return _blank(sh, placeholders(sh))
+
+
+def mask(report: Report, sh: str, written_sh: str | None = None) -> str:
+    """``sh`` with placeholders and bare headings (nothing written under them)
+    replaced by spaces.  A heading with text under it stays: it is what the
+    report says."""
+    w = written_sh if written_sh is not None else written(sh)
+    spans: list[tuple[int, int]] = []
+    ends = [p.end for p in report.parts]
+    for n in report.outline:
+        limit = next((e for p, e in zip(report.parts, ends) if p.start <= n.start < e), len(sh))
+        _bare(n, w, limit, spans)
+    return _blank(w, spans)
+
+
+def length(content: str, s: int = 0, e: int | None = None) -> int:
+    """Characters of written content in ``content[s:e]`` (blanks not counted)."""
+    seg = content[s:e]
+    return len(seg) - len(_BLANK.findall(seg))
+
+
+def in_placeholder(spans: list[tuple[int, int]], pos: int) -> bool:
+    return any(s <= pos < e for s, e in spans)

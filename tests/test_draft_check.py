@@ -96,8 +96,6 @@ def test_changing_only_the_title_year_raises_no_false_premature_warning():
     assert not rules_of(r, "timeliness.premature")
 
 
-@pytest.mark.xfail(strict=True, reason="engine: lead fixes (parts.classify trusts the title year; the next-year "
-                                        "heading '2024年…主要安排' of a report whose body says 2023 is not classified)")
 def test_changing_only_the_title_year_keeps_the_next_year_part():
     r = analyze_text(GOOD.replace("某某区2023年度法治政府建设情况报告", "某某区2024年度法治政府建设情况报告"))
     assert "next_year" in [p.part for p in r.parts]

@@ -47,6 +47,7 @@ class MetaResult:
     fields: dict[str, str] = field(default_factory=dict)  # parsed page fields, label -> value
     evidence: dict[str, tuple[int, int]] = field(default_factory=dict)  # field -> span in text
     why: dict[str, str] = field(default_factory=dict)  # field -> the rule that decided it (Chinese)
+    body_year: int | None = None  # the year the opening says it reports on (may differ from the title's)
 
 
 @lru_cache(maxsize=1)
@@ -213,6 +214,15 @@ def find_title(c: Cleaned, sh: str, first_body: int, raw_title: str | None
 
 
 # ----------------------------------------------------------------------- year
+def body_year(sh: str, first_body: int) -> int | None:
+    """The year the opening of the body says it reports on ("现将2023年度…报告如下",
+    "2023年，…"), whatever the title says."""
+    head = sh[:max(first_body, 0) + 1500]
+    m = re.search(r"现(?:将|对|就)[^。]{0,30}?((?:19|20)\d{2})\s*年", head) \
+        or re.search(r"(?:^|\n)\s*((?:19|20)\d{2})\s*年(?:以来|来|度)?\s*[，,]", head)
+    return int(m.group(1)) if m else None
+
+
 def find_year(title: str | None, sh: str, first_body: int) -> tuple[int | None, str]:
     if title:
         ys = find_years(shadow(title))
@@ -720,4 +730,5 @@ def extract(c: Cleaned, sh: str, first_body: int, raw_fields: dict[str, str], ra
             meta.level = lvl
             why["level"] = f"正文自称的层级（出现 {n} 次）"
     meta.region = find_region(meta.unit, meta.level, c, sh)
-    return MetaResult(meta, title_lines, fields, spans, {k: x for k, x in why.items() if x})
+    return MetaResult(meta, title_lines, fields, spans, {k: x for k, x in why.items() if x},
+                      body_year(sh, first_body))

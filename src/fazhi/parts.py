@@ -89,9 +89,10 @@ def _leads(title: str, opening: str) -> tuple[str, str] | None:
 
 
 _SIGN_LINE = re.compile(r"^\s*(?:[\u4e00-\u9fff（）()·\s]{2,40}|(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
+                        r"|【请补充[:：][^】]{0,12}日期】"  # a draft's date still to fill in
                         r"|[〇○零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日"
                         r"|(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2})\s*$")
-_DATE_END = re.compile(r"(日|\d)\s*$")
+_DATE_END = re.compile(r"(日|\d|日期】)\s*$")
 _CLOSING = re.compile(r"^\s*$|^\s*[(（]?\s*(此件|本件)|^\s*(联系人|联系电话|联\s*系\s*人|抄送|附件|抄报)\s*[:：]?")
 _SIGN_PUNCT = re.compile(r"[，,。；;：:]")
 
@@ -109,7 +110,7 @@ def body_end(sh: str) -> int:
     saw_date = False
     for line in reversed(lines[-5:]):
         start = pos - len(line)
-        if line.strip() and _SIGN_LINE.match(line) and not _SIGN_PUNCT.search(line):
+        if line.strip() and _SIGN_LINE.match(line) and (not _SIGN_PUNCT.search(line) or "【请补充" in line):
             k += 1
             saw_date = saw_date or bool(_DATE_END.search(line))
             end = start

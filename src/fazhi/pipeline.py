@@ -38,7 +38,9 @@ def analyze_raw(raw: RawDoc, source: Source) -> Report:
     report = Report(source=source, text=c.text, meta=mr.meta)
     report.why = {"meta": mr.why, "meta_spans": mr.evidence, "parts": []}
     report.outline = build_tree(heads, len(c.text))
-    report.parts = find_parts(heads, sh, len(c.text), mr.meta.year, why=report.why["parts"])
+    # parts read a heading's year against the year the body reports on: a title
+    # with a wrong year must not turn the plans for next year into this year's work
+    report.parts = find_parts(heads, sh, len(c.text), mr.body_year or mr.meta.year, why=report.why["parts"])
     from .facts import extract as extract_facts
 
     report.why["facts"] = []

@@ -128,11 +128,14 @@ class Quantity:
 
 
 def _unit_alt() -> str:
+    """The units as one alternation, longest first, behind a one-character
+    look-ahead of their first letters (most positions fail there at once)."""
     parts = []
     for u in sorted(UNITS, key=len, reverse=True):
         neg = UNITS[u][1]
         parts.append(re.escape(u) + (f"(?!{neg})" if neg else ""))
-    return "|".join(parts)
+    firsts = "".join(sorted({re.escape(u[0]) for u in UNITS}))
+    return f"(?=[{firsts}])(?:" + "|".join(parts) + ")"
 
 
 @lru_cache(maxsize=1)
@@ -201,6 +204,10 @@ def find(norm: str) -> list[Quantity]:
     return list(_find_cached(norm))
 
 
+# the two rarer forms are scanned for only when a cheap test says they may occur
+_PRE_BARE_HINT = re.compile("(?:" + "|".join(PRE_APPROX) + ")[百千万]")
+
+
 @lru_cache(maxsize=1)
 def _find_cached(norm: str) -> tuple[Quantity, ...]:
     return tuple(_find(norm))
@@ -262,7 +269,7 @@ def _find(norm: str) -> list[Quantity]:
         taken.append((start, m.end()))
 
     extra: list[Quantity] = []
-    for m in pct_re.finditer(norm):
+    for m in (pct_re.finditer(norm) if "百分之" in norm else ()):
         cn = m.group("cn")
         v = 100.0 if cn == "百" else cn_value(cn)
         if v is None:
@@ -270,7 +277,7 @@ def _find(norm: str) -> list[Quantity]:
         start = m.start("pre") if m.group("pre") else m.start()
         extra.append(Quantity(v, "%", "rate", bool(m.group("pre") or m.group("post")),
                               start, m.end(), m.start("cn"), m.end("cn")))
-    for m in pre_bare_re.finditer(norm):  # 近千人, 超万人
+    for m in (pre_bare_re.finditer(norm) if _PRE_BARE_HINT.search(norm) else ()):  # 近千人, 超万人
         v = cn_value(m.group("bare"))
         if m.group("mult"):
             v *= MULT[m.group("mult")]

@@ -91,7 +91,27 @@ def _summary_table(report) -> Table:
     return t
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The ``fazhi`` group: a database fault in any command (disk full, read-only,
+    corrupt, busy, unreachable) ends it with the Chinese message and exit status 3,
+    never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as e:
+            from .corpus.faults import EXIT_STATUS, fault_of
+
+            fault = fault_of(e)
+            if fault is None:
+                raise
+            err.print(f"[red]错误：[/red]{escape(fault.message)}")
+            sys.exit(EXIT_STATUS)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="fazhi")
 def main():
     """fazhi：法治政府建设年度报告分析工具。"""
@@ -239,7 +259,7 @@ def search(query, db, limit):
     from .corpus import db as dbm
     from .corpus.store import search as do_search
 
-    eng = dbm.connect(db)
+    eng = dbm.connect(db, write=False)
     hits = do_search(eng, query, limit)
     if not hits:
         click.echo(f"没有找到包含“{query}”的报告。")

@@ -61,7 +61,7 @@ def table_cmd(indicator, year, by, level, fmt, limit, db):
     """对比表：各单位某项指标的数值排名，或按层级、省份、年度汇总（报告数、合计、中位数、最小、最大）。"""
     from . import db as dbm
 
-    eng = dbm.connect(db)
+    eng = dbm.connect(db, write=False)
     try:
         compare.normalise_level(level)
         if indicator is None:
@@ -186,13 +186,15 @@ def export_cmd(out, year, level, title, db):
     from . import db as dbm
     from .export import ExportError, export
 
-    eng = dbm.connect(db)
+    eng = dbm.connect(db, write=False)
     try:
         res = export(eng, out, year=year, level=level, title=title)
     except (ExportError, compare.CompareError) as e:
         _fail(str(e))
     except OSError as e:
-        _fail(f"无法写出 {out}：{e.strerror or e}")
+        from .faults import os_reason
+
+        _fail(f"无法写出 {out}：{os_reason(e)}（已保存在数据库中的数据未受影响）")
     for w in res["warnings"]:
         err.print(f"[yellow]提示：[/yellow]{escape(w)}")
     if res["reports"] == 0:
@@ -239,7 +241,7 @@ def stats_cmd(by, year, level, fmt, db):
     from . import db as dbm
     from .stats import bar, corpus_stats
 
-    eng = dbm.connect(db)
+    eng = dbm.connect(db, write=False)
     groups = tuple(by) or ("level", "region", "year")
     try:
         st = corpus_stats(eng, groups, year=year, level=level)

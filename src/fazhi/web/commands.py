@@ -11,10 +11,10 @@ import click
 from ..cli import DB_OPTION, err, main
 
 
-def _open(db):
+def _open(db, write: bool = True):
     from ..corpus import db as dbm
 
-    return dbm.connect(db)
+    return dbm.connect(db, write=write)
 
 
 @main.command("serve")
@@ -92,7 +92,7 @@ def user_list(db):
     """列出账号。"""
     from .auth import list_users
 
-    for u in list_users(_open(db)):
+    for u in list_users(_open(db, write=False)):
         click.echo(f"{u['id']}\t{u['username']}\t{u['role_label']}\t最近登录：{u['last_login'] or '—'}")
 
 

@@ -35,8 +35,10 @@ def _csv_out(headers: list[str], rows: list[list]) -> None:
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(headers)
+    from .export import csv_safe
+
     for r in rows:
-        w.writerow(["" if v is None else v for v in r])
+        w.writerow(["" if v is None else csv_safe(v) for v in r])
     # BOM: the output is meant for a file that Excel opens (… > table.csv)
     click.echo("\ufeff" + buf.getvalue(), nl=False)
 

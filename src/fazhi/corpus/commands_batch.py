@@ -114,7 +114,7 @@ def info_cmd(db):
     t = Table(title="报告库概况", show_header=False, title_justify="left")
     t.add_column("项目", style="bold")
     t.add_column("内容", overflow="fold")
-    t.add_row("数据库", escape(eng.url.render_as_string(hide_password=True)))
+    t.add_row("数据库", escape(dbm.describe(eng)))
     t.add_row("报告", f"{n} 份")
     t.add_row("失败", f"{nf} 个文件" + ("（见 `fazhi corpus failures`）" if nf else ""))
     t.add_row("单位", f"{units} 个")

@@ -93,7 +93,8 @@ def _print_units(res: dict, fmt: str, limit, year, level) -> None:
     if not rows:
         click.echo(f"没有报告提及“{res['label']}”（符合条件的报告共 {res['missing']} 份）。")
         return
-    t = Table(title=f"{head}  [dim]{res['indicator']}[/dim]" + (f"  {filt}" if filt else "") + "  按单位排名",
+    t = Table(title=f"{escape(head)}  [dim]{escape(res['indicator'])}[/dim]" + (f"  {escape(filt)}" if filt else "")
+              + "  按单位排名",
               title_justify="left", caption_justify="left",
               caption=f"共 {len(rows)} 份报告提及该指标，另有 {res['missing']} 份未提及。"
                       "数值取报告中最大的非约数；“约/余”表示原文仅有约数。")
@@ -102,7 +103,7 @@ def _print_units(res: dict, fmt: str, limit, year, level) -> None:
     t.add_column("层级", overflow="fold")
     t.add_column("地区", overflow="fold")
     t.add_column("年度", justify="right")
-    t.add_column(head, justify="right", style="bold", overflow="fold", min_width=8)
+    t.add_column(escape(head), justify="right", style="bold", overflow="fold", min_width=8)
     t.add_column("提及次数", justify="right")
     t.add_column("各处数值", overflow="fold")
     shown = rows[:limit] if limit else rows
@@ -127,7 +128,8 @@ def _print_groups(res: dict, fmt: str, limit, year, level) -> None:
         return
     filt = _filters_text(year, level)
     metric = "平均" if res["metric"] == "mean" else "合计"
-    t = Table(title=f"{head}  [dim]{res['indicator']}[/dim]" + (f"  {filt}" if filt else "") + f"  按{by_label}汇总",
+    t = Table(title=f"{escape(head)}  [dim]{escape(res['indicator'])}[/dim]" + (f"  {escape(filt)}" if filt else "")
+              + f"  按{by_label}汇总",
               title_justify="left", caption_justify="left",
               caption=f"每份报告取其最大的非约数（无则取约数）；排名按{metric}从高到低。"
                       + ("比率不求和。" if kind == "rate" else ""))
@@ -166,7 +168,7 @@ def _print_overview(res: dict, fmt: str, limit, year, level) -> None:
     t.add_column("单位", overflow="fold", min_width=8)
     t.add_column("年度", justify="right")
     for h in heads:
-        t.add_column(h, justify="right", overflow="fold")
+        t.add_column(escape(h), justify="right", overflow="fold")
     t.add_column("提及指标数", justify="right", overflow="fold")
     for r in (rows[:limit] if limit else rows):
         t.add_row(str(r["rank"]), escape(r["unit"]), str(r["year"] or "—"),

@@ -299,12 +299,14 @@ def connect(db: str | Path | None = None, *, migrate: bool = True, write: bool =
     statistics, export, backup): a read-only file or folder — read-only media —
     is opened read-only; nothing is checked or written unless the schema must be
     upgraded.  Faults raise ``faults.DatabaseFault`` with a Chinese message."""
-    from .faults import READ_ONLY, DatabaseFault, fault_of
+    from .faults import READ_ONLY, UNAVAILABLE, DatabaseFault, fault_of
 
     url = normalise_url(db)
     path = sqlite_path(url)
     mode = RW
     if path:
+        if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            raise DatabaseFault(UNAVAILABLE, path, "所在的文件夹不存在")
         mode = open_mode(path)
         if mode != RW and not os.path.exists(path):
             raise DatabaseFault(READ_ONLY, path, "数据库文件不存在，且所在文件夹不可写，无法新建")

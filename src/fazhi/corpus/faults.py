@@ -66,6 +66,8 @@ class DatabaseFault(RuntimeError):
         if self.kind == BUSY:
             return f"数据库繁忙：另一个程序长时间占用数据库{w}，请稍后重试。"
         if self.kind == UNAVAILABLE:
+            if self.where and "://" not in self.where:
+                return f"无法打开数据库文件{w}{why}。请确认路径和权限正确。"
             return f"无法连接数据库{w}{why}。请确认数据库服务器已启动、地址和权限正确。"
         return f"数据库错误{w}{why}"
 

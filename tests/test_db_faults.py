@@ -98,19 +98,25 @@ def tmpfs(where: Path, size: str):
 
 
 def fill(where: Path, leave: int = 0) -> Path:
-    """Fill the file system of ``where`` until at most ``leave`` bytes are free."""
+    """Fill the file system of ``where`` until at most ``leave`` bytes are free
+    (``leave=0``: until the file system refuses another byte)."""
     filler = where / "filler.bin"
-    with open(filler, "wb") as fh:
-        block = b"\0" * 65536
-        try:
-            while shutil.disk_usage(where).free > leave + len(block):
-                fh.write(block)
-                fh.flush()
-            while shutil.disk_usage(where).free > leave + 4096:
-                fh.write(b"\0" * 4096)
-                fh.flush()
-        except OSError:
-            pass
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    try:
+        for block in (65536, 4096):
+            try:
+                while shutil.disk_usage(where).free > leave + block:
+                    os.write(fd, b"\0" * block)
+            except OSError:
+                break
+        if leave == 0:
+            try:
+                while True:
+                    os.write(fd, b"\0" * 512)
+            except OSError:
+                pass
+    finally:
+        os.close(fd)
     return filler
 
 

@@ -111,6 +111,18 @@ def _sqlite_kind(e: sqlite3.Error, where: str | None) -> str | None:
     return None
 
 
+_SQLITE_REASONS = {"file is not a database": "文件不是有效的数据库（文件头已损坏）",
+                   "database disk image is malformed": "数据库文件的结构已损坏",
+                   "attempt to write a readonly database": "数据库以只读方式打开",
+                   "unable to open database file": "无法打开数据库文件",
+                   "disk i/o error": "磁盘读写错误"}
+
+
+def _sqlite_reason(e: sqlite3.Error) -> str:
+    msg = str(e).strip()
+    return _SQLITE_REASONS.get(msg.lower(), msg)
+
+
 _PG_STATES = {"53100": DISK_FULL, "25006": READ_ONLY, "XX001": CORRUPT, "XX002": CORRUPT,
               "55P03": BUSY, "40P01": BUSY, "57P01": UNAVAILABLE, "57P02": UNAVAILABLE, "57P03": UNAVAILABLE}
 
@@ -136,7 +148,7 @@ def classify(exc: BaseException, where: str | None = None) -> DatabaseFault | No
         if isinstance(e, sqlite3.Error):
             kind = _sqlite_kind(e, where)
             if kind:
-                return DatabaseFault(kind, where, None if kind in (DISK_FULL, BUSY) else str(e))
+                return DatabaseFault(kind, where, None if kind in (DISK_FULL, BUSY) else _sqlite_reason(e))
         state = getattr(e, "sqlstate", None)
         if isinstance(state, str) and state:
             kind = _PG_STATES.get(state) or (UNAVAILABLE if state.startswith("08") else None)

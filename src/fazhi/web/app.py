@@ -18,6 +18,7 @@ queries, responses, uploads.
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from importlib import resources
 from pathlib import Path
@@ -322,6 +323,10 @@ def create_app(settings: Settings | None = None, *, announce=None) -> FastAPI:
 
     @app.exception_handler(SQLAlchemyError)
     async def _db_error(request: Request, exc: SQLAlchemyError):
+        return fault_answer(request, fault_of(exc, dbm.describe(engine)))
+
+    @app.exception_handler(sqlite3.Error)
+    async def _sqlite_error(request: Request, exc: sqlite3.Error):
         return fault_answer(request, fault_of(exc, dbm.describe(engine)))
 
     @app.exception_handler(OSError)

@@ -204,7 +204,7 @@ def user_audit(actor, action, failed, limit, as_json, db):
     t = Table(title=f"审计日志：共 {total} 条" + (f"，显示最新 {len(rows)} 条" if total > len(rows) else ""),
               title_justify="left")
     for col in ("时间", "用户", "来源", "操作", "对象", "说明", "结果"):
-        t.add_column(col, overflow="fold", no_wrap=col in ("时间", "结果"))
+        t.add_column(col, overflow="fold", no_wrap=col in ("时间", "操作", "结果"))
     for r in rows:
         t.add_row(r["at"][:19].replace("T", " "), escape(r["actor"] or "—"), escape(r["address"] or "—"),
                   r["action_label"], escape(r["target"] or ""), escape(r["detail"] or ""),

@@ -12,8 +12,10 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 
 from ..corpus import compare, store
+from ..corpus.faults import DatabaseFault
 from . import audit, auth, queries
 from .auth import current_user, csrf_token, require_admin, require_user
+from .pools import Busy
 from .responses import content_disposition, corpus_changed, xlsx_response
 from .uploads import UploadError, forget_file, stored_path, too_large_message, upload_request
 
@@ -130,6 +132,7 @@ async def upload_form(request: Request, user=Depends(require_admin)):
     if not files:
         return render(request, "upload.html", status=400, nav="upload", results=None, error="请选择要上传的文件")
     results = []
+    worst = 400
     for f in files:
         data = await f.read(s.max_bytes + 1)
         try:
@@ -137,13 +140,14 @@ async def upload_form(request: Request, user=Depends(require_admin)):
                 raise UploadError(too_large_message(s.max_bytes), 413)
             out = await upload_request(request, user, data, f.filename or "")
             results.append({"name": out.name, "id": out.report_id, "duplicate": out.duplicate})
-        except UploadError as e:
-            results.append({"name": f.filename or "", "error": e.message})
+        except (UploadError, DatabaseFault, Busy) as e:
+            status = getattr(e, "status", 503)
+            worst = max(worst, status)
+            results.append({"name": f.filename or "", "error": getattr(e, "message", str(e))})
     ok = [r for r in results if "id" in r]
     if len(results) == 1 and ok:
         return RedirectResponse(f"/reports/{ok[0]['id']}", status_code=303)
-    status = 200 if ok or len(results) > 1 else 400
-    return render(request, "upload.html", status=status, nav="upload", results=results)
+    return render(request, "upload.html", status=200 if ok else worst, nav="upload", results=results)
 
 
 # ------------------------------------------------------------------ reports

@@ -324,6 +324,14 @@ async def upload_request(request, user, data: bytes, name: str):
             await run_in_threadpool(auth.audit_quietly, eng, "upload.refused", target=shown,
                                     detail=e.message, ok=False, **who)
         raise
+    except Exception as e:   # the database refused the write: a Chinese fault, not a 500
+        from ..corpus import db as dbm
+        from ..corpus.faults import fault_of
+
+        fault = fault_of(e, dbm.describe(eng))
+        if fault is None:
+            raise
+        raise fault from e
     if out.duplicate:
         await run_in_threadpool(auth.audit_quietly, eng, "upload", target=f"报告 {out.report_id}：{shown}",
                                 detail="同一文件已在库中，未重复入库", **who)

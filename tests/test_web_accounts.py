@@ -33,6 +33,12 @@ class Clock:
 def app(tmp_path):
     a = make_app(str(tmp_path / "c.db"), tmp_path)
     a.state.throttle.clock = a.clock = Clock()
+    a.slept = []
+
+    async def record(seconds):    # the tarpit, without waiting
+        a.slept.append(seconds)
+
+    a.state.tarpit_sleep = record
     return a
 
 
@@ -78,6 +84,10 @@ def test_throttle_delays_grow_are_capped_and_forgotten():
     assert t.wait(k) == 0 and t.failures(k[0]) == 0
 
 
+def a_slept_ok(slept) -> bool:
+    return bool(slept) and all(0 < x <= 1.0 for x in slept) and max(slept) == 1.0
+
+
 # ------------------------------------------------------------------ no lock-out by strangers
 def test_strangers_cannot_lock_the_administrator_out(app):
     stranger = client(app, "10.6.6.6")
@@ -107,6 +117,8 @@ def test_strangers_cannot_lock_the_administrator_out(app):
         assert try_login(stranger, "admin", "guess-456").status_code == 401
     r = try_login(office, "admin", ADMIN_PASSWORD)
     assert r.status_code == 303, r.text
+    # every refusal was held back (the tarpit): at most a second, never longer than the wait
+    assert a_slept_ok(app.slept)
     # a forged device cookie is worth nothing
     forged = client(app, "10.0.0.3")
     forged.cookies.set("fazhi_device", office.cookies.get("fazhi_device")[:-3] + "abc", path="/login")

@@ -1,8 +1,10 @@
 """The FastAPI application: ``create_app(settings)``.
 
 Layers, outermost first: security headers (a Content-Security-Policy that
-allows only this site's own scripts — no inline script, no CDN), a limit on
-requests in progress (503 in Chinese beyond it), a request body limit
+allows only this site's own scripts — no inline script, no CDN), the login
+gate (a throttled address or a full hashing pool refused before anything
+else, the answer held back a second), a limit on requests in progress (503 in
+Chinese beyond it), a request body limit
 (Content-Length checked up front, the stream counted as it arrives), gzip,
 signed session cookies.  Every unsafe request (POST, DELETE…) made with the
 session cookie must carry the session's CSRF token (``auth.csrf_guard``);
@@ -17,7 +19,9 @@ queries, responses, uploads.
 """
 from __future__ import annotations
 
+import asyncio
 import json
+import math
 import sqlite3
 import sys
 from importlib import resources
@@ -38,7 +42,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from ..corpus import db as dbm
 from ..corpus.faults import DatabaseFault, fault_of
 from . import auth
-from .pools import BoundedPool, Busy
+from .pools import BoundedPool, Busy, Shares
 from .settings import Settings
 from .throttle import LoginThrottle
 
@@ -56,11 +60,11 @@ def _plain_page(title: str, message: str, back: str = "/") -> bytes:
             f"<p>{escape(message)}</p><p><a href=\"{back}\">返回</a></p></html>").encode()
 
 
-async def _send_plain(scope, send, status: int, message: str, title: str, headers=()) -> None:
+async def _send_plain(scope, send, status: int, message: str, title: str, headers=(), back: str = "/") -> None:
     if scope["path"].startswith("/api/"):
         body, ctype = json.dumps({"detail": message}, ensure_ascii=False).encode(), b"application/json"
     else:
-        body, ctype = _plain_page(title, message), b"text/html; charset=utf-8"
+        body, ctype = _plain_page(title, message, back), b"text/html; charset=utf-8"
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", ctype), (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close"), *headers]})
@@ -110,6 +114,39 @@ class RequestLimit:
             await self.app(scope, receive, send)
         finally:
             self.active -= 1
+
+
+class LoginGate:
+    """The cheap answer to a login flood: a login from an address that must wait, or
+    while the hashing pool is full, is refused here — before the session cookie,
+    the routing and the body are looked at — and the refusal is held back up to
+    ``tarpit`` seconds (an idle coroutine, outside the limit on requests in
+    progress), so a client that retries at once sends one attempt a second, not
+    hundreds.  Browsers with a device cookie go on to ``auth.login_attempt``, which
+    decides for them (their own counter, their own pool)."""
+
+    PATHS = ("/login", "/api/token")
+
+    def __init__(self, app, state, tarpit: float = 1.0):
+        self.app, self.state, self.tarpit = app, state, float(tarpit)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] in self.PATHS:
+            cookies = b"".join(v for k, v in scope.get("headers", []) if k == b"cookie")
+            if auth.DEVICE_COOKIE.encode() + b"=" not in cookies:
+                client = scope.get("client")
+                wait = self.state.throttle.wait([("addr", (client[0] if client else "") or "unknown")])
+                if wait > 0:
+                    await self.state.tarpit_sleep(min(wait, self.tarpit))
+                    secs = max(1, math.ceil(self.state.throttle.wait([("addr", (client[0] if client else "")
+                                                                      or "unknown")])))
+                    return await _send_plain(scope, send, 429, f"登录尝试过于频繁，请 {secs} 秒后再试", "请稍后再试",
+                                             [(b"retry-after", str(secs).encode())], back="/login")
+                if self.state.hash_pool.full():
+                    await self.state.tarpit_sleep(self.tarpit / 2)
+                    return await _send_plain(scope, send, 503, "登录请求过多，服务器正忙，请稍后再试", "服务器正忙",
+                                             [(b"retry-after", b"5")], back="/login")
+        await self.app(scope, receive, send)
 
 
 class BodyLimit:
@@ -248,11 +285,13 @@ def create_app(settings: Settings | None = None, *, announce=None) -> FastAPI:
     app.state.templates = _env()
     app.state.throttle = LoginThrottle(settings.login_free, cap=settings.login_delay_cap,
                                        window=settings.login_window)
-    app.state.hash_pool = BoundedPool("hash", settings.hash_workers, settings.hash_queue,
+    app.state.hash_pool = BoundedPool("hash", settings.hash_workers, settings.hash_queue, nice=10,
                                       busy_message="登录请求过多，服务器正忙，请稍后再试")
-    app.state.trusted_hash_pool = BoundedPool("hash-trusted", 1, 4,
+    app.state.hash_shares = Shares(2)
+    app.state.tarpit_sleep = asyncio.sleep
+    app.state.trusted_hash_pool = BoundedPool("hash-trusted", 1, 4, nice=5,
                                               busy_message="登录请求过多，服务器正忙，请稍后再试")
-    app.state.upload_pool = BoundedPool("upload", settings.upload_workers, settings.upload_queue,
+    app.state.upload_pool = BoundedPool("upload", settings.upload_workers, settings.upload_queue, nice=10,
                                         max_weight=settings.upload_queue_mb * 1048576,
                                         busy_message="服务器正忙：同时上传的文件过多，请稍后重新上传")
 
@@ -262,6 +301,7 @@ def create_app(settings: Settings | None = None, *, announce=None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.add_middleware(BodyLimit, limit=settings.max_bytes + 1048576, message=too_large_message(settings.max_bytes))
     app.add_middleware(RequestLimit, limit=settings.max_requests)
+    app.add_middleware(LoginGate, state=app.state, tarpit=settings.login_tarpit)
     app.add_middleware(SecurityHeaders)
 
     static = resources.files("fazhi.web").joinpath("static")

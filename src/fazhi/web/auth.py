@@ -461,10 +461,10 @@ def _device_signer(request: Request):
     return URLSafeTimedSerializer(request.app.state.secret, salt="fazhi-device")
 
 
-def device_of(request: Request, user: User | None) -> str | None:
-    """The nonce of this browser's device cookie when it was issued to ``user``."""
+def device_of(request: Request, username: str) -> tuple[int, str] | None:
+    """(user id, nonce) of this browser's device cookie when it was issued for ``username``."""
     raw = request.cookies.get(DEVICE_COOKIE)
-    if not raw or user is None or len(raw) > 300:
+    if not raw or not username or len(raw) > 400:
         return None
     from itsdangerous import BadSignature
 
@@ -472,13 +472,15 @@ def device_of(request: Request, user: User | None) -> str | None:
         d = _device_signer(request).loads(raw, max_age=DEVICE_DAYS * 86400)
     except (BadSignature, ValueError, TypeError):
         return None
-    if not isinstance(d, dict) or d.get("u") != user.id or not isinstance(d.get("n"), str):
+    if (not isinstance(d, dict) or d.get("name") != username.lower() or not isinstance(d.get("u"), int)
+            or not isinstance(d.get("n"), str)):
         return None
-    return d["n"]
+    return d["u"], d["n"]
 
 
 def set_device_cookie(request: Request, response, user: User, nonce: str | None = None) -> None:
-    value = _device_signer(request).dumps({"u": user.id, "n": nonce or secrets.token_urlsafe(12)})
+    value = _device_signer(request).dumps({"u": user.id, "name": user.username.lower(),
+                                           "n": nonce or secrets.token_urlsafe(12)})
     response.set_cookie(DEVICE_COOKIE, value, max_age=DEVICE_DAYS * 86400, httponly=True, samesite="lax",
                         secure=request.app.state.settings.secure_cookies, path="/login")
 
@@ -506,24 +508,43 @@ async def login_attempt(request: Request, username: str, password: str, *, via: 
 
     app = request.app
     eng = app.state.engine
+    throttle = app.state.throttle
     name = (username or "").strip()[:64]
     addr = client_address(request)
+
+    async def refuse_if_waiting(keys):
+        wait = throttle.wait(keys)
+        if wait > 0:   # held back a moment (no hot loop), then refused without checking the password
+            await app.state.tarpit_sleep(min(wait, app.state.settings.login_tarpit))
+            secs = max(1, math.ceil(throttle.wait(keys)))
+            raise LoginRefused(429, f"登录尝试过于频繁，请 {secs} 秒后再试", retry_after=secs)
+
+    # first what needs no database: a flood from one address costs next to nothing
+    device = device_of(request, name)
+    await refuse_if_waiting([("device", device[1])] if device else [("addr", addr)])
     user = await run_in_threadpool(get_user_by_name, eng, name)
-    nonce = device_of(request, user)
+    nonce = device[1] if device and user is not None and user.id == device[0] else None
     if nonce:
         keys = [("device", nonce)]
     else:
         keys = [("addr", addr), ("user", name.lower(), user.session_version if user else 0)]
-    throttle = app.state.throttle
-    wait = throttle.wait(keys)
-    if wait > 0:
-        secs = max(1, math.ceil(wait))
-        raise LoginRefused(429, f"登录尝试过于频繁，请 {secs} 秒后再试", retry_after=secs)
+        await refuse_if_waiting(keys)
     pool = app.state.trusted_hash_pool if nonce else app.state.hash_pool
+    share = None if nonce else ("addr", addr)   # one address may hold only a few places in the queue
+
+    async def busy():
+        await app.state.tarpit_sleep(app.state.settings.login_tarpit / 2)   # no hot loop of refusals
+        return LoginRefused(503, "登录请求过多，服务器正忙，请稍后再试", retry_after=5)
+
+    if share is not None and not app.state.hash_shares.take(share):
+        raise await busy()
     try:
         ok, new_hash = await pool.run(verify_password, user.password_hash if user else None, password)
     except Busy:
-        raise LoginRefused(503, "登录请求过多，服务器正忙，请稍后再试", retry_after=5) from None
+        raise await busy() from None
+    finally:
+        if share is not None:
+            app.state.hash_shares.give(share)
     if not ok or user is None:
         throttle.failed(keys)
         await run_in_threadpool(audit_quietly, eng, "login.failed", actor=name or "（空）", address=addr,

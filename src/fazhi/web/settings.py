@@ -10,7 +10,7 @@
 | secure_cookies (HTTPS only) | FAZHI_SECURE_COOKIES=1 | off (plain http on an office network) |
 | upload_workers (uploads analysed and stored at once) | FAZHI_UPLOAD_WORKERS | CPU cores |
 | upload_queue / upload_queue_mb (waiting uploads) | FAZHI_UPLOAD_QUEUE / FAZHI_UPLOAD_QUEUE_MB | 32 / 256 MB, then 503 |
-| hash_workers / hash_queue (argon2 at once / waiting) | FAZHI_HASH_WORKERS / FAZHI_HASH_QUEUE | 1 / 32, then 503 |
+| hash_workers / hash_queue (argon2 at once / waiting) | FAZHI_HASH_WORKERS / FAZHI_HASH_QUEUE | 1 / 8, then 503 |
 | max_requests (requests in progress) | FAZHI_MAX_REQUESTS | 200, then 503 |
 | header_timeout / body_timeout / write_timeout (s) | FAZHI_HEADER_TIMEOUT / FAZHI_BODY_TIMEOUT / FAZHI_WRITE_TIMEOUT | 30 / 120 / 60 |
 """
@@ -57,8 +57,9 @@ class Settings:
     login_free: dict = field(default_factory=lambda: {"addr": 10, "device": 10, "user": 5})
     login_delay_cap: float = 300.0
     login_window: float = 900.0       # a key is forgotten this long after its last failure
+    login_tarpit: float = 1.0         # a refused login (throttled, pool full) is answered after this long
     hash_workers: int = 1             # argon2 verifications at once (64 MiB each) ...
-    hash_queue: int = 32              # ... and waiting; more: 503
+    hash_queue: int = 8               # ... and waiting; more: 503
     upload_workers: int = field(default_factory=_cores)
     upload_queue: int = 32
     upload_queue_mb: int = 256

@@ -446,3 +446,18 @@ def test_classifier_maps_sqlite_postgresql_and_os_errors():
     assert classify(ValueError("no")) is None and classify(OSError(errno.ENOENT, "x")) is None
     generic = fault_of(OperationalError("SELECT", {}, sqlite3.OperationalError("no such table: x")))
     assert generic.kind == "error" and generic.message.startswith("数据库错误")
+
+
+def test_an_unreachable_or_unknown_database_in_chinese(tmp_path):
+    import socket as s
+
+    with s.socket() as sock:       # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    r = fazhi("corpus", "info", "--db", f"postgresql://fazhi:secret@127.0.0.1:{port}/fazhi")
+    assert r.returncode == 3, (r.stdout, r.stderr)
+    no_traceback(r)
+    assert "无法连接数据库" in r.stderr and "secret" not in r.stderr and "postgresql://fazhi:***@" in r.stderr
+    r = fazhi("corpus", "add", DEV / "seed-000.txt", "--db", "mysql://x@y/z", "--no-progress")
+    assert r.returncode == 3 and "不支持的数据库地址" in r.stderr
+    no_traceback(r)

@@ -333,6 +333,43 @@ def test_slow_clients_are_cut_and_others_still_served(tmp_path):
         assert httpx.get(srv.url + "/login", timeout=10).status_code == 200
 
 
+def test_oversized_headers_and_too_many_requests_are_refused_in_chinese(tmp_path, monkeypatch):
+    import httpx
+
+    from fazhi.web import uploads
+
+    app = make_app(str(tmp_path / "c.db"), tmp_path, max_requests=2)
+    gate = threading.Event()
+    real = uploads.process
+    monkeypatch.setattr(uploads, "process", lambda *a, **k: (gate.wait(30), real(*a, **k))[1])
+    from fazhi.web import auth
+
+    token = auth.create_token(app.state.engine, 1, "t")
+    with LiveServer(app) as srv:
+        s = socket.create_connection(("127.0.0.1", srv.port))
+        s.sendall(b"GET /login HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000)   # not yet complete
+        s.settimeout(10)
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 400") and "请求头过大".encode() in answer, answer[:300]
+        # two uploads in progress fill the limit of requests in progress: the next request waits for nothing
+        with ThreadPoolExecutor(2) as pool:
+            futs = [pool.submit(httpx.post, srv.url + "/api/reports", params={"filename": f.name},
+                                content=f.read_bytes(), headers={"Authorization": f"Bearer {token}"}, timeout=60)
+                    for f in sorted(DEV.glob("seed-*.txt"))[:2]]
+            for _ in range(3000):
+                if app.state.upload_pool.pending >= 2:
+                    break
+                time.sleep(0.01)
+            busy = httpx.get(srv.url + "/login", timeout=30)
+            gate.set()
+            done = [f.result() for f in futs]
+        assert busy.status_code == 503 and "同时处理的请求过多" in busy.text and busy.headers["retry-after"]
+        assert [d.status_code for d in done] == [201, 201]
+        assert httpx.get(srv.url + "/login", timeout=30).status_code == 200
+
+
 def test_a_client_that_stops_reading_is_cut():
     """The write deadline: a paused transport (the client reads nothing) is aborted."""
     from uvicorn.config import Config

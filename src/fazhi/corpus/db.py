@@ -11,6 +11,11 @@ bytes, with metadata, scores and the cleaned text), ``parts``, ``facts``,
 copy for Chinese full-text search) and ``failures`` (files that could not be
 read, with their Chinese error).  Search: SQLite FTS5 over the segmented column
 (``paragraphs_fts``); PostgreSQL ``to_tsvector('simple', seg)`` with a GIN index.
+
+Faults (``faults.DatabaseFault``, Chinese): a writer runs ``PRAGMA quick_check``
+before anything is written; a read-only file, folder or medium is opened
+read-only for the commands that only read and refused for those that write;
+the migration runs under a lock so that two first opens do not race.
 """
 from __future__ import annotations
 
@@ -142,8 +147,11 @@ def describe(url_or_engine) -> str:
     path = sqlite_path(url_or_engine)
     if path:
         return path
-    url = url_or_engine.url if isinstance(url_or_engine, Engine) else make_url(normalise_url(url_or_engine))
-    return url.render_as_string(hide_password=True)
+    try:
+        url = url_or_engine.url if isinstance(url_or_engine, Engine) else make_url(normalise_url(url_or_engine))
+    except Exception:   # not even a URL: say what was given
+        return str(url_or_engine)
+    return url.render_as_string(hide_password=True).replace("postgresql+psycopg://", "postgresql://", 1)
 
 
 def _sqlite_pragmas(dbapi_conn, _record):
@@ -302,6 +310,8 @@ def connect(db: str | Path | None = None, *, migrate: bool = True, write: bool =
     from .faults import READ_ONLY, UNAVAILABLE, DatabaseFault, fault_of
 
     url = normalise_url(db)
+    if not url.startswith(("sqlite:", "postgresql+psycopg:", "postgresql:")):
+        raise DatabaseFault("error", describe(url), "不支持的数据库地址：请用 SQLite 文件路径或 postgresql://用户@主机/库名")
     path = sqlite_path(url)
     mode = RW
     if path:

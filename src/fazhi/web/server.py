@@ -64,6 +64,19 @@ class GuardedH11Protocol(H11Protocol):
             self.cycle.message_event.set()
         self.transport.abort()
 
+    def send_400_response(self, msg: str) -> None:
+        """A request h11 cannot parse (headers over 16 KB, a broken request line): Chinese, then close."""
+        body = "请求格式有误（请求头过大或不合 HTTP 规范），服务器无法处理".encode("utf-8")
+        head = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close")]
+        try:
+            out = self.conn.send(h11.Response(status_code=400, headers=head, reason=b"Bad Request"))
+            out += self.conn.send(h11.Data(data=body)) + self.conn.send(h11.EndOfMessage())
+            self.transport.write(out)
+        except h11.LocalProtocolError:
+            pass
+        self.transport.close()
+
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
         if not self.transport.is_closing():

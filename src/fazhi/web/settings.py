@@ -9,7 +9,7 @@
 | admin_user / admin_password | FAZHI_ADMIN_USER / FAZHI_ADMIN_PASSWORD | admin / a one-time random password printed once |
 | secure_cookies (HTTPS only) | FAZHI_SECURE_COOKIES=1 | off (plain http on an office network) |
 | upload_workers (uploads analysed and stored at once) | FAZHI_UPLOAD_WORKERS | CPU cores |
-| upload_queue / upload_queue_mb (waiting uploads) | FAZHI_UPLOAD_QUEUE / FAZHI_UPLOAD_QUEUE_MB | 32 / 256 MB, then 503 |
+| upload_queue / upload_queue_mb (waiting uploads) | FAZHI_UPLOAD_QUEUE / FAZHI_UPLOAD_QUEUE_MB | 64 / 256 MB, then 503 |
 | hash_workers / hash_queue (argon2 at once / waiting) | FAZHI_HASH_WORKERS / FAZHI_HASH_QUEUE | 1 / 8, then 503 |
 | max_requests (requests in progress) | FAZHI_MAX_REQUESTS | 200, then 503 |
 | header_timeout / body_timeout / write_timeout (s) | FAZHI_HEADER_TIMEOUT / FAZHI_BODY_TIMEOUT / FAZHI_WRITE_TIMEOUT | 30 / 120 / 60 |
@@ -61,7 +61,7 @@ class Settings:
     hash_workers: int = 1             # argon2 verifications at once (64 MiB each) ...
     hash_queue: int = 8               # ... and waiting; more: 503
     upload_workers: int = field(default_factory=_cores)
-    upload_queue: int = 32
+    upload_queue: int = 64
     upload_queue_mb: int = 256
     max_requests: int = 200
     header_timeout: float = 30.0      # a request's headers must arrive within this

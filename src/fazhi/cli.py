@@ -72,7 +72,7 @@ def analyze_safe(path: Path, max_bytes: int):
 def _ocr_progress(path):
     """Per-page OCR progress on stderr (a scan takes seconds a page)."""
     def show(done: int, total: int) -> None:
-        err.print(f"[dim]OCR 识别 {path.name}：第 {done}/{total} 页[/dim]")
+        err.print(f"[dim]OCR 识别 {escape(path.name)}：第 {done}/{total} 页[/dim]")
     return show
 
 
@@ -86,7 +86,7 @@ def each_report(files, max_bytes: int, failed: list):
             report, error = analyze_safe(f, max_bytes)
         if error:
             failed.append(f)
-            err.print(f"[red]错误：[/red]{f}：{error}")
+            err.print(f"[red]错误：[/red]{escape(str(f))}：{escape(error)}")
             continue
         yield f, report
 
@@ -97,27 +97,48 @@ def _dump(d: dict, indent: int | None = 1) -> str:
 
 def _summary_table(report) -> Table:
     m = report.meta
-    t = Table(title=m.title or "（未识别标题）", show_header=False, title_justify="left")
+    t = Table(title=escape(m.title or "（未识别标题）"), show_header=False, title_justify="left")
     t.add_column("项目", style="bold", no_wrap=True)
     t.add_column("内容", overflow="fold", ratio=1)
     region = "".join(x for x in (m.region.province, m.region.city, m.region.county) if x) or "—"
-    t.add_row("文件", report.source.path)
-    t.add_row("单位", f"{m.unit or '—'}（{LEVEL_LABELS.get(m.level, '未识别')}）")
-    t.add_row("地区", region)
+    t.add_row("文件", escape(report.source.path))
+    t.add_row("单位", escape(f"{m.unit or '—'}（{LEVEL_LABELS.get(m.level, '未识别')}）"))
+    t.add_row("地区", escape(region))
     t.add_row("年度", str(m.year or "—"))
     t.add_row("发布日期 / 成文日期", f"{m.published or '—'} / {m.signed or '—'}")
     if m.doc_number or m.index_number:
-        t.add_row("发文字号 / 索引号", f"{m.doc_number or '—'} / {m.index_number or '—'}")
-    parts = "\n".join(f"{PART_LABELS[p.part]}：{p.heading}" for p in report.parts) or "—"
+        t.add_row("发文字号 / 索引号", escape(f"{m.doc_number or '—'} / {m.index_number or '—'}"))
+    parts = "\n".join(f"{PART_LABELS[p.part]}：{escape(p.heading)}" for p in report.parts) or "—"
     t.add_row("法定内容", parts)
     ind = [f for f in report.facts if f.indicator]
     t.add_row("数据", f"共 {len(report.facts)} 个数量，其中 {len(ind)} 个对应指标")
     sev = {"error": "[red]错误[/red]", "warning": "[yellow]警告[/yellow]", "info": "[blue]提示[/blue]"}
-    t.add_row("问题", "\n".join(f"{sev[f.severity]} {f.message}" for f in report.findings) or "[green]未发现问题[/green]")
+    t.add_row("问题", "\n".join(f"{sev[f.severity]} {escape(f.message)}" for f in report.findings)
+              or "[green]未发现问题[/green]")
     return t
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The ``fazhi`` group: a database fault in any command (disk full, read-only,
+    corrupt, busy, unreachable) ends it with the Chinese message and exit status 3,
+    never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as e:
+            from .corpus.faults import EXIT_STATUS, fault_of
+
+            fault = fault_of(e)
+            if fault is None:
+                raise
+            err.print(f"[red]错误：[/red]{escape(fault.message)}")
+            sys.exit(EXIT_STATUS)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="fazhi")
 def main():
     """fazhi：法治政府建设年度报告分析工具。"""
@@ -165,7 +186,8 @@ def analyze(paths, fmt, out_dir, max_size):
         else:
             click.echo(_dump(d, None))
     if out:
-        err.print(f"已写入 {len(files) - len(failed)} 个结果到 {out}" + (f"，{len(failed)} 个文件失败" if failed else ""))
+        err.print(escape(f"已写入 {len(files) - len(failed)} 个结果到 {out}")
+                  + (f"，{len(failed)} 个文件失败" if failed else ""))
     sys.exit(1 if failed else 0)
 
 
@@ -210,7 +232,7 @@ def _findings_table(report) -> Table:
     from .scores import SCORE_LABELS
 
     m = report.meta
-    head = f"{m.title or '（未识别标题）'}  [dim]{report.source.path}[/dim]"
+    head = f"{escape(m.title or '（未识别标题）')}  [dim]{escape(report.source.path)}[/dim]"
     sc = "  ".join(f"{SCORE_LABELS[k]} {v:g}" for k, v in report.scores.items())
     t = Table(title=head, caption=f"评分：{sc}" if sc else None, title_justify="left", caption_justify="left")
     t.add_column("级别", no_wrap=True)
@@ -223,7 +245,7 @@ def _findings_table(report) -> Table:
         if f.start is not None and f.end is not None:
             ctx = " ".join(report.text[f.start:min(f.end, f.start + 40)].split())
             msg += f"\n[dim]原文：{escape(ctx)}{'…' if f.end - f.start > 40 else ''}[/dim]"
-        t.add_row(f"[{style}]{label}[/{style}]", f.rule, msg)
+        t.add_row(f"[{style}]{label}[/{style}]", escape(f.rule), msg)
     if not report.findings:
         t.add_row("[green]通过[/green]", "", "未发现问题", "")
     return t
@@ -254,7 +276,7 @@ def check(paths, rules_file, fmt, html_out, max_size, annotate_out):
         rules = load_rules(rules_file) if rules_file else None
         rubric = load_config(rules_file).get("scores") if rules_file else None
     except RuleError as e:
-        err.print(f"[red]错误：[/red]{e}")
+        err.print(f"[red]错误：[/red]{escape(str(e))}")
         sys.exit(2)
     max_bytes = int(max_size * 1048576) if max_size else DEFAULT_MAX_BYTES
     if annotate_out:
@@ -280,9 +302,12 @@ def check(paths, rules_file, fmt, html_out, max_size, annotate_out):
             try:
                 write(report, target)
             except OSError as e:
-                err.print(f"[red]错误：[/red]无法写出体检报告 {escape(str(target))}：{escape(e.strerror or str(e))}")
-                sys.exit(2)
-            err.print(f"已写出体检报告：{escape(str(target))}")
+                from .corpus.faults import os_reason
+
+                failed.append(f)
+                err.print(f"[red]错误：[/red]无法写出体检报告 {escape(str(target))}：{escape(os_reason(e))}")
+            else:
+                err.print(f"已写出体检报告：{escape(str(target))}")
         if annotate_out:
             _annotate(f, report, annotate_out, rules)
         if fmt == "table":
@@ -392,7 +417,7 @@ def search(query, db, limit):
     from .corpus import db as dbm
     from .corpus.store import search as do_search
 
-    eng = dbm.connect(db)
+    eng = dbm.connect(db, write=False)
     hits = do_search(eng, query, limit)
     if not hits:
         click.echo(f"没有找到包含“{query}”的报告。")

@@ -81,6 +81,22 @@ class BatchInterrupted(KeyboardInterrupt):
         self.stats = stats
 
 
+class BatchFault(RuntimeError):
+    """The database failed during the batch (disk full, read-only, corrupt…): what was
+    committed is intact (``stats.added``), the rest is added by running the command again."""
+
+    def __init__(self, fault, stats: AddStats):
+        super().__init__(str(fault))
+        self.fault = fault
+        self.stats = stats
+
+
+def dbm_describe(engine) -> str:
+    from . import db as dbm
+
+    return dbm.describe(engine)
+
+
 def default_time_limit() -> float:
     try:
         return float(os.environ.get("FAZHI_TIME_LIMIT", 60))
@@ -361,21 +377,42 @@ class _Writer:
         except Exception:
             self.conn.close()
             self.conn = self.engine.connect()
-        self.outcomes = [self._one(r) for r in self.buf]
-        self._count()
+        buf, self.buf, self.outcomes = self.buf, [], []
+        for r in buf:   # each in its own committed transaction: counted as soon as it is stored
+            o = self._one(r)
+            setattr(self.stats, o, getattr(self.stats, o) + 1)
+        self.last = time.monotonic()
 
     def _one(self, res: dict) -> str:
         from . import store
+        from .faults import fault_of
 
         try:
             with self.engine.begin() as conn:
                 return self._apply(conn, res)
         except Exception as e:
-            if res.get("rows") is None:
-                raise   # the failures table itself cannot be written: give up loudly
+            fault = fault_of(e, dbm_describe(self.engine))
+            if res.get("rows") is None or (fault is not None and fault.kind != "error"):
+                # a full disk, a read-only or corrupt database, a lost server: every further
+                # write would fail too — stop, never record the files as failed
+                raise (fault or e) from e
             with self.engine.begin() as conn:
                 store.record_failure(conn, res["sha256"], res["path"], DB_MSG.format(e=type(e).__name__))
             return "failed"
+
+    def discard(self) -> None:
+        """After a fault: drop the uncommitted buffer (it is re-analysed on the next run)."""
+        self.buf, self.outcomes = [], []
+        if self.conn is not None:
+            try:
+                self.conn.rollback()
+            except Exception:
+                pass
+            try:
+                self.conn.close()
+            except Exception:
+                pass
+            self.conn = None
 
 
 class _Stop:
@@ -528,6 +565,19 @@ def add(paths, db=None, *, workers: int | None = None, engine: str = "local", sc
             stats.interrupted = True
             stats.seconds = time.perf_counter() - t0
             raise BatchInterrupted(stats) from None
+        except Exception as e:
+            from .faults import fault_of
+
+            fault = fault_of(e, dbm.describe(eng))
+            if fault is None:
+                raise
+            stop.critical += 1
+            try:
+                writer.discard()
+            finally:
+                runner.abort()
+            stats.seconds = time.perf_counter() - t0
+            raise BatchFault(fault, stats) from e
         finally:
             if bar is not None:
                 bar.stop()

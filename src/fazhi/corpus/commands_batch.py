@@ -26,7 +26,8 @@ from fazhi.ingest import SUPPORTED
 @click.option("--no-progress", is_flag=True, help="不显示进度条")
 def add_cmd(paths, db, workers, engine, scheduler, time_limit, commit_every, no_progress):
     """批量分析并入库（文件或目录，目录递归）；按文件内容 sha256 去重，重复运行只补上未入库的文件。"""
-    from .batch import BatchInterrupted, add
+    from .batch import BatchFault, BatchInterrupted, add
+    from .faults import EXIT_STATUS
 
     if scheduler and engine != "dask":
         engine = "dask"
@@ -36,8 +37,12 @@ def add_cmd(paths, db, workers, engine, scheduler, time_limit, commit_every, no_
     except BatchInterrupted as e:
         err.print(f"已中断：已保存 {e.stats.added} 份，重新运行同一命令即可继续")
         sys.exit(130)
+    except BatchFault as e:
+        err.print(f"[red]错误：[/red]{escape(str(e.fault))}")
+        err.print(f"已保存 {e.stats.added} 份（完好）；问题解决后重新运行同一命令即可继续")
+        sys.exit(EXIT_STATUS)
     for path, msg in st.errors:
-        err.print(f"[red]无法打开：[/red]{escape(path)}：{msg}")
+        err.print(f"[red]无法打开：[/red]{escape(path)}：{escape(msg)}")
     if st.unreadable > len(st.errors):
         err.print(f"……另有 {st.unreadable - len(st.errors)} 个文件无法打开")
     line = (f"新增 {st.added} 份，跳过 {st.skipped} 份（已在库中），"
@@ -63,7 +68,7 @@ def failures_cmd(db, limit):
 
     from . import db as dbm
 
-    eng = dbm.connect(db)
+    eng = dbm.connect(db, write=False)
     q = select(dbm.failures.c.path, dbm.failures.c.error, dbm.failures.c.added_at).order_by(dbm.failures.c.id)
     if limit:
         q = q.limit(limit)
@@ -99,7 +104,7 @@ def info_cmd(db):
 
     from . import db as dbm
 
-    eng = dbm.connect(db)
+    eng = dbm.connect(db, write=False)
     r = dbm.reports.c
     with eng.connect() as conn:
         n = conn.execute(select(func.count()).select_from(dbm.reports)).scalar_one()
@@ -109,7 +114,7 @@ def info_cmd(db):
     t = Table(title="报告库概况", show_header=False, title_justify="left")
     t.add_column("项目", style="bold")
     t.add_column("内容", overflow="fold")
-    t.add_row("数据库", escape(eng.url.render_as_string(hide_password=True)))
+    t.add_row("数据库", escape(dbm.describe(eng)))
     t.add_row("报告", f"{n} 份")
     t.add_row("失败", f"{nf} 个文件" + ("（见 `fazhi corpus failures`）" if nf else ""))
     t.add_row("单位", f"{units} 个")

@@ -49,7 +49,7 @@ def copies_cmd(top, min_share, unit, year, detail, threshold, db):
     if not 0 < thr <= 1:
         err.print("[red]错误：[/red]--threshold 应在 0 到 1 之间")
         sys.exit(2)
-    eng = dbm.connect(db)
+    eng = dbm.connect(db, write=False)
     index, res = sim.analyse(eng, threshold=thr)
     console = Console()
     if not index.reports:
@@ -126,7 +126,7 @@ def follow_cmd(unit, year, threshold, db):
     from . import follow as fl
 
     thr = fl.THRESHOLD if threshold is None else threshold
-    eng = dbm.connect(db)
+    eng = dbm.connect(db, write=False)
     console = Console()
     n = plans = done = repeats = 0
     for r in fl.follow_corpus(eng, unit, year, threshold=thr):

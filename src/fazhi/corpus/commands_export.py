@@ -35,8 +35,10 @@ def _csv_out(headers: list[str], rows: list[list]) -> None:
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(headers)
+    from .export import csv_safe
+
     for r in rows:
-        w.writerow(["" if v is None else v for v in r])
+        w.writerow(["" if v is None else csv_safe(v) for v in r])
     # BOM: the output is meant for a file that Excel opens (… > table.csv)
     click.echo("\ufeff" + buf.getvalue(), nl=False)
 
@@ -61,7 +63,7 @@ def table_cmd(indicator, year, by, level, fmt, limit, db):
     """对比表：各单位某项指标的数值排名，或按层级、省份、年度汇总（报告数、合计、中位数、最小、最大）。"""
     from . import db as dbm
 
-    eng = dbm.connect(db)
+    eng = dbm.connect(db, write=False)
     try:
         compare.normalise_level(level)
         if indicator is None:
@@ -91,7 +93,8 @@ def _print_units(res: dict, fmt: str, limit, year, level) -> None:
     if not rows:
         click.echo(f"没有报告提及“{res['label']}”（符合条件的报告共 {res['missing']} 份）。")
         return
-    t = Table(title=f"{head}  [dim]{res['indicator']}[/dim]" + (f"  {filt}" if filt else "") + "  按单位排名",
+    t = Table(title=f"{escape(head)}  [dim]{escape(res['indicator'])}[/dim]" + (f"  {escape(filt)}" if filt else "")
+              + "  按单位排名",
               title_justify="left", caption_justify="left",
               caption=f"共 {len(rows)} 份报告提及该指标，另有 {res['missing']} 份未提及。"
                       "数值取报告中最大的非约数；“约/余”表示原文仅有约数。")
@@ -100,7 +103,7 @@ def _print_units(res: dict, fmt: str, limit, year, level) -> None:
     t.add_column("层级", overflow="fold")
     t.add_column("地区", overflow="fold")
     t.add_column("年度", justify="right")
-    t.add_column(head, justify="right", style="bold", overflow="fold", min_width=8)
+    t.add_column(escape(head), justify="right", style="bold", overflow="fold", min_width=8)
     t.add_column("提及次数", justify="right")
     t.add_column("各处数值", overflow="fold")
     shown = rows[:limit] if limit else rows
@@ -125,7 +128,8 @@ def _print_groups(res: dict, fmt: str, limit, year, level) -> None:
         return
     filt = _filters_text(year, level)
     metric = "平均" if res["metric"] == "mean" else "合计"
-    t = Table(title=f"{head}  [dim]{res['indicator']}[/dim]" + (f"  {filt}" if filt else "") + f"  按{by_label}汇总",
+    t = Table(title=f"{escape(head)}  [dim]{escape(res['indicator'])}[/dim]" + (f"  {escape(filt)}" if filt else "")
+              + f"  按{by_label}汇总",
               title_justify="left", caption_justify="left",
               caption=f"每份报告取其最大的非约数（无则取约数）；排名按{metric}从高到低。"
                       + ("比率不求和。" if kind == "rate" else ""))
@@ -164,7 +168,7 @@ def _print_overview(res: dict, fmt: str, limit, year, level) -> None:
     t.add_column("单位", overflow="fold", min_width=8)
     t.add_column("年度", justify="right")
     for h in heads:
-        t.add_column(h, justify="right", overflow="fold")
+        t.add_column(escape(h), justify="right", overflow="fold")
     t.add_column("提及指标数", justify="right", overflow="fold")
     for r in (rows[:limit] if limit else rows):
         t.add_row(str(r["rank"]), escape(r["unit"]), str(r["year"] or "—"),
@@ -186,13 +190,15 @@ def export_cmd(out, year, level, title, db):
     from . import db as dbm
     from .export import ExportError, export
 
-    eng = dbm.connect(db)
+    eng = dbm.connect(db, write=False)
     try:
         res = export(eng, out, year=year, level=level, title=title)
     except (ExportError, compare.CompareError) as e:
         _fail(str(e))
     except OSError as e:
-        _fail(f"无法写出 {out}：{e.strerror or e}")
+        from .faults import os_reason
+
+        _fail(f"无法写出 {out}：{os_reason(e)}（已保存在数据库中的数据未受影响）")
     for w in res["warnings"]:
         err.print(f"[yellow]提示：[/yellow]{escape(w)}")
     if res["reports"] == 0:
@@ -239,7 +245,7 @@ def stats_cmd(by, year, level, fmt, db):
     from . import db as dbm
     from .stats import bar, corpus_stats
 
-    eng = dbm.connect(db)
+    eng = dbm.connect(db, write=False)
     groups = tuple(by) or ("level", "region", "year")
     try:
         st = corpus_stats(eng, groups, year=year, level=level)

@@ -11,16 +11,22 @@ bytes, with metadata, scores and the cleaned text), ``parts``, ``facts``,
 copy for Chinese full-text search) and ``failures`` (files that could not be
 read, with their Chinese error).  Search: SQLite FTS5 over the segmented column
 (``paragraphs_fts``); PostgreSQL ``to_tsvector('simple', seg)`` with a GIN index.
+
+Faults (``faults.DatabaseFault``, Chinese): a writer runs ``PRAGMA quick_check``
+before anything is written; a read-only file, folder or medium is opened
+read-only for the commands that only read and refused for those that write;
+the migration runs under a lock so that two first opens do not race.
 """
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import (JSON, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table,
                         Text, create_engine, event)
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 DEFAULT_DB = "fazhi.db"
 
@@ -128,6 +134,26 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def sqlite_path(url_or_engine) -> str | None:
+    """The file of an SQLite database (None for PostgreSQL or an in-memory database)."""
+    url = url_or_engine.url if isinstance(url_or_engine, Engine) else make_url(normalise_url(url_or_engine))
+    if not url.drivername.startswith("sqlite"):
+        return None
+    return url.database if url.database and url.database != ":memory:" else None
+
+
+def describe(url_or_engine) -> str:
+    """What to call the database in a message: its file, or its URL without the password."""
+    path = sqlite_path(url_or_engine)
+    if path:
+        return path
+    try:
+        url = url_or_engine.url if isinstance(url_or_engine, Engine) else make_url(normalise_url(url_or_engine))
+    except Exception:   # not even a URL: say what was given
+        return str(url_or_engine)
+    return url.render_as_string(hide_password=True).replace("postgresql+psycopg://", "postgresql://", 1)
+
+
 def _sqlite_pragmas(dbapi_conn, _record):
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
@@ -137,37 +163,187 @@ def _sqlite_pragmas(dbapi_conn, _record):
     cur.close()
 
 
+def _sqlite_pragmas_ro(dbapi_conn, _record):
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA query_only=ON")        # belt and braces: this connection never writes
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
 def migrations_dir() -> str:
     return str(resources.files("fazhi.corpus").joinpath("migrations"))
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision."""
-    from alembic import command
+def _alembic_config():
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", migrations_dir())
+    return cfg
+
+
+@lru_cache(maxsize=1)
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def current_revision(conn) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+PG_MIGRATION_LOCK = 0x66617A6869  # "fazhi": pg_advisory_xact_lock key held while migrating
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision.
+
+    Two processes opening a new database at once must not both create the
+    tables: the migration runs under a lock — SQLite ``BEGIN IMMEDIATE`` (the
+    write lock, taken before the version is read), PostgreSQL a transaction-level
+    advisory lock — and the second process finds the schema already current."""
+    from alembic import command
+
+    cfg = _alembic_config()
     with engine.begin() as conn:
+        if is_sqlite(engine):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_MIGRATION_LOCK})")
+        if current_revision(conn) == head_revision():
+            return
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 
 
-@lru_cache(maxsize=8)
-def _engine(url: str) -> Engine:
+# ------------------------------------------------------------------ opening
+RW, RO, IMMUTABLE = "rw", "ro", "immutable"
+
+
+def _can_write(path: str) -> bool:
+    d = os.path.dirname(os.path.abspath(path)) or "."
+    if os.path.exists(path):
+        return os.access(path, os.W_OK) and os.access(d, os.W_OK)
+    return os.access(d, os.W_OK)
+
+
+def open_mode(path: str) -> str:
+    """How to open an SQLite file: ``rw``; ``ro`` (the file or its folder is not writable);
+    ``immutable`` (a read-only folder without the -wal/-shm files, which SQLite could
+    not create: the database is read as a file that cannot change)."""
+    if _can_write(path):
+        return RW
+    if os.path.exists(path + "-wal") and os.path.exists(path + "-shm"):
+        return RO
+    if os.path.exists(path + "-wal") and os.path.getsize(path + "-wal") > 0:
+        return RO   # unmerged log without -shm: SQLite may refuse; the fault says so
+    return IMMUTABLE
+
+
+def _uri(path: str, mode: str) -> str:
+    from urllib.parse import quote
+
+    q = "mode=ro" + ("&immutable=1" if mode == IMMUTABLE else "")
+    return f"file:{quote(os.path.abspath(path))}?{q}"
+
+
+@lru_cache(maxsize=16)
+def _engine(url: str, mode: str = RW) -> Engine:
     kw = {}
     if url.startswith("sqlite"):
         kw["connect_args"] = {"timeout": 30}
+        if mode != RW:
+            import sqlite3
+
+            path = make_url(url).database
+            uri = _uri(path, mode)
+            kw["creator"] = lambda: sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
     eng = create_engine(url, **kw)
     if url.startswith("sqlite"):
-        event.listen(eng, "connect", _sqlite_pragmas)
+        event.listen(eng, "connect", _sqlite_pragmas if mode == RW else _sqlite_pragmas_ro)
     return eng
 
 
-def connect(db: str | Path | None = None, *, migrate: bool = True) -> Engine:
-    """An engine for ``db`` with the schema migrated to the newest revision."""
+_checked: dict[tuple, bool] = {}
+
+
+def _stamp(path: str) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    wal = os.stat(path + "-wal").st_size if os.path.exists(path + "-wal") else 0
+    return (os.path.abspath(path), st.st_ino, st.st_size, st.st_mtime_ns, wal)
+
+
+def quick_check(engine: Engine) -> None:
+    """``PRAGMA quick_check`` on an SQLite database; a failure raises the CORRUPT fault.
+    (About 2 s per GB here; a file already checked unchanged in this process is not re-read.)"""
+    from .faults import CORRUPT, DatabaseFault
+
+    path = sqlite_path(engine)
+    if path is None:
+        return
+    key = _stamp(path)
+    if key is not None and _checked.get(key):
+        return
+    with engine.connect() as c:
+        rows = [r[0] for r in c.exec_driver_sql("PRAGMA quick_check").fetchall()]
+    if rows != ["ok"]:
+        raise DatabaseFault(CORRUPT, path, "完整性检查未通过：" + "；".join(str(r) for r in rows[:3])[:300])
+    if key is not None:
+        _checked[key] = True
+
+
+def connect(db: str | Path | None = None, *, migrate: bool = True, write: bool = True) -> Engine:
+    """An engine for ``db`` with the schema migrated to the newest revision.
+
+    ``write=True`` (``corpus add``, ``serve``, account changes, restore): an SQLite
+    file must pass ``PRAGMA quick_check`` before anything is written, and a
+    read-only file or folder is refused up front.  ``write=False`` (queries,
+    statistics, export, backup): a read-only file or folder — read-only media —
+    is opened read-only; nothing is checked or written unless the schema must be
+    upgraded.  Faults raise ``faults.DatabaseFault`` with a Chinese message."""
+    from .faults import READ_ONLY, UNAVAILABLE, DatabaseFault, fault_of
+
     url = normalise_url(db)
-    eng = _engine(url)
-    if migrate:
-        upgrade(eng)
-    return eng
+    if not url.startswith(("sqlite:", "postgresql+psycopg:", "postgresql:")):
+        raise DatabaseFault("error", describe(url), "不支持的数据库地址：请用 SQLite 文件路径或 postgresql://用户@主机/库名")
+    path = sqlite_path(url)
+    mode = RW
+    if path:
+        if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            raise DatabaseFault(UNAVAILABLE, path, "所在的文件夹不存在")
+        mode = open_mode(path)
+        if mode != RW and not os.path.exists(path):
+            raise DatabaseFault(READ_ONLY, path, "数据库文件不存在，且所在文件夹不可写，无法新建")
+        if mode != RW and write:
+            raise DatabaseFault(READ_ONLY, path)
+    try:
+        eng = _engine(url, mode)
+        if not migrate:
+            return eng
+        if write:
+            if path and os.path.exists(path) and os.path.getsize(path) > 0:
+                quick_check(eng)
+            upgrade(eng)
+            return eng
+        with eng.connect() as c:
+            current = current_revision(c)
+        if current != head_revision():
+            if mode != RW:
+                raise DatabaseFault(READ_ONLY, path, "数据库需要升级结构才能使用，请先在可写的位置打开一次")
+            if path and current is not None:
+                quick_check(eng)
+            upgrade(eng)
+        return eng
+    except DatabaseFault:
+        raise
+    except Exception as e:
+        f = fault_of(e, describe(url))
+        if f is None:
+            raise
+        raise f from e

@@ -14,6 +14,14 @@
   numbers as numbers with number formats, dates as dates, A4 landscape with the
   header row repeated on every printed page; an optional title row.
 - ``.csv`` — the 报告一览 columns, UTF-8 with BOM (Excel opens it right).
+
+Report text is untrusted: a title, unit, file name or excerpt that starts
+with ``= + - @``, a tab or a carriage return would be a live formula in a
+spreadsheet (``=HYPERLINK(…)``).  In xlsx every such cell is written as a
+string cell (``t="s"``, never ``<f>``) with Excel's *quote prefix* style, so
+it shows exactly as written and stays text even when someone edits the cell;
+in CSV, which has no cell types, it gets a leading apostrophe (the OWASP
+guidance), which Excel hides.
 - ``.parquet`` — via duckdb (no pyarrow/pandas): ``OUT.parquet`` (reports),
   ``OUT.facts.parquet`` and ``OUT.findings.parquet`` beside it, typed columns.
 """
@@ -21,9 +29,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import json
+import os
 import re
+import sys
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,6 +70,29 @@ FILL_GREEN = "C6EFCE"
 
 class ExportError(ValueError):
     """``str(err)`` is a Chinese message."""
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_like(v) -> bool:
+    """A text a spreadsheet would take for a formula (OWASP CSV injection)."""
+    return isinstance(v, str) and v.startswith(FORMULA_START)
+
+
+def csv_safe(v):
+    """A CSV cell: formula-like text gets a leading apostrophe."""
+    return "'" + v if formula_like(v) else v
+
+
+def text_cell(ws, v: str):
+    """An xlsx cell holding ``v`` as text, never as a formula."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws, value=v)
+    cell.data_type = "s"        # openpyxl would store "=…" as a formula
+    cell.quotePrefix = True     # and Excel keeps it text when the cell is edited
+    return cell
 
 
 # ------------------------------------------------------------ sheet model
@@ -318,6 +353,30 @@ def matrix_sheet(reps: list[dict], finds: list[dict]) -> Sheet:
 
 
 # ------------------------------------------------------------ writers
+@contextmanager
+def _quiet_cleanup():
+    """After a failed save, openpyxl's half-written zip and XML writers complain from
+    their destructors ("Exception ignored in …"); the failure itself is reported."""
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda _u: None
+    try:
+        yield
+    finally:
+        sys.unraisablehook = hook
+
+
+@contextmanager
+def _atomic(out: Path):
+    """Write to a temporary file beside ``out`` and rename it into place: a full disk
+    or an error leaves no half-written workbook (and an older ``out`` untouched)."""
+    tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp{out.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def _col_letter(k: int) -> str:
     from openpyxl.utils import get_column_letter
 
@@ -364,7 +423,7 @@ def _write_sheet(wb, sh: Sheet, title: str | None, warnings: list[str]) -> None:
     ws.print_options.gridLines = True
 
     if title:
-        t = WriteOnlyCell(ws, value=title)
+        t = text_cell(ws, title) if formula_like(title) else WriteOnlyCell(ws, value=title)
         t.font = Font(bold=True, size=14)
         ws.append([t])
     bold = Font(bold=True)
@@ -372,7 +431,7 @@ def _write_sheet(wb, sh: Sheet, title: str | None, warnings: list[str]) -> None:
     wrap = Alignment(vertical="center", wrap_text=True)
     cells = []
     for c in sh.cols:
-        cell = WriteOnlyCell(ws, value=c.header)
+        cell = text_cell(ws, c.header) if formula_like(c.header) else WriteOnlyCell(ws, value=c.header)
         cell.font = bold
         cell.fill = head_fill
         cell.alignment = wrap
@@ -390,12 +449,14 @@ def _write_sheet(wb, sh: Sheet, title: str | None, warnings: list[str]) -> None:
                 cell = WriteOnlyCell(ws, value=v)
                 cell.number_format = f
                 out.append(cell)
+            elif formula_like(v):
+                out.append(text_cell(ws, v))
             else:
                 out.append(v)
         ws.append(out)
     if sh.note:
         ws.append([])
-        ws.append([sh.note])
+        ws.append([text_cell(ws, sh.note) if formula_like(sh.note) else sh.note])
     for k, value, colour in sh.cond:
         col = _col_letter(k + 1)
         fill = PatternFill("solid", start_color=colour, end_color=colour)
@@ -428,7 +489,17 @@ def write_xlsx(engine: Engine, out: str | Path, *, year: int | None = None, leve
     wb.properties.title = title or "法治政府建设年度报告汇总"
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(out)
+    failure = None
+    with _quiet_cleanup():
+        try:
+            with _atomic(out) as tmp:
+                wb.save(tmp)
+        except OSError as e:   # a full disk: the half-written zip is dropped here, quietly
+            failure = OSError(e.errno, e.strerror, str(out))
+        wb = None
+        gc.collect()
+    if failure is not None:
+        raise failure
     return {"path": [str(out)], "reports": len(sheets[0].rows), "sheets": [s.name for s in sheets],
             "warnings": warnings}
 
@@ -438,7 +509,7 @@ def _csv_value(v):
         return ""
     if isinstance(v, dt.date):
         return v.isoformat()
-    return v
+    return csv_safe(v)
 
 
 def write_csv(engine: Engine, out: str | Path, *, year: int | None = None, level: str | None = None) -> dict:
@@ -447,7 +518,7 @@ def write_csv(engine: Engine, out: str | Path, *, year: int | None = None, level
         reps = compare.report_rows(conn, year=year, level=level)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="utf-8-sig", newline="") as fh:
+    with _atomic(out) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(REPORT_HEADERS)
         for rep in reps:

@@ -127,14 +127,18 @@ def add_report(engine: Engine, report: Report) -> int | None:
         return insert(conn, rows)
 
 
-def delete_report(engine: Engine, report_id: int) -> bool:
-    with engine.begin() as conn:
-        if db.is_sqlite(conn.engine):
-            conn.execute(text("DELETE FROM paragraphs_fts WHERE rowid IN "
-                              "(SELECT id FROM paragraphs WHERE report_id = :rid)"), {"rid": report_id})
-        for t in (db.paragraphs, db.findings, db.facts, db.parts):
-            conn.execute(delete(t).where(t.c.report_id == report_id))
-        return conn.execute(delete(db.reports).where(db.reports.c.id == report_id)).rowcount > 0
+def delete_report(target: Engine | Connection, report_id: int) -> bool:
+    """Delete one report and its rows (in ``target``'s transaction when it is a Connection)."""
+    if isinstance(target, Engine):
+        with target.begin() as conn:
+            return delete_report(conn, report_id)
+    conn = target
+    if db.is_sqlite(conn.engine):
+        conn.execute(text("DELETE FROM paragraphs_fts WHERE rowid IN "
+                          "(SELECT id FROM paragraphs WHERE report_id = :rid)"), {"rid": report_id})
+    for t in (db.paragraphs, db.findings, db.facts, db.parts):
+        conn.execute(delete(t).where(t.c.report_id == report_id))
+    return conn.execute(delete(db.reports).where(db.reports.c.id == report_id)).rowcount > 0
 
 
 def count(engine: Engine) -> tuple[int, int]:

@@ -6,25 +6,31 @@ Errors are ``{"detail": "中文说明"}`` with the HTTP status.
 """
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from ..corpus import compare, export, store
-from . import auth, queries
-from .app import require_admin, require_user
-from .pages import _bump, _content_disposition, xlsx_response
-from .uploads import UploadError, forget_file, process, safe_name, too_large_message
+from ..corpus import compare, store
+from . import audit, auth, queries
+from .auth import require_admin, require_user
+from .responses import corpus_changed, csv_response, xlsx_response
+from .uploads import UploadError, forget_file, safe_name, too_large_message, upload_request
 
 router = APIRouter(prefix="/api", tags=["API"])
 
-ERR = {401: {"description": "未登录或令牌无效"}, 403: {"description": "权限不足或 CSRF 校验失败"}}
+ERR = {401: {"description": "未登录或令牌无效"}, 403: {"description": "权限不足或 CSRF 校验失败"},
+       503: {"description": "服务器正忙，或数据库只读、已损坏、无法连接（中文说明）"},
+       507: {"description": "磁盘已满"}}
+Rid = Annotated[int, Path(ge=1, le=queries.MAX_ID, description="报告编号")]
+VIEWER_NO_TEXT = "只读账号不能导出报告全文和原文件（text 字段已略去）；需要时请联系管理员"
+
+
+def _bad(e: Exception):
+    raise HTTPException(400, str(e)) from None
 
 
 class TokenRequest(BaseModel):
@@ -93,21 +99,22 @@ class SearchHit(BaseModel):
 
 
 # ------------------------------------------------------------------ auth
-@router.post("/token", response_model=TokenOut, responses={401: {"description": "用户名或密码不正确"}},
+@router.post("/token", response_model=TokenOut,
+             responses={401: {"description": "用户名或密码不正确"}, 429: {"description": "登录尝试过于频繁"},
+                        503: {"description": "登录请求过多"}},
              summary="用用户名和密码换取 API 令牌")
-def api_token(request: Request, body: TokenRequest):
-    throttle = request.app.state.throttle
-    wait = throttle.wait(body.username)
-    if wait:
-        raise HTTPException(429, f"登录失败次数过多，请 {max(1, wait // 60)} 分钟后再试")
+async def api_token(request: Request, body: TokenRequest):
+    try:
+        user, _ = await auth.login_attempt(request, body.username, body.password, via="API 令牌")
+    except auth.LoginRefused as e:
+        raise HTTPException(e.status, e.message,
+                            headers={"Retry-After": str(e.retry_after)} if e.retry_after else None) from None
     eng = request.app.state.engine
-    user = auth.authenticate(eng, body.username, body.password)
-    if user is None:
-        throttle.failed(body.username)
-        raise HTTPException(401, "用户名或密码不正确")
-    throttle.succeeded(body.username)
-    return TokenOut(token=auth.create_token(eng, user.id, body.name or "API"), username=user.username,
-                    role=user.role)
+    token = await run_in_threadpool(auth.create_token, eng, user.id, body.name or "API")
+    await run_in_threadpool(auth.audit_quietly, eng, "token.create", actor=user.username, actor_id=user.id,
+                            address=auth.client_address(request), target=(body.name or "API")[:100],
+                            detail="POST /api/token")
+    return TokenOut(token=token, username=user.username, role=user.role)
 
 
 @router.get("/me", summary="当前用户", responses=ERR)
@@ -159,41 +166,38 @@ async def upload(request: Request, filename: str = Query("", max_length=1000, de
 
             filename = unquote(filename)
     try:
-        out = await run_in_threadpool(process, request.app.state.engine, data, filename, max_bytes=s.max_bytes,
-                                      data_dir=s.data_dir, keep=s.keep_files)
+        out = await upload_request(request, user, data, filename)
     except UploadError as e:
         raise HTTPException(e.status, e.message) from None
-    if not out.duplicate:
-        _bump()
     got = await run_in_threadpool(queries.load_report, request.app.state.engine, out.report_id)
     row = got[0] if got else {}
     body = UploadOut(id=out.report_id, duplicate=out.duplicate, name=safe_name(filename), format=out.format,
                      sha256=out.sha256, url=f"/reports/{out.report_id}", title=row.get("title"),
                      unit=row.get("unit"), year=row.get("year"), score_total=row.get("score_total"),
                      n_errors=row.get("n_errors") or 0, n_warnings=row.get("n_warnings") or 0)
-    from fastapi.responses import JSONResponse
-
     return JSONResponse(body.model_dump(), status_code=200 if out.duplicate else 201)
 
 
 # ------------------------------------------------------------------ read
-@router.get("/reports", response_model=ReportList, responses=ERR, summary="报告列表（可筛选、分页）")
+@router.get("/reports", response_model=ReportList, responses={**ERR, 400: {"description": "筛选条件有误"}},
+            summary="报告列表（可筛选、分页）")
 def list_reports(request: Request,
                  level: str | None = Query(None, description="层级：province/city/county/township/department/other/none"),
                  province: str | None = Query(None, description="省份（none：未识别）"),
-                 year: int | None = Query(None, description="年度"),
-                 score_min: float | None = Query(None, ge=0, le=100, description="最低总分"),
-                 score_max: float | None = Query(None, ge=0, le=100, description="最高总分"),
+                 year: str | None = Query(None, description="年度（整数）"),
+                 score_min: str | None = Query(None, description="最低总分（0–100）"),
+                 score_max: str | None = Query(None, description="最高总分（0–100）"),
                  missing: str | None = Query(None, description="缺少的法定部分：achievements/shortcomings/leader_duty/next_year"),
                  errors: str | None = Query(None, description="yes：有错误级问题；no：没有"),
                  unit: str | None = Query(None, max_length=100, description="单位或标题包含"),
-                 sort: str = Query("added", description="排序：added/score_desc/score_asc/year/unit/errors"),
-                 page: int = Query(1, ge=1), per_page: int = Query(50, ge=1, le=500),
+                 sort: str | None = Query(None, description="排序：added/score_desc/score_asc/year/unit/errors"),
+                 page: str | None = Query(None, description="页码（从 1 起）"),
+                 per_page: str | None = Query(None, description="每页条数（1–500，默认 50）"),
                  user=Depends(require_user)):
     try:
         f = queries.Filters.parse({k: v for k, v in request.query_params.items()})
     except (queries.QueryError, compare.CompareError) as e:
-        raise HTTPException(400, str(e)) from None
+        _bad(e)
     f.q = None
     rows, total = queries.list_reports(request.app.state.engine, f)
     for r in rows:
@@ -203,31 +207,37 @@ def list_reports(request: Request,
 
 
 @router.get("/reports/{rid}", responses={**ERR, 404: {"description": "没有这份报告"}},
-            summary="一份报告的完整分析结果（fazhi.report/1 结构）")
-def get_report(request: Request, rid: int, user=Depends(require_user)):
+            summary="一份报告的完整分析结果（fazhi.report/1 结构；只读账号不含全文 text）")
+def get_report(request: Request, rid: Rid, user=Depends(require_user)):
     got = queries.load_report(request.app.state.engine, rid)
     if got is None:
         raise HTTPException(404, f"报告库中没有编号为 {rid} 的报告")
     row, report = got
     d = report.to_dict()
     d.pop("outline", None)
-    return {"id": rid, "added_at": row["added_at"], "level_label": row["level_label"],
-            "url": f"/reports/{rid}", **d}
+    out = {"id": rid, "added_at": row["added_at"], "level_label": row["level_label"], "url": f"/reports/{rid}", **d}
+    if not user.is_admin:   # reading a report is the card page; the text itself is an export
+        out.pop("text", None)
+        out["note"] = VIEWER_NO_TEXT
+    return out
 
 
 @router.delete("/reports/{rid}", status_code=204, responses={**ERR, 404: {"description": "没有这份报告"}},
                summary="删除一份报告（管理员）")
-def delete_report(request: Request, rid: int, user=Depends(require_admin)):
+def delete_report(request: Request, rid: Rid, user=Depends(require_admin)):
     eng = request.app.state.engine
     got = queries.load_report(eng, rid)
     if got is None:
         raise HTTPException(404, f"报告库中没有编号为 {rid} 的报告")
-    store.delete_report(eng, rid)
-    _bump()
+    row = got[0]
+    with eng.begin() as conn:
+        store.delete_report(conn, rid)
+        audit.record(conn, "report.delete", actor=user.username, actor_id=user.id,
+                     address=auth.client_address(request), target=f"报告 {rid}：{row['unit'] or row['path']}"[:500],
+                     detail=f"{row['path']}（API）")
+    corpus_changed()
     s = request.app.state.settings
-    forget_file(s.data_dir, got[0]["sha256"], got[0]["format"])
-    from fastapi.responses import Response
-
+    forget_file(s.data_dir, row["sha256"], row["format"])
     return Response(status_code=204)
 
 
@@ -239,18 +249,22 @@ def search(request: Request, q: str = Query(..., min_length=1, max_length=200, d
                       snippet=h.snippet) for h in hits]
 
 
-@router.get("/stats", responses=ERR, summary="统计：发布时效、法定部分齐全率、评分分布、看板图表数据")
-def stats(request: Request, year: int | None = Query(None, description="年度"),
+def _year_level(year, level):
+    try:
+        return queries.parse_year(year), queries.parse_level(level)
+    except (queries.QueryError, compare.CompareError) as e:
+        _bad(e)
+
+
+@router.get("/stats", responses={**ERR, 400: {"description": "筛选条件有误"}},
+            summary="统计：发布时效、法定部分齐全率、评分分布、看板图表数据")
+def stats(request: Request, year: str | None = Query(None, description="年度"),
           level: str | None = Query(None, description="层级"), user=Depends(require_user)):
     from ..corpus import stats as st
 
     eng = request.app.state.engine
-    try:
-        lv = compare.normalise_level(level) if level else None
-        return {"corpus": st.corpus_stats(eng, year=year, level=lv),
-                "dashboard": queries.dashboard(eng, year=year, level=lv)}
-    except compare.CompareError as e:
-        raise HTTPException(400, str(e)) from None
+    y, lv = _year_level(year, level)
+    return {"corpus": st.corpus_stats(eng, year=y, level=lv), "dashboard": queries.dashboard(eng, year=y, level=lv)}
 
 
 @router.get("/indicators", responses=ERR, summary="报告库中出现过的指标（按报告数排序）")
@@ -258,15 +272,16 @@ def indicators(request: Request, user=Depends(require_user)):
     return queries.indicators_in_corpus(request.app.state.engine)
 
 
-@router.get("/stats/indicator", responses=ERR, summary="某项指标的单位排名（看板柱状图数据）")
+@router.get("/stats/indicator", responses={**ERR, 400: {"description": "未知指标或筛选条件有误"}},
+            summary="某项指标的单位排名（看板柱状图数据）")
 def indicator(request: Request, indicator: str = Query(..., max_length=100, description="指标编号，如 mediation.cases"),
-              year: int | None = None, level: str | None = None, top: int = Query(30, ge=1, le=500),
-              user=Depends(require_user)):
+              year: str | None = Query(None, description="年度"), level: str | None = Query(None, description="层级"),
+              top: int = Query(30, ge=1, le=500), user=Depends(require_user)):
+    y, lv = _year_level(year, level)
     try:
-        lv = compare.normalise_level(level) if level else None
-        return queries.indicator_chart(request.app.state.engine, indicator, year=year, level=lv, top=top)
+        return queries.indicator_chart(request.app.state.engine, indicator, year=y, level=lv, top=top)
     except compare.CompareError as e:
-        raise HTTPException(400, str(e)) from None
+        _bad(e)
 
 
 @router.get("/unit", responses={**ERR, 404: {"description": "没有这个单位"}},
@@ -284,20 +299,13 @@ def unit(request: Request, name: str = Query(..., min_length=1, max_length=100),
                                                 "content": {"application/vnd.openxmlformats-officedocument."
                                                             "spreadsheetml.sheet": {}}}},
             summary="导出报告库（管理员）：Excel 工作簿（默认）或 CSV")
-def export_corpus(request: Request, year: int | None = None, level: str | None = None,
+def export_corpus(request: Request, year: str | None = Query(None, description="年度"),
+                  level: str | None = Query(None, description="层级"),
                   format: str = Query("xlsx", pattern="^(xlsx|csv)$"), user=Depends(require_admin)):
     eng = request.app.state.engine
-    try:
-        lv = compare.normalise_level(level) if level else None
-    except compare.CompareError as e:
-        raise HTTPException(400, str(e)) from None
-    if format == "xlsx":
-        return xlsx_response(eng, year, lv)
-    import shutil
-
-    tmp = Path(tempfile.mkdtemp(prefix="fazhi-export-"))
-    out = tmp / "export.csv"
-    export.write_csv(eng, out, year=year, level=lv)
-    return FileResponse(out, media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": _content_disposition("法治政府建设年度报告一览.csv")},
-                        background=BackgroundTask(shutil.rmtree, tmp, True))
+    y, lv = _year_level(year, level)
+    resp = xlsx_response(eng, y, lv) if format == "xlsx" else csv_response(eng, y, lv)
+    auth.audit_quietly(eng, "export", actor=user.username, actor_id=user.id, address=auth.client_address(request),
+                        target="Excel 汇总工作簿" if format == "xlsx" else "CSV 报告一览",
+                        detail=f"年度 {y or '全部'}，层级 {compare.level_label(lv) if lv else '全部'}（API）")
+    return resp

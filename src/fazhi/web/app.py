@@ -1,54 +1,74 @@
 """The FastAPI application: ``create_app(settings)``.
 
 Layers, outermost first: security headers (a Content-Security-Policy that
-allows only this site's own scripts — no inline script, no CDN), a request
-body limit (Content-Length checked up front, the stream counted as it
-arrives), gzip, signed session cookies.  Every unsafe request (POST, DELETE…)
-made with the session cookie must carry the session's CSRF token (a form
-field ``csrf_token`` or the header ``X-CSRF-Token``); requests with an API
-token (``Authorization: Bearer fz_…``) carry no cookie and need none.
+allows only this site's own scripts — no inline script, no CDN), the login
+gate (a throttled address or a full hashing pool refused before anything
+else, the answer held back a second), a limit on requests in progress (503 in
+Chinese beyond it), a request body limit
+(Content-Length checked up front, the stream counted as it arrives), gzip,
+signed session cookies.  Every unsafe request (POST, DELETE…) made with the
+session cookie must carry the session's CSRF token (``auth.csrf_guard``);
+requests with an API token (``Authorization: Bearer fz_…``) carry no cookie
+and need none.
+
+Every error answers in Chinese — an HTML page for the pages, ``{"detail": …}``
+for the API: 404/405/422 and bad parameters, database faults (507 for a full
+disk, 503 for a read-only, corrupt, busy or unreachable database), and 500
+for anything unexpected.  Imports point one way: app -> pages, api -> auth,
+queries, responses, uploads.
 """
 from __future__ import annotations
 
+import asyncio
+import json
+import math
+import sqlite3
 import sys
 from importlib import resources
 from pathlib import Path
 from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 
 from ..corpus import db as dbm
+from ..corpus.faults import DatabaseFault, fault_of
 from . import auth
+from .pools import BoundedPool, Busy, Shares
 from .settings import Settings
+from .throttle import LoginThrottle
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
        "frame-ancestors 'none'")
-CSRF_EXEMPT = {"/api/token"}
 
 
-class LoginRequired(Exception):
+class BodyTooLarge(StarletteHTTPException):
     pass
 
 
-class Forbidden(Exception):
-    def __init__(self, message: str = "权限不足：此操作需要管理员账号"):
-        self.message = message
+def _plain_page(title: str, message: str, back: str = "/") -> bytes:
+    return (f"<!DOCTYPE html><html lang=zh-CN><meta charset=utf-8><title>{escape(title)}</title>"
+            f"<p>{escape(message)}</p><p><a href=\"{back}\">返回</a></p></html>").encode()
 
 
-class BodyTooLarge(HTTPException):
-    pass
-
-
-def is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or request.url.path == "/openapi.json"
+async def _send_plain(scope, send, status: int, message: str, title: str, headers=(), back: str = "/") -> None:
+    if scope["path"].startswith("/api/"):
+        body, ctype = json.dumps({"detail": message}, ensure_ascii=False).encode(), b"application/json"
+    else:
+        body, ctype = _plain_page(title, message, back), b"text/html; charset=utf-8"
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", ctype), (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close"), *headers]})
+    await send({"type": "http.response.body", "body": body})
 
 
 # ------------------------------------------------------------------ ASGI middleware
@@ -77,6 +97,58 @@ class SecurityHeaders:
         await self.app(scope, receive, send2)
 
 
+class RequestLimit:
+    """At most ``limit`` requests in progress; beyond that a Chinese 503 at once."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit, self.active = app, max(1, int(limit)), 0
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        if self.active >= self.limit:
+            return await _send_plain(scope, send, 503, "服务器正忙：同时处理的请求过多，请稍后再试",
+                                     "服务器正忙", [(b"retry-after", b"5")])
+        self.active += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.active -= 1
+
+
+class LoginGate:
+    """The cheap answer to a login flood: a login from an address that must wait, or
+    while the hashing pool is full, is refused here — before the session cookie,
+    the routing and the body are looked at — and the refusal is held back up to
+    ``tarpit`` seconds (an idle coroutine, outside the limit on requests in
+    progress), so a client that retries at once sends one attempt a second, not
+    hundreds.  Browsers with a device cookie go on to ``auth.login_attempt``, which
+    decides for them (their own counter, their own pool)."""
+
+    PATHS = ("/login", "/api/token")
+
+    def __init__(self, app, state, tarpit: float = 1.0):
+        self.app, self.state, self.tarpit = app, state, float(tarpit)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] in self.PATHS:
+            cookies = b"".join(v for k, v in scope.get("headers", []) if k == b"cookie")
+            if auth.DEVICE_COOKIE.encode() + b"=" not in cookies:
+                client = scope.get("client")
+                wait = self.state.throttle.wait([("addr", (client[0] if client else "") or "unknown")])
+                if wait > 0:
+                    await self.state.tarpit_sleep(min(wait, self.tarpit))
+                    secs = max(1, math.ceil(self.state.throttle.wait([("addr", (client[0] if client else "")
+                                                                      or "unknown")])))
+                    return await _send_plain(scope, send, 429, f"登录尝试过于频繁，请 {secs} 秒后再试", "请稍后再试",
+                                             [(b"retry-after", str(secs).encode())], back="/login")
+                if self.state.hash_pool.full():
+                    await self.state.tarpit_sleep(self.tarpit / 2)
+                    return await _send_plain(scope, send, 503, "登录请求过多，服务器正忙，请稍后再试", "服务器正忙",
+                                             [(b"retry-after", b"5")], back="/login")
+        await self.app(scope, receive, send)
+
+
 class BodyLimit:
     """Refuse a request body over ``limit`` bytes: by Content-Length before reading
     anything, and by counting the stream (chunked uploads) while it is read."""
@@ -85,18 +157,7 @@ class BodyLimit:
         self.app, self.limit, self.message = app, limit, message
 
     async def _refuse(self, scope, send):
-        import json
-
-        if scope["path"].startswith("/api/"):
-            body, ctype = json.dumps({"detail": self.message}, ensure_ascii=False).encode(), b"application/json"
-        else:
-            body = (f"<!DOCTYPE html><meta charset=utf-8><title>文件过大</title><p>{self.message}</p>"
-                    f'<p><a href="/upload">返回上传页</a></p>').encode()
-            ctype = b"text/html; charset=utf-8"
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", ctype), (b"content-length", str(len(body)).encode()),
-                                (b"connection", b"close")]})
-        await send({"type": "http.response.body", "body": body})
+        await _send_plain(scope, send, 413, self.message, "文件过大")
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -152,12 +213,48 @@ def _env() -> Environment:
     return env
 
 
+# ------------------------------------------------------------------ validation errors in Chinese
+_PYD = {"int_parsing": "应为整数", "int_type": "应为整数", "int_from_float": "应为整数",
+        "float_parsing": "应为数字", "float_type": "应为数字", "bool_parsing": "应为 true 或 false",
+        "missing": "缺少此参数", "string_type": "应为文字", "json_invalid": "不是有效的 JSON",
+        "model_attributes_type": "应为 JSON 对象", "dict_type": "应为 JSON 对象",
+        "string_pattern_mismatch": "取值无效", "literal_error": "取值无效", "enum": "取值无效",
+        "finite_number": "应为有限的数字", "uuid_parsing": "格式不正确"}
+
+
+def _zh(e: dict) -> str:
+    t, ctx = e.get("type", ""), e.get("ctx") or {}
+    if t in ("greater_than_equal", "greater_than"):
+        return f"不能小于{'等于' if t == 'greater_than' else ''} {ctx.get('ge', ctx.get('gt'))}"
+    if t in ("less_than_equal", "less_than"):
+        return f"不能大于{'等于' if t == 'less_than' else ''} {ctx.get('le', ctx.get('lt'))}"
+    if t == "string_too_long":
+        return f"过长（最多 {ctx.get('max_length')} 个字符）"
+    if t == "string_too_short":
+        return "不能为空" if ctx.get("min_length") == 1 else f"至少 {ctx.get('min_length')} 个字符"
+    return _PYD.get(t, "取值无效")
+
+
+def validation_errors(exc: RequestValidationError) -> tuple[int, str, list[dict]]:
+    """(status, Chinese message, [{loc, msg, type}]): a bad query parameter is a 400,
+    a bad path (``/reports/abc``, an id out of range) a 404, a bad body a 422."""
+    errs = exc.errors()
+    where = [e.get("loc", ()) for e in errs]
+    items = [{"loc": list(e.get("loc", ())), "msg": _zh(e), "type": e.get("type")} for e in errs[:20]]
+    text = "；".join(f"{'.'.join(str(x) for x in e['loc'][1:]) or '请求'} {e['msg']}" for e in items[:5])
+    if where and all(w[:1] == ("path",) for w in where):
+        return 404, "页面或资源不存在（编号应为 1 到 2147483647 之间的整数）", items
+    status = 400 if where and all(w[:1] == ("query",) for w in where) else 422
+    return status, f"请求参数有误：{text}", items
+
+
 # ------------------------------------------------------------------ the app
 def create_app(settings: Settings | None = None, *, announce=None) -> FastAPI:
     """The web application over the corpus database of ``settings.db``.
 
     ``announce(message)`` prints the one-time administrator password when one
-    is generated (default: standard error)."""
+    is generated (default: standard error).  A database fault raises
+    ``faults.DatabaseFault`` (Chinese) before the server starts."""
     from . import api, pages
     from .uploads import too_large_message
 
@@ -177,20 +274,34 @@ def create_app(settings: Settings | None = None, *, announce=None) -> FastAPI:
         version="1",
         description=("上传并分析法治政府建设年度报告、检索报告库、统计、导出。"
                      "认证：网页登录后的会话（写操作需带 `X-CSRF-Token` 头），或 API 令牌 "
-                     "`Authorization: Bearer fz_…`（在“账号”页或 `POST /api/token` 获取）。"),
+                     "`Authorization: Bearer fz_…`（在“账号”页或 `POST /api/token` 获取）。"
+                     "出错时返回 `{\"detail\": \"中文说明\"}`。"),
         docs_url=None, redoc_url=None, openapi_url="/openapi.json",
-        dependencies=[Depends(csrf_guard)],
+        dependencies=[Depends(auth.csrf_guard)],
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.secret = secret
     app.state.templates = _env()
-    app.state.throttle = auth.LoginThrottle(settings.login_failures, settings.login_window)
+    app.state.throttle = LoginThrottle(settings.login_free, cap=settings.login_delay_cap,
+                                       window=settings.login_window)
+    app.state.hash_pool = BoundedPool("hash", settings.hash_workers, settings.hash_queue, nice=10,
+                                      busy_message="登录请求过多，服务器正忙，请稍后再试")
+    app.state.hash_shares = Shares(2)
+    app.state.tarpit_sleep = asyncio.sleep
+    app.state.trusted_hash_pool = BoundedPool("hash-trusted", 1, 4, nice=5,
+                                              busy_message="登录请求过多，服务器正忙，请稍后再试")
+    app.state.upload_pool = BoundedPool("upload", settings.upload_workers, settings.upload_queue, nice=10,
+                                        max_weight=settings.upload_queue_mb * 1048576,
+                                        busy_message="服务器正忙：同时上传的文件过多，请稍后重新上传")
 
     app.add_middleware(SessionMiddleware, secret_key=secret, session_cookie="fazhi_session",
                        max_age=int(settings.session_hours * 3600), same_site="lax",
                        https_only=settings.secure_cookies)
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.add_middleware(BodyLimit, limit=settings.max_bytes + 1048576, message=too_large_message(settings.max_bytes))
+    app.add_middleware(RequestLimit, limit=settings.max_requests)
+    app.add_middleware(LoginGate, state=app.state, tarpit=settings.login_tarpit)
     app.add_middleware(SecurityHeaders)
 
     static = resources.files("fazhi.web").joinpath("static")
@@ -201,108 +312,85 @@ def create_app(settings: Settings | None = None, *, announce=None) -> FastAPI:
 
     app.include_router(ledger_pages.router)
 
-    @app.exception_handler(LoginRequired)
-    async def _login_required(request: Request, exc: LoginRequired):
-        if is_api(request):
+    def answer(request: Request, status: int, message: str, headers: dict | None = None, **extra):
+        if auth.is_api(request) or request.url.path.startswith("/static/"):
+            return JSONResponse({"detail": message, **extra}, status_code=status, headers=headers)
+        resp = pages.error_page(request, status, message)
+        for k, v in (headers or {}).items():
+            resp.headers[k] = v
+        return resp
+
+    @app.exception_handler(auth.LoginRequired)
+    async def _login_required(request: Request, exc: auth.LoginRequired):
+        if auth.is_api(request):
             return JSONResponse({"detail": "请先登录，或在请求头中提供 API 令牌（Authorization: Bearer …）"},
                                 status_code=401, headers={"WWW-Authenticate": "Bearer"})
         nxt = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(nxt, safe='')}", status_code=303)
 
-    @app.exception_handler(Forbidden)
-    async def _forbidden(request: Request, exc: Forbidden):
-        if is_api(request):
-            return JSONResponse({"detail": exc.message}, status_code=403)
-        return pages.error_page(request, 403, exc.message)
+    @app.exception_handler(auth.Forbidden)
+    async def _forbidden(request: Request, exc: auth.Forbidden):
+        return answer(request, 403, exc.message)
 
-    @app.exception_handler(HTTPException)
-    async def _http(request: Request, exc: HTTPException):
+    @app.exception_handler(Busy)
+    async def _busy(request: Request, exc: Busy):
+        return answer(request, 503, str(exc), {"Retry-After": "5"})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
         detail = exc.detail if isinstance(exc.detail, str) else "请求有误"
-        if exc.status_code == 404 and detail == "Not Found":
+        if exc.status_code == 404 and detail in ("Not Found", ""):
             detail = "页面或资源不存在"
-        if exc.status_code == 405:
-            detail = "不支持此请求方法"
-        if is_api(request) or request.url.path.startswith("/static/"):
-            return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
-        return pages.error_page(request, exc.status_code, detail)
+        elif exc.status_code == 405:
+            detail = f"不支持此请求方法（{request.method}）"
+        elif not any("\u4e00" <= ch <= "\u9fff" for ch in detail):   # an English detail from a library
+            detail = {400: "请求有误", 401: "需要登录", 403: "没有权限", 413: "请求过大",
+                      429: "请求过于频繁，请稍后再试"}.get(exc.status_code, f"请求未能完成（{exc.status_code}）")
+        return answer(request, exc.status_code, detail, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
-        errs = exc.errors()
-        where = "、".join(".".join(str(x) for x in e.get("loc", ())[1:]) or "请求" for e in errs[:5])
-        msg = f"请求参数有误：{where}"
-        if is_api(request):
-            return JSONResponse({"detail": msg, "errors": [{"loc": e.get("loc"), "msg": e.get("msg")}
-                                                           for e in errs[:20]]}, status_code=422)
-        return pages.error_page(request, 422, msg)
+        status, msg, items = validation_errors(exc)
+        if auth.is_api(request):
+            return JSONResponse({"detail": msg, "errors": items}, status_code=status)
+        return pages.error_page(request, status, msg)
+
+    def fault_answer(request: Request, fault: DatabaseFault):
+        print(f"fazhi：{request.method} {request.url.path}：{fault}", file=sys.stderr, flush=True)
+        return answer(request, fault.status, fault.message, {"Retry-After": "30"} if fault.status == 503 else None,
+                      fault=fault.kind)
+
+    @app.exception_handler(DatabaseFault)
+    async def _fault(request: Request, exc: DatabaseFault):
+        return fault_answer(request, exc)
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _db_error(request: Request, exc: SQLAlchemyError):
+        return fault_answer(request, fault_of(exc, dbm.describe(engine)))
+
+    @app.exception_handler(sqlite3.Error)
+    async def _sqlite_error(request: Request, exc: sqlite3.Error):
+        return fault_answer(request, fault_of(exc, dbm.describe(engine)))
+
+    @app.exception_handler(OSError)
+    async def _os_error(request: Request, exc: OSError):
+        f = fault_of(exc)
+        if f is not None:   # a full disk while writing an export or a kept file
+            return answer(request, f.status, f"{f.title}：服务器无法写出临时文件，请稍后再试。已保存的数据完好。",
+                          fault=f.kind)
+        return _internal(request, exc)
+
+    def _internal(request: Request, exc: BaseException):
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+        return answer(request, 500, "服务器内部错误：请求未能完成。请稍后重试；如果一再出现，请把操作步骤告诉管理员。")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        f = fault_of(exc)
+        if f is not None:
+            return fault_answer(request, f)
+        return _internal(request, exc)
 
     return app
-
-
-# ------------------------------------------------------------------ dependencies
-def current_user(request: Request) -> auth.User | None:
-    """The user of this request: an API token, else the session (checked each time)."""
-    if "user" in request.scope.get("state", {}):
-        return request.state.user
-    engine = request.app.state.engine
-    user = None
-    h = request.headers.get("authorization", "")
-    if h[:7].lower() == "bearer ":
-        user = auth.user_by_token(engine, h[7:].strip())
-        if user is None:
-            request.state.user = None
-            raise LoginRequired()
-    else:
-        uid = request.session.get("uid")
-        if uid is not None:
-            user = auth.get_user(engine, int(uid))
-            if user is None or request.session.get("fp") != user.fingerprint:
-                request.session.clear()
-                user = None
-    request.state.user = user
-    return user
-
-
-def require_user(request: Request) -> auth.User:
-    user = current_user(request)
-    if user is None:
-        raise LoginRequired()
-    return user
-
-
-def require_admin(request: Request) -> auth.User:
-    user = require_user(request)
-    if not user.is_admin:
-        raise Forbidden()
-    return user
-
-
-def csrf_token(request: Request) -> str:
-    tok = request.session.get("csrf")
-    if not tok:
-        tok = request.session["csrf"] = auth.new_csrf()
-    return tok
-
-
-async def csrf_guard(request: Request) -> None:
-    """Every unsafe request that relies on the session cookie carries the session's CSRF token."""
-    if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
-        return
-    if request.headers.get("authorization", "")[:7].lower() == "bearer ":
-        return  # no cookie involved: a token cannot be sent by another site
-    if request.url.path in CSRF_EXEMPT:
-        return
-    given = request.headers.get("x-csrf-token")
-    if not given:
-        ctype = request.headers.get("content-type", "")
-        if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            form = await request.form()
-            given = form.get("csrf_token")
-    if not auth.csrf_ok(request.session.get("csrf"), given if isinstance(given, str) else None):
-        if is_api(request):
-            raise HTTPException(403, "CSRF 校验失败：请求缺少有效的 X-CSRF-Token（请刷新页面后重试）")
-        raise HTTPException(403, "表单已过期或来源不明（CSRF 校验失败），请返回刷新页面后重试")
-
-
-def empty_response(status: int = 204) -> Response:
-    return Response(status_code=status)

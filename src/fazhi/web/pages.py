@@ -1,23 +1,29 @@
-"""The Chinese pages: 登录, 上传检查, 报告库, 报告（体检报告）, 统计看板, 单位, 导出, 用户, 账号, API 说明."""
+"""The Chinese pages: 登录, 上传检查, 报告库, 报告（体检报告）, 统计看板, 单位, 导出, 用户,
+审计日志, 账号, API 说明."""
 from __future__ import annotations
 
-import shutil
-import tempfile
 from importlib import resources
-from pathlib import Path
-from urllib.parse import quote, urlsplit
+from typing import Annotated
+from pathlib import Path as FilePath
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from ..corpus import compare, export, store
-from . import auth, queries
-from .app import current_user, csrf_token, require_admin, require_user
-from .uploads import UploadError, forget_file, process, stored_path, too_large_message
+from ..corpus import compare, store
+from ..corpus.faults import DatabaseFault
+from . import audit, auth, queries
+from .auth import current_user, csrf_token, require_admin, require_user
+from .pools import Busy
+from .responses import content_disposition, corpus_changed, xlsx_response
+from .uploads import UploadError, forget_file, stored_path, too_large_message, upload_request
 
 router = APIRouter(include_in_schema=False)
+
+Rid = Annotated[int, Path(ge=1, le=queries.MAX_ID, description="报告编号")]
+Uid = Annotated[int, Path(ge=1, le=queries.MAX_ID, description="用户编号")]
+Tid = Annotated[int, Path(ge=1, le=queries.MAX_ID, description="令牌编号")]
 
 
 # ------------------------------------------------------------------ helpers
@@ -31,7 +37,7 @@ def render(request: Request, name: str, status: int = 200, **ctx) -> HTMLRespons
     s = request.app.state.settings
     try:
         user = current_user(request)
-    except Exception:
+    except Exception:   # an error page while the database is down still renders
         user = None
     ctx.setdefault("nav", "")
     ctx.update(request=request, user=user, csrf=csrf_token(request), flashes=request.session.pop("flash", []),
@@ -57,17 +63,8 @@ def _engine(request: Request):
     return request.app.state.engine
 
 
-def _bump():
-    queries.generation[0] += 1
-
-
-def _content_disposition(name: str) -> str:
-    stem, dot, ext = name.rpartition(".")
-    if not dot:
-        stem, ext = name, ""
-    keep = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "_-") else "_" for ch in stem).strip("_")
-    ascii_name = (keep or "fazhi") + ("." + "".join(ch for ch in ext if ch.isascii() and ch.isalnum()) if ext else "")
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+def _who(request: Request, user) -> dict:
+    return {"actor": user.username, "actor_id": user.id, "address": auth.client_address(request)}
 
 
 # ------------------------------------------------------------------ login
@@ -82,26 +79,29 @@ def login_page(request: Request, next: str | None = None):
 async def login(request: Request):
     form = await request.form()
     username = str(form.get("username") or "").strip()[:64]
-    password = str(form.get("password") or "")[:256]
+    password = str(form.get("password") or "")[:auth.MAX_PASSWORD]
     nxt = _safe_next(str(form.get("next") or ""))
-    throttle = request.app.state.throttle
-    wait = throttle.wait(username)
-    if wait:
-        return render(request, "login.html", status=429, next=nxt, username=username,
-                      error=f"登录失败次数过多，请 {max(1, wait // 60)} 分钟后再试")
-    user = await run_in_threadpool(auth.authenticate, _engine(request), username, password)
-    if user is None:
-        throttle.failed(username)
-        return render(request, "login.html", status=401, next=nxt, username=username,
-                      error="用户名或密码不正确")
-    throttle.succeeded(username)
-    request.session.clear()
-    request.session.update(uid=user.id, fp=user.fingerprint, csrf=auth.new_csrf())
-    return RedirectResponse(nxt, status_code=303)
+    try:
+        user, nonce = await auth.login_attempt(request, username, password, via="网页")
+    except auth.LoginRefused as e:
+        resp = render(request, "login.html", status=e.status, next=nxt, username=username, error=e.message)
+        if e.retry_after:
+            resp.headers["Retry-After"] = str(e.retry_after)
+        return resp
+    auth.start_session(request, user)
+    resp = RedirectResponse(nxt, status_code=303)
+    auth.set_device_cookie(request, resp, user, nonce)
+    return resp
 
 
 @router.post("/logout")
 def logout(request: Request):
+    """Ends every session of this account (its session version moves on)."""
+    user = current_user(request)
+    if user is not None and not user.via_token:
+        eng = _engine(request)
+        auth.end_sessions(eng, user.id)
+        auth.audit_quietly(eng, "logout", **_who(request, user))
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
@@ -132,22 +132,22 @@ async def upload_form(request: Request, user=Depends(require_admin)):
     if not files:
         return render(request, "upload.html", status=400, nav="upload", results=None, error="请选择要上传的文件")
     results = []
+    worst = 400
     for f in files:
         data = await f.read(s.max_bytes + 1)
         try:
             if len(data) > s.max_bytes:
                 raise UploadError(too_large_message(s.max_bytes), 413)
-            out = await run_in_threadpool(process, _engine(request), data, f.filename or "", max_bytes=s.max_bytes,
-                                          data_dir=s.data_dir, keep=s.keep_files)
-            if not out.duplicate:
-                _bump()
+            out = await upload_request(request, user, data, f.filename or "")
             results.append({"name": out.name, "id": out.report_id, "duplicate": out.duplicate})
-        except UploadError as e:
-            results.append({"name": f.filename or "", "error": e.message})
+        except (UploadError, DatabaseFault, Busy) as e:
+            status = getattr(e, "status", 503)
+            worst = max(worst, status)
+            results.append({"name": f.filename or "", "error": getattr(e, "message", str(e))})
     ok = [r for r in results if "id" in r]
     if len(results) == 1 and ok:
         return RedirectResponse(f"/reports/{ok[0]['id']}", status_code=303)
-    return render(request, "upload.html", nav="upload", results=results)
+    return render(request, "upload.html", status=200 if ok else worst, nav="upload", results=results)
 
 
 # ------------------------------------------------------------------ reports
@@ -169,30 +169,34 @@ def reports_page(request: Request, user=Depends(require_user)):
                   facets=queries.facets(eng), corpus_total=store.count(eng)[0])
 
 
-@router.get("/reports/{rid}")
-def report_page(request: Request, rid: int, user=Depends(require_user)):
+def _load(request: Request, rid: int):
     got = queries.load_report(_engine(request), rid)
     if got is None:
         raise HTTPException(404, f"报告库中没有编号为 {rid} 的报告")
-    row, report = got
+    return got
+
+
+@router.get("/reports/{rid}")
+def report_page(request: Request, rid: Rid, user=Depends(require_user)):
+    row, report = _load(request, rid)
     s = request.app.state.settings
     has_file = False
     try:
-        has_file = stored_path(s.data_dir, row["sha256"], row["format"]).is_file()
+        has_file = user.is_admin and stored_path(s.data_dir, row["sha256"], row["format"]).is_file()
     except ValueError:
         pass
     return render(request, "report.html", nav="reports", row=row, card=queries.card_body(report), has_file=has_file)
 
 
 @router.post("/reports/{rid}/delete")
-def report_delete(request: Request, rid: int, user=Depends(require_admin)):
+def report_delete(request: Request, rid: Rid, user=Depends(require_admin)):
     eng = _engine(request)
-    got = queries.load_report(eng, rid)
-    if got is None:
-        raise HTTPException(404, f"报告库中没有编号为 {rid} 的报告")
-    row, _ = got
-    store.delete_report(eng, rid)
-    _bump()
+    row, _ = _load(request, rid)
+    with eng.begin() as conn:
+        store.delete_report(conn, rid)
+        audit.record(conn, "report.delete", target=f"报告 {rid}：{row['unit'] or row['path']}"[:500],
+                     detail=row["path"], **_who(request, user))
+    corpus_changed()
     s = request.app.state.settings
     forget_file(s.data_dir, row["sha256"], row["format"])
     flash(request, f"已删除报告 {rid}：{row['unit'] or row['path']}")
@@ -200,19 +204,18 @@ def report_delete(request: Request, rid: int, user=Depends(require_admin)):
 
 
 @router.get("/reports/{rid}/file")
-def report_file(request: Request, rid: int, user=Depends(require_user)):
-    got = queries.load_report(_engine(request), rid)
-    if got is None:
-        raise HTTPException(404, f"报告库中没有编号为 {rid} 的报告")
-    row, _ = got
+def report_file(request: Request, rid: Rid, user=Depends(require_user)):
+    if not user.is_admin:
+        raise auth.Forbidden("只读账号不能下载原文件（导出需要管理员账号）")
+    row, _ = _load(request, rid)
     p = stored_path(request.app.state.settings.data_dir, row["sha256"], row["format"])
     if not p.is_file():
         raise HTTPException(404, "原文件未保存")
-    name = Path(row["path"]).name
+    name = FilePath(row["path"]).name
     if not name.lower().endswith("." + row["format"]):
         name += "." + row["format"]
     return FileResponse(p, media_type="application/octet-stream",
-                        headers={"Content-Disposition": _content_disposition(name)})
+                        headers={"Content-Disposition": content_disposition(name)})
 
 
 # ------------------------------------------------------------------ dashboard, unit
@@ -221,9 +224,9 @@ def dashboard_page(request: Request, year: str | None = None, level: str | None 
                    indicator: str | None = None, user=Depends(require_user)):
     eng = _engine(request)
     try:
-        y = queries._int(year, "年度", 1949, 2200)
-        lv = compare.normalise_level(level) if level else None
-        data = queries.dashboard(eng, year=y, level=lv, indicator=indicator)
+        y = queries.parse_year(year)
+        lv = queries.parse_level(level)
+        data = queries.dashboard(eng, year=y, level=lv, indicator=(indicator or "").strip()[:100] or None)
     except (queries.QueryError, compare.CompareError) as e:
         return error_page(request, 400, str(e))
     return render(request, "dashboard.html", nav="dashboard", data=data, data_json=queries.json_for_script(data),
@@ -249,30 +252,19 @@ def export_page(request: Request, user=Depends(require_user)):
     return render(request, "export.html", nav="export", facets=queries.facets(eng), total=store.count(eng)[0])
 
 
-def xlsx_response(engine, year: int | None, level: str | None) -> FileResponse:
-    tmp = Path(tempfile.mkdtemp(prefix="fazhi-export-"))
-    label = "".join(x for x in (f"{year}年度" if year else "", compare.level_label(level) if level else ""))
-    name = f"法治政府建设年度报告汇总{('-' + label) if label else ''}.xlsx"
-    out = tmp / "export.xlsx"
-    try:
-        export.write_xlsx(engine, out, year=year, level=level, title=name[:-5])
-    except Exception:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return FileResponse(out, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": _content_disposition(name)},
-                        background=BackgroundTask(shutil.rmtree, tmp, True))
-
-
 @router.get("/export/download")
 def export_download(request: Request, year: str | None = None, level: str | None = None,
                     user=Depends(require_admin)):
     try:
-        y = queries._int(year, "年度", 1949, 2200)
-        lv = compare.normalise_level(level) if level else None
+        y = queries.parse_year(year)
+        lv = queries.parse_level(level)
     except (queries.QueryError, compare.CompareError) as e:
         return error_page(request, 400, str(e))
-    return xlsx_response(_engine(request), y, lv)
+    resp = xlsx_response(_engine(request), y, lv)
+    auth.audit_quietly(_engine(request), "export", target="Excel 汇总工作簿",
+                        detail=f"年度 {y or '全部'}，层级 {compare.level_label(lv) if lv else '全部'}",
+                        **_who(request, user))
+    return resp
 
 
 # ------------------------------------------------------------------ users (admin)
@@ -287,24 +279,39 @@ def users_page(request: Request, user=Depends(require_admin)):
     return _users_page(request)
 
 
+async def _hash(request: Request, password: str) -> str:
+    auth.check_password_rules(password)
+    return await request.app.state.hash_pool.run(auth.hash_password, password)
+
+
 @router.post("/users")
 async def users_add(request: Request, user=Depends(require_admin)):
     form = await request.form()
+    name, pw, role = (str(form.get(k) or "") for k in ("username", "password", "role"))
+    eng = _engine(request)
     try:
-        u = await run_in_threadpool(auth.create_user, _engine(request), str(form.get("username") or ""),
-                                    str(form.get("password") or ""), str(form.get("role") or "viewer"))
+        auth.check_username(name)
+        auth.check_role(role or "viewer")
+        u = await run_in_threadpool(auth.create_user, eng, name, pw, role or "viewer",
+                                    password_hash=await _hash(request, pw))
     except auth.AuthError as e:
         return _users_page(request, 400, error=str(e))
+    await run_in_threadpool(audit.record, eng, "user.add", target=u.username, detail=u.role_label,
+                            **_who(request, user))
     flash(request, f"已添加用户“{u.username}”（{u.role_label}）")
     return RedirectResponse("/users", status_code=303)
 
 
 @router.post("/users/{uid}/delete")
-def users_delete(request: Request, uid: int, user=Depends(require_admin)):
+def users_delete(request: Request, uid: Uid, user=Depends(require_admin)):
     if uid == user.id:
         return _users_page(request, 400, error="不能删除自己的账号")
+    eng = _engine(request)
+    target = auth.get_user(eng, uid)
     try:
-        auth.delete_user(_engine(request), uid)
+        with eng.begin() as c:
+            auth.delete_user(eng, uid, conn=c)
+            audit.record(c, "user.delete", target=target.username if target else str(uid), **_who(request, user))
     except auth.AuthError as e:
         return _users_page(request, 400, error=str(e))
     flash(request, "已删除用户")
@@ -312,10 +319,20 @@ def users_delete(request: Request, uid: int, user=Depends(require_admin)):
 
 
 @router.post("/users/{uid}/role")
-async def users_role(request: Request, uid: int, user=Depends(require_admin)):
+async def users_role(request: Request, uid: Uid, user=Depends(require_admin)):
     form = await request.form()
+    role = str(form.get("role") or "")
+    eng = _engine(request)
+    target = auth.get_user(eng, uid)
+
+    def run():
+        with eng.begin() as c:
+            auth.set_role(eng, uid, role, conn=c)
+            audit.record(c, "user.role", target=target.username if target else str(uid),
+                         detail=auth.ROLES.get(role, role), **_who(request, user))
+
     try:
-        auth.set_role(_engine(request), uid, str(form.get("role") or ""))
+        await run_in_threadpool(run)
     except auth.AuthError as e:
         return _users_page(request, 400, error=str(e))
     flash(request, "已修改角色")
@@ -323,25 +340,60 @@ async def users_role(request: Request, uid: int, user=Depends(require_admin)):
 
 
 @router.post("/users/{uid}/password")
-async def users_password(request: Request, uid: int, user=Depends(require_admin)):
+async def users_password(request: Request, uid: Uid, user=Depends(require_admin)):
     form = await request.form()
+    pw = str(form.get("password") or "")
+    eng = _engine(request)
+    target = auth.get_user(eng, uid)
     try:
-        await run_in_threadpool(auth.set_password, _engine(request), uid, str(form.get("password") or ""))
+        h = await _hash(request, pw)
+
+        def run():
+            with eng.begin() as c:
+                n = auth.set_password(eng, uid, pw, password_hash=h, conn=c)
+                audit.record(c, "user.password", target=target.username if target else str(uid),
+                             detail=f"该用户的会话已结束，作废 API 令牌 {n} 个", **_who(request, user))
+            return n
+
+        n = await run_in_threadpool(run)
     except auth.AuthError as e:
         return _users_page(request, 400, error=str(e))
     if uid == user.id:  # keep this session valid
-        request.session["fp"] = auth.get_user(_engine(request), uid).fingerprint
-    flash(request, "已重设密码")
+        auth.refresh_session(request, eng, uid)
+    flash(request, f"已重设密码；该用户已登录的会话全部失效" + (f"，作废 API 令牌 {n} 个" if n else ""))
     return RedirectResponse("/users", status_code=303)
 
 
 @router.post("/tokens/{tid}/delete")
-async def token_delete(request: Request, tid: int, user=Depends(require_user)):
+async def token_delete(request: Request, tid: Tid, user=Depends(require_user)):
     form = await request.form()
-    ok = auth.revoke_token(_engine(request), tid, None if user.is_admin else user.id)
+    eng = _engine(request)
+    ok = auth.revoke_token(eng, tid, None if user.is_admin else user.id)
+    if ok:
+        auth.audit_quietly(eng, "token.revoke", target=f"令牌 {tid}", **_who(request, user))
     flash(request, "已作废令牌" if ok else "令牌不存在", "ok" if ok else "error")
     back = "/users" if user.is_admin and form.get("back") == "users" else "/account"
     return RedirectResponse(back, status_code=303)
+
+
+@router.get("/audit")
+def audit_page(request: Request, user=Depends(require_admin)):
+    p = request.query_params
+    try:
+        action = (p.get("action") or "").strip() or None
+        if action and action not in audit.ACTIONS and action not in {a.split(".")[0] for a in audit.ACTIONS}:
+            raise queries.QueryError(f"未知的操作类型“{action[:50]}”")
+        ok = {"": None, "yes": True, "no": False}.get((p.get("ok") or "").strip())
+        if (p.get("ok") or "").strip() not in ("", "yes", "no"):
+            raise queries.QueryError("“结果”应为 yes 或 no")
+        q = audit.Query(actor=(p.get("actor") or "").strip()[:64] or None, action=action, ok=ok,
+                        page=queries._int(p.get("page"), "页码", 1, queries.MAX_PAGE) or 1, per_page=100)
+    except queries.QueryError as e:
+        return error_page(request, 400, str(e))
+    rows, total = audit.query(_engine(request), q)
+    pages = max(1, -(-total // q.per_page))
+    return render(request, "audit.html", nav="audit", rows=rows, total=total, q=q, pages=pages,
+                  actions=audit.ACTIONS, ok=(p.get("ok") or "").strip())
 
 
 # ------------------------------------------------------------------ own account
@@ -360,28 +412,45 @@ async def account_password(request: Request, user=Depends(require_user)):
     form = await request.form()
     eng = _engine(request)
     old, new, again = (str(form.get(k) or "") for k in ("old", "new", "again"))
-    if await run_in_threadpool(auth.authenticate, eng, user.username, old) is None:
+    ok, _ = await request.app.state.hash_pool.run(auth.verify_password, user.password_hash, old)
+    if not ok:
+        await run_in_threadpool(auth.audit_quietly, eng, "account.password", detail="当前密码不正确", ok=False,
+                                **_who(request, user))
         return _account_page(request, user, 400, error="当前密码不正确")
     if new != again:
         return _account_page(request, user, 400, error="两次输入的新密码不一致")
     try:
-        await run_in_threadpool(auth.set_password, eng, user.id, new)
+        h = await _hash(request, new)
+
+        def run():
+            with eng.begin() as c:
+                n = auth.set_password(eng, user.id, new, password_hash=h, conn=c)
+                audit.record(c, "account.password", detail=f"其他会话已结束，作废 API 令牌 {n} 个",
+                             **_who(request, user))
+            return n
+
+        n = await run_in_threadpool(run)
     except auth.AuthError as e:
         return _account_page(request, user, 400, error=str(e))
-    request.session["fp"] = auth.get_user(eng, user.id).fingerprint
-    flash(request, "密码已修改；其他已登录的会话已失效")
+    auth.refresh_session(request, eng, user.id)
+    flash(request, "密码已修改；其他已登录的会话已失效" + (f"，本账号的 {n} 个 API 令牌已作废" if n else ""))
     return RedirectResponse("/account", status_code=303)
 
 
 @router.post("/account/tokens")
 async def account_token(request: Request, user=Depends(require_user)):
     form = await request.form()
-    token = auth.create_token(_engine(request), user.id, str(form.get("name") or ""))
+    eng = _engine(request)
+    name = str(form.get("name") or "")
+    token = auth.create_token(eng, user.id, name)
+    auth.audit_quietly(eng, "token.create", target=(name.strip() or "API")[:100], detail="账号页",
+                        **_who(request, user))
     return _account_page(request, user, new_token=token)
 
 
 # ------------------------------------------------------------------ API docs (offline)
 _RESP = {"Successful Response": "成功", "Validation Error": "参数有误"}
+
 
 @router.get("/api/docs")
 def api_docs(request: Request):

@@ -19,6 +19,8 @@ from ..model import (LEVEL_LABELS, LEVELS, PART_LABELS, REQUIRED_PARTS, Fact, Fi
                      Report, Source)
 
 PER_PAGE = 50
+MAX_PAGE = 100_000
+MAX_ID = 2 ** 31 - 1          # report and user ids are 32-bit integers on PostgreSQL
 SORTS = {
     "added": ("最近入库", lambda r: [r.id.desc()]),
     "score_desc": ("总分从高到低", lambda r: [r.score_total.desc().nulls_last(), r.id.desc()]),
@@ -44,13 +46,33 @@ def level_label(level: str | None) -> str:
 def _int(v, what: str, lo: int | None = None, hi: int | None = None) -> int | None:
     if v is None or str(v).strip() == "":
         return None
+    t = str(v).strip()
+    if len(t) > 12:   # int() of a 5,000-digit string is slow and no page or year is that long
+        raise QueryError(f"{what}超出范围")
     try:
-        x = int(str(v).strip())
+        x = int(t)
     except ValueError:
-        raise QueryError(f"{what}应为整数：“{v}”") from None
+        raise QueryError(f"{what}应为整数：“{t[:50]}”") from None
     if (lo is not None and x < lo) or (hi is not None and x > hi):
         raise QueryError(f"{what}超出范围：{x}")
     return x
+
+
+def parse_year(v) -> int | None:
+    return _int(v, "年度", 1949, 2200)
+
+
+def parse_level(v, *, allow_none: bool = False) -> str | None:
+    """A level id or its Chinese label; ``none`` (reports whose level is unknown) where allowed."""
+    if v is None or str(v).strip() == "":
+        return None
+    v = str(v).strip()
+    if allow_none and v == "none":
+        return v
+    try:
+        return compare.normalise_level(v[:50])
+    except compare.CompareError as e:
+        raise QueryError(str(e)) from None
 
 
 def _float(v, what: str) -> float | None:
@@ -59,8 +81,8 @@ def _float(v, what: str) -> float | None:
     try:
         x = float(str(v).strip())
     except ValueError:
-        raise QueryError(f"{what}应为数字：“{v}”") from None
-    if not 0 <= x <= 100:
+        raise QueryError(f"{what}应为数字：“{str(v)[:50]}”") from None
+    if not 0 <= x <= 100:  # also refuses nan and inf
         raise QueryError(f"{what}应在 0–100 之间")
     return x
 
@@ -82,25 +104,26 @@ class Filters:
 
     @classmethod
     def parse(cls, p) -> "Filters":
-        """From query parameters (a mapping); bad values raise QueryError."""
+        """From query parameters (a mapping); a bad value raises QueryError (never ignored)."""
         g = lambda k: (p.get(k) or "").strip() or None  # noqa: E731
-        level = g("level")
-        if level and level not in LEVELS and level != "none":
-            level = compare.normalise_level(level) if level in LEVEL_LABELS.values() else None
+        level = parse_level(g("level"), allow_none=True)
         missing = g("missing")
         if missing and missing not in REQUIRED_PARTS:
-            raise QueryError(f"未知的法定部分“{missing}”")
+            raise QueryError(f"未知的法定部分“{missing[:50]}”；可用：" + "、".join(REQUIRED_PARTS))
         errors = g("errors")
         if errors not in (None, "yes", "no"):
             raise QueryError("“有无错误”应为 yes 或 no")
         sort = g("sort") or "added"
         if sort not in SORTS:
-            sort = "added"
-        return cls(level=level, province=g("province"), year=_int(g("year"), "年度", 1949, 2200),
-                   score_min=_float(g("score_min"), "最低分"), score_max=_float(g("score_max"), "最高分"),
+            raise QueryError(f"未知的排序方式“{sort[:50]}”；可用：" + "、".join(SORTS))
+        smin, smax = _float(g("score_min"), "最低分"), _float(g("score_max"), "最高分")
+        if smin is not None and smax is not None and smin > smax:
+            raise QueryError("最低分不能高于最高分")
+        return cls(level=level, province=g("province"), year=parse_year(g("year")),
+                   score_min=smin, score_max=smax,
                    missing=missing, errors=errors, unit=(g("unit") or "")[:100] or None,
-                   q=(g("q") or "")[:200] or None, sort=sort, page=_int(g("page"), "页码", 1) or 1,
-                   per_page=min(_int(g("per_page"), "每页条数", 1, 500) or PER_PAGE, 500))
+                   q=(g("q") or "")[:200] or None, sort=sort, page=_int(g("page"), "页码", 1, MAX_PAGE) or 1,
+                   per_page=_int(g("per_page"), "每页条数", 1, 500) or PER_PAGE)
 
     def where(self):
         r = db.reports.c
@@ -389,6 +412,8 @@ def dashboard(engine: Engine, *, year: int | None = None, level: str | None = No
              + [{"part": "all", "label": "四部分齐全",
                  "data": [round((row["all_parts_share"] or 0) * 100, 1) for row in by_level]}]}
     inds = indicators_in_corpus(engine)
+    if indicator and indicator not in compare.catalog():
+        raise QueryError(f"未知的指标“{indicator[:50]}”")
     ind = indicator if indicator and any(i["id"] == indicator for i in inds) else (inds[0]["id"] if inds else None)
     total = st["timeliness"]
     return {

@@ -1,18 +1,22 @@
 """Accounts tables of the web application (SQLAlchemy Core only).
 
-Created by the Alembic migration ``0002_users`` next to the corpus tables, in
-the same database (SQLite or PostgreSQL):
+Created by the Alembic migrations ``0002_users`` and ``0003_audit`` next to the
+corpus tables, in the same database (SQLite or PostgreSQL):
 
-- ``web_users``: user name, argon2 password hash, role (``admin`` / ``viewer``);
+- ``web_users``: user name, argon2 password hash, role (``admin`` / ``viewer``),
+  ``session_version`` (a session cookie carries the version it was made with;
+  logout, a password change or reset bump it, so older cookies stop working);
 - ``web_tokens``: API tokens (only their sha256 is stored), one user each;
-- ``web_settings``: key/value, e.g. the generated session-signing secret.
+- ``web_settings``: key/value, e.g. the generated session-signing secret;
+- ``web_audit``: the audit log — logins (and failed ones), logouts, uploads,
+  deletions, exports, corrections, account changes; from the web and the CLI.
 
-This module imports nothing but SQLAlchemy so the migration runs wherever
+This module imports nothing but SQLAlchemy so the migrations run wherever
 the corpus does, with or without the web dependencies.
 """
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -24,6 +28,7 @@ users = Table(
     Column("role", String(16), nullable=False),
     Column("created_at", String(32), nullable=False),
     Column("last_login", String(32)),
+    Column("session_version", Integer, nullable=False, default=0, server_default="0"),
 )
 
 tokens = Table(
@@ -43,4 +48,17 @@ settings = Table(
     Column("value", Text, nullable=False),
 )
 
-TABLES = ["web_users", "web_tokens", "web_settings"]
+audit = Table(
+    "web_audit", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", String(32), nullable=False),
+    Column("actor", String(64)),          # user name (as typed, for a failed login), or the OS user of the CLI
+    Column("actor_id", Integer),          # no foreign key: the record outlives the account
+    Column("address", String(64)),        # client address, or "命令行"
+    Column("action", String(32), nullable=False, index=True),
+    Column("target", Text),
+    Column("detail", Text),
+    Column("ok", Boolean, nullable=False, default=True),
+)
+
+TABLES = ["web_users", "web_tokens", "web_settings", "web_audit"]

@@ -18,6 +18,7 @@ control characters removed); kept files are named ``<sha256>.<format>``.
 from __future__ import annotations
 
 import codecs
+import errno
 import hashlib
 import io
 import os
@@ -54,7 +55,7 @@ BINARY_MAGIC = [
     (b"II*\x00", "TIFF 图片"), (b"MM\x00*", "TIFF 图片"), (b"OggS", "音频文件"), (b"ID3", "音频文件"),
 ]
 
-SUPPORTED = "支持纯文本（.txt/.md）、网页（.html）、Word（.docx）和带文本层的 PDF"
+SUPPORTED = "支持纯文本（.txt/.md）、网页（.html）、Word（.docx）和 PDF（扫描件经 OCR 识别）"
 
 
 class UploadError(Exception):
@@ -146,16 +147,32 @@ def stored_path(data_dir: Path, sha256: str, fmt: str) -> Path:
     return Path(data_dir) / "uploads" / sha256[:2] / f"{sha256}.{fmt}"
 
 
-def keep_file(data_dir: Path, sha256: str, fmt: str, data: bytes) -> Path:
+def keep_file(data_dir: Path, sha256: str, fmt: str, data: bytes) -> tuple[Path, bool]:
+    """(path, whether this call created it); written to a temporary name and renamed, so a
+    full disk leaves no half file.  A refusal of the disk is an UploadError in Chinese."""
     p = stored_path(data_dir, sha256, fmt)
     if p.exists():
-        return p
-    p.parent.mkdir(parents=True, exist_ok=True)
+        return p, False
     tmp = p.with_name(f".{p.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, p)
-    return p
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, p)
+    except OSError as e:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        raise UploadError(_disk_message(e), 507 if e.errno in (errno.ENOSPC, errno.EDQUOT) else 503) from None
+    return p, True
+
+
+def _disk_message(e: OSError) -> str:
+    from ..corpus.faults import os_reason
+
+    return (f"{os_reason(e)}：上传的文件无法保存到数据目录，报告未入库。"
+            f"已入库的报告不受影响；问题解决后请重新上传。")
 
 
 def forget_file(data_dir: Path, sha256: str, fmt: str) -> None:
@@ -189,8 +206,9 @@ def existing(engine: Engine, sha256: str):
 
 
 def process(engine: Engine, data: bytes, name: str, *, max_bytes: int, data_dir: Path | None = None,
-            keep: bool = True) -> Outcome:
-    """Analyse one upload and store it; a file already stored (same sha256) gives the stored id."""
+            keep: bool = True, on_stored=None) -> Outcome:
+    """Analyse one upload and store it; a file already stored (same sha256) gives the stored id.
+    ``on_stored(conn, report_id)`` runs in the storing transaction (the audit record)."""
     shown = safe_name(name)
     if len(data) > max_bytes:
         raise UploadError(too_large_message(max_bytes), 413)
@@ -208,7 +226,8 @@ def process(engine: Engine, data: bytes, name: str, *, max_bytes: int, data_dir:
         out = twin.result(timeout=WAIT_FOR_TWIN)  # raises the twin's UploadError
         return Outcome(out.report_id, True, sha, out.format, shown)
     try:
-        out = _analyse_and_store(engine, data, shown, sha, max_bytes=max_bytes, data_dir=data_dir, keep=keep)
+        out = _analyse_and_store(engine, data, shown, sha, max_bytes=max_bytes, data_dir=data_dir, keep=keep,
+                                 on_stored=on_stored)
     except BaseException as e:
         mine.set_exception(e)
         raise
@@ -221,7 +240,7 @@ def process(engine: Engine, data: bytes, name: str, *, max_bytes: int, data_dir:
 
 
 def _analyse_and_store(engine: Engine, data: bytes, shown: str, sha: str, *, max_bytes: int,
-                       data_dir: Path | None, keep: bool) -> Outcome:
+                       data_dir: Path | None, keep: bool, on_stored=None) -> Outcome:
     fmt = sniff(data, shown)
     try:
         raw = read_bytes(data, fmt, max_bytes=max_bytes)
@@ -232,17 +251,27 @@ def _analyse_and_store(engine: Engine, data: bytes, shown: str, sha: str, *, max
     except MemoryError:
         raise UploadError("内存不足，文件过大，未分析", 413) from None
     rows = store.rows_of(report)
+    kept = None
     if keep and data_dir is not None:
-        keep_file(data_dir, sha, fmt, data)
+        path, created = keep_file(data_dir, sha, fmt, data)
+        kept = path if created else None
     try:
         if dbm.is_sqlite(engine):
             with _sqlite_write, engine.begin() as c:
                 rid = store.insert(c, rows)
+                if rid is not None and on_stored is not None:
+                    on_stored(c, rid)
         else:
             with engine.begin() as c:
                 rid = store.insert(c, rows)
+                if rid is not None and on_stored is not None:
+                    on_stored(c, rid)
     except IntegrityError:  # the same file stored by a concurrent upload
         rid = None
+    except BaseException:
+        if kept is not None:   # not stored: no orphan file (a disk-full or read-only database)
+            kept.unlink(missing_ok=True)
+        raise
     if rid is None:
         row = existing(engine, sha)
         if row is None:
@@ -252,6 +281,10 @@ def _analyse_and_store(engine: Engine, data: bytes, shown: str, sha: str, *, max
 
 
 def _record_failure(engine: Engine, sha: str, name: str, error: str) -> None:
+    """Best effort: the user is told why the file cannot be analysed even when the
+    database cannot take the record (a full disk)."""
+    from ..corpus.faults import classify
+
     try:
         if dbm.is_sqlite(engine):
             with _sqlite_write, engine.begin() as c:
@@ -261,3 +294,47 @@ def _record_failure(engine: Engine, sha: str, name: str, error: str) -> None:
                 store.record_failure(c, sha, name, error)
     except IntegrityError:
         pass
+    except Exception as e:
+        if classify(e) is None:
+            raise
+
+
+# ------------------------------------------------------------------ one upload of a request
+async def upload_request(request, user, data: bytes, name: str):
+    """Analyse and store one upload in the bounded upload pool, with its audit record."""
+    from starlette.concurrency import run_in_threadpool
+
+    from . import audit, auth
+    from .responses import corpus_changed
+
+    s = request.app.state.settings
+    eng = request.app.state.engine
+    who = {"actor": user.username, "actor_id": user.id, "address": auth.client_address(request)}
+    shown = safe_name(name)
+
+    def on_stored(conn, rid):
+        audit.record(conn, "upload", target=f"报告 {rid}：{shown}", detail=f"{len(data)} 字节", **who)
+
+    try:
+        out = await request.app.state.upload_pool.run(
+            process, eng, data, name, max_bytes=s.max_bytes, data_dir=s.data_dir, keep=s.keep_files,
+            on_stored=on_stored, weight=len(data))
+    except UploadError as e:
+        if e.status < 500:
+            await run_in_threadpool(auth.audit_quietly, eng, "upload.refused", target=shown,
+                                    detail=e.message, ok=False, **who)
+        raise
+    except Exception as e:   # the database refused the write: a Chinese fault, not a 500
+        from ..corpus import db as dbm
+        from ..corpus.faults import fault_of
+
+        fault = fault_of(e, dbm.describe(eng))
+        if fault is None:
+            raise
+        raise fault from e
+    if out.duplicate:
+        await run_in_threadpool(auth.audit_quietly, eng, "upload", target=f"报告 {out.report_id}：{shown}",
+                                detail="同一文件已在库中，未重复入库", **who)
+    else:
+        corpus_changed()
+    return out

@@ -52,8 +52,12 @@ def test_analyze_and_check_print_markup_like_paths_and_titles_as_text(tmp_path):
     clean(r)
     assert f"{cards}/card.html" in r.stderr and (cards / "card.html").is_file()
     r = run("check", d / "r[bold]x.txt", "--html", tmp_path / "no[" / "such]" / "card.html")
-    clean(r)
-    assert r.returncode == 1 and "无法写出体检报告" in r.stderr and "no[/such]" in r.stderr
+    clean(r)  # a missing folder is created
+    assert (tmp_path / "no[" / "such]" / "card.html").is_file() and "no[/such]" in r.stderr
+    (tmp_path / "in[the]way").write_text("x")
+    r = run("check", d / "r[bold]x.txt", "--html", tmp_path / "in[the]way" / "card.html")
+    clean(r)  # a file where the folder should be: refused in Chinese
+    assert r.returncode == 2 and "不是文件夹" in r.stderr and "in[the]way" in r.stderr
 
 
 def test_corpus_and_user_commands_print_markup_like_strings_as_text(tmp_path):

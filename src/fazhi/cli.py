@@ -37,7 +37,9 @@ def output_dir(path: str | Path) -> Path:
         err.print(f"[red]错误：[/red]{escape(str(p))} 已存在且不是文件夹，无法写入结果")
         sys.exit(2)
     except OSError as e:
-        err.print(f"[red]错误：[/red]无法创建文件夹 {escape(str(p))}：{escape(e.strerror or str(e))}")
+        from .corpus.faults import os_reason
+
+        err.print(f"[red]错误：[/red]无法创建文件夹 {escape(str(p))}：{escape(os_reason(e))}")
         sys.exit(2)
     return p
 
@@ -177,7 +179,9 @@ def analyze(paths, fmt, out_dir, max_size):
             try:
                 (out / f"{name}.json").write_text(_dump(d), encoding="utf-8")
             except OSError as e:
-                err.print(f"[red]错误：[/red]无法写入 {escape(str(out / name))}.json：{escape(e.strerror or str(e))}")
+                from .corpus.faults import os_reason
+
+                err.print(f"[red]错误：[/red]无法写入 {escape(str(out / name))}.json：{escape(os_reason(e))}")
                 sys.exit(2)
         elif fmt == "table":
             console.print(_summary_table(report))

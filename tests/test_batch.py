@@ -20,6 +20,7 @@ from fazhi.corpus import batch
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT / "tests" / "data" / "dev"
+N_DEV = len(list(DEV.glob("*.txt")))
 _SCRIPT = Path(sys.executable).with_name("fazhi")   # the console script of this virtualenv
 FAZHI = [str(_SCRIPT)] if _SCRIPT.exists() else [shutil.which("fazhi") or "fazhi"]
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -71,11 +72,11 @@ def _some(tmp_path: Path, k: int = 3) -> Path:
 def test_add_dev_then_readd_adds_nothing(tmp_path):
     path = tmp_path / "c.db"
     st = batch.add([DEV], str(path), workers=2, progress=False, commit_every=5)
-    assert (st.added, st.skipped, st.failed) == (18, 0, 0)
+    assert (st.added, st.skipped, st.failed) == (N_DEV, 0, 0)
     first = _counts(path)
-    assert first["reports"] == 18 and first["paragraphs"] == first["fts"] > 0 and first["facts"] > 0
+    assert first["reports"] == N_DEV and first["paragraphs"] == first["fts"] > 0 and first["facts"] > 0
     st2 = batch.add([DEV], str(path), workers=2, progress=False)
-    assert (st2.added, st2.skipped, st2.failed) == (0, 18, 0)
+    assert (st2.added, st2.skipped, st2.failed) == (0, N_DEV, 0)
     assert _counts(path) == first
     # the same bytes under another name are the same report
     (tmp_path / "copy").mkdir()
@@ -238,13 +239,14 @@ def test_dask_engine_same_rows_as_local(tmp_path, monkeypatch):
     (d / "x-slow.txt").write_text((DEV / "seed-004.txt").read_text(encoding="utf-8") + "\n慢", encoding="utf-8")
     monkeypatch.setattr(batch, "TEST_HOOK", {"slow": ("slow", 30.0)})
     local, dask_db = tmp_path / "local.db", tmp_path / "dask.db"
-    batch.add([d], str(local), workers=2, progress=False, time_limit=2)
-    st = batch.add([d], str(dask_db), workers=2, engine="dask", progress=False, time_limit=2)
-    assert (st.added, st.failed) == (18, 1)
-    assert _rows(dask_db) == _rows(local) and len(_rows(local)) == 18
+    # 8 s: the slow file (30 s) must hit it, a report analysed on a loaded machine must not
+    batch.add([d], str(local), workers=2, progress=False, time_limit=8)
+    st = batch.add([d], str(dask_db), workers=2, engine="dask", progress=False, time_limit=8)
+    assert (st.added, st.failed) == (N_DEV, 1)
+    assert _rows(dask_db) == _rows(local) and len(_rows(local)) == N_DEV
     assert _counts(local) == _counts(dask_db)
     con = sqlite3.connect(dask_db)
-    assert list(con.execute("SELECT error FROM failures")) == [("处理超时（超过 2 秒），已跳过",)]
+    assert list(con.execute("SELECT error FROM failures")) == [("处理超时（超过 8 秒），已跳过",)]
     con.close()
     st = batch.add([d], str(dask_db), workers=2, engine="dask", progress=False)
-    assert (st.added, st.skipped) == (0, 19)
+    assert (st.added, st.skipped) == (0, N_DEV + 1)

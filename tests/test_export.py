@@ -294,7 +294,7 @@ def test_xlsx_findings_and_matrix(corpus, workbook):
     assert all(c.comment is not None for c in head[2:])
     body = [r for r in ws.iter_rows(min_row=2, values_only=True) if r[1] is not None]
     assert len(body) == len(reps)
-    bad = {(reps[f["report_id"]]["unit"], reps[f["report_id"]]["year"], f["rule"])
+    bad = {(reps[f["report_id"]]["unit"] or "（未识别单位）", reps[f["report_id"]]["year"], f["rule"])
            for f in finds if f["severity"] in ("error", "warning")}
     marked = set()
     for r in body:

@@ -28,8 +28,9 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from ..model import LEVEL_LABELS, LEVELS
-from .app import require_user
-from .pages import _content_disposition, render
+from .auth import require_user
+from .pages import render
+from .responses import content_disposition
 from .uploads import too_large_message
 
 router = APIRouter(include_in_schema=False)
@@ -132,7 +133,7 @@ def draft_template(request: Request, year: str | None = None, example: str | Non
     except Exception:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return FileResponse(out, media_type=XLSX_TYPE, headers={"Content-Disposition": _content_disposition(name)},
+    return FileResponse(out, media_type=XLSX_TYPE, headers={"Content-Disposition": content_disposition(name)},
                         background=BackgroundTask(shutil.rmtree, tmp, True))
 
 
@@ -243,7 +244,7 @@ async def draft_download(request: Request, key: str, fmt: str, unit: str = "", l
         raise
     name = f"{d.title}（初稿）.{fmt}"
     return FileResponse(out, media_type=DOCX_TYPE if fmt == "docx" else "application/pdf",
-                        headers={"Content-Disposition": _content_disposition(name)},
+                        headers={"Content-Disposition": content_disposition(name)},
                         background=BackgroundTask(shutil.rmtree, tmp, True))
 
 
@@ -308,5 +309,5 @@ async def draft_annotated(request: Request, key: str, name: str, user=Depends(re
         raise
     title = report.meta.title or "报告"
     return FileResponse(out, media_type=DOCX_TYPE,
-                        headers={"Content-Disposition": _content_disposition(f"{title}（批注版）.docx")},
+                        headers={"Content-Disposition": content_disposition(f"{title}（批注版）.docx")},
                         background=BackgroundTask(shutil.rmtree, tmp, True))

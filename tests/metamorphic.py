@@ -189,7 +189,7 @@ def hard_wrap(text: str, base: dict, limit: int = 38, page_lines: int = 40):
         if not para:
             out.append("")
             continue
-        if ">" in para or _clean_line(para, False) is None:
+        if _chrome(para):
             out.append(para)  # portal chrome: no printed PDF has it
             continue
         cur = ""
@@ -225,6 +225,17 @@ TEXT_TRANSFORMS = {
 # ------------------------------------------------------------------- formats
 def body_lines(text: str) -> list[str]:
     return [x.strip() for x in text.splitlines() if x.strip()]
+
+
+def document_lines(text: str) -> list[str]:
+    """The lines a Word or PDF version of a scraped page has: no portal chrome
+    (breadcrumbs, share buttons, footers)."""
+    return [x for x in body_lines(text) if not _chrome(x)]
+
+
+def _chrome(line: str) -> bool:
+    """A line of portal chrome: what the cleaner drops, or a breadcrumb."""
+    return _clean_line(line, False) is None or len(line) < 160 and re.search(r"(>>|»|\s>|>\s)", line) is not None
 
 
 def to_docx(lines: list[str]) -> bytes:
@@ -267,15 +278,25 @@ def to_pdf(lines: list[str]) -> bytes:
     from reportlab.platypus import Paragraph, SimpleDocTemplate
 
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    st = ParagraphStyle("b", fontName="STSong-Light", fontSize=12, leading=20, wordWrap="CJK")
+    # as a document is printed (GB/T 9704): every paragraph, headings too, starts
+    # two characters in; the page fields and the title above the body do not
+    st = ParagraphStyle("b", fontName="STSong-Light", fontSize=12, leading=20, wordWrap="CJK", firstLineIndent=24)
+    top = ParagraphStyle("t", parent=st, firstLineIndent=0)
+    # the title in a large font, centred (GB/T 9704: 2号小标宋)
+    big = ParagraphStyle("h", parent=top, fontSize=18, leading=28, alignment=1)
+    body_from = next((i for i, s in enumerate(lines) if len(s) >= 40 and re.search("[。，,]", s)), 0)
+    title_at = next((i for i, s in enumerate(lines[:body_from])
+                     if re.search("(法治|依法行政).{0,30}(报告|总结)$", s)), None)
 
     def footer(canvas, doc):
         canvas.setFont("STSong-Light", 10)
         canvas.drawCentredString(A4[0] / 2, 30, f"— {doc.page} —")
 
     buf = io.BytesIO()
-    SimpleDocTemplate(buf, pagesize=A4).build([Paragraph(escape(s), st) for s in lines], onFirstPage=footer,
-                                              onLaterPages=footer)
+    SimpleDocTemplate(buf, pagesize=A4).build([Paragraph(escape(s), big if i == title_at else
+                                                         st if i >= body_from else top)
+                                               for i, s in enumerate(lines)],
+                                              onFirstPage=footer, onLaterPages=footer)
     return buf.getvalue()
 
 

@@ -99,7 +99,10 @@ def parse_fields(c: Cleaned, sh: str, first_body: int) -> tuple[dict[str, str], 
         ms = list(v["label_re"].finditer(s))
         # a label counts only at the line start or after a separator
         ms = [m for m in ms if m.start() == 0 or s[m.start()] in " \t[【|" or s[m.start() - 1] in " \t|｜•·[]【】"
-              or m.group(0).rstrip()[-1:] in ":：]】"]
+              or m.group(0).rstrip()[-1:] in ":：]】"
+              # a spaced label right after a value ("…2022-021文 号 沪市…": a PDF layer
+              # closed the space before it)
+              or s[m.start() - 1].isalnum() and re.search(r"\s", m.group("lab")) and m.group(0)[-1:].isspace()]
         for k, m in enumerate(ms):
             lab = re.sub(r"\s+", "", m.group("lab"))
             fld = v["label_field"][lab]
@@ -153,6 +156,8 @@ def clean_title(t: str) -> tuple[str, str | None]:
 
 
 _TITLE_PIECE_NOT = re.compile(r"[。，,；;：:]|文件$")
+_TITLE_THEN_FIELDS = re.compile(
+    r"[\s•·]*(.{6,90}?(?:报告|总结))\s*(?=(?:作\s*者|来\s*源|信息来源|发布(?:时间|日期|机构)|日\s*期|时\s*间|索引号|发文字号|文\s*号)\s*[:：])")
 _TITLE_END = re.compile(r"(报告|总结)$")
 _LACKS_SUBJECT = re.compile(r"(关于|(19|20)\d{2}\s*年|法治)")
 
@@ -178,13 +183,19 @@ def find_title(c: Cleaned, sh: str, first_body: int, raw_title: str | None
 
     for k, (i, ln) in enumerate(cands):
         s = shs[k]
+        line_end = ln.end
+        g = _TITLE_THEN_FIELDS.match(sh, ln.start, ln.end)
+        if g and complete(g.group(1)):
+            # page fields glued to the title line: "…的报告作者:海关总署 发布时间:…"
+            line_end = g.end(1)
+            s = sh[ln.start:line_end].strip("• ·")
         if len(s) > 120 or (META_ROW.search(s) and not v["title_label"].match(s)) or v["title_not"].search(s):
             continue
         if complete(s):
-            title, date = clean_title(c.text[ln.start:ln.end].strip().lstrip("•· "))
+            title, date = clean_title(c.text[ln.start:line_end].strip().lstrip("•· "))
             if len(title) < 6:
                 continue
-            used, span = {i}, (ln.start, ln.end)
+            used, span = {i}, (ln.start, line_end)
             if _LACKS_SUBJECT.match(shadow(title)) and k > 0:
                 pi, pl = cands[k - 1]
                 ps = shs[k - 1]

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 DEV = Path(__file__).resolve().parent / "data" / "dev"
+N_DEV = len(list(DEV.glob("*.txt")))
 
 
 # root without the capabilities that bypass file permissions: read-only files and
@@ -127,7 +128,7 @@ def test_full_disk_stops_corpus_add_in_chinese_and_keeps_what_was_committed(tmp_
         r = fazhi("corpus", "add", DEV, "--db", db, "--no-progress", "--workers", "1")
         assert r.returncode == 0, r.stderr
         n0, shas0, ok = rows(db)
-        assert n0 == 18 and ok == "ok"
+        assert n0 == N_DEV and ok == "ok"
         more = variants(tmp_path / "more", 60)
         filler = fill(disk, leave=400_000)           # room for a few commits, not for 60 reports
         r = fazhi("corpus", "add", tmp_path / "more", "--db", db, "--no-progress", "--workers", "1",
@@ -151,7 +152,7 @@ def test_full_disk_stops_corpus_add_in_chinese_and_keeps_what_was_committed(tmp_
         assert r.returncode == 0, r.stderr
         assert f"新增 {60 - saved} 份" in r.stdout
         n2, shas2, ok = rows(db)
-        assert n2 == 18 + 60 and ok == "ok"
+        assert n2 == N_DEV + 60 and ok == "ok"
         assert {hashlib.sha256(p.read_bytes()).hexdigest() for p in more} <= set(shas2)
 
 
@@ -196,14 +197,14 @@ def test_read_only_media_reads_work_writes_refused(tmp_path):
             out = tmp_path / "out"
             out.mkdir()
             for args, want in [
-                (("corpus", "info"), "18 份"),
+                (("corpus", "info"), f"{N_DEV} 份"),
                 (("search", "行政复议"), "行政复议"),
                 (("corpus", "failures"), "没有失败记录"),
-                (("corpus", "stats", "--format", "json"), '"reports": 18'),
+                (("corpus", "stats", "--format", "json"), f'"reports": {N_DEV}'),
                 (("corpus", "table", "--indicator", "mediation.cases"), "排名"),
                 (("corpus", "copies"), ""),
-                (("corpus", "export", out / "汇总.xlsx"), "已导出 18 份报告"),
-                (("corpus", "backup", out / "backup.db"), "已备份 18 份报告"),
+                (("corpus", "export", out / "汇总.xlsx"), f"已导出 {N_DEV} 份报告"),
+                (("corpus", "backup", out / "backup.db"), f"已备份 {N_DEV} 份报告"),
                 (("user", "list"), "张三"),
                 (("user", "audit"), "添加用户"),
             ]:
@@ -222,7 +223,7 @@ def test_read_only_media_reads_work_writes_refused(tmp_path):
         finally:
             subprocess.run(["mount", "-o", "remount,rw", str(media)], check=True)
         assert sha_file(db) == before
-        assert rows(out / "backup.db")[0] == 18
+        assert rows(out / "backup.db")[0] == N_DEV
 
 
 def test_read_only_file_and_folder_for_an_ordinary_user(tmp_path):
@@ -241,7 +242,7 @@ def test_read_only_file_and_folder_for_an_ordinary_user(tmp_path):
     try:
         r = fazhi("corpus", "info", "--db", db, unprivileged=True)
         assert r.returncode == 0, r.stderr
-        assert "18 份" in r.stdout
+        assert f"{N_DEV} 份" in r.stdout
         r = fazhi("search", "普法", "--db", db, unprivileged=True)
         assert r.returncode == 0 and "普法" in r.stdout, r.stderr
         r = fazhi("corpus", "add", DEV / "seed-000.txt", "--db", db, "--no-progress", unprivileged=True)
@@ -296,7 +297,7 @@ def test_corrupt_database_is_refused_before_anything_is_written(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "原数据库已另存为" in r.stdout
     n, _, ok = rows(db)
-    assert n == 18 and ok == "ok"
+    assert n == N_DEV and ok == "ok"
     kept = list(tmp_path.glob("corpus.db.before-restore-*"))
     assert len(kept) == 1 and sha_file(kept[0]) == before
     r = fazhi("corpus", "add", *more, "--db", db, "--no-progress", "--workers", "1")
@@ -363,20 +364,20 @@ def test_backup_and_restore_round_trip(tmp_path):
     db = tmp_path / "corpus.db"
     assert fazhi("corpus", "add", DEV, "--db", db, "--no-progress", "--workers", "1").returncode == 0
     r = fazhi("corpus", "backup", tmp_path / "b.db", "--db", db)
-    assert r.returncode == 0 and "已备份 18 份报告" in r.stdout and "完整性检查" in r.stdout, r.stderr
+    assert r.returncode == 0 and f"已备份 {N_DEV} 份报告" in r.stdout and "完整性检查" in r.stdout, r.stderr
     assert not Path(str(tmp_path / "b.db") + "-wal").exists()       # one self-contained file
     r = fazhi("corpus", "backup", tmp_path / "b.db", "--db", db)
     assert r.returncode == 2 and "已存在" in r.stderr
     more = variants(tmp_path / "more", 4)
     assert fazhi("corpus", "add", *more, "--db", db, "--no-progress").returncode == 0
-    assert rows(db)[0] == 22
+    assert rows(db)[0] == N_DEV + 4
     r = fazhi("corpus", "restore", tmp_path / "b.db", "--db", db)   # asks first; no answer -> abort
-    assert r.returncode != 0 and rows(db)[0] == 22
+    assert r.returncode != 0 and rows(db)[0] == N_DEV + 4
     r = fazhi("corpus", "restore", tmp_path / "b.db", "--db", db, "--yes")
     assert r.returncode == 0, r.stderr
-    assert rows(db)[0] == 18
+    assert rows(db)[0] == N_DEV
     [kept] = tmp_path.glob("corpus.db.before-restore-*")
-    assert rows(kept)[0] == 22                                   # nothing lost
+    assert rows(kept)[0] == N_DEV + 4                                   # nothing lost
     junk = tmp_path / "junk.db"
     c = sqlite3.connect(junk)
     c.execute("CREATE TABLE t(x)")

@@ -214,27 +214,13 @@ def test_html_depth_limit(tag):
 
 
 def test_html_depth_limit_setting(monkeypatch):
-    from fazhi.ingest import html as html_reader
-
     ok = read_bytes(_nested_html(60), "html")  # deep but ordinary
     assert "222件" in ok.text
-    monkeypatch.setattr(html_reader, "MAX_HTML_DEPTH", 40)
+    monkeypatch.setenv("FAZHI_MAX_HTML_DEPTH", "40")
     with pytest.raises(IngestError) as ei:
         read_bytes(_nested_html(60), "html")
     msg = _chinese_error(ei, "嵌套层数过深")
     assert "40 层" in msg
-
-
-def test_html_depth_env_override(monkeypatch):
-    from fazhi.ingest import html as html_reader
-
-    monkeypatch.setenv("FAZHI_MAX_HTML_DEPTH", "77")
-    try:
-        assert importlib.reload(html_reader).MAX_HTML_DEPTH == 77
-    finally:
-        monkeypatch.delenv("FAZHI_MAX_HTML_DEPTH")
-        importlib.reload(html_reader)
-    assert html_reader.MAX_HTML_DEPTH == 200
 
 
 def test_pdf_time_limit(monkeypatch):
@@ -243,8 +229,6 @@ def test_pdf_time_limit(monkeypatch):
     from reportlab.pdfgen import canvas
     import io
 
-    from fazhi.ingest import pdf as pdf_reader
-
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     buf = io.BytesIO()
     c = canvas.Canvas(buf)
@@ -252,7 +236,7 @@ def test_pdf_time_limit(monkeypatch):
     c.drawString(72, 750, "2022年各调解组织共成功调解纠纷222件，涉及当事人468人。")
     c.showPage()
     c.save()
-    monkeypatch.setattr(pdf_reader, "PDF_TIME_LIMIT", -1.0)
+    monkeypatch.setenv("FAZHI_PDF_TIME_LIMIT", "1e-9")  # already over when the first page is read
     with pytest.raises(IngestError) as ei:
         read_bytes(buf.getvalue(), "pdf")
     _chinese_error(ei, "解析超时")
@@ -260,20 +244,43 @@ def test_pdf_time_limit(monkeypatch):
 
 def test_settings_collects_the_limits(monkeypatch):
     from fazhi import settings as limits
-    from fazhi.corpus import batch
-    from fazhi.ingest import docx as docx_reader
-    from fazhi.ingest import html as html_reader
-    from fazhi.ingest import pdf as pdf_reader
 
     rows = {r["name"]: r for r in limits.describe()}
-    assert set(rows) == {"MAX_BYTES", "MAX_PDF_PAGES", "PDF_TIME_LIMIT", "MAX_DOCX_UNCOMPRESSED", "MAX_HTML_DEPTH",
-                         "MAX_OCR_PAGES", "MAX_IMAGE_PIXELS", "TIME_LIMIT"}
+    assert {"MAX_BYTES", "MAX_CHARS", "MAX_PARAGRAPHS", "MAX_FACTS", "MAX_FINDINGS", "TIME_LIMIT", "OCR_PAGE_SECONDS",
+            "MAX_MEMORY", "WORKERS", "MAX_PDF_PAGES", "PDF_TIME_LIMIT", "MAX_DOCX_UNCOMPRESSED", "MAX_DOCX_MEMBERS",
+            "MAX_DOCX_ELEMENTS", "MAX_HTML_DEPTH", "MAX_OCR_PAGES", "MAX_IMAGE_PIXELS"} == set(rows)
     for name, r in rows.items():
         assert r["env"].startswith("FAZHI_") and r["env"] in limits.__doc__ and name in limits.__doc__
-    assert limits.MAX_PDF_PAGES == pdf_reader.MAX_PDF_PAGES == rows["MAX_PDF_PAGES"]["default"]
-    assert limits.MAX_DOCX_UNCOMPRESSED == docx_reader.MAX_DOCX_UNCOMPRESSED
-    monkeypatch.setattr(html_reader, "MAX_HTML_DEPTH", 33)
-    monkeypatch.setenv("FAZHI_TIME_LIMIT", "7")
-    assert limits.MAX_HTML_DEPTH == 33 and limits.current()["TIME_LIMIT"] == 7.0 == batch.default_time_limit()
+        assert r["value"] == r["default"] > 0
+    monkeypatch.setenv("FAZHI_MAX_HTML_DEPTH", "33")
+    monkeypatch.setenv("FAZHI_TIME_LIMIT", "7.5")
+    assert limits.MAX_HTML_DEPTH == 33 and limits.current()["TIME_LIMIT"] == 7.5
     with pytest.raises(AttributeError):
         limits.NO_SUCH_LIMIT  # noqa: B018
+
+
+def test_readme_lists_every_limit():
+    """The README's limits table has a row for every guard, with its variable and figure."""
+    from pathlib import Path
+
+    from fazhi import settings as limits
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("## 限制 / Limits"):]
+    table = table[:table.index("\n## ", 5)]
+    rows = {ln.split("|")[1].strip().split()[0]: ln for ln in table.splitlines() if ln.startswith("| FAZHI_")}
+    for r in limits.describe():
+        assert r["env"] in rows, r["env"]
+        row = rows[r["env"]]
+        if r["name"] != "WORKERS":
+            assert _figure(r["default"], r["unit"]) in row, (row, r)
+
+
+def _figure(value, unit: str) -> str:
+    """How the README writes a default: 30 MB, 2 GB, 60 s, 1,000,000."""
+    if unit == "bytes":
+        mb = value / 1048576
+        return f"{mb / 1024:g} GB" if mb >= 1024 else f"{mb:g} MB"
+    if unit == "seconds":
+        return f"{value:g} s"
+    return f"{value:,}"

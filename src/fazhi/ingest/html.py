@@ -16,16 +16,23 @@
   default 200) -> ``IngestError``: measured on the parsed tree in one pass.
   libxml2 itself stops at depth 256 and silently drops the rest of the page, so
   a limit above 255 still refuses such a page rather than analyse a fragment.
+- Before any parser sees the page, ``<script>``, ``<style>``, ``<template>``,
+  ``<noscript>`` blocks and comments are cut out and long ``data:`` URIs (inline
+  images) are shortened, in one linear scan: libxml2 drops a text node over 10 MB
+  and everything after it, so an 11 MB script in ``<head>`` used to leave no text
+  and an inline image half of it.  The page is then parsed once with
+  ``huge_tree`` (safe behind the file-size cap, ``MAX_BYTES``) and that tree is
+  what trafilatura reads too.
 """
 from __future__ import annotations
 
-import os
+import copy
 import re
 
+from .. import settings
 from . import IngestError, RawDoc, quiet
 from .txt import decode
 
-MAX_HTML_DEPTH = int(os.environ.get("FAZHI_MAX_HTML_DEPTH", 200))
 _LIBXML2_DEPTH = 256  # libxml2's HTML parser nests no deeper than this
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -106,6 +113,43 @@ def _quiet():
 
 _META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""", re.I)
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9_.:\-]+)""", re.I)
+
+
+# ---------------------------------------------------------------- raw clean-up
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_BLOCK_START = re.compile(r"<(script|style|template|noscript)(?=[\s/>])|<!--")
+# an inline image or font: the payload is no text; 64+ characters so "data:" in prose stays
+_DATA_URI = re.compile(r"(?i)data:[^\s\"'<>),]{64,}")
+
+
+def strip_raw(text: str) -> str:
+    """``text`` without script/style/template/noscript blocks and comments (an unclosed
+    one runs to the end, as in a browser) and with long ``data:`` URIs cut to
+    ``data:,``.  One pass: every search starts where the previous one ended."""
+    low = text.translate(_ASCII_LOWER)  # same length: ASCII letters only
+    out: list[str] = []
+    pos = 0
+    n = len(text)
+    while pos < n:
+        m = _BLOCK_START.search(low, pos)
+        if m is None:
+            break
+        out.append(text[pos:m.start()])
+        name = m.group(1)
+        if name is None:  # a comment
+            j = low.find("-->", m.end())
+            pos = n if j < 0 else j + 3
+            continue
+        j = low.find("</" + name, m.end())
+        if j < 0:
+            pos = n
+            break
+        k = low.find(">", j)
+        pos = n if k < 0 else k + 1
+        out.append(" ")
+    out.append(text[pos:])
+    return _DATA_URI.sub("data:,", "".join(out))
 
 
 def _declared_charset(data: bytes) -> str | None:
@@ -332,8 +376,12 @@ def _title(doc, meta_title: str | None) -> tuple[str | None, bool]:
 def _parse(text: str):
     import lxml.html
 
+    # huge_tree: text nodes over 10 MB are kept (the file-size cap bounds the page);
+    # the other options are trafilatura's own parser's
+    parser = lxml.html.HTMLParser(huge_tree=True, collect_ids=False, default_doctype=False,
+                                  remove_comments=True, remove_pis=True)
     try:
-        return lxml.html.document_fromstring(text)
+        return lxml.html.document_fromstring(text, parser=parser)
     except Exception:  # noqa: BLE001 - lxml ParserError, ValueError on odd input, RecursionError
         return None
 
@@ -354,7 +402,7 @@ def _depth(doc) -> int:
 
 
 def _check_depth(doc) -> None:
-    limit = MAX_HTML_DEPTH
+    limit = settings.get("MAX_HTML_DEPTH")
     try:
         d = _depth(doc)
     except Exception:  # noqa: BLE001 - a tree lxml cannot walk is judged by the readers below
@@ -365,7 +413,8 @@ def _check_depth(doc) -> None:
             f"{min(limit, _LIBXML2_DEPTH - 1)} 层，可能是恶意构造或已损坏的网页，未分析")
 
 
-def _trafilatura(text: str):
+def _trafilatura(text):
+    """trafilatura on the page (a string, or our parsed tree, which it does not modify)."""
     try:
         import trafilatura
     except Exception:  # noqa: BLE001 - a broken install (e.g. missing lxml_html_clean) -> fallback
@@ -390,8 +439,6 @@ def _trafilatura(text: str):
 
 
 def _fallback_lines(doc) -> list[str]:
-    import copy
-
     body = doc.find(".//body")
     root = copy.deepcopy(body if body is not None else doc)
     for el in list(root.iter(*_DROP_FALLBACK)):
@@ -410,7 +457,7 @@ def _is_chrome(line: str) -> bool:
 
 def read(data: bytes) -> RawDoc:
     text, enc, lossy = decode(data, _declared_charset(data))
-    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
+    text = strip_raw(re.sub(r"^\s*<\?xml[^>]*\?>", "", text))
     notes: list[str] = []
     if lossy:
         notes.append(f"网页中有少量字节无法按 {enc} 编码解码，已替换为“\ufffd”")
@@ -424,7 +471,7 @@ def read(data: bytes) -> RawDoc:
             except Exception:  # noqa: BLE001 - the root itself
                 pass
 
-    body, meta_title = _trafilatura(text)
+    body, meta_title = _trafilatura(copy.deepcopy(doc) if doc is not None else text)
     lines: list[str] = []
     if body is not None and len(body) <= 1 and "\n" in "".join(body.itertext()).strip():
         # trafilatura's last-resort baseline: the whole page flattened into one

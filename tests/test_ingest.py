@@ -308,7 +308,7 @@ def test_docx_headings_bold_table_title():
         "一是部分加粗，星号*原样，2022年各调解组织共成功调解纠纷222件。",
         "**样式加粗的段落**",
         "项目\t2021年\t2022年",
-        "调解纠纷\t200件\t222件",
+        "调解纠纷：2021年200件，2022年222件。",  # a data row reads as a sentence
         "表格后的正文。",
     ]
 
@@ -350,9 +350,7 @@ def test_docx_truncated():
 
 
 def test_docx_zip_bomb(monkeypatch):
-    from fazhi.ingest import docx as docx_reader
-
-    monkeypatch.setattr(docx_reader, "MAX_DOCX_UNCOMPRESSED", 1024 * 1024)
+    monkeypatch.setenv("FAZHI_MAX_DOCX_UNCOMPRESSED", str(1024 * 1024))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("[Content_Types].xml", "<Types/>")
@@ -365,21 +363,17 @@ def test_docx_zip_bomb(monkeypatch):
 
 
 def test_limits_overridable_by_env(monkeypatch):
-    from fazhi.ingest import docx as docx_reader
-    from fazhi.ingest import pdf as pdf_reader
+    from fazhi import settings
 
     monkeypatch.setenv("FAZHI_MAX_DOCX_UNCOMPRESSED", "12345")
     monkeypatch.setenv("FAZHI_MAX_PDF_PAGES", "7")
-    try:
-        assert importlib.reload(docx_reader).MAX_DOCX_UNCOMPRESSED == 12345
-        assert importlib.reload(pdf_reader).MAX_PDF_PAGES == 7
-    finally:
-        monkeypatch.delenv("FAZHI_MAX_DOCX_UNCOMPRESSED")
-        monkeypatch.delenv("FAZHI_MAX_PDF_PAGES")
-        importlib.reload(docx_reader)
-        importlib.reload(pdf_reader)
-    assert docx_reader.MAX_DOCX_UNCOMPRESSED == 200 * 1024 * 1024
-    assert pdf_reader.MAX_PDF_PAGES == 500
+    assert settings.MAX_DOCX_UNCOMPRESSED == 12345 and settings.get("MAX_PDF_PAGES") == 7
+    monkeypatch.setenv("FAZHI_MAX_PDF_PAGES", "not a number")  # a bad override is ignored
+    assert settings.MAX_PDF_PAGES == 500
+    monkeypatch.setenv("FAZHI_MAX_PDF_PAGES", "-3")
+    assert settings.MAX_PDF_PAGES == 500
+    monkeypatch.delenv("FAZHI_MAX_DOCX_UNCOMPRESSED")
+    assert settings.MAX_DOCX_UNCOMPRESSED == 200 * 1024 * 1024
 
 
 # ------------------------------------------------------------------ pdf
@@ -452,6 +446,17 @@ def test_pdf_image_only_is_scanned():
     _assert_ingest_error(ei, "扫描件")
 
 
+def _noise_image():
+    """A small grey-noise picture (a stand-in for a scanned page with no readable text)."""
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
+
+    rnd = random.Random(5)
+    img = Image.new("L", (60, 80))
+    img.putdata([rnd.randrange(90, 160) for _ in range(60 * 80)])
+    return ImageReader(img)
+
+
 def test_pdf_page_without_text_layer_is_noted():
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
@@ -464,7 +469,9 @@ def test_pdf_page_without_text_layer_is_noted():
     c.drawString(72, 750, "一、主要举措和成效")
     c.drawString(72, 720, "2022年各调解组织共成功调解纠纷222件，涉及当事人468人。")
     c.showPage()
-    c.rect(100, 100, 300, 400, fill=1)  # a scanned page: an image, no text
+    c.drawImage(_noise_image(), 100, 100, 300, 400)  # a scanned page: an image, no text
+    c.showPage()
+    c.rect(100, 100, 300, 400, fill=1)  # a page with a drawing and no text: blank, no note
     c.showPage()
     c.save()
     doc = read_bytes(buf.getvalue(), "pdf")
@@ -495,10 +502,8 @@ def test_pdf_not_a_pdf():
 
 
 def test_pdf_over_page_limit(monkeypatch, report_pdf):
-    from fazhi.ingest import pdf as pdf_reader
-
     data, _ = report_pdf
-    monkeypatch.setattr(pdf_reader, "MAX_PDF_PAGES", 1)
+    monkeypatch.setenv("FAZHI_MAX_PDF_PAGES", "1")
     with pytest.raises(IngestError) as ei:
         read_bytes(data, "pdf")
     _assert_ingest_error(ei, "页数过多")

@@ -86,6 +86,7 @@ class Result:
     rss_kb: int = 0                    # the worker's peak resident memory so far (ru_maxrss)
     sha256: str | None = None
     seq: int = -1
+    pid: int = 0                       # the process that analysed it
 
     @property
     def ok(self) -> bool:
@@ -207,6 +208,14 @@ def _test_hook(name: str, hook: dict | None) -> None:
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
         while True:
             time.sleep(0.05)
+    pages = hook.get("pages")
+    if pages and pages[0] in base:  # a scan of N pages taking S seconds: the deadline grows first
+        from .ingest import ocr
+
+        ocr._tick(None, 0, int(pages[1]))
+        end = time.monotonic() + float(pages[2])
+        while time.monotonic() < end:
+            time.sleep(0.02)
     hog = hook.get("hog")
     if hog and hog in base:
         junk = []
@@ -239,7 +248,7 @@ def execute(job: Job, notify: Callable[[tuple], None] | None = None) -> Result:
                     notify(("progress", done, total))
 
             with ocr.reporting(on_pages):
-                _test_hook(job.name, job.hook)
+                _test_hook(job.name, job.hook)  # inside the deadline, as the analysis is
                 data, fmt = job.data, job.fmt
                 if data is None:
                     data, by_name = read_file(job.path if job.path is not None else job.name, max_bytes=job.max_bytes)
@@ -270,6 +279,7 @@ def execute(job: Job, notify: Callable[[tuple], None] | None = None) -> Result:
     except Exception as e:  # a bug must cost this file only, never the batch
         res.kind, res.error, res.detail = "bug", BUG_MSG.format(name=type(e).__name__), traceback.format_exc(limit=-8)
     res.seconds = time.perf_counter() - t0
+    res.pid = os.getpid()
     return res
 
 

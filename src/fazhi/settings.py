@@ -34,6 +34,8 @@ name                        environment variable               default         w
                                                                                far is analysed, a finding says it was cut
 ``MAX_HTML_DEPTH``          ``FAZHI_MAX_HTML_DEPTH``           200             elements nested deeper: 网页标签嵌套层数过深
                                                                                (libxml2 stops at 256 in any case)
+``MAX_HTML_ELEMENTS``       ``FAZHI_MAX_HTML_ELEMENTS``        100,000         a page with more elements is read whole, without
+                                                                               main-text detection (a note says so)
 ``MAX_OCR_PAGES``           ``FAZHI_MAX_OCR_PAGES``            50              a scan needing OCR on more pages (~5-8 s a
                                                                                page on 2 cores): 扫描件页数过多
 ``MAX_IMAGE_PIXELS``        ``FAZHI_MAX_IMAGE_PIXELS``         60,000,000      an image (page) larger than this: 图片尺寸过大
@@ -86,6 +88,7 @@ _ROWS = (
     Limit("MAX_DOCX_MEMBERS", "FAZHI_MAX_DOCX_MEMBERS", 20_000, "parts"),
     Limit("MAX_DOCX_ELEMENTS", "FAZHI_MAX_DOCX_ELEMENTS", 3_000_000, "elements"),
     Limit("MAX_HTML_DEPTH", "FAZHI_MAX_HTML_DEPTH", 200, "levels"),
+    Limit("MAX_HTML_ELEMENTS", "FAZHI_MAX_HTML_ELEMENTS", 100_000, "elements"),
     Limit("MAX_OCR_PAGES", "FAZHI_MAX_OCR_PAGES", 50, "pages"),
     Limit("MAX_IMAGE_PIXELS", "FAZHI_MAX_IMAGE_PIXELS", 60_000_000, "pixels"),
 )

@@ -31,7 +31,7 @@ import re
 
 from .. import settings
 from . import IngestError, RawDoc, quiet
-from .txt import decode
+from .txt import decode_text
 
 _LIBXML2_DEPTH = 256  # libxml2's HTML parser nests no deeper than this
 
@@ -161,12 +161,26 @@ def _declared_charset(data: bytes) -> str | None:
 # ---------------------------------------------------------------- rendering
 
 
+class _Enough(Exception):
+    """The page has given more lines than the text caps keep: stop rendering."""
+
+
 class _Lines:
-    """Collects runs of (text, bold) into lines: one line per paragraph."""
+    """Collects runs of (text, bold) into lines: one line per paragraph (stops a
+    little past ``MAX_PARAGRAPHS`` lines or ``MAX_CHARS`` characters: the caps cut there)."""
 
     def __init__(self) -> None:
         self.out: list[str] = []
         self.cur: list[tuple[str, bool]] = []
+        self.chars = 0
+        self.max_lines = settings.get("MAX_PARAGRAPHS") + 1
+        self.max_chars = settings.get("MAX_CHARS") + 1
+
+    def _append(self, text: str) -> None:
+        self.out.append(text)
+        self.chars += len(text) + 1
+        if len(self.out) > self.max_lines or self.chars > self.max_chars:
+            raise _Enough()
 
     def add(self, text: str | None, bold: bool) -> None:
         if text:
@@ -180,14 +194,14 @@ class _Lines:
         visible = [b for t, b in runs if t.strip(_EDGE_WS)]
         if visible and all(visible):
             text = f"**{text}**"
-        self.out.append(text)
+        self._append(text)
 
     def line(self, text: str) -> None:
         """Add a finished line (heading, table row: tabs between cells are kept)."""
         self.flush()
         text = text.strip(_EDGE_WS)
         if text:
-            self.out.append(text)
+            self._append(text)
 
 
 def _tag(el) -> str:
@@ -206,8 +220,10 @@ def _is_bold_html(el, tag: str) -> bool:
     return "font-weight:bold" in style or "font-weight:700" in style or "font-weight:800" in style
 
 
-def _render(root, traf: bool) -> list[str]:
-    """Render a trafilatura body (``traf``) or an lxml HTML element into lines."""
+def _render(root, traf: bool, cut: list | None = None) -> list[str]:
+    """Render a trafilatura body (``traf``) or an lxml HTML element into lines.
+    Rendering stops at the text caps; then the lines are trimmed to them and
+    ``cut`` (if given) gets an entry."""
     L = _Lines()
     blocks = _BLOCK_TRAF if traf else _BLOCK_HTML
 
@@ -264,8 +280,20 @@ def _render(root, traf: bool) -> list[str]:
         if is_block:
             L.flush()
 
-    visit(root, False)
-    L.flush()
+    try:
+        visit(root, False)
+        L.flush()
+    except _Enough:
+        out = L.out[:L.max_lines - 1]
+        total = 0
+        for k, ln in enumerate(out):
+            total += len(ln) + 1
+            if total > L.max_chars - 1:
+                out = out[:max(1, k)]
+                break
+        if cut is not None:
+            cut.append(True)
+        return out
     return L.out
 
 
@@ -282,8 +310,12 @@ def _fields(doc, lines: list[str]) -> dict[str, str]:
             fields[key] = value
 
     # 1. a cell/span/… that holds only a label, its value in the tail or the next element
+    #    (the first 20,000 candidates: metadata rows sit near the top of a page)
     if doc is not None:
-        for el in doc.iter("td", "th", "span", "li", "label", "dt", "b", "strong", "em", "font", "p", "div", "i", "h4", "h5", "h6"):
+        tags = ("td", "th", "span", "li", "label", "dt", "b", "strong", "em", "font", "p", "div", "i", "h4", "h5", "h6")
+        for k, el in enumerate(doc.iter(*tags)):
+            if k >= 20_000:
+                break
             if len(el) > 3:
                 continue
             own = _flat(el)
@@ -386,31 +418,34 @@ def _parse(text: str):
         return None
 
 
-def _depth(doc) -> int:
-    """Deepest element nesting of a parsed tree (the root is depth 1)."""
+def _depth(doc) -> tuple[int, int]:
+    """Deepest element nesting of a parsed tree (the root is depth 1), and the number of elements."""
     from lxml import etree
 
-    depth = deepest = 0
+    depth = deepest = count = 0
     for event, _ in etree.iterwalk(doc, events=("start", "end")):
         if event == "start":
             depth += 1
+            count += 1
             if depth > deepest:
                 deepest = depth
         else:
             depth -= 1
-    return deepest
+    return deepest, count
 
 
-def _check_depth(doc) -> None:
+def _check_depth(doc) -> int:
+    """Refuse a page nested too deep; returns the number of elements."""
     limit = settings.get("MAX_HTML_DEPTH")
     try:
-        d = _depth(doc)
+        d, count = _depth(doc)
     except Exception:  # noqa: BLE001 - a tree lxml cannot walk is judged by the readers below
-        return
+        return 0
     if d > limit or d >= _LIBXML2_DEPTH:
         raise IngestError(
             f"网页标签嵌套层数过深（{d}{' 层以上' if d >= _LIBXML2_DEPTH else ' 层'}），超过上限 "
             f"{min(limit, _LIBXML2_DEPTH - 1)} 层，可能是恶意构造或已损坏的网页，未分析")
+    return count
 
 
 def _trafilatura(text):
@@ -438,14 +473,14 @@ def _trafilatura(text):
     return body, title
 
 
-def _fallback_lines(doc) -> list[str]:
+def _fallback_lines(doc, cut: list | None = None) -> list[str]:
     body = doc.find(".//body")
     root = copy.deepcopy(body if body is not None else doc)
     for el in list(root.iter(*_DROP_FALLBACK)):
         parent = el.getparent()
         if parent is not None:
             el.drop_tree()
-    return _render(root, traf=False)
+    return _render(root, traf=False, cut=cut)
 
 
 def _is_chrome(line: str) -> bool:
@@ -456,36 +491,45 @@ def _is_chrome(line: str) -> bool:
 
 
 def read(data: bytes) -> RawDoc:
-    text, enc, lossy = decode(data, _declared_charset(data))
+    got = decode_text(data, _declared_charset(data))
+    text, enc, lossy = got.text, got.encoding, got.lossy
     text = strip_raw(re.sub(r"^\s*<\?xml[^>]*\?>", "", text))
-    notes: list[str] = []
-    if lossy:
+    notes: list[str] = list(got.notes)
+    if lossy and not got.notes:
         notes.append(f"网页中有少量字节无法按 {enc} 编码解码，已替换为“\ufffd”")
 
     doc = _parse(text)
+    huge = False
     if doc is not None:
-        _check_depth(doc)
+        count = _check_depth(doc)
         for el in list(doc.iter("script", "style", "noscript", "template")):
             try:
                 el.drop_tree()
             except Exception:  # noqa: BLE001 - the root itself
                 pass
+        limit = settings.get("MAX_HTML_ELEMENTS")
+        if count > limit:
+            # no report page has this many elements: skip the (slow) main-text
+            # detection and read the whole page, once
+            huge = True
+            notes.append(f"网页元素过多（{count:,} 个，上限 {limit:,} 个），未做正文识别，已提取整个页面的文字")
 
-    body, meta_title = _trafilatura(copy.deepcopy(doc) if doc is not None else text)
+    body, meta_title = (None, None) if huge else _trafilatura(copy.deepcopy(doc) if doc is not None else text)
     lines: list[str] = []
     if body is not None and len(body) <= 1 and "\n" in "".join(body.itertext()).strip():
         # trafilatura's last-resort baseline: the whole page flattened into one
         # block (small pages); our own rendering of <body> keeps the structure
         body = None
+    cut: list = []
     if body is not None:
         try:
-            lines = _render(body, traf=True)
+            lines = _render(body, traf=True, cut=cut)
         except Exception:  # noqa: BLE001
             lines = []
     if not lines and doc is not None:
         try:
-            lines = _fallback_lines(doc)
-            if lines:
+            lines = _fallback_lines(doc, cut)
+            if lines and not huge:
                 notes.append("未能识别网页正文区域，已提取整个页面的文字（可能含导航等无关内容）")
         except Exception:  # noqa: BLE001
             lines = []
@@ -493,7 +537,7 @@ def read(data: bytes) -> RawDoc:
         raise IngestError("网页无法解析（HTML 结构损坏或不是网页文件）")
 
     page_lines: list[str] = []
-    if doc is not None:
+    if doc is not None and not huge:
         try:
             page_lines = _render(doc, traf=False)
         except Exception:  # noqa: BLE001
@@ -507,6 +551,9 @@ def read(data: bytes) -> RawDoc:
     except Exception:  # noqa: BLE001
         title, from_h1 = None, False
 
+    if cut:
+        notes.append(f"网页内容过长（超过上限 {settings.get('MAX_CHARS'):,} 字或 {settings.get('MAX_PARAGRAPHS'):,} 段），"
+                     "仅分析了前面部分的内容，其后内容未读取")
     lines = [ln for ln in lines if not _is_chrome(ln)]
     if title and from_h1:
         head = [ln.lstrip("#").strip().strip("*") for ln in lines[:5]]

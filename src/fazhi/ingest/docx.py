@@ -318,8 +318,8 @@ class _Table:
         if head is not None:
             unit_col = next((j for j, h in enumerate(head) if _UNIT_HEAD.match(h)), None)
         label_cells = [j for j, t in enumerate(texts) if t and j not in numeric and j != unit_col]
-        if len(label_cells) > 2 or label_cells[:1] != [0]:
-            return None  # text beside the numbers (a remark column): not a plain data row
+        if len(label_cells) > 2 or label_cells[:1] != [0] or label_cells[-1] > numeric[0]:
+            return None  # text after the numbers (a remark column): not a plain data row
         label, label_unit = _head_unit(" ".join(texts[j] for j in label_cells))
         row_unit = texts[unit_col].strip() if unit_col is not None and texts[unit_col] else None
         values = []

@@ -68,10 +68,19 @@ def fold_compat(text: str) -> str:
     return _FOLD.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)
 
 
+_TIME_OR_DATE_END = re.compile(r"(?:\d{1,2}:\d{2}|\d{4}[/\-.]\d{1,2}[/\-.]\d{1,2})$")
+
+
+def _close(m: re.Match) -> str:
+    # the space after a time or a numeric date separates a banner from its text: keep it
+    return m.group() if _TIME_OR_DATE_END.search(m.string, max(0, m.start() - 10), m.start()) else ""
+
+
 def close_digit_han_spaces(text: str) -> str:
     """``2022 年`` -> ``2022年``: a space between a digit and a Han character is a
-    layout artefact of the PDF (Chinese puts no space there)."""
-    return _DIGIT_HAN_SPACE.sub("", text)
+    layout artefact of the PDF (Chinese puts no space there); not after a time or a
+    date (``2023/3/1 10:21 关于…``)."""
+    return _DIGIT_HAN_SPACE.sub(_close, text)
 
 
 def width(s: str) -> float:

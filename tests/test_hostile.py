@@ -543,3 +543,13 @@ def test_damaged_text_pdf_is_never_sent_to_ocr(ocr_spy):
     assert doc.text.split("\n") == [LINE1, LINE2]
     assert ocr_spy == []
     assert any("可能不完整" in n for n in doc.notes)
+
+
+def test_a_pipe_named_txt_is_refused_not_read(tmp_path):
+    fifo = tmp_path / "报告.txt"
+    os.mkfifo(fifo)
+    with pytest.raises(IngestError) as ei:
+        from fazhi.ingest import read
+
+        read(fifo)  # reading it would block forever
+    _chinese_error(ei, "不是普通文件")

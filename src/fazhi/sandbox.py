@@ -66,7 +66,7 @@ class Job:
     data: bytes | None = None
     fmt: str | None = None            # the format by content (web); default: by the name's suffix
     sha256: str | None = None
-    want: str = "report"              # report | dict | rows (the corpus rows, ``store.rows_of``)
+    want: str = "report"              # report | dict | rows (the corpus rows, ``store.rows_of``) | none
     max_bytes: int | None = None
     time_limit: float | None = None   # None: settings.TIME_LIMIT; 0: none
     hook: dict | None = None          # test hook (``fazhi.corpus.batch.TEST_HOOK``)
@@ -259,7 +259,9 @@ def execute(job: Job, notify: Callable[[tuple], None] | None = None) -> Result:
                 raw = read_bytes(data, fmt, max_bytes=job.max_bytes)
                 report = analyze_raw(raw, Source(path=job.name, format=fmt, sha256=sha, encoding=raw.encoding))
                 apply_caps(report)
-                if job.want == "dict":
+                if job.want == "none":
+                    res.value = None
+                elif job.want == "dict":
                     res.value = report.to_dict()
                 elif job.want == "rows":
                     from .corpus.store import rows_of

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -209,9 +210,14 @@ def read_file(path: str | Path, *, max_bytes: int | None = None) -> tuple[bytes,
     if fmt is None:
         raise IngestError(f"不支持的文件类型“{display_name(p.suffix) or '无扩展名'}”（支持 {SUPPORTED}）")
     try:
-        size = p.stat().st_size
+        st = p.stat()
     except OSError as e:
         raise IngestError(_os_message(e)) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise IngestError("是目录而不是文件")
+    if not stat.S_ISREG(st.st_mode):  # a pipe or a device would block or never end
+        raise IngestError("不是普通文件（可能是管道或设备文件），未分析")
+    size = st.st_size
     if size > max_bytes:
         raise _too_large(size, max_bytes)
     try:

@@ -48,6 +48,10 @@ _MAX_TABLE_DEPTH = 30
 _FALSE = ("0", "false", "off")
 
 
+class _Corrupt(IngestError):
+    """A part that does not unzip (bad CRC, truncated, unsupported compression)."""
+
+
 class _Cut(Exception):
     """Stop reading: a cap on the document's size was reached (the text so far is kept)."""
 
@@ -102,17 +106,20 @@ class _Package:
             raise
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError, RuntimeError):
             # a corrupt or truncated part, an unsupported compression, an encrypted member
-            raise IngestError(f"Word 文档已损坏或格式不受支持，无法读取（部件 {name} 无法解压）") from None
+            raise _Corrupt(f"Word 文档已损坏或格式不受支持，无法读取（部件 {name} 无法解压）") from None
 
     def read(self, name: str, cap: int) -> bytes | None:
         """A small part whole (styles, properties, relationships), at most ``cap`` bytes, or None."""
         if name not in self.names:
             return None
         out = bytearray()
-        for block in self.chunks(name):
-            out += block
-            if len(out) > cap:
-                return None  # an absurd styles/properties part: do without it
+        try:
+            for block in self.chunks(name):
+                out += block
+                if len(out) > cap:
+                    return None  # an absurd styles/properties part: do without it
+        except _Corrupt:
+            return None  # a damaged side part: do without it (the zip-bomb error still stops us)
         return bytes(out)
 
     def main_part(self) -> str:
@@ -599,7 +606,7 @@ def read(data: bytes) -> RawDoc:
             notes.append(cut.note)
         except etree.XMLSyntaxError as e:
             if not reader.lines:
-                raise IngestError(f"Word 文档已损坏或格式不受支持，无法读取（XML 错误：{_xml_reason(e)}）") from None
+                raise IngestError(f"Word 文档已损坏或格式不受支持，无法读取（XML 格式错误{_xml_where(e)}）") from None
             notes.append("Word 文档的 XML 在中途损坏，已分析损坏处之前的内容")
     except IngestError:
         raise
@@ -621,6 +628,9 @@ def read(data: bytes) -> RawDoc:
     return RawDoc(text="\n".join(lines), format="docx", encoding=None, title=title, notes=notes)
 
 
-def _xml_reason(e) -> str:
-    msg = str(e).split(",")[0].strip()
-    return msg[:80] if msg.isascii() else "格式错误"
+def _xml_where(e) -> str:
+    try:
+        line, col = e.position
+        return f"，第 {line} 行第 {col} 列"
+    except Exception:  # noqa: BLE001
+        return ""

@@ -31,6 +31,7 @@ import io
 import re
 import zipfile
 import zlib
+from functools import lru_cache
 
 from .. import settings
 from . import IngestError, RawDoc
@@ -244,6 +245,12 @@ class _Styles:
         if sid is not None and self.kind.get(sid) == "character":
             return sid
         return self.default_char
+
+
+@lru_cache(maxsize=16)
+def _styles(data: bytes | None) -> _Styles:
+    """Styles resolved once per styles.xml: reports from one office share their template."""
+    return _Styles(data)
 
 
 def _on(val: str | None) -> bool:
@@ -589,7 +596,7 @@ def read(data: bytes) -> RawDoc:
     pkg = _Package(data)
     main = pkg.main_part()
     styles_part = pkg.related(main, "styles")
-    styles = _Styles(pkg.read(styles_part, 16 << 20) if styles_part else None)
+    styles = _styles(pkg.read(styles_part, 16 << 20) if styles_part else None)
     reader = _Reader(styles)
     notes: list[str] = []
     try:

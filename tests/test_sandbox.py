@@ -98,6 +98,15 @@ def test_at_most_n_analyses_at_once():
     assert len({r.pid for r in out}) <= 2  # one file at a time per worker, two workers
 
 
+def test_fork_server_workers_live_on():
+    """The web app's sandbox starts workers from a fork server (safe from a threaded
+    server); a worker outlives a job of several seconds and serves the next one."""
+    with Sandbox(1, start_method="forkserver") as s:
+        first = s.run(Job(name="a-slow.txt", data=SMALL, hook={"slow": ["slow", 2.5]}))
+        second = s.run(Job(name="b.txt", data=SMALL))
+    assert first.ok and second.ok and first.pid == second.pid, (first, second)
+
+
 def test_imap_ordered_and_failures_in_place(sb):
     jobs = [Job(name=str(p), path=str(p)) for p in sorted(DEV.glob("*.txt"))[:5]]
     jobs.insert(2, Job(name="missing.txt", path="/nonexistent/missing.txt"))

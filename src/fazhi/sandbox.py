@@ -327,7 +327,8 @@ def _watch_parent(parent: int) -> None:
             os._exit(1)
 
 
-def _worker_main(conn, parent: int, memory: int, threads: int) -> None:
+def _worker_main(conn, memory: int, threads: int) -> None:
+    parent = os.getppid()  # the caller, or the fork server (which ends with the caller)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
@@ -376,7 +377,7 @@ def warm(want: str = "report") -> None:
 class _Worker:
     def __init__(self, ctx, memory: int, threads: int):
         parent_conn, child_conn = ctx.Pipe(duplex=True)
-        self.proc = ctx.Process(target=_worker_main, args=(child_conn, os.getpid(), memory, threads), daemon=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child_conn, memory, threads), daemon=True)
         self.proc.start()
         child_conn.close()
         self.conn = parent_conn

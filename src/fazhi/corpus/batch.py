@@ -140,15 +140,17 @@ def work_bytes(chunk: list[tuple[bytes, str, str]], settings: tuple) -> list[dic
 def dask_setup(worker=None) -> None:
     """Dask preload hook, run in each LocalCluster worker process: Ctrl-C in the terminal
     reaches the whole process group, but stopping is the main process's business; the
-    memory cap of the sandbox applies to the worker process."""
+    memory cap of the sandbox applies to the worker process, and the pipeline is
+    loaded before the first file's deadline starts."""
     import logging
 
-    from ..sandbox import limit_memory
+    from ..sandbox import limit_memory, warm
 
     logging.getLogger("distributed").setLevel(logging.ERROR)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     limit_memory()
+    warm("rows")  # imports and data loaded before the first file's deadline starts
 
 
 # ------------------------------------------------------------------ the one writer

@@ -500,3 +500,19 @@ def test_page_scanned_sideways_or_upside_down(ocr_ready, rot):
     img = _render_pages(ocr_ready, stamp=False, header=False)[-1].rotate(rot, expand=True)
     paras = assemble([ocr.ocr_image(img)])
     assert paras[0] == "三、存在的不足和原因" and paras[-1] == "2023年1月10日", paras
+
+
+def test_scan_through_the_sandbox(ocr_ready, scanned):
+    """A scan analysed in a sandbox worker (under its memory cap, onnxruntime and all):
+    the same report as in process, progress per page reaches the caller, the
+    worker stays under 1 GB."""
+    from fazhi.sandbox import Job, Sandbox
+
+    data = _pdf_of(_render_pages(ocr_ready))
+    ticks = []
+    with Sandbox(1) as sb:
+        res = sb.run(Job(name="scan.pdf", data=data), progress=lambda done, total: ticks.append((done, total)))
+    assert res.ok, res
+    assert res.value.text == scanned[1].text and res.value.facts == scanned[1].facts
+    assert ticks == [(1, 2), (2, 2)]
+    assert 0 < res.rss_kb < 1024 * 1024

@@ -474,20 +474,24 @@ def mutate(rnd: random.Random, kind: str, data: bytes, others: list[bytes]) -> b
 # ------------------------------------------------------------------ running
 
 
-def make_cases(n: int, seed: int, seeds: dict[str, tuple[str, bytes]]) -> list[tuple[int, str, str, bytes]]:
-    """(index, seed kind, file name, bytes): the seeds themselves first, then mutations."""
+def iter_cases(n: int, seed: int, seeds: dict[str, tuple[str, bytes]]):
+    """(index, seed kind, file name, bytes), made one at a time: the seeds themselves
+    first, then mutations (the same sequence for the same seed)."""
     rnd = random.Random(seed)
     kinds = list(seeds)
     blobs = [d for _, d in seeds.values()]
-    cases = [(i, k, seeds[k][0], seeds[k][1]) for i, k in enumerate(kinds)]
-    while len(cases) < n:
-        k = kinds[len(cases) % len(kinds)]
+    for i in range(n):
+        k = kinds[i % len(kinds)]
         name, data = seeds[k]
-        data = mutate(rnd, k, data, blobs)
-        if rnd.random() < 0.125:  # format confusion: the bytes of one format under another's name
-            name = "case" + rnd.choice(EXTS)
-        cases.append((len(cases), k, name, data))
-    return cases[:n]
+        if i >= len(kinds):
+            data = mutate(rnd, k, data, blobs)
+            if rnd.random() < 0.125:  # format confusion: the bytes of one format under another's name
+                name = "case" + rnd.choice(EXTS)
+        yield i, k, name, data
+
+
+def make_cases(n: int, seed: int, seeds: dict[str, tuple[str, bytes]]) -> list[tuple[int, str, str, bytes]]:
+    return list(iter_cases(n, seed, seeds))
 
 
 def run(cases, *, budget: float, workers: int, ocr_on: bool, progress=None) -> dict:
@@ -516,11 +520,24 @@ def _run(cases, *, budget: float, workers: int, progress=None) -> dict:
     kind_of = {"ok": "ok", "error": "ingest", "bug": "unhandled", "timeout": "timeout", "crash": "crash",
                "memory": "memory"}
     t0 = time.perf_counter()
+    last_rss: dict[int, int] = {}
+    raisers: list[tuple[int, int, str]] = []  # (peak RSS MB after the case, case, kind): who raised a worker's peak
+    inputs: dict[int, tuple[str, bytes]] = {}  # the cases in flight (to keep the inputs that fail)
     with Sandbox(workers) as sb:
-        jobs = (Job(name=name, data=data, key=(idx, kind), time_limit=budget, want="none")
-                for idx, kind, name, data in cases)
-        for res in sb.imap(jobs):
+        sb.prestart()  # fork the workers before any case exists (their RSS is then their own)
+
+        def jobs():
+            for idx, kind, name, data in cases:
+                inputs[idx] = (name, data)
+                yield Job(name=name, data=data, key=(idx, kind), time_limit=budget, want="none")
+
+        for res in sb.imap(jobs()):
             idx, kind = res.key
+            name, data = inputs.pop(idx)
+            if res.rss_kb > last_rss.get(res.pid, 0) + 20 * 1024:
+                raisers.append((res.rss_kb // 1024, idx, kind))
+            if res.pid:
+                last_rss[res.pid] = max(last_rss.get(res.pid, 0), res.rss_kb)
             out = kind_of[res.kind]
             counts[out] += 1
             by_kind.setdefault(kind, Counter())[out] += 1
@@ -530,14 +547,14 @@ def _run(cases, *, budget: float, workers: int, progress=None) -> dict:
                 if not HAN.search(res.error or ""):
                     not_chinese.append(res.error or "")
             elif out != "ok":
-                failures.append((idx, kind, out, res.detail or res.error or ""))
+                failures.append((idx, kind, out, res.detail or res.error or "", name, data if len(failures) < 50 else b""))
             if progress and sum(counts.values()) % 1000 == 0:
                 progress(counts, time.perf_counter() - t0)
         peak = sb.peak_rss_kb
     slowest.sort(reverse=True)
     return {"counts": counts, "by_kind": by_kind, "messages": messages, "not_chinese": not_chinese,
             "failures": failures, "slowest": slowest[:5], "seconds": time.perf_counter() - t0,
-            "peak_rss_mb": peak // 1024}
+            "peak_rss_mb": peak // 1024, "memory_raisers": sorted(raisers, reverse=True)[:5]}
 
 
 def main(argv=None) -> int:
@@ -565,8 +582,8 @@ def main(argv=None) -> int:
 
         if not ocr.available():
             sys.exit("--ocr: OCR 组件未安装（pip install fazhi[ocr]）")
-    cases = make_cases(args.cases, args.seed, seeds)
-    print(f"{len(cases)} cases from {len(seeds)} seeds ({', '.join(f'{k} {len(v[1]):,} B' for k, v in seeds.items())}); "
+    cases = iter_cases(args.cases, args.seed, seeds)
+    print(f"{args.cases} cases from {len(seeds)} seeds ({', '.join(f'{k} {len(v[1]):,} B' for k, v in seeds.items())}); "
           f"deadline {args.budget:g} s a case; {args.workers} workers; OCR {'on' if args.ocr else 'off'}", flush=True)
 
     def show(counts, el):
@@ -589,13 +606,15 @@ def main(argv=None) -> int:
     for m, n in r["messages"].most_common(12):
         print(f"  {n:>6}  {m}")
     print("slowest cases: " + ", ".join(f"#{i} {k} {s:.1f}s" for s, i, k in r["slowest"]))
+    print("cases that raised a worker's peak RSS most: "
+          + ", ".join(f"#{i} {k} -> {mb} MB" for mb, i, k in r["memory_raisers"]))
     if r["not_chinese"]:
         print(f"IngestError messages without Chinese: {len(r['not_chinese'])}: {r['not_chinese'][:5]}")
     save = Path(args.save)
-    for idx, kind, res, detail in r["failures"][:20]:
+    for idx, kind, res, detail, name, data in r["failures"][:20]:
         save.mkdir(parents=True, exist_ok=True)
-        (save / f"{idx:06d}__{cases[idx][2]}").write_bytes(cases[idx][3])
-        print(f"--- case {idx} ({kind}) {res}: saved to {save}/{idx:06d}__{cases[idx][2]}\n{detail}")
+        (save / f"{idx:06d}__{name}").write_bytes(data)
+        print(f"--- case {idx} ({kind}) {res}: saved to {save}/{idx:06d}__{name}\n{detail}")
     bad = c["unhandled"] or c["timeout"] or c["crash"] or c["memory"] or r["not_chinese"] or r["peak_rss_mb"] >= 1024
     return 1 if bad else 0
 

@@ -1,22 +1,29 @@
 #!/usr/bin/env python3
 """Fuzz the readers: mutated bytes of every supported format through the whole
-analysis (``fazhi.pipeline.analyze_bytes``), counting the outcomes.
+analysis, in the sandbox that runs every analysis in production
+(``fazhi.sandbox``: a worker process per analysis slot, the memory cap, the
+deadline), counting the outcomes.
 
-Seeds are built here from the dev reports: txt in UTF-8 and GBK, markdown,
-a portal-style HTML page, a .docx (python-docx: headings, bold, a table), a
-text PDF (reportlab, CID font) and, with ``--ocr``, PNG/JPEG scans.  Each case
-is a seed mutated by one to four operators, some blind (bit flips, byte runs,
-truncation, splices, "interesting" values), some structure-aware (the docx's
-XML parts mutated and re-zipped, the PDF's numbers and keywords changed, HTML
-tags inserted/unbalanced/nested, text re-encoded).  Every case runs in a worker
-process under a per-case time budget.
+Seeds are built here from the dev reports: txt in UTF-8, GBK, Big5 (traditional),
+UTF-16 with and without BOM; markdown as a PDF converter writes it; portal HTML
+pages (UTF-8 and GBK; one with an inline data-URI image and a large script); a
+.docx (python-docx: headings, bold, a data table); a text PDF (reportlab, CID
+font, a large wrapped title) and, with ``--ocr``, PNG/JPEG scans.  Each case is a
+seed mutated by one to four operators, some blind (bit flips, byte runs,
+truncation, splices, "interesting" values, NUL bytes, encoding splices), some
+structure-aware (the docx's XML parts mutated and re-zipped or inflated into a
+small zip bomb, the PDF's numbers and keywords changed, HTML tags inserted /
+unbalanced / nested / unclosed, data URIs, text re-encoded); one case in eight is
+named with another format's extension (format confusion).
 
-Outcomes:  ok (a report), IngestError (a clean Chinese message: counted, and
-any message without Chinese characters is listed), UNHANDLED (any other
-exception: must be 0), TIMEOUT (over the budget: must be 0).  Failing inputs are
-saved to --save for replay (``--replay FILE``).
+Outcomes: ok (a report); error (a clean Chinese message: counted, and any message
+without Chinese characters is listed); UNHANDLED (a traceback inside the
+analysis: must be 0); TIMEOUT (over the deadline: must be 0); CRASH (the worker
+died); MEMORY (the memory cap was hit: must be 0).  The peak resident memory of
+the workers (``ru_maxrss``, which bounds every single analysis) must stay under
+1 GB.  Failing inputs are saved to --save for replay (``--replay FILE``).
 
-    python bench/fuzz_ingest.py [--cases 12000] [--budget 20] [--workers 2] [--seed 1]
+    python bench/fuzz_ingest.py [--cases 24000] [--budget 20] [--workers 2] [--seed 1]
     python bench/fuzz_ingest.py --ocr --cases 300        # scans routed through OCR too
 """
 from __future__ import annotations
@@ -26,13 +33,11 @@ import io
 import os
 import random
 import re
-import signal
 import sys
 import time
 import traceback
 import zipfile
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor, TimeoutError as FutureTimeout
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,9 +71,24 @@ def _docx(lines: list[str]) -> bytes:
     for i, row in enumerate(t.rows):
         for j, cell in enumerate(row.cells):
             cell.text = f"调解纠纷{i * 3 + j}件"
+    t = d.add_table(rows=3, cols=2)
+    for i, row in enumerate([["指标", "数量（件）"], ["行政复议案件", "12"], ["行政应诉案件", "8"]]):
+        for j, v in enumerate(row):
+            t.cell(i, j).text = v
     buf = io.BytesIO()
     d.save(buf)
-    return buf.getvalue()
+    return _fixed_zip(buf.getvalue())
+
+
+def _fixed_zip(data: bytes) -> bytes:
+    """The same zip with fixed timestamps (the same bytes every run)."""
+    zin = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in zin.infolist():
+            z.writestr(zipfile.ZipInfo(info.filename, (1980, 1, 1, 0, 0, 0)), zin.read(info),
+                       compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
 
 
 def _pdf(lines: list[str]) -> bytes:
@@ -97,6 +117,9 @@ def _pdf(lines: list[str]) -> bytes:
         return out
     import html
 
+    from reportlab import rl_config
+
+    rl_config.invariant = 1  # no creation date or random ID: the same bytes every run
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     st = ParagraphStyle("b", fontName="STSong-Light", fontSize=12, leading=20, wordWrap="CJK", firstLineIndent=24)
     buf = io.BytesIO()
@@ -105,8 +128,10 @@ def _pdf(lines: list[str]) -> bytes:
         canvas.setFont("STSong-Light", 10)
         canvas.drawCentredString(A4[0] / 2, 30, f"— {doc.page} —")
 
-    SimpleDocTemplate(buf, pagesize=A4).build([Paragraph(html.escape(ln), st) for ln in lines[:14]],
-                                              onFirstPage=footer, onLaterPages=footer)
+    big = ParagraphStyle("t", fontName="STSong-Light", fontSize=22, leading=30, alignment=1, wordWrap="CJK")
+    SimpleDocTemplate(buf, pagesize=A4).build(
+        [Paragraph(html.escape(lines[0] + "（2023年1月印发）"), big)]
+        + [Paragraph(html.escape(ln), st) for ln in lines[1:14]], onFirstPage=footer, onLaterPages=footer)
     return buf.getvalue()
 
 
@@ -142,15 +167,49 @@ def _image(lines: list[str], fmt: str) -> bytes:
     return buf.getvalue()
 
 
+def _traditional(text: str) -> str:
+    try:
+        import opencc
+
+        return opencc.OpenCC("s2t").convert(text)
+    except Exception:  # noqa: BLE001
+        return text
+
+
+def _html_hostile(lines: list[str]) -> bytes:
+    import base64
+    import html
+
+    img = "data:image/png;base64," + base64.b64encode(bytes(range(256)) * 400).decode()
+    body = "".join(f"<p>{html.escape(ln)}</p>" for ln in lines[1:30])
+    half = len(body) // 2
+    return (f"<html><head><meta charset='gbk'><title>{html.escape(lines[0])}</title><script>var s='"
+            + "x" * 20000 + "';</script></head><body><div><table><tr><td>发布日期：</td><td>2023-03-01</td></tr>"
+            f"</table>{body[:half]}<img src=\"{img}\">{body[half:]}</div></body></html>").encode("gbk", "replace")
+
+
+def _markdown(lines: list[str]) -> bytes:
+    out = ["# " + lines[0], ""]
+    for ln in lines[1:]:
+        if re.match(r"^[一二三四五六七八九十]+、", ln):
+            out += ["## " + ln, ""]
+        else:  # a converter's hard wrap at 38 characters, then a blank line
+            out += [ln[k:k + 38] for k in range(0, len(ln), 38)] + [""]
+    return "\n".join(out).encode("utf-8")
+
+
 def build_seeds(with_images: bool) -> dict[str, tuple[str, bytes]]:
     lines = _report_lines()
     text = "\n".join(lines)
     seeds = {
         "txt-utf8": ("seed.txt", text.encode("utf-8")),
         "txt-gbk": ("seed.txt", text.encode("gb18030", "replace")),
-        "md": ("seed.md", ("# " + lines[0] + "\n\n" + "\n\n".join(
-            ("## " + ln) if re.match(r"^[一二三四五六七八九十]+、", ln) else ln for ln in lines[1:])).encode("utf-8")),
+        "txt-big5": ("seed.txt", _traditional(text).encode("big5", "replace")),
+        "txt-utf16": ("seed.txt", text.encode("utf-16")),
+        "txt-utf16-nobom": ("seed.txt", text.encode("utf-16-le")),
+        "md": ("seed.md", _markdown(lines)),
         "html": ("seed.html", _html(lines)),
+        "html-hostile": ("seed.html", _html_hostile(lines)),
         "docx": ("seed.docx", _docx(lines)),
         "pdf": ("seed.pdf", _pdf(lines)),
     }
@@ -330,16 +389,79 @@ def m_zip_parts(rnd, d, _):
     return buf.getvalue()
 
 
-BLIND = [m_bitflip, m_bytes, m_interesting, m_truncate, m_delete, m_duplicate, m_splice]
+def m_nul(rnd, d, _):
+    """A few NUL bytes (a broken editor) or a NUL every other byte (UTF-16 without BOM)."""
+    b = bytearray(d)
+    if rnd.random() < 0.2:
+        return bytes(x for c in b[:20000] for x in (c, 0))
+    for _ in range(rnd.randint(1, 6)):
+        b.insert(rnd.randrange(len(b) + 1), 0)
+    return bytes(b)
+
+
+def m_encoding_splice(rnd, d, _):
+    """Part of the file in another encoding (a GBK paragraph pasted into UTF-8, …)."""
+    try:
+        s = d.decode("utf-8")
+    except UnicodeDecodeError:
+        return d
+    k = rnd.randrange(len(s) + 1)
+    other = rnd.choice(["gb18030", "big5", "utf-16-le", "latin-1"])
+    return s[:k].encode("utf-8") + s[k:].encode(other, "replace")
+
+
+def m_html_hostile(rnd, d, _):
+    """Unclosed script/style/comment, a data URI, a huge attribute, deep or wide markup."""
+    pieces = [b"<script>", b"<style>", b"<!--", b"<template>", b"<noscript>",
+              b'<img src="data:image/png;base64,' + b"A" * rnd.choice((100, 100000)) + b'">',
+              b'<p title="' + b"x" * 200000 + b'">', b"<div>" * 3000, b"<p>x</p>" * 20000, b"</html>", b"<?xml?>"]
+    b = bytearray(d)
+    for _ in range(rnd.randint(1, 3)):
+        i = rnd.randrange(len(b) + 1)
+        b[i:i] = rnd.choice(pieces)
+    return bytes(b)
+
+
+def m_docx_inflate(rnd, d, _):
+    """Turn the docx into a small zip bomb: document.xml repeated to a few MB (ordinary
+    paragraphs, empty elements, one giant paragraph or a huge table row)."""
+    try:
+        zin = zipfile.ZipFile(io.BytesIO(d))
+        items = [(i.filename, zin.read(i)) for i in zin.infolist()]
+    except Exception:  # noqa: BLE001
+        return d
+    ns = b'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    unit, pre, post = rnd.choice([
+        ("<w:p><w:r><w:t>调解纠纷222件。</w:t></w:r></w:p>".encode(), b"", b""),
+        (b"<w:p/>", b"", b""),
+        ("<w:r><w:t>调解纠纷222件。</w:t></w:r>".encode(), b"<w:p>", b"</w:p>"),
+        (b"<w:tc><w:p><w:r><w:t>1</w:t></w:r></w:p></w:tc>", b"<w:tbl><w:tr>", b"</w:tr></w:tbl>"),
+    ])
+    n = rnd.choice((10_000, 50_000, 200_000))
+    xml = b"<w:document " + ns + b"><w:body>" + pre + unit * n + post + b"</w:body></w:document>"
+    items = [(name, xml if name == "word/document.xml" else data) for name, data in items]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in items:
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+BLIND = [m_bitflip, m_bytes, m_interesting, m_truncate, m_delete, m_duplicate, m_splice, m_nul]
 AWARE = {
-    "txt-utf8": [m_reencode, m_interesting],
-    "txt-gbk": [m_interesting],
-    "md": [m_reencode, m_interesting],
-    "html": [m_html_tags, m_html_tags, m_reencode],
-    "docx": [m_zip_parts, m_zip_parts, m_zip_parts],
+    "txt-utf8": [m_reencode, m_interesting, m_encoding_splice],
+    "txt-gbk": [m_interesting, m_encoding_splice],
+    "txt-big5": [m_interesting],
+    "txt-utf16": [m_interesting],
+    "txt-utf16-nobom": [m_interesting, m_truncate],
+    "md": [m_reencode, m_interesting, m_encoding_splice],
+    "html": [m_html_tags, m_html_tags, m_reencode, m_html_hostile],
+    "html-hostile": [m_html_tags, m_html_hostile],
+    "docx": [m_zip_parts, m_zip_parts, m_zip_parts, m_docx_inflate],
     "pdf": [m_numbers, m_pdf_keywords, m_numbers],
     "png": [], "jpg": [],
 }
+EXTS = [".txt", ".md", ".html", ".docx", ".pdf", ".png"]
 
 
 def mutate(rnd: random.Random, kind: str, data: bytes, others: list[bytes]) -> bytes:
@@ -352,63 +474,93 @@ def mutate(rnd: random.Random, kind: str, data: bytes, others: list[bytes]) -> b
 # ------------------------------------------------------------------ running
 
 
-class _Budget(BaseException):
-    pass
+def iter_cases(n: int, seed: int, seeds: dict[str, tuple[str, bytes]]):
+    """(index, seed kind, file name, bytes), made one at a time: the seeds themselves
+    first, then mutations (the same sequence for the same seed)."""
+    rnd = random.Random(seed)
+    kinds = list(seeds)
+    blobs = [d for _, d in seeds.values()]
+    for i in range(n):
+        k = kinds[i % len(kinds)]
+        name, data = seeds[k]
+        if i >= len(kinds):
+            data = mutate(rnd, k, data, blobs)
+            if rnd.random() < 0.125:  # format confusion: the bytes of one format under another's name
+                name = "case" + rnd.choice(EXTS)
+        yield i, k, name, data
 
 
-def _alarm(signum, frame):
-    raise _Budget()
+def make_cases(n: int, seed: int, seeds: dict[str, tuple[str, bytes]]) -> list[tuple[int, str, str, bytes]]:
+    return list(iter_cases(n, seed, seeds))
 
 
-_WORKER_OCR = False
-
-
-def _init(ocr_on: bool) -> None:
-    global _WORKER_OCR
-    _WORKER_OCR = ocr_on
-    signal.signal(signal.SIGALRM, _alarm)
-    import fazhi.pipeline  # noqa: F401 - warm imports once per worker
+def run(cases, *, budget: float, workers: int, ocr_on: bool, progress=None) -> dict:
+    """Every case through the sandbox; the outcome counts and the failures."""
     from fazhi.ingest import ocr
+    from fazhi.sandbox import Job, Sandbox
 
-    if not ocr_on:
-        ocr.available = lambda: False  # scans get the 扫描件 message, not minutes of OCR
-
-
-def run_case(name: str, data: bytes, budget: float) -> tuple[str, str]:
-    from fazhi.ingest import IngestError
-    from fazhi.pipeline import analyze_bytes
-
-    signal.setitimer(signal.ITIMER_REAL, budget)
+    available = ocr.available
+    if not ocr_on:  # scans get the 扫描件 message, not minutes of OCR (the forked workers inherit this)
+        ocr.available = lambda: False
     try:
-        analyze_bytes(data, name)
-        return "ok", ""
-    except IngestError as e:
-        return "ingest", str(e)
-    except _Budget:
-        return "timeout", f"over {budget:g} s"
-    except RecursionError:
-        return "unhandled", "RecursionError\n" + traceback.format_exc(limit=-8)
-    except MemoryError:
-        return "unhandled", "MemoryError"
-    except Exception as e:  # noqa: BLE001
-        return "unhandled", f"{type(e).__name__}: {e}\n" + traceback.format_exc(limit=-8)
+        return _run(cases, budget=budget, workers=workers, progress=progress)
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        ocr.available = available
 
 
-def run_chunk(cases: list[tuple[int, str, str, bytes]], budget: float) -> list[tuple[int, str, str, str, float]]:
-    out = []
-    for idx, kind, name, data in cases:
-        t = time.perf_counter()
-        res, detail = run_case(name, data, budget)
-        out.append((idx, kind, res, detail, time.perf_counter() - t))
-    return out
+def _run(cases, *, budget: float, workers: int, progress=None) -> dict:
+    from fazhi.sandbox import Job, Sandbox
+
+    counts: Counter = Counter()
+    by_kind: dict[str, Counter] = {}
+    messages: Counter = Counter()
+    not_chinese: list[str] = []
+    failures: list[tuple[int, str, str, str]] = []
+    slowest: list[tuple[float, int, str]] = []
+    kind_of = {"ok": "ok", "error": "ingest", "bug": "unhandled", "timeout": "timeout", "crash": "crash",
+               "memory": "memory"}
+    t0 = time.perf_counter()
+    last_rss: dict[int, int] = {}
+    raisers: list[tuple[int, int, str]] = []  # (peak RSS MB after the case, case, kind): who raised a worker's peak
+    inputs: dict[int, tuple[str, bytes]] = {}  # the cases in flight (to keep the inputs that fail)
+    with Sandbox(workers) as sb:
+        sb.prestart()  # fork the workers before any case exists (their RSS is then their own)
+
+        def jobs():
+            for idx, kind, name, data in cases:
+                inputs[idx] = (name, data)
+                yield Job(name=name, data=data, key=(idx, kind), time_limit=budget, want="none")
+
+        for res in sb.imap(jobs()):
+            idx, kind = res.key
+            name, data = inputs.pop(idx)
+            if res.rss_kb > last_rss.get(res.pid, 0) + 20 * 1024:
+                raisers.append((res.rss_kb // 1024, idx, kind))
+            if res.pid:
+                last_rss[res.pid] = max(last_rss.get(res.pid, 0), res.rss_kb)
+            out = kind_of[res.kind]
+            counts[out] += 1
+            by_kind.setdefault(kind, Counter())[out] += 1
+            slowest.append((res.seconds, idx, kind))
+            if out == "ingest":
+                messages[re.sub(r"\d[\d,.]*", "N", res.error or "")[:60]] += 1
+                if not HAN.search(res.error or ""):
+                    not_chinese.append(res.error or "")
+            elif out != "ok":
+                failures.append((idx, kind, out, res.detail or res.error or "", name, data if len(failures) < 50 else b""))
+            if progress and sum(counts.values()) % 1000 == 0:
+                progress(counts, time.perf_counter() - t0)
+        peak = sb.peak_rss_kb
+    slowest.sort(reverse=True)
+    return {"counts": counts, "by_kind": by_kind, "messages": messages, "not_chinese": not_chinese,
+            "failures": failures, "slowest": slowest[:5], "seconds": time.perf_counter() - t0,
+            "peak_rss_mb": peak // 1024, "memory_raisers": sorted(raisers, reverse=True)[:5]}
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cases", type=int, default=12000, help="number of mutated inputs (default 12000)")
-    ap.add_argument("--budget", type=float, default=20.0, help="seconds per case before it counts as a hang")
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    ap.add_argument("--cases", type=int, default=24000, help="number of inputs (default 24000)")
+    ap.add_argument("--budget", type=float, default=20.0, help="deadline per case, seconds (default 20)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--ocr", action="store_true", help="route scans through OCR and add PNG/JPEG seeds")
@@ -430,92 +582,41 @@ def main(argv=None) -> int:
 
         if not ocr.available():
             sys.exit("--ocr: OCR 组件未安装（pip install fazhi[ocr]）")
-    rnd = random.Random(args.seed)
-    kinds = list(seeds)
-    blobs = [d for _, d in seeds.values()]
-    # the seeds themselves first: they must analyse
-    cases = [(i, k, seeds[k][0], seeds[k][1]) for i, k in enumerate(kinds)]
-    while len(cases) < args.cases:
-        k = kinds[len(cases) % len(kinds)]
-        name, data = seeds[k]
-        cases.append((len(cases), k, name, mutate(rnd, k, data, blobs)))
-    print(f"{len(cases)} cases from {len(kinds)} seeds ({', '.join(f'{k} {len(seeds[k][1]):,} B' for k in kinds)}); "
-          f"budget {args.budget:g} s a case; OCR {'on' if args.ocr else 'off'}", flush=True)
+    cases = iter_cases(args.cases, args.seed, seeds)
+    print(f"{args.cases} cases from {len(seeds)} seeds ({', '.join(f'{k} {len(v[1]):,} B' for k, v in seeds.items())}); "
+          f"deadline {args.budget:g} s a case; {args.workers} workers; OCR {'on' if args.ocr else 'off'}", flush=True)
 
-    counts: Counter = Counter()
-    by_kind: dict[str, Counter] = {k: Counter() for k in kinds}
-    messages: Counter = Counter()
-    not_chinese: list[str] = []
-    failures: list[tuple[int, str, str, str]] = []
-    slowest: list[tuple[float, int, str]] = []
-    save = Path(args.save)
-    chunk = 25
-    chunks = [cases[i:i + chunk] for i in range(0, len(cases), chunk)]
-    t0 = time.perf_counter()
-    done = 0
+    def show(counts, el):
+        print(f"  {sum(counts.values()):>6} cases  {el:6.0f} s  ok {counts['ok']}  IngestError {counts['ingest']}  "
+              f"UNHANDLED {counts['unhandled']}  TIMEOUT {counts['timeout']}  CRASH {counts['crash']}  "
+              f"MEMORY {counts['memory']}", flush=True)
 
-    def record(results):
-        nonlocal done
-        for idx, kind, res, detail, sec in results:
-            done += 1
-            counts[res] += 1
-            by_kind[kind][res] += 1
-            slowest.append((sec, idx, kind))
-            if res == "ingest":
-                messages[re.sub(r"\d+(\.\d+)?", "N", detail)[:60]] += 1
-                if not HAN.search(detail):
-                    not_chinese.append(detail)
-            elif res in ("unhandled", "timeout"):
-                failures.append((idx, kind, res, detail))
-                save.mkdir(parents=True, exist_ok=True)
-                c = cases[idx]
-                (save / f"{idx:06d}__{c[2]}").write_bytes(c[3])
-
-    pending = list(chunks)
-    while pending:
-        ex = ProcessPoolExecutor(args.workers, initializer=_init, initargs=(args.ocr,))
-        futs = {ex.submit(run_chunk, c, args.budget): c for c in pending}
-        pending = []
-        broken = False
-        for f, c in futs.items():
-            try:
-                record(f.result(timeout=None if broken else args.budget * (len(c) + 4)))
-            except FutureTimeout:  # stuck in C code beyond the alarm: the chunk's worker is killed
-                broken = True
-                for idx, kind, name, data in c:
-                    record([(idx, kind, "timeout", "worker stuck (alarm could not interrupt)", args.budget)])
-            except Exception as e:  # noqa: BLE001 - a worker died (segfault, os._exit)
-                for idx, kind, name, data in c:
-                    record([(idx, kind, "unhandled", f"worker died: {type(e).__name__}", 0.0)])
-            if done and done % 1000 < chunk:
-                el = time.perf_counter() - t0
-                print(f"  {done:>6} cases  {el:6.0f} s  ok {counts['ok']}  IngestError {counts['ingest']}  "
-                      f"UNHANDLED {counts['unhandled']}  TIMEOUT {counts['timeout']}", flush=True)
-            if broken:
-                break
-        if broken:
-            for p in ex._processes.values():  # noqa: SLF001 - kill the stuck workers
-                p.kill()
-            pending = [c for f, c in futs.items() if not f.done()]
-        ex.shutdown(wait=False, cancel_futures=True)
-
-    el = time.perf_counter() - t0
+    r = run(cases, budget=args.budget, workers=args.workers, ocr_on=args.ocr, progress=show)
+    c = r["counts"]
+    done = sum(c.values())
     print()
-    print(f"cases: {done}   time: {el:.0f} s ({done / el:.0f} cases/s)")
-    print(f"ok: {counts['ok']}   IngestError (clean Chinese message): {counts['ingest']}   "
-          f"UNHANDLED: {counts['unhandled']}   TIMEOUT: {counts['timeout']}")
-    print("by format: " + "; ".join(f"{k} {sum(c.values())} (ok {c['ok']}, IngestError {c['ingest']}, "
-                                    f"unhandled {c['unhandled']}, timeout {c['timeout']})" for k, c in by_kind.items()))
+    print(f"cases: {done}   time: {r['seconds']:.0f} s ({done / r['seconds']:.0f} cases/s)   "
+          f"peak RSS of a worker: {r['peak_rss_mb']} MB")
+    print(f"ok: {c['ok']}   IngestError (clean Chinese message): {c['ingest']}   UNHANDLED: {c['unhandled']}   "
+          f"TIMEOUT: {c['timeout']}   CRASH: {c['crash']}   MEMORY: {c['memory']}")
+    print("by format: " + "; ".join(f"{k} {sum(v.values())} (ok {v['ok']}, IngestError {v['ingest']}, "
+                                    f"failed {sum(v.values()) - v['ok'] - v['ingest']})"
+                                    for k, v in r["by_kind"].items()))
     print("most frequent messages:")
-    for m, n in messages.most_common(12):
+    for m, n in r["messages"].most_common(12):
         print(f"  {n:>6}  {m}")
-    slowest.sort(reverse=True)
-    print("slowest cases: " + ", ".join(f"#{i} {k} {s:.1f}s" for s, i, k in slowest[:5]))
-    if not_chinese:
-        print(f"IngestError messages without Chinese: {len(not_chinese)}: {not_chinese[:5]}")
-    for idx, kind, res, detail in failures[:20]:
-        print(f"--- case {idx} ({kind}) {res}: saved to {save}/{idx:06d}__{cases[idx][2]}\n{detail}")
-    return 1 if counts["unhandled"] or counts["timeout"] or not_chinese else 0
+    print("slowest cases: " + ", ".join(f"#{i} {k} {s:.1f}s" for s, i, k in r["slowest"]))
+    print("cases that raised a worker's peak RSS most: "
+          + ", ".join(f"#{i} {k} -> {mb} MB" for mb, i, k in r["memory_raisers"]))
+    if r["not_chinese"]:
+        print(f"IngestError messages without Chinese: {len(r['not_chinese'])}: {r['not_chinese'][:5]}")
+    save = Path(args.save)
+    for idx, kind, res, detail, name, data in r["failures"][:20]:
+        save.mkdir(parents=True, exist_ok=True)
+        (save / f"{idx:06d}__{name}").write_bytes(data)
+        print(f"--- case {idx} ({kind}) {res}: saved to {save}/{idx:06d}__{name}\n{detail}")
+    bad = c["unhandled"] or c["timeout"] or c["crash"] or c["memory"] or r["not_chinese"] or r["peak_rss_mb"] >= 1024
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":

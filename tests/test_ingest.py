@@ -308,7 +308,7 @@ def test_docx_headings_bold_table_title():
         "一是部分加粗，星号*原样，2022年各调解组织共成功调解纠纷222件。",
         "**样式加粗的段落**",
         "项目\t2021年\t2022年",
-        "调解纠纷\t200件\t222件",
+        "调解纠纷：2021年200件，2022年222件。",  # a data row reads as a sentence
         "表格后的正文。",
     ]
 
@@ -350,9 +350,7 @@ def test_docx_truncated():
 
 
 def test_docx_zip_bomb(monkeypatch):
-    from fazhi.ingest import docx as docx_reader
-
-    monkeypatch.setattr(docx_reader, "MAX_DOCX_UNCOMPRESSED", 1024 * 1024)
+    monkeypatch.setenv("FAZHI_MAX_DOCX_UNCOMPRESSED", str(1024 * 1024))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("[Content_Types].xml", "<Types/>")
@@ -365,21 +363,17 @@ def test_docx_zip_bomb(monkeypatch):
 
 
 def test_limits_overridable_by_env(monkeypatch):
-    from fazhi.ingest import docx as docx_reader
-    from fazhi.ingest import pdf as pdf_reader
+    from fazhi import settings
 
     monkeypatch.setenv("FAZHI_MAX_DOCX_UNCOMPRESSED", "12345")
     monkeypatch.setenv("FAZHI_MAX_PDF_PAGES", "7")
-    try:
-        assert importlib.reload(docx_reader).MAX_DOCX_UNCOMPRESSED == 12345
-        assert importlib.reload(pdf_reader).MAX_PDF_PAGES == 7
-    finally:
-        monkeypatch.delenv("FAZHI_MAX_DOCX_UNCOMPRESSED")
-        monkeypatch.delenv("FAZHI_MAX_PDF_PAGES")
-        importlib.reload(docx_reader)
-        importlib.reload(pdf_reader)
-    assert docx_reader.MAX_DOCX_UNCOMPRESSED == 200 * 1024 * 1024
-    assert pdf_reader.MAX_PDF_PAGES == 500
+    assert settings.MAX_DOCX_UNCOMPRESSED == 12345 and settings.get("MAX_PDF_PAGES") == 7
+    monkeypatch.setenv("FAZHI_MAX_PDF_PAGES", "not a number")  # a bad override is ignored
+    assert settings.MAX_PDF_PAGES == 500
+    monkeypatch.setenv("FAZHI_MAX_PDF_PAGES", "-3")
+    assert settings.MAX_PDF_PAGES == 500
+    monkeypatch.delenv("FAZHI_MAX_DOCX_UNCOMPRESSED")
+    assert settings.MAX_DOCX_UNCOMPRESSED == 200 * 1024 * 1024
 
 
 # ------------------------------------------------------------------ pdf
@@ -452,6 +446,17 @@ def test_pdf_image_only_is_scanned():
     _assert_ingest_error(ei, "扫描件")
 
 
+def _noise_image():
+    """A small grey-noise picture (a stand-in for a scanned page with no readable text)."""
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
+
+    rnd = random.Random(5)
+    img = Image.new("L", (60, 80))
+    img.putdata([rnd.randrange(90, 160) for _ in range(60 * 80)])
+    return ImageReader(img)
+
+
 def test_pdf_page_without_text_layer_is_noted():
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
@@ -464,7 +469,9 @@ def test_pdf_page_without_text_layer_is_noted():
     c.drawString(72, 750, "一、主要举措和成效")
     c.drawString(72, 720, "2022年各调解组织共成功调解纠纷222件，涉及当事人468人。")
     c.showPage()
-    c.rect(100, 100, 300, 400, fill=1)  # a scanned page: an image, no text
+    c.drawImage(_noise_image(), 100, 100, 300, 400)  # a scanned page: an image, no text
+    c.showPage()
+    c.rect(100, 100, 300, 400, fill=1)  # a page with a drawing and no text: blank, no note
     c.showPage()
     c.save()
     doc = read_bytes(buf.getvalue(), "pdf")
@@ -495,10 +502,8 @@ def test_pdf_not_a_pdf():
 
 
 def test_pdf_over_page_limit(monkeypatch, report_pdf):
-    from fazhi.ingest import pdf as pdf_reader
-
     data, _ = report_pdf
-    monkeypatch.setattr(pdf_reader, "MAX_PDF_PAGES", 1)
+    monkeypatch.setenv("FAZHI_MAX_PDF_PAGES", "1")
     with pytest.raises(IngestError) as ei:
         read_bytes(data, "pdf")
     _assert_ingest_error(ei, "页数过多")
@@ -603,3 +608,136 @@ def test_unsupported_format():
         read_bytes(b"abc", "xlsx")
     _assert_ingest_error(ei, "不支持")
     assert ingest.format_of("a.HTM") == "html"
+
+
+# ------------------------------------------------------------------ formats (issue 10, item 9)
+
+
+def _pdf_lines(lines: list[tuple[str, float, float]]) -> bytes:
+    """A one-page PDF with each (text, font size, gap after) as its own visual line."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    y = 780.0
+    for text, size, gap in lines:
+        c.setFont("STSong-Light", size)
+        c.drawString(72, y, text)
+        y -= size * 1.4 + gap
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+TITLE_LONG = "某某市某某区人民政府关于2022年度法治政府建设工作情况和2023年工作安排的报告"
+
+
+def test_pdf_large_title_wrapped_over_lines_is_one_line():
+    body = _body()
+    data = _pdf_lines([(TITLE_LONG[:21], 22, 0), (TITLE_LONG[21:], 22, 12)]
+                      + [(body[1][k:k + 37], 12, 0) for k in range(0, 111, 37)])
+    doc = read_bytes(data, "pdf")
+    lines = doc.text.split("\n")
+    assert lines[0] == TITLE_LONG
+    assert lines[1].startswith(body[1][:37]) and not lines[1].startswith(TITLE_LONG[21:])
+
+
+def test_pdf_same_size_lines_still_follow_the_text_rules():
+    from fazhi.ingest.layout import reflow
+
+    # sizes known and all equal: the behaviour of the rules without sizes
+    lines = ["关于2022年度法治政府建设情况的报告", "一二三四五六七八九十" * 3, "结束。"]
+    assert reflow(lines, [12.0] * 3) == reflow(lines) == [lines[0], lines[1] + lines[2]]
+
+
+def test_pdf_space_between_digits_and_han_is_removed():
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    import pypdf
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    t = c.beginText(72, 750)
+    x = 72.0
+    runs = [("STSong-Light", "某某区"), ("Times-Roman", "2022"), ("STSong-Light", "年共办理行政复议案件"),
+            ("Times-Roman", "12"), ("STSong-Light", "件。")]
+    for font, s in runs:  # one run per font, placed as Word's PDF export places them
+        t.setTextOrigin(x, 750)
+        t.setFont(font, 12)
+        t.textOut(s)
+        x += pdfmetrics.stringWidth(s, font, 12) + 3
+    c.drawText(t)
+    c.showPage()
+    c.save()
+    assert "2022 年" in pypdf.PdfReader(io.BytesIO(buf.getvalue())).pages[0].extract_text()  # pypdf's artefact
+    assert read_bytes(buf.getvalue(), "pdf").text == "某某区2022年共办理行政复议案件12件。"
+
+
+def test_pdf_date_banner_is_not_glued_to_the_text():
+    body = _body()
+    banner = "2023/3/1 10:21 关于某某区2022年度法治政府建设情况的报告_某某区人民政府门户网站"
+    for size in (9, 12):  # a browser's print header in a small font, or the body's size
+        data = _pdf_lines([(banner, size, 6)] + [(body[1][k:k + 37], 12, 0) for k in range(0, 111, 37)])
+        lines = read_bytes(data, "pdf").text.split("\n")
+        assert lines[0] == "2023/3/1 10:21", lines[:2]
+        assert not lines[1].startswith("2023") and body[1][:37] in "".join(lines[1:])
+
+
+def test_pdf_header_repeated_on_two_pages_is_removed():
+    from fazhi.ingest.pdf import _strip_furniture
+
+    head = "某某区2022年法治政府建设年度报告"
+    pages = [[head, "第一页正文甲。", "第一页正文乙。", "第一页正文丙。"],
+             [head, "第二页正文甲。", "第二页正文乙。", "第二页正文丙。"]]
+    assert _strip_furniture(pages) == [p[1:] for p in pages]
+
+
+def _table_docx(path: Path) -> Path:
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("某某县司法局2022年法治政府建设年度报告")
+    d.add_heading("一、2022年主要举措和成效", level=1)
+    d.add_paragraph("全年主要工作数据见下表。")
+    for rows in ([["指标", "数量"], ["行政复议案件", "12件"], ["人民调解纠纷", "35件"], ["行政应诉案件", "8件"]],
+                 [["指标", "数量（件）"], ["办理人大代表建议", "14"], ["办理政协提案", "9"]]):
+        t = d.add_table(rows=len(rows), cols=2)
+        for i, row in enumerate(rows):
+            for j, v in enumerate(row):
+                t.cell(i, j).text = v
+    d.add_heading("二、存在的不足和原因", level=1)
+    d.add_paragraph("基层法治力量仍显薄弱，主要原因是编制不足。")
+    d.save(path)
+    return path
+
+
+def test_docx_table_numbers_are_facts(tmp_path):
+    from fazhi.pipeline import analyze_path
+
+    report = analyze_path(_table_docx(tmp_path / "表格.docx"))
+    lines = report.text.split("\n")
+    assert "行政复议案件：12件。" in lines and "办理政协提案：9件。" in lines  # the unit from the header
+    facts = {(f.indicator, f.value) for f in report.facts}
+    assert {("reconsideration.cases", 12), ("mediation.cases", 35), ("litigation.cases", 8)} <= facts
+    assert {f.value for f in report.facts if f.unit == "件"} >= {12, 35, 8, 14, 9}
+
+
+def test_docx_table_rows_that_are_not_data_stay_tab_joined():
+    import docx
+
+    d = docx.Document()
+    t = d.add_table(rows=3, cols=3)
+    for i, row in enumerate([["序号", "工作内容", "责任单位"], ["1", "开展普法宣传", "司法局"],
+                             ["行政复议", "12", "另见说明"]]):
+        for j, v in enumerate(row):
+            t.cell(i, j).text = v
+    buf = io.BytesIO()
+    d.save(buf)
+    assert read_bytes(buf.getvalue(), "docx").text.split("\n") == [
+        "序号\t工作内容\t责任单位", "1\t开展普法宣传\t司法局", "行政复议\t12\t另见说明"]

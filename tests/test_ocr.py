@@ -398,7 +398,7 @@ def test_scanned_pdf_layout(scanned):
 
 def test_scanned_pdf_analysed(scanned):
     _, report, ticks = scanned
-    assert ticks == [(1, 2), (2, 2)]  # progress per page
+    assert ticks == [(0, 2), (1, 2), (2, 2)]  # the page count first, then progress per page
     parts = {p.part for p in report.parts}
     assert {"achievements", "shortcomings", "leader_duty", "next_year"} <= parts
     assert report.meta.year == 2022 and report.meta.signed == "2023-01-10"
@@ -447,7 +447,7 @@ def test_pdf_with_one_scanned_page(ocr_ready):
 
 
 def test_ocr_page_limit(ocr_ready, monkeypatch):
-    monkeypatch.setattr(ocr, "MAX_OCR_PAGES", 1)
+    monkeypatch.setenv("FAZHI_MAX_OCR_PAGES", "1")
     data = _pdf_of(_render_pages(ocr_ready, stamp=False))
     with pytest.raises(IngestError) as ei:
         read_bytes(data, "pdf")
@@ -463,7 +463,7 @@ def test_ocr_page_limit(ocr_ready, monkeypatch):
 def test_image_pixel_limit(ocr_ready, monkeypatch):
     from PIL import Image
 
-    monkeypatch.setattr(ocr, "MAX_IMAGE_PIXELS", 1000 * 1000)
+    monkeypatch.setenv("FAZHI_MAX_IMAGE_PIXELS", str(1000 * 1000))
     buf = io.BytesIO()
     Image.new("L", (2000, 2000), 255).save(buf, "PNG")  # a few KB, 4 million pixels
     with pytest.raises(IngestError) as ei:
@@ -500,3 +500,19 @@ def test_page_scanned_sideways_or_upside_down(ocr_ready, rot):
     img = _render_pages(ocr_ready, stamp=False, header=False)[-1].rotate(rot, expand=True)
     paras = assemble([ocr.ocr_image(img)])
     assert paras[0] == "三、存在的不足和原因" and paras[-1] == "2023年1月10日", paras
+
+
+def test_scan_through_the_sandbox(ocr_ready, scanned):
+    """A scan analysed in a sandbox worker (under its memory cap, onnxruntime and all):
+    the same report as in process, progress per page reaches the caller, the
+    worker stays under 1 GB."""
+    from fazhi.sandbox import Job, Sandbox
+
+    data = _pdf_of(_render_pages(ocr_ready))
+    ticks = []
+    with Sandbox(1) as sb:
+        res = sb.run(Job(name="scan.pdf", data=data), progress=lambda done, total: ticks.append((done, total)))
+    assert res.ok, res
+    assert res.value.text == scanned[1].text and res.value.facts == scanned[1].facts
+    assert ticks == [(1, 2), (2, 2)]
+    assert 0 < res.rss_kb < 1024 * 1024

@@ -1,7 +1,18 @@
-"""The ``fazhi`` command line.  Messages for the user are in Chinese."""
+"""The ``fazhi`` command line.  Messages for the user are in Chinese.
+
+Start-up stays light: ``fazhi analyze one.txt`` imports neither SQLAlchemy nor
+the web stack.  The command groups that need them (``corpus``, ``serve``,
+``user``, ``ledger``, ``draft``) are loaded when they are used (``LazyGroup``);
+a module that adds a top-level command is listed in ``LAZY_COMMANDS``.
+
+Every file is analysed in the sandbox (``fazhi.sandbox``): worker processes with a
+memory cap and a deadline, several files at once, one bad file costing only itself.
+"""
 from __future__ import annotations
 
+import importlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -10,10 +21,53 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .ingest import EXTENSIONS, SUPPORTED, IngestError
+from .ingest import EXTENSIONS, SUPPORTED, display_name
 from .model import LEVEL_LABELS, PART_LABELS
 
 err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+# top-level commands that live beside their code: name -> module that registers it on ``main``
+LAZY_COMMANDS = {
+    "serve": "fazhi.web.commands",
+    "user": "fazhi.web.commands",
+    "ledger": "fazhi.ledger.commands",
+    "draft": "fazhi.ledger.commands",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are registered by modules imported on first use.
+
+    ``lazy``: command name -> module; ``lazy_modules``: a callable giving modules
+    that register any number of commands (imported when a name is not found or
+    the commands are listed)."""
+
+    def __init__(self, *args, lazy: dict[str, str] | None = None, lazy_modules=None, **kw):
+        super().__init__(*args, **kw)
+        self.lazy = dict(lazy or {})
+        self.lazy_modules = lazy_modules
+        self._loaded = False
+
+    def _load_all(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        for mod in sorted(set(self.lazy.values())) + list(self.lazy_modules() if self.lazy_modules else ()):
+            importlib.import_module(mod)
+
+    def list_commands(self, ctx):
+        self._load_all()
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def get_command(self, ctx, name):
+        cmd = super().get_command(ctx, name)
+        if cmd is None and name in self.lazy:
+            importlib.import_module(self.lazy[name])
+            cmd = super().get_command(ctx, name)
+        if cmd is None and self.lazy_modules is not None and not self._loaded:
+            self._load_all()
+            cmd = super().get_command(ctx, name)
+        return cmd
 
 
 def expand(paths) -> list[Path]:
@@ -55,42 +109,52 @@ def output_file(path: str | Path) -> Path:
     return p
 
 
-def analyze_safe(path: Path, max_bytes: int):
-    """(report, None) or (None, Chinese error); never raises."""
-    from .pipeline import analyze_path
-
-    if not path.exists():
-        return None, "文件不存在"
-    try:
-        return analyze_path(path, max_bytes=max_bytes), None
-    except IngestError as e:
-        return None, str(e)
-    except MemoryError:
-        return None, "内存不足，文件过大，未分析"
-    except Exception as e:  # a bug must cost this file only, never the batch
-        return None, f"分析失败（内部错误：{type(e).__name__}），请将此文件反馈给开发者"
+def shown(path) -> str:
+    """A path for messages: decodable whatever bytes the name has, rich markup escaped."""
+    return escape(display_name(path))
 
 
-def _ocr_progress(path):
-    """Per-page OCR progress on stderr (a scan takes seconds a page)."""
-    def show(done: int, total: int) -> None:
-        err.print(f"[dim]OCR 识别 {escape(path.name)}：第 {done}/{total} 页[/dim]")
-    return show
+def _job(path: Path, max_bytes: int | None):
+    from .sandbox import Job
+
+    return Job(name=display_name(path), path=os.fspath(path), max_bytes=max_bytes, key=path)
 
 
-def each_report(files, max_bytes: int, failed: list):
-    """(path, report) for each file that reads; the others are reported in
-    Chinese on stderr and appended to ``failed``."""
-    from .ingest.ocr import reporting
+def analyze_safe(path: Path, max_bytes: int | None = None):
+    """(report, None) or (None, Chinese error) for one file, analysed in the sandbox; never raises."""
+    from .sandbox import local
 
-    for f in files:
-        with reporting(_ocr_progress(f)):
-            report, error = analyze_safe(f, max_bytes)
-        if error:
-            failed.append(f)
-            err.print(f"[red]错误：[/red]{escape(str(f))}：{escape(error)}")
-            continue
-        yield f, report
+    with local(1) as sb:
+        res = sb.run(_job(Path(path), max_bytes))
+    return (res.value, None) if res.ok else (None, res.error)
+
+
+def each_report(files, max_bytes: int | None, failed: list):
+    """(path, report) for each file that reads, in order (analysed in the sandbox,
+    several at once); the others are reported in Chinese on stderr and appended
+    to ``failed``.  OCR progress per page goes to stderr."""
+    from .sandbox import local
+
+    files = list(files)
+
+    def progress(job, done: int, total: int) -> None:
+        err.print(f"[dim]OCR 识别 {escape(job.name)}：第 {done}/{total} 页[/dim]")
+
+    with local(min(len(files), _workers()) or 1) as sb:
+        for res in sb.imap((_job(f, max_bytes) for f in files), ordered=True, progress=progress):
+            if not res.ok:
+                failed.append(res.key)
+                err.print(f"[red]错误：[/red]{shown(res.key)}：{escape(res.error or '')}")
+                if res.detail and os.environ.get("FAZHI_DEBUG"):
+                    err.print(escape(res.detail))
+                continue
+            yield res.key, res.value
+
+
+def _workers() -> int:
+    from . import settings
+
+    return settings.get("WORKERS")
 
 
 def _dump(d: dict, indent: int | None = 1) -> str:
@@ -120,7 +184,7 @@ def _summary_table(report) -> Table:
     return t
 
 
-class _Main(click.Group):
+class _Main(LazyGroup):
     """The ``fazhi`` group: a database fault in any command (disk full, read-only,
     corrupt, busy, unreachable) ends it with the Chinese message and exit status 3,
     never a traceback."""
@@ -140,7 +204,7 @@ class _Main(click.Group):
             sys.exit(EXIT_STATUS)
 
 
-@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Main, lazy=LAZY_COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="fazhi")
 def main():
     """fazhi：法治政府建设年度报告分析工具。"""
@@ -155,13 +219,11 @@ def main():
 @click.option("--max-size", type=float, default=None, help="单个文件大小上限（MB），默认 30")
 def analyze(paths, fmt, out_dir, max_size):
     """分析报告文件（txt/md/html/docx/pdf），输出结构化结果。目录表示其下所有支持的文件。"""
-    from .ingest import DEFAULT_MAX_BYTES
-
     files = expand(paths)
     if not files:
         err.print(f"[red]错误：[/red]没有找到可分析的文件（支持 {SUPPORTED}）")
         sys.exit(2)
-    max_bytes = int(max_size * 1048576) if max_size else DEFAULT_MAX_BYTES
+    max_bytes = int(max_size * 1048576) if max_size else None
     fmt = fmt or ("json" if len(files) == 1 else "jsonl")
     out = output_dir(out_dir) if out_dir else None
     console = Console()
@@ -170,19 +232,20 @@ def analyze(paths, fmt, out_dir, max_size):
     for f, report in each_report(files, max_bytes, failed):
         d = report.to_dict()
         if out:
-            name = f.stem
+            stem = display_name(f.stem).replace("/", "_").replace("\\", "_") or "report"
+            name = stem
             k = 1
             while name in used_names:
                 k += 1
-                name = f"{f.stem}-{k}"
+                name = f"{stem}-{k}"
             used_names.add(name)
             try:
                 (out / f"{name}.json").write_text(_dump(d), encoding="utf-8")
             except OSError as e:
                 from .corpus.faults import os_reason
 
-                err.print(f"[red]错误：[/red]无法写入 {escape(str(out / name))}.json：{escape(os_reason(e))}")
-                sys.exit(2)
+                failed.append(f)
+                err.print(f"[red]错误：[/red]无法写入 {shown(out / (name + '.json'))}：{escape(os_reason(e))}")
         elif fmt == "table":
             console.print(_summary_table(report))
         elif fmt == "json" and len(files) == 1:
@@ -190,8 +253,7 @@ def analyze(paths, fmt, out_dir, max_size):
         else:
             click.echo(_dump(d, None))
     if out:
-        err.print(escape(f"已写入 {len(files) - len(failed)} 个结果到 {out}")
-                  + (f"，{len(failed)} 个文件失败" if failed else ""))
+        err.print(f"已写入 {len(files) - len(failed)} 个结果到 {shown(out)}" + (f"，{len(failed)} 个文件失败" if failed else ""))
     sys.exit(1 if failed else 0)
 
 
@@ -269,8 +331,8 @@ def _findings_table(report) -> Table:
 def check(paths, rules_file, fmt, html_out, max_size, annotate_out):
     """检查报告：法定部分、年度、时效、数据一致性等；存在“错误”级问题时以非零状态退出。"""
     from .findings import evaluate
-    from .ingest import DEFAULT_MAX_BYTES
     from .rules import RuleError, load_config, load_rules
+    from .sandbox import apply_caps
 
     files = expand(paths)
     if not files:
@@ -282,7 +344,7 @@ def check(paths, rules_file, fmt, html_out, max_size, annotate_out):
     except RuleError as e:
         err.print(f"[red]错误：[/red]{escape(str(e))}")
         sys.exit(2)
-    max_bytes = int(max_size * 1048576) if max_size else DEFAULT_MAX_BYTES
+    max_bytes = int(max_size * 1048576) if max_size else None
     if annotate_out:
         _annotate_ok(files, annotate_out)
     html_dir = None
@@ -298,20 +360,21 @@ def check(paths, rules_file, fmt, html_out, max_size, annotate_out):
             from .scores import rubric as load_rubric
 
             evaluate(report, rules, load_rubric(rubric))
+            apply_caps(report)
         errors += any(x.severity == "error" for x in report.findings)
         if html_out:
             from .report_card import write
 
-            target = html_dir / f"{f.stem}.html" if html_dir else Path(html_out)
+            target = html_dir / f"{display_name(f.stem)}.html" if html_dir else Path(html_out)
             try:
                 write(report, target)
             except OSError as e:
                 from .corpus.faults import os_reason
 
                 failed.append(f)
-                err.print(f"[red]错误：[/red]无法写出体检报告 {escape(str(target))}：{escape(os_reason(e))}")
+                err.print(f"[red]错误：[/red]无法写出体检报告 {shown(target)}：{escape(os_reason(e))}")
             else:
-                err.print(f"已写出体检报告：{escape(str(target))}")
+                err.print(f"已写出体检报告：{shown(target)}")
         if annotate_out:
             _annotate(f, report, annotate_out, rules)
         if fmt == "table":
@@ -330,9 +393,7 @@ def check(paths, rules_file, fmt, html_out, max_size, annotate_out):
 @click.option("--max-size", type=float, default=None, help="单个文件大小上限（MB），默认 30")
 def explain(path, fmt, max_size):
     """逐项说明分析结果的依据：标题、单位、层级、年度、日期、各法定部分、各项数据由哪条规则、依据原文哪一处得出。"""
-    from .ingest import DEFAULT_MAX_BYTES
-
-    max_bytes = int(max_size * 1048576) if max_size else DEFAULT_MAX_BYTES
+    max_bytes = int(max_size * 1048576) if max_size else None
     report, error = analyze_safe(Path(path), max_bytes)
     if error:
         err.print(f"[red]错误：[/red]{escape(path)}：{escape(error)}")
@@ -407,7 +468,16 @@ DB_OPTION = click.option("--db", "db", default=None, envvar="FAZHI_DB", show_def
                          help="数据库：SQLite 文件路径（默认 ./fazhi.db）或 postgresql://… 地址")
 
 
-@main.group()
+def _corpus_modules() -> list[str]:
+    """Corpus subcommands live beside their code (fazhi/corpus/commands_*.py)."""
+    import pkgutil
+
+    from . import corpus as pkg
+
+    return [f"{pkg.__name__}.{m.name}" for m in pkgutil.iter_modules(pkg.__path__) if m.name.startswith("commands_")]
+
+
+@main.group(cls=LazyGroup, lazy_modules=_corpus_modules)
 def corpus():
     """报告库：批量入库、对比、导出、统计、查抄袭、查承诺落实。"""
 
@@ -435,18 +505,6 @@ def search(query, db, limit):
     Console().print(t)
 
 
-def _load_corpus_commands() -> None:
-    """Corpus subcommands live beside their code (fazhi/corpus/commands_*.py)."""
-    import importlib
-    import pkgutil
-
-    from . import corpus as pkg
-
-    for m in pkgutil.iter_modules(pkg.__path__):
-        if m.name.startswith("commands_"):
-            importlib.import_module(f"{pkg.__name__}.{m.name}")
-
-
 @main.command("eval")
 @click.argument("gold_dir", type=click.Path(exists=True, file_okay=False))
 @click.argument("input_dir", type=click.Path(exists=True, file_okay=False))
@@ -460,6 +518,8 @@ def eval_cmd(gold_dir, input_dir, strict_null, per_file, worst, as_json):
     结果按文件组（名称去掉末尾编号：seed、excerpt、excerpt-a …）和字段分别列出。"""
     from .evaluate import Scores, errors_of, group_of, score_one
 
+    from .sandbox import Job, local
+
     res = Scores()
     groups: dict[str, Scores] = {}
     inputs = {}
@@ -469,18 +529,20 @@ def eval_cmd(gold_dir, input_dir, strict_null, per_file, worst, as_json):
     if not golds:
         err.print("[red]错误：[/red]gold 目录中没有 .json 文件")
         sys.exit(2)
+    preds: dict[str, dict] = {}
+    todo = [(g, inputs[g.stem]) for g in golds if g.stem in inputs]
+    with local(min(len(todo), _workers()) or 1) as sb:
+        jobs = (Job(name=display_name(src), path=os.fspath(src), want="dict", key=g.stem) for g, src in todo)
+        for r in sb.imap(jobs):
+            if r.ok:
+                preds[r.key] = r.value
+            else:
+                err.print(f"[red]错误：[/red]{escape(r.name)}：{escape(r.error or '')}（按空结果计分）")
     for g in golds:
         gold = json.loads(g.read_text(encoding="utf-8"))
-        pred = {}
-        src = inputs.get(g.stem)
-        if src is None:
+        if g.stem not in inputs:
             err.print(f"[yellow]提示：[/yellow]{escape(g.stem)} 没有对应的输入文件，按空结果计分")
-        else:
-            report, error = analyze_safe(src, 30 * 1048576)
-            if error:
-                err.print(f"[red]错误：[/red]{escape(str(src))}：{escape(error)}（按空结果计分）")
-            else:
-                pred = report.to_dict()
+        pred = preds.get(g.stem, {})
         score_one(res, g.stem, gold, pred, strict_null=strict_null)
         score_one(groups.setdefault(group_of(g.stem), Scores()), g.stem, gold, pred, strict_null=strict_null)
     pp, pr, pf = res.parts_prf
@@ -536,16 +598,6 @@ def eval_cmd(gold_dir, input_dir, strict_null, per_file, worst, as_json):
                    f"facts_f1={s.facts_prf[2]:.3f} meta_acc={s.meta_acc:.3f}")
     click.echo(f"overall parts_f1={pf:.3f} facts_f1={ff:.3f} meta_acc={res.meta_acc:.3f}")
 
-
-_load_corpus_commands()
-
-# top-level commands that live beside their code (each registers itself on `main`)
-for _mod in ("fazhi.web.commands", "fazhi.ledger.commands"):
-    try:
-        __import__(_mod)
-    except ModuleNotFoundError as _e:
-        if _e.name != _mod and not _mod.startswith(str(_e.name)):
-            raise
 
 if __name__ == "__main__":
     main()

@@ -8,19 +8,21 @@ Design
   (sha256 of its bytes) in the main process and skipped when the database already
   has it (``store.known_hashes`` is read once at the start) or when the same bytes
   came earlier in this run.  Re-adding a directory therefore adds nothing.
-- Workers analyse: read -> ``analyze_bytes`` -> ``store.rows_of`` -> a plain dict.
-  The main process is the **only writer**: it inserts each result as it arrives
+- Workers analyse in the sandbox (``fazhi.sandbox``: a memory cap, one deadline
+  per file, one file per worker at a time): read -> analyse -> ``store.rows_of``
+  -> a plain dict.  The main process is the **only writer**: it inserts each result as it arrives
   (``store.insert`` / ``store.record_failure``) into an open transaction that is
   committed every ``commit_every`` results (or every few seconds).  If a transaction
   fails, the results since the last commit are replayed one report per transaction,
   so one row the database refuses costs only its own file.
-- Files go to the workers in small chunks (4 per task locally, 32 for Dask) with at
-  most ``3 × workers`` tasks in flight, so memory stays flat however large the corpus.
-- Per-file time limit: ``signal.setitimer`` in the worker process (a thread-safe
-  fallback in Dask worker threads) raises inside the analysis; a CPU-time rlimit
-  kills a worker stuck in C code.  A worker that dies (``BrokenProcessPool``) is
-  replaced; the files that were in flight are retried one at a time and the one
-  that kills its worker again is recorded as failed.
+- Files are streamed to the workers one at a time (the sandbox keeps each busy;
+  32 per task for Dask, at most ``3 × workers`` tasks in flight), so memory stays
+  flat however large the corpus.
+- Per-file time limit (``--time-limit``, ``settings.TIME_LIMIT``): the sandbox's
+  deadline; a worker stuck past it is killed and replaced, a worker that dies
+  (a crash, the memory cap) costs only the file it was on -- each worker holds
+  exactly one file, so the culprit is known.  In Dask worker threads the same
+  deadline raises by an asynchronous exception (``sandbox.execute``).
 - Ctrl-C / SIGTERM: what has arrived is committed, the pool is shut down and
   ``BatchInterrupted`` (a ``KeyboardInterrupt``) is raised; ``kill -9`` loses only
   the uncommitted buffer (SQLite runs in WAL mode); re-running resumes.
@@ -38,13 +40,14 @@ import signal
 import sys
 import threading
 import time
-from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from ..ingest import DEFAULT_MAX_BYTES, EXTENSIONS, IngestError
+from .. import settings as _settings
+from ..ingest import EXTENSIONS, IngestError, display_name
+from ..sandbox import CRASH_MSG, TIMEOUT_MSG  # noqa: F401 - the messages stored for such files
 
 # Test hook (module-level, shipped to the workers with every task):
 # {"slow": ("slow", 30.0)} -> a file whose name contains "slow" sleeps 30 s inside the
@@ -52,8 +55,6 @@ from ..ingest import DEFAULT_MAX_BYTES, EXTENSIONS, IngestError
 # FAZHI_TEST_HOOK (JSON, same shape) sets it for a `fazhi corpus add` run in a subprocess.
 TEST_HOOK: dict | None = json.loads(os.environ["FAZHI_TEST_HOOK"]) if os.environ.get("FAZHI_TEST_HOOK") else None
 
-TIMEOUT_MSG = "处理超时（超过 {n:g} 秒），已跳过"
-CRASH_MSG = "处理时进程异常退出（可能内存不足或文件触发了程序错误），已跳过"
 DB_MSG = "入库失败（数据库错误：{e}），已跳过"
 COMMIT_SECONDS = 5.0   # also commit when results arrive slowly
 
@@ -98,10 +99,7 @@ def dbm_describe(engine) -> str:
 
 
 def default_time_limit() -> float:
-    try:
-        return float(os.environ.get("FAZHI_TIME_LIMIT", 60))
-    except ValueError:
-        return 60.0
+    return _settings.get("TIME_LIMIT")
 
 
 # ------------------------------------------------------------------ files
@@ -138,172 +136,37 @@ def _open_error(path: Path, e: OSError) -> str:
 
 
 # ------------------------------------------------------------------ worker side
-class _TimeLimit(BaseException):
-    """Raised inside the analysis when the per-file time limit is reached.
-    A BaseException so that no ``except Exception`` in the pipeline swallows it."""
-
-
-@contextmanager
-def _deadline(seconds: float | None):
-    """Raise ``_TimeLimit`` in this thread after ``seconds`` (None/0: no limit)."""
-    if not seconds or seconds <= 0:
-        yield
-        return
-    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
-        def on_alarm(signum, frame):
-            raise _TimeLimit()
-
-        old = signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, seconds)
-        try:
-            yield
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, old)
-        return
-    # not the main thread (a Dask worker thread): an asynchronous exception from a timer
-    import ctypes
-
-    tid = threading.get_ident()
-    lock = threading.Lock()
-    state = {"done": False, "fired": False}
-
-    def fire():
-        with lock:
-            if not state["done"]:
-                state["fired"] = True
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), ctypes.py_object(_TimeLimit))
-
-    timer = threading.Timer(seconds, fire)
-    timer.daemon = True
-    timer.start()
-    try:
-        yield
-    finally:
-        with lock:
-            state["done"] = True
-            timer.cancel()
-            if state["fired"]:  # clear a pending exception that has not been raised yet
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), None)
-
-
-def _cpu_backstop(time_limit: float | None) -> None:
-    """Kill this worker (SIGXCPU) if one file burns far more CPU than its time limit —
-    for code stuck in C (a regex) that the alarm cannot interrupt."""
-    if not time_limit or time_limit <= 0:
-        return
-    try:
-        import resource
-
-        ru = resource.getrusage(resource.RUSAGE_SELF)
-        soft = int(ru.ru_utime + ru.ru_stime) + int(time_limit * 3) + 10
-        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
-        if hard != resource.RLIM_INFINITY:
-            soft = min(soft, hard)
-        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
-    except (ImportError, ValueError, OSError):
-        pass
-
-
-def _test_hook(name: str, hook: dict | None) -> None:
-    if not hook:
-        return
-    slow = hook.get("slow")
-    if slow and slow[0] in os.path.basename(name):
-        end = time.monotonic() + float(slow[1])
-        while time.monotonic() < end:   # short sleeps: interruptible in any thread
-            time.sleep(0.02)
-    crash = hook.get("crash")
-    if crash and crash in os.path.basename(name):
-        os._exit(70)
-
-
-def analyze_safe_bytes(data: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[dict | None, str | None]:
-    """(rows, None) or (None, Chinese error); the same messages as ``fazhi.cli.analyze_safe``."""
-    from ..pipeline import analyze_bytes
-    from .store import rows_of
-
-    try:
-        return rows_of(analyze_bytes(data, name, max_bytes=max_bytes)), None
-    except IngestError as e:
-        return None, str(e)
-    except MemoryError:
-        return None, "内存不足，文件过大，未分析"
-    except Exception as e:  # a bug must cost this file only, never the batch
-        return None, f"分析失败（内部错误：{type(e).__name__}），请将此文件反馈给开发者"
-
-
-def _analyze_task(data: bytes | None, name: str, sha: str, settings: tuple) -> dict:
-    time_limit, max_bytes, hook = settings
-    rows = error = None
-    t0 = time.perf_counter()
-    try:
-        with _deadline(time_limit):
-            _test_hook(name, hook)
-            if data is None:  # local engine: the worker reads the file itself
-                from ..ingest import read_file
-
-                try:
-                    data, _ = read_file(name, max_bytes=max_bytes)
-                except IngestError as e:
-                    error = str(e)
-            if error is None:
-                rows, error = analyze_safe_bytes(data, name, max_bytes)
-    except _TimeLimit:
-        rows, error = None, TIMEOUT_MSG.format(n=time_limit)
-    return {"sha256": sha, "path": name, "rows": rows, "error": error, "seconds": time.perf_counter() - t0}
-
-
-def work_paths(chunk: list[tuple[str, str]], settings: tuple) -> list[dict]:
-    """Local engine task (top-level, run in a pool process): [(path, sha256)] -> results.
-    The worker reads each file itself; each file has its own time limit."""
-    out = []
-    for path, sha in chunk:
-        _cpu_backstop(settings[0])
-        out.append(_analyze_task(None, path, sha, settings))
-    return out
+def _result_dict(res) -> dict:
+    """A sandbox result -> what the writer stores."""
+    return {"sha256": res.sha256, "path": res.name, "rows": res.value if res.ok else None, "error": res.error,
+            "seconds": res.seconds}
 
 
 def work_bytes(chunk: list[tuple[bytes, str, str]], settings: tuple) -> list[dict]:
-    """Dask engine task: [(bytes, path, sha256)] -> results; the bytes travel, not the paths."""
-    return [_analyze_task(data, name, sha, settings) for data, name, sha in chunk]
+    """Dask engine task: [(bytes, path, sha256)] -> results; the bytes travel, not the paths.
+    Each file runs through ``sandbox.execute`` (its deadline works in Dask's worker threads)."""
+    from ..sandbox import Job, execute
 
-
-def _watch_parent(parent: int) -> None:
-    while True:
-        time.sleep(1.0)
-        if os.getppid() != parent:   # the main process died (kill -9): do not linger
-            os._exit(1)
-
-
-def _init_worker(parent: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)   # the main process handles Ctrl-C
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    try:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    except (ImportError, ValueError, OSError):
-        pass
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    time_limit, max_bytes, hook = settings
+    return [_result_dict(execute(Job(name=name, data=data, sha256=sha, want="rows", max_bytes=max_bytes,
+                                     time_limit=time_limit, hook=hook)))
+            for data, name, sha in chunk]
 
 
 def dask_setup(worker=None) -> None:
     """Dask preload hook, run in each LocalCluster worker process: Ctrl-C in the terminal
-    reaches the whole process group, but stopping is the main process's business."""
+    reaches the whole process group, but stopping is the main process's business; the
+    memory cap of the sandbox applies to the worker process, and the pipeline is
+    loaded before the first file's deadline starts."""
     import logging
+
+    from ..sandbox import limit_memory, warm
 
     logging.getLogger("distributed").setLevel(logging.ERROR)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _warm() -> None:
-    """Import the pipeline and load the segmenter's dictionary (before forking workers)."""
-    from ..pipeline import analyze_text
-    from .store import rows_of
-
-    rows_of(analyze_text("某某县2022年法治政府建设年度报告\n一、主要举措和成效\n调解纠纷12件。"))
+    limit_memory()
+    warm("rows")  # imports and data loaded before the first file's deadline starts
 
 
 # ------------------------------------------------------------------ the one writer
@@ -452,9 +315,9 @@ class _Stop:
 # ------------------------------------------------------------------ main side
 def _items(paths, known: set, stats: AddStats, writer: _Writer, *, ship_bytes: bool, max_bytes: int,
            on_skip) -> Iterator[tuple[str, str, bytes | None]]:
-    """(sha256, path, bytes or None) of every file that still needs analysing."""
+    """(sha256, shown name, bytes or None, path) of every file that still needs analysing."""
     for p in iter_files(paths):
-        name = str(p)
+        name = display_name(p)   # what is stored and shown: always valid UTF-8
         try:
             if ship_bytes:
                 from ..ingest import read_file
@@ -487,7 +350,7 @@ def _items(paths, known: set, stats: AddStats, writer: _Writer, *, ship_bytes: b
             on_skip()
             continue
         known.add(sha)
-        yield sha, name, data
+        yield sha, name, data, p
 
 
 def _progress(enabled: bool, total: int | None):
@@ -526,7 +389,7 @@ def add(paths, db=None, *, workers: int | None = None, engine: str = "local", sc
     paths = list(paths)
     workers = max(1, int(workers or os.cpu_count() or 1))
     time_limit = default_time_limit() if time_limit is None else float(time_limit)
-    max_bytes = int(max_bytes or DEFAULT_MAX_BYTES)
+    max_bytes = int(max_bytes or _settings.get("MAX_BYTES"))
     settings = (time_limit, max_bytes, TEST_HOOK)
     eng = dbm.connect(db)
     with eng.connect() as conn:
@@ -589,7 +452,7 @@ def add(paths, db=None, *, workers: int | None = None, engine: str = "local", sc
 
 
 def _chunks(items, size: int):
-    """Group (sha, path, data) items into lists of at most ``size`` (and ~4 MB of bytes)."""
+    """Group (sha, name, data, path) items into lists of at most ``size`` (and ~4 MB of bytes)."""
     buf, nbytes = [], 0
     for it in items:
         buf.append(it)
@@ -606,122 +469,35 @@ def _failed(sha: str, path: str, error: str) -> dict:
 
 
 class _Local:
-    """A process pool with a bounded number of small tasks in flight."""
-
-    CHUNK = 4    # files per task: fewer round trips, still a smooth flow of results
+    """The sandbox's worker processes, each analysing one file at a time."""
 
     def __init__(self, workers: int):
         self.workers = workers
-        self.limit = 3 * workers     # tasks in flight (x CHUNK files)
-        self.pool = None
-
-    def _new_pool(self):
-        from concurrent.futures import ProcessPoolExecutor
-
-        pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_init_worker, initargs=(os.getpid(),))
-        # start the processes now (fork: all at the first submit), before any other thread exists
-        pool.submit(int, 0).result()
-        return pool
+        self.sandbox = None
 
     def start(self) -> None:
-        _warm()   # the forked workers inherit the imported pipeline and the segmenter's dictionary
-        self.pool = self._new_pool()
+        from ..sandbox import Sandbox
+
+        self.sandbox = Sandbox(self.workers, want="rows")
+        self.sandbox.prestart()  # fork now, before the progress bar's thread exists
 
     def run(self, items, settings, writer: _Writer, stop: _Stop, time_limit: float) -> None:
-        from concurrent.futures import FIRST_COMPLETED, wait
-        from concurrent.futures.process import BrokenProcessPool
+        from ..sandbox import Job
 
-        inflight: dict = {}   # future -> [(sha, path, None), ...]
-        suspects: deque = deque()
-
-        def submit(chunk) -> None:
-            try:
-                fut = self.pool.submit(work_paths, [(path, sha) for sha, path, _ in chunk], settings)
-            except BrokenProcessPool:
-                suspects.extend(chunk)
-                recover()
-                return
-            inflight[fut] = chunk
-
-        def collect(block: bool) -> None:
-            done, _ = wait(list(inflight), timeout=COMMIT_SECONDS if block else 0, return_when=FIRST_COMPLETED)
-            if not done and block:
-                writer.flush()       # nothing for a while: commit what we have
-            broken = False
-            for fut in done:
-                chunk = inflight.pop(fut)
-                try:
-                    results = fut.result()
-                except BrokenProcessPool:
-                    broken = True
-                    suspects.extend(chunk)
-                    continue
-                except Exception as e:   # pickling trouble etc.: these files only
-                    msg = f"分析失败（内部错误：{type(e).__name__}），请将此文件反馈给开发者"
-                    results = [_failed(sha, path, msg) for sha, path, _ in chunk]
-                for res in results:
-                    writer.put(res)
-            if broken:
-                recover()
-
-        def recover() -> None:
-            """A worker died: every file in flight is suspect; retry each alone in a fresh pool."""
-            for chunk in inflight.values():
-                suspects.extend(chunk)
-            inflight.clear()
-            self._replace_pool()
-            while suspects:
-                sha, path, _ = suspects.popleft()
-                t = time.monotonic()
-                try:
-                    res = self.pool.submit(work_paths, [(path, sha)], settings).result()[0]
-                except BrokenProcessPool:
-                    took = time.monotonic() - t
-                    msg = TIMEOUT_MSG.format(n=time_limit) if time_limit and took >= time_limit else CRASH_MSG
-                    res = _failed(sha, path, msg)
-                    self._replace_pool()
-                writer.put(res)
-
-        for chunk in _chunks(items, self.CHUNK):
-            while len(inflight) >= self.limit:
-                collect(True)
-            submit(chunk)
-        while inflight:
-            collect(True)
-        if suspects:
-            recover()
-
-    def _replace_pool(self) -> None:
-        self._kill()
-        self.pool = self._new_pool()
-
-    def _kill(self) -> None:
-        pool, self.pool = self.pool, None
-        if pool is None:
-            return
-        procs = list((getattr(pool, "_processes", None) or {}).values())
-        for p in procs:
-            try:
-                p.terminate()
-            except Exception:
-                pass
-        try:
-            pool.shutdown(wait=False, cancel_futures=True)
-        except Exception:
-            pass
-        for p in procs:
-            try:
-                p.join(2)
-            except Exception:
-                pass
+        _, max_bytes, hook = settings
+        jobs = (Job(name=name, path=os.fspath(path), sha256=sha, want="rows", max_bytes=max_bytes,
+                    time_limit=time_limit, hook=hook) for sha, name, _, path in items)
+        for res in self.sandbox.imap(jobs):
+            writer.put(_result_dict(res))
 
     def abort(self) -> None:
-        self._kill()
+        if self.sandbox is not None:
+            self.sandbox.abort()
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True)
-            self.pool = None
+        if self.sandbox is not None:
+            self.sandbox.close()
+            self.sandbox = None
 
 
 class _Dask:
@@ -759,7 +535,7 @@ class _Dask:
         meta: dict = {}
 
         def submit(chunk) -> None:
-            fut = self.client.submit(work_bytes, [(data, path, sha) for sha, path, data in chunk], settings,
+            fut = self.client.submit(work_bytes, [(data, name, sha) for sha, name, data, _ in chunk], settings,
                                      pure=False)
             meta[fut.key] = chunk
             ac.add(fut)

@@ -16,16 +16,23 @@
   default 200) -> ``IngestError``: measured on the parsed tree in one pass.
   libxml2 itself stops at depth 256 and silently drops the rest of the page, so
   a limit above 255 still refuses such a page rather than analyse a fragment.
+- Before any parser sees the page, ``<script>``, ``<style>``, ``<template>``,
+  ``<noscript>`` blocks and comments are cut out and long ``data:`` URIs (inline
+  images) are shortened, in one linear scan: libxml2 drops a text node over 10 MB
+  and everything after it, so an 11 MB script in ``<head>`` used to leave no text
+  and an inline image half of it.  The page is then parsed once with
+  ``huge_tree`` (safe behind the file-size cap, ``MAX_BYTES``) and that tree is
+  what trafilatura reads too.
 """
 from __future__ import annotations
 
-import os
+import copy
 import re
 
+from .. import settings
 from . import IngestError, RawDoc, quiet
-from .txt import decode
+from .txt import decode_text
 
-MAX_HTML_DEPTH = int(os.environ.get("FAZHI_MAX_HTML_DEPTH", 200))
 _LIBXML2_DEPTH = 256  # libxml2's HTML parser nests no deeper than this
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -108,6 +115,43 @@ _META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:\
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9_.:\-]+)""", re.I)
 
 
+# ---------------------------------------------------------------- raw clean-up
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_BLOCK_START = re.compile(r"<(script|style|template|noscript)(?=[\s/>])|<!--")
+# an inline image or font: the payload is no text; 64+ characters so "data:" in prose stays
+_DATA_URI = re.compile(r"(?i)data:[^\s\"'<>),]{64,}")
+
+
+def strip_raw(text: str) -> str:
+    """``text`` without script/style/template/noscript blocks and comments (an unclosed
+    one runs to the end, as in a browser) and with long ``data:`` URIs cut to
+    ``data:,``.  One pass: every search starts where the previous one ended."""
+    low = text.translate(_ASCII_LOWER)  # same length: ASCII letters only
+    out: list[str] = []
+    pos = 0
+    n = len(text)
+    while pos < n:
+        m = _BLOCK_START.search(low, pos)
+        if m is None:
+            break
+        out.append(text[pos:m.start()])
+        name = m.group(1)
+        if name is None:  # a comment
+            j = low.find("-->", m.end())
+            pos = n if j < 0 else j + 3
+            continue
+        j = low.find("</" + name, m.end())
+        if j < 0:
+            pos = n
+            break
+        k = low.find(">", j)
+        pos = n if k < 0 else k + 1
+        out.append(" ")
+    out.append(text[pos:])
+    return _DATA_URI.sub("data:,", "".join(out))
+
+
 def _declared_charset(data: bytes) -> str | None:
     head = data[:8192]
     m = _XML_DECL.search(head) or _META_CHARSET.search(head)
@@ -117,12 +161,26 @@ def _declared_charset(data: bytes) -> str | None:
 # ---------------------------------------------------------------- rendering
 
 
+class _Enough(Exception):
+    """The page has given more lines than the text caps keep: stop rendering."""
+
+
 class _Lines:
-    """Collects runs of (text, bold) into lines: one line per paragraph."""
+    """Collects runs of (text, bold) into lines: one line per paragraph (stops a
+    little past ``MAX_PARAGRAPHS`` lines or ``MAX_CHARS`` characters: the caps cut there)."""
 
     def __init__(self) -> None:
         self.out: list[str] = []
         self.cur: list[tuple[str, bool]] = []
+        self.chars = 0
+        self.max_lines = settings.get("MAX_PARAGRAPHS") + 1
+        self.max_chars = settings.get("MAX_CHARS") + 1
+
+    def _append(self, text: str) -> None:
+        self.out.append(text)
+        self.chars += len(text) + 1
+        if len(self.out) > self.max_lines or self.chars > self.max_chars:
+            raise _Enough()
 
     def add(self, text: str | None, bold: bool) -> None:
         if text:
@@ -136,14 +194,14 @@ class _Lines:
         visible = [b for t, b in runs if t.strip(_EDGE_WS)]
         if visible and all(visible):
             text = f"**{text}**"
-        self.out.append(text)
+        self._append(text)
 
     def line(self, text: str) -> None:
         """Add a finished line (heading, table row: tabs between cells are kept)."""
         self.flush()
         text = text.strip(_EDGE_WS)
         if text:
-            self.out.append(text)
+            self._append(text)
 
 
 def _tag(el) -> str:
@@ -162,8 +220,10 @@ def _is_bold_html(el, tag: str) -> bool:
     return "font-weight:bold" in style or "font-weight:700" in style or "font-weight:800" in style
 
 
-def _render(root, traf: bool) -> list[str]:
-    """Render a trafilatura body (``traf``) or an lxml HTML element into lines."""
+def _render(root, traf: bool, cut: list | None = None) -> list[str]:
+    """Render a trafilatura body (``traf``) or an lxml HTML element into lines.
+    Rendering stops at the text caps; then the lines are trimmed to them and
+    ``cut`` (if given) gets an entry."""
     L = _Lines()
     blocks = _BLOCK_TRAF if traf else _BLOCK_HTML
 
@@ -220,8 +280,20 @@ def _render(root, traf: bool) -> list[str]:
         if is_block:
             L.flush()
 
-    visit(root, False)
-    L.flush()
+    try:
+        visit(root, False)
+        L.flush()
+    except _Enough:
+        out = L.out[:L.max_lines - 1]
+        total = 0
+        for k, ln in enumerate(out):
+            total += len(ln) + 1
+            if total > L.max_chars - 1:
+                out = out[:max(1, k)]
+                break
+        if cut is not None:
+            cut.append(True)
+        return out
     return L.out
 
 
@@ -238,8 +310,12 @@ def _fields(doc, lines: list[str]) -> dict[str, str]:
             fields[key] = value
 
     # 1. a cell/span/… that holds only a label, its value in the tail or the next element
+    #    (the first 20,000 candidates: metadata rows sit near the top of a page)
     if doc is not None:
-        for el in doc.iter("td", "th", "span", "li", "label", "dt", "b", "strong", "em", "font", "p", "div", "i", "h4", "h5", "h6"):
+        tags = ("td", "th", "span", "li", "label", "dt", "b", "strong", "em", "font", "p", "div", "i", "h4", "h5", "h6")
+        for k, el in enumerate(doc.iter(*tags)):
+            if k >= 20_000:
+                break
             if len(el) > 3:
                 continue
             own = _flat(el)
@@ -332,40 +408,48 @@ def _title(doc, meta_title: str | None) -> tuple[str | None, bool]:
 def _parse(text: str):
     import lxml.html
 
+    # huge_tree: text nodes over 10 MB are kept (the file-size cap bounds the page);
+    # the other options are trafilatura's own parser's
+    parser = lxml.html.HTMLParser(huge_tree=True, collect_ids=False, default_doctype=False,
+                                  remove_comments=True, remove_pis=True)
     try:
-        return lxml.html.document_fromstring(text)
+        return lxml.html.document_fromstring(text, parser=parser)
     except Exception:  # noqa: BLE001 - lxml ParserError, ValueError on odd input, RecursionError
         return None
 
 
-def _depth(doc) -> int:
-    """Deepest element nesting of a parsed tree (the root is depth 1)."""
+def _depth(doc) -> tuple[int, int]:
+    """Deepest element nesting of a parsed tree (the root is depth 1), and the number of elements."""
     from lxml import etree
 
-    depth = deepest = 0
+    depth = deepest = count = 0
     for event, _ in etree.iterwalk(doc, events=("start", "end")):
         if event == "start":
             depth += 1
+            count += 1
             if depth > deepest:
                 deepest = depth
         else:
             depth -= 1
-    return deepest
+    return deepest, count
 
 
-def _check_depth(doc) -> None:
-    limit = MAX_HTML_DEPTH
+def _check_depth(doc) -> int:
+    """Refuse a page nested too deep; returns the number of elements."""
+    limit = settings.get("MAX_HTML_DEPTH")
     try:
-        d = _depth(doc)
+        d, count = _depth(doc)
     except Exception:  # noqa: BLE001 - a tree lxml cannot walk is judged by the readers below
-        return
+        return 0
     if d > limit or d >= _LIBXML2_DEPTH:
         raise IngestError(
             f"网页标签嵌套层数过深（{d}{' 层以上' if d >= _LIBXML2_DEPTH else ' 层'}），超过上限 "
             f"{min(limit, _LIBXML2_DEPTH - 1)} 层，可能是恶意构造或已损坏的网页，未分析")
+    return count
 
 
-def _trafilatura(text: str):
+def _trafilatura(text):
+    """trafilatura on the page (a string, or our parsed tree, which it does not modify)."""
     try:
         import trafilatura
     except Exception:  # noqa: BLE001 - a broken install (e.g. missing lxml_html_clean) -> fallback
@@ -389,16 +473,14 @@ def _trafilatura(text: str):
     return body, title
 
 
-def _fallback_lines(doc) -> list[str]:
-    import copy
-
+def _fallback_lines(doc, cut: list | None = None) -> list[str]:
     body = doc.find(".//body")
     root = copy.deepcopy(body if body is not None else doc)
     for el in list(root.iter(*_DROP_FALLBACK)):
         parent = el.getparent()
         if parent is not None:
             el.drop_tree()
-    return _render(root, traf=False)
+    return _render(root, traf=False, cut=cut)
 
 
 def _is_chrome(line: str) -> bool:
@@ -409,36 +491,45 @@ def _is_chrome(line: str) -> bool:
 
 
 def read(data: bytes) -> RawDoc:
-    text, enc, lossy = decode(data, _declared_charset(data))
-    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
-    notes: list[str] = []
-    if lossy:
+    got = decode_text(data, _declared_charset(data))
+    text, enc, lossy = got.text, got.encoding, got.lossy
+    text = strip_raw(re.sub(r"^\s*<\?xml[^>]*\?>", "", text))
+    notes: list[str] = list(got.notes)
+    if lossy and not got.notes:
         notes.append(f"网页中有少量字节无法按 {enc} 编码解码，已替换为“\ufffd”")
 
     doc = _parse(text)
+    huge = False
     if doc is not None:
-        _check_depth(doc)
+        count = _check_depth(doc)
         for el in list(doc.iter("script", "style", "noscript", "template")):
             try:
                 el.drop_tree()
             except Exception:  # noqa: BLE001 - the root itself
                 pass
+        limit = settings.get("MAX_HTML_ELEMENTS")
+        if count > limit:
+            # no report page has this many elements: skip the (slow) main-text
+            # detection and read the whole page, once
+            huge = True
+            notes.append(f"网页元素过多（{count:,} 个，上限 {limit:,} 个），未做正文识别，已提取整个页面的文字")
 
-    body, meta_title = _trafilatura(text)
+    body, meta_title = (None, None) if huge else _trafilatura(copy.deepcopy(doc) if doc is not None else text)
     lines: list[str] = []
     if body is not None and len(body) <= 1 and "\n" in "".join(body.itertext()).strip():
         # trafilatura's last-resort baseline: the whole page flattened into one
         # block (small pages); our own rendering of <body> keeps the structure
         body = None
+    cut: list = []
     if body is not None:
         try:
-            lines = _render(body, traf=True)
+            lines = _render(body, traf=True, cut=cut)
         except Exception:  # noqa: BLE001
             lines = []
     if not lines and doc is not None:
         try:
-            lines = _fallback_lines(doc)
-            if lines:
+            lines = _fallback_lines(doc, cut)
+            if lines and not huge:
                 notes.append("未能识别网页正文区域，已提取整个页面的文字（可能含导航等无关内容）")
         except Exception:  # noqa: BLE001
             lines = []
@@ -446,7 +537,7 @@ def read(data: bytes) -> RawDoc:
         raise IngestError("网页无法解析（HTML 结构损坏或不是网页文件）")
 
     page_lines: list[str] = []
-    if doc is not None:
+    if doc is not None and not huge:
         try:
             page_lines = _render(doc, traf=False)
         except Exception:  # noqa: BLE001
@@ -460,6 +551,9 @@ def read(data: bytes) -> RawDoc:
     except Exception:  # noqa: BLE001
         title, from_h1 = None, False
 
+    if cut:
+        notes.append(f"网页内容过长（超过上限 {settings.get('MAX_CHARS'):,} 字或 {settings.get('MAX_PARAGRAPHS'):,} 段），"
+                     "仅分析了前面部分的内容，其后内容未读取")
     lines = [ln for ln in lines if not _is_chrome(ln)]
     if title and from_h1:
         head = [ln.lstrip("#").strip().strip("*") for ln in lines[:5]]

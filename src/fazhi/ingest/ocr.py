@@ -6,7 +6,7 @@ run time), onnxruntime, pypdfium2 (renders PDF pages) and Pillow.  Without them
 ``available()`` is False and the callers keep their clear "扫描件" message.
 
 Pages -> text
-- A PDF page is rendered at ``RENDER_DPI`` (pixels capped by ``MAX_IMAGE_PIXELS``);
+- A PDF page is rendered at ``RENDER_DPI`` (pixels capped by ``settings.MAX_IMAGE_PIXELS``);
   an image is used as it is (every frame of a multi-page TIFF is a page).
 - rapidocr gives one box per text line segment: a quadrilateral, the text and a
   score.  The direction classifier is off (it turns good upright lines upside
@@ -51,21 +51,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
+from .. import settings
 from . import IngestError, RawDoc, quiet
+from .layout import PAGE_NO, Line, reflow_rows
 
 OCR_NOTE = "本文由 OCR 识别，可能有识别错误"
 INSTALL_HINT = "pip install fazhi[ocr]"
 IMAGE_NEEDS_OCR = f"图片文件需要安装 OCR 组件：{INSTALL_HINT}"
 
-# limits (see fazhi.settings)
-MAX_OCR_PAGES = int(os.environ.get("FAZHI_MAX_OCR_PAGES", 50))
-MAX_IMAGE_PIXELS = int(os.environ.get("FAZHI_MAX_IMAGE_PIXELS", 60_000_000))
+# limits: settings.MAX_OCR_PAGES, settings.MAX_IMAGE_PIXELS
 RENDER_DPI = 200.0
 MAX_SIDE = 2400  # OCR input: longer side in pixels (larger images are scaled down)
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
-ProgressFn = Callable[[int, int], None]  # (pages done, pages in all)
+ProgressFn = Callable[[int, int], None]  # (pages done, pages in all); (0, n) comes first
 _progress: contextvars.ContextVar[ProgressFn | None] = contextvars.ContextVar("fazhi_ocr_progress", default=None)
 
 
@@ -139,46 +139,15 @@ class Page:
     boxes: list[Box] = field(default_factory=list)
 
 
-@dataclass
-class Line:
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-    text: str
-    page: int
-    block: int  # band/column within the page
-    col: int  # column index (-1: spanning the columns)
-    left: float = 0.0
-    right: float = 0.0
-    standalone: bool = False
-
-    @property
-    def h(self) -> float:
-        return max(1.0, self.y1 - self.y0)
-
-
 _DASHES = "-—–－─━‐‑‒―~～_一"
 _OCR_PAGE_NO = re.compile(rf"^[{_DASHES}\s·•.]*\d{{1,4}}[{_DASHES}\s·•.]*$")
 _ASCII_END = re.compile(r"[A-Za-z0-9]$")
 _ASCII_START = re.compile(r"^[A-Za-z0-9]")
-_LATIN_END = re.compile(r"[A-Za-z]$")  # rows joined: a space between Latin words only,
-_LATIN_START = re.compile(r"^[A-Za-z]")  # a number wrapped at the margin stays one number
-_SENT_END = re.compile(r"[。！？；：!?;:][”’」』）)】》〕\"']*$")
-_COMMA_END = re.compile(r"[，,、]$")
 
 
 def _is_page_no(text: str) -> bool:
-    from .pdf import _PAGE_NO
-
     s = text.strip()
-    return bool(s) and (bool(_PAGE_NO.match(s)) or bool(_OCR_PAGE_NO.match(s)))
-
-
-def _heading_start(text: str) -> bool:
-    from .pdf import _HEADING_START
-
-    return _HEADING_START.match(text.strip()) is not None
+    return bool(s) and (bool(PAGE_NO.match(s)) or bool(_OCR_PAGE_NO.match(s)))
 
 
 def _median(xs, default: float = 0.0) -> float:
@@ -460,68 +429,12 @@ def _set_margins(pages: list[list[Line]]) -> None:
                 ln.standalone = centred or rightish or tall or cells
 
 
-def _reflow(lines: list[Line]) -> list[str]:
-    paras: list[str] = []
-    cur = ""
-    prev: Line | None = None
-    by_block: dict[tuple[int, int], list[float]] = {}
-    for a, b in zip(lines, lines[1:]):
-        if (a.page, a.block) == (b.page, b.block):
-            by_block.setdefault((a.page, a.block), []).append(max(0.0, b.y0 - a.y1))
-    by_page: dict[int, list[float]] = {}
-    for (p, _), gs in by_block.items():
-        by_page.setdefault(p, []).extend(gs)
-    typical = {p: _median(gs) for p, gs in by_page.items()}
-    uses_indent = sum(1 for ln in lines
-                      if not ln.standalone and 1.4 * ln.h < ln.x0 - ln.left < 5 * ln.h) >= 2
-
-    for ln in lines:
-        text = ln.text.strip()
-        if not text:
-            continue
-        if prev is None or not cur:
-            cur = text
-            prev = ln
-            continue
-        a, b = prev, ln
-        h = max(1.0, min(a.h, b.h))
-        # a first-line indent is two characters; an opening quote or bracket sits in
-        # the right half of its cell, so a row starting with one looks half indented
-        indented = b.x0 - b.left > 1.4 * h
-        # a row that ends short of the margin ends its paragraph, unless line-breaking
-        # rules pushed a character or two to the next row ("…考核办" / "法》…"): allowed
-        # for where the document marks paragraphs by indents, or the row ends mid-sentence
-        slack = 1.5 if _SENT_END.search(a.text) else 4.0
-        if uses_indent:
-            slack = max(slack, 3.0)
-        # (a short row ending in a comma goes on, as in the text-layer reader)
-        full = a.right - a.x1 <= slack * h or _COMMA_END.search(a.text) is not None
-        join = not a.standalone and not b.standalone and not _heading_start(text) and not indented and full
-        if join and (a.page, a.block) == (b.page, b.block):
-            gap = b.y0 - a.y1
-            join = gap <= typical.get(a.page, 0.0) + 0.7 * h
-        elif join:
-            # a page or column break: the row reaches the margin and the next is not
-            # indented; without first-line indents in the document a finished
-            # sentence ends the paragraph
-            join = uses_indent or not _SENT_END.search(cur)
-        if join:
-            cur += (" " if _LATIN_END.search(cur) and _LATIN_START.search(text) else "") + text
-        else:
-            paras.append(cur)
-            cur = text
-        prev = ln
-    if cur:
-        paras.append(cur)
-    return paras
-
-
 def assemble(pages: list[Page]) -> list[str]:
     """OCR boxes of the pages of one document -> paragraphs in reading order."""
     lines = [_page_lines(p, i) for i, p in enumerate(pages)]
     lines = _strip_furniture(lines, [p.height for p in pages])
     _set_margins(lines)
-    return _reflow([ln for page in lines for ln in page])
+    return reflow_rows([ln for page in lines for ln in page])
 
 
 # ------------------------------------------------------------------ the engine
@@ -705,16 +618,16 @@ def _render_pdf_pages(data: bytes, indices: list[int] | None) -> Iterator[tuple[
     try:
         n = len(pdf)
         todo = list(range(n)) if indices is None else [i for i in indices if 0 <= i < n]
-        if len(todo) > MAX_OCR_PAGES:
+        if len(todo) > settings.MAX_OCR_PAGES:
             raise IngestError(
-                f"扫描件页数过多（需 OCR 识别 {len(todo)} 页），超过上限 {MAX_OCR_PAGES} 页，未分析")
+                f"扫描件页数过多（需 OCR 识别 {len(todo)} 页），超过上限 {settings.MAX_OCR_PAGES} 页，未分析")
         for i in todo:
             try:
                 page = pdf[i]
                 w, h = page.get_size()
                 scale = RENDER_DPI / 72.0
-                if w * h * scale * scale > MAX_IMAGE_PIXELS:
-                    scale = math.sqrt(MAX_IMAGE_PIXELS / max(1.0, w * h))
+                if w * h * scale * scale > settings.MAX_IMAGE_PIXELS:
+                    scale = math.sqrt(settings.MAX_IMAGE_PIXELS / max(1.0, w * h))
                 img = page.render(scale=scale).to_pil()
                 page.close()
             except IngestError:
@@ -724,6 +637,15 @@ def _render_pdf_pages(data: bytes, indices: list[int] | None) -> Iterator[tuple[
             yield i, len(todo), img
     finally:
         pdf.close()
+
+
+def _blank(img) -> bool:
+    """A rendered page with no ink at all (a blank page): nothing to recognise."""
+    try:
+        lo, _ = img.convert("L").getextrema()
+    except Exception:  # noqa: BLE001
+        return False
+    return lo >= 235
 
 
 def ocr_pdf_pages(data: bytes, indices: list[int] | None = None, *,
@@ -736,9 +658,11 @@ def ocr_pdf_pages(data: bytes, indices: list[int] | None = None, *,
     failed: list[int] = []
     done = 0
     for i, total, img in _render_pdf_pages(data, indices):
+        if done == 0:
+            _tick(progress, 0, total)  # the page count, before the first page's OCR
         if img is None:
             failed.append(i + 1)
-        else:
+        elif not _blank(img):
             pages[i] = ocr_image(img)
         done += 1
         _tick(progress, done, total)
@@ -756,8 +680,12 @@ def read_pdf(data: bytes, *, progress: ProgressFn | None = None, notes: list[str
     failed: list[int] = []
     done = 0
     for i, total, img in _render_pdf_pages(data, None):
+        if done == 0:
+            _tick(progress, 0, total)  # the page count, before the first page's OCR
         if img is None:
             failed.append(i + 1)
+        elif _blank(img):
+            imgs.append(Page(float(img.width), float(img.height), []))
         else:
             imgs.append(ocr_image(img))
         done += 1
@@ -784,25 +712,26 @@ def read_image(data: bytes, *, progress: ProgressFn | None = None) -> RawDoc:
         with quiet("PIL"):
             im = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError:  # over twice Pillow's own limit
-        raise IngestError(f"图片尺寸过大，超过上限 {MAX_IMAGE_PIXELS / 1e6:.0f} 百万像素，未分析") from None
+        raise IngestError(f"图片尺寸过大，超过上限 {settings.MAX_IMAGE_PIXELS / 1e6:.0f} 百万像素，未分析") from None
     except Exception:  # noqa: BLE001 - UnidentifiedImageError, OSError, …
         raise IngestError("图片文件已损坏或格式无法识别，无法读取") from None
     try:
         n = getattr(im, "n_frames", 1) or 1
     except Exception:  # noqa: BLE001
         n = 1
-    if n > MAX_OCR_PAGES:
-        raise IngestError(f"图片页数过多（{n} 页），超过 OCR 上限 {MAX_OCR_PAGES} 页，未分析")
+    if n > settings.MAX_OCR_PAGES:
+        raise IngestError(f"图片页数过多（{n} 页），超过 OCR 上限 {settings.MAX_OCR_PAGES} 页，未分析")
     pages: list[Page] = []
     failed: list[int] = []
+    _tick(progress, 0, n)
     with quiet("PIL"):
         for k, frame in enumerate(ImageSequence.Iterator(im)):
             if k >= n:
                 break
-            if frame.width * frame.height > MAX_IMAGE_PIXELS:
+            if frame.width * frame.height > settings.MAX_IMAGE_PIXELS:
                 raise IngestError(
                     f"图片尺寸过大（{frame.width}×{frame.height} 像素），超过上限 "
-                    f"{MAX_IMAGE_PIXELS / 1e6:.0f} 百万像素，未分析")
+                    f"{settings.MAX_IMAGE_PIXELS / 1e6:.0f} 百万像素，未分析")
             try:
                 fr = ImageOps.exif_transpose(frame) if k == 0 else frame
                 fr.load()
@@ -810,7 +739,7 @@ def read_image(data: bytes, *, progress: ProgressFn | None = None) -> RawDoc:
             except (IngestError, MemoryError):
                 raise
             except Image.DecompressionBombError:
-                raise IngestError(f"图片尺寸过大，超过上限 {MAX_IMAGE_PIXELS / 1e6:.0f} 百万像素，未分析") from None
+                raise IngestError(f"图片尺寸过大，超过上限 {settings.MAX_IMAGE_PIXELS / 1e6:.0f} 百万像素，未分析") from None
             except Exception:  # noqa: BLE001 - a truncated or broken frame
                 failed.append(k + 1)
             _tick(progress, k + 1, n)

@@ -2,14 +2,24 @@
 
 The encoding is found by charset-normalizer (a statistical detector), after two
 exact checks that need no guessing: a byte-order mark, and NUL bytes (which no
-8-bit or multi-byte Chinese text contains, so without a UTF-16/32 BOM they mean
-binary data).  ``decode()`` is shared with the HTML reader.
+8-bit or multi-byte Chinese text contains).  Best effort where a file is odd but
+still text, each with a note (an info finding):
+
+- NUL bytes nearly all at odd (or even) offsets: UTF-16 without a BOM (LE or BE);
+- a handful of NUL bytes in otherwise plain text (at most 8, or 0.1 %): removed;
+- lines in different encodings (a UTF-8 file with a pasted GBK part): decoded
+  line by line, each line in the first of UTF-8 / GB18030 / Big5 that fits.
+
+Only what none of these explain is "binary".  ``decode_text()`` is shared with
+the HTML reader.
 """
 from __future__ import annotations
 
 import codecs
 import re
 import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
 
 from . import IngestError, RawDoc
 
@@ -182,11 +192,130 @@ def _tolerant(data: bytes, declared: str | None) -> tuple[str, str] | None:
     return None
 
 
-def decode(data: bytes, encoding: str | None = None) -> tuple[str, str, bool]:
+@dataclass
+class Decoded:
+    text: str
+    encoding: str
+    lossy: bool = False                 # some bytes were replaced by U+FFFD
+    notes: list[str] = field(default_factory=list)
+
+
+_NUL_FEW = 8
+
+
+def _utf16_guess(data: bytes) -> str | None:
+    """"utf-16-le"/"utf-16-be" when the NUL bytes sit at one parity (ASCII letters,
+    digits and line ends of UTF-16 text) and the decoded text reads as text."""
+    n = len(data) - len(data) % 2
+    even = data[0:n:2].count(0)
+    odd = data[1:n:2].count(0)
+    nul = even + odd
+    if nul < 2:
+        return None
+    if odd >= 0.9 * nul:
+        cand = "utf-16-le"
+    elif even >= 0.9 * nul:
+        cand = "utf-16-be"
+    else:
+        return None
+    text = data[:n].decode(cand, errors="replace")
+    good = sum(1 for c in text if c in "\n\r\t" or c.isprintable())
+    return cand if good >= 0.97 * len(text) and text.count("\ufffd") <= max(2, len(text) // 200) else None
+
+
+def _line_codec(line: bytes) -> str | None:
+    """The first of UTF-8 / GB18030 / Big5 that decodes ``line`` (GB18030 and Big5 by
+    which gives everyday characters, when both do)."""
+    try:
+        line.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    fits = []
+    for enc in ("gb18030", "big5"):
+        try:
+            text = line.decode(codec_for(enc))
+        except UnicodeDecodeError:
+            continue
+        fits.append((_common_ratio(text, enc), enc))
+    return max(fits)[1] if fits else None
+
+
+def _mixed(data: bytes) -> Decoded | None:
+    """Decode line by line; None unless nearly every line fits one of the codecs."""
+    lines = data.split(b"\n")
+    used: Counter[str] = Counter()
+    out = []
+    bad = 0
+    for ln in lines:
+        enc = _line_codec(ln)
+        if enc is None:
+            # the line where one encoding gives way to the other: UTF-8 up to the first
+            # byte that is not, the rest in the codec that fits it
+            try:
+                ln.decode("utf-8")
+                cut = len(ln)
+            except UnicodeDecodeError as e:
+                cut = e.start
+            rest = _line_codec(ln[cut:]) if cut else None
+            if rest is not None and rest != "utf-8":
+                used[rest] += 1
+                out.append(ln[:cut].decode("utf-8") + ln[cut:].decode(codec_for(rest)))
+                continue
+            bad += 1
+            out.append(ln.decode("utf-8", errors="replace"))
+        else:
+            used[enc] += 1
+            out.append(ln.decode(codec_for(enc)))
+    if bad > max(1, len(lines) // 50) or len(used) < 2:
+        return None
+    text = "\n".join(out)
+    if not _plausible(text):
+        return None
+    names = "、".join({"utf-8": "UTF-8", "gb18030": "GB18030", "big5": "Big5"}[e] for e, _ in used.most_common())
+    return Decoded(text, used.most_common(1)[0][0], bad > 0,
+                   [f"文件混用了多种编码（{names}），已逐行识别"])
+
+
+def decode_text(data: bytes, encoding: str | None = None) -> Decoded:
     """Decode ``data``; ``encoding`` is a declared charset to try first (HTML meta).
+    Raises ``IngestError`` for binary data (see the module docstring)."""
+    if not _bom(data) and b"\x00" in data:
+        u16 = _utf16_guess(data)
+        if u16 is not None:
+            n = len(data) - len(data) % 2
+            text = data[:n].decode(u16, errors="replace")
+            _check_text(text)
+            return Decoded(text, "utf-16", "\ufffd" in text,
+                           [f"文件为 UTF-16 编码但没有字节序标记（BOM），已按 {u16.upper()} 读取"])
+        nul = data.count(b"\x00")
+        if nul > max(_NUL_FEW, len(data) // 1000):
+            raise IngestError(_BINARY_MSG)
+        got = decode_text(data.replace(b"\x00", b""), encoding)
+        got.notes.insert(0, f"文件中有 {nul} 个空字节（\\0），已删除")
+        return got
+    try:
+        text, enc, lossy = decode(data, encoding)
+    except IngestError:
+        mixed = _mixed(data) if not _bom(data) else None
+        if mixed is None:
+            raise
+        _check_text(mixed.text)
+        return mixed
+    if lossy and not _bom(data):
+        mixed = _mixed(data)
+        if mixed is not None and mixed.text.count("\ufffd") < text.count("\ufffd"):
+            return mixed
+    return Decoded(text, enc, lossy)
+
+
+def decode(data: bytes, encoding: str | None = None) -> tuple[str, str, bool]:
+    """Decode ``data`` strictly in one encoding; ``encoding`` is a declared charset to
+    try first (HTML meta).
 
     Returns ``(text, reported_encoding, lossy)``; ``lossy`` is True when some bytes
-    had to be replaced by U+FFFD. Raises ``IngestError`` for binary data.
+    had to be replaced by U+FFFD. Raises ``IngestError`` for binary data (NUL bytes
+    included: ``decode_text`` is the tolerant reader).
     """
     bom = _bom(data)
     if bom:
@@ -243,9 +372,10 @@ def normalise_newlines(text: str) -> str:
 
 
 def read(data: bytes, fmt: str = "txt") -> RawDoc:
-    text, enc, lossy = decode(data)
-    notes: list[str] = []
-    if lossy:
+    got = decode_text(data)
+    text, enc, lossy = got.text, got.encoding, got.lossy
+    notes: list[str] = list(got.notes)
+    if lossy and not got.notes:
         notes.append(f"文件中有少量字节无法按 {enc} 编码解码，已替换为“\ufffd”")
     text = normalise_newlines(text)
     if text.startswith("\ufeff"):

@@ -36,9 +36,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..corpus import db as dbm
 from ..corpus import store
-from ..ingest import IngestError, read_bytes
-from ..model import Source
-from ..pipeline import analyze_raw
+from .. import sandbox
 
 FORMATS = ("txt", "md", "html", "docx", "pdf")
 _SHA = re.compile(r"^[0-9a-f]{64}$")
@@ -242,14 +240,14 @@ def process(engine: Engine, data: bytes, name: str, *, max_bytes: int, data_dir:
 def _analyse_and_store(engine: Engine, data: bytes, shown: str, sha: str, *, max_bytes: int,
                        data_dir: Path | None, keep: bool, on_stored=None) -> Outcome:
     fmt = sniff(data, shown)
-    try:
-        raw = read_bytes(data, fmt, max_bytes=max_bytes)
-        report = analyze_raw(raw, Source(path=shown, format=fmt, sha256=sha, encoding=raw.encoding))
-    except IngestError as e:
-        _record_failure(engine, sha, shown, str(e))
-        raise UploadError(f"“{shown}”无法分析：{e}") from None
-    except MemoryError:
-        raise UploadError("内存不足，文件过大，未分析", 413) from None
+    # analysed in a worker process (memory cap, deadline, at most WORKERS at once)
+    res = sandbox.shared().run(sandbox.Job(name=shown, data=data, fmt=fmt, sha256=sha, max_bytes=max_bytes))
+    if res.kind == "memory":
+        raise UploadError(res.error, 413)
+    if not res.ok:
+        _record_failure(engine, sha, shown, res.error)
+        raise UploadError(f"“{shown}”无法分析：{res.error}")
+    report = res.value
     rows = store.rows_of(report)
     kept = None
     if keep and data_dir is not None:

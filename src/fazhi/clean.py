@@ -51,7 +51,7 @@ def _patterns():
     drop = re.compile("|".join(f"(?:{p})" for p in d["drop_lines"]))
     inline = re.compile("|".join(f"(?:{p})" for p in d["inline"]))
     seg = d["spam_segment"]
-    spam = re.compile(rf"{seg}(?:_{seg})+")
+    spam = re.compile(rf"(?<![A-Za-z\d]){seg}(?:_{seg})+")  # starts only where a token starts
     kw = tuple(d["spam_keywords"])
     heads = re.compile(r"[^，,。；;：:]{0,30}?(?:" + d["runon_heading_end"] + ")")
     runon_cut = re.compile(d["runon_line_starts"])

@@ -534,19 +534,26 @@ def _one_breakdown(doc: _Doc, k: int, out: list) -> None:
 
 
 # ---------------------------------------------------------- part > total
+# a subset is looked for among this many quantities after its total (bounds the
+# work on a sentence of thousands of quantities; real breakdowns are a few)
+_SUBSET_REACH = 64
+
 def _part_exceeds(doc: _Doc, out: list) -> None:
     sh = doc.sh
+    carry: dict[int, bool] = {}  # segment start -> it names a carry-over (searched once per segment)
     for t in doc.qs:
         if not t.counted or not t.exact or t.part == "next_year":
             continue
         ss, se = doc.segment(t.start)
-        if _CARRY_OVER.search(sh, ss, se):
+        if ss not in carry:
+            carry[ss] = bool(_CARRY_OVER.search(sh, ss, se))
+        if carry[ss]:
             continue
         tclause = doc.clause(t, ss)
         tl = _left(sh, t.start, doc.floor(t, ss))
         if not _TOTAL_WORDS.search(tl) or _PLAN.search(tl) or _NEGATED.search(tl):
             continue
-        for s in doc.qs[t.i + 1:]:
+        for s in doc.qs[t.i + 1:t.i + 1 + _SUBSET_REACH]:
             if s.start >= se:
                 break
             if s.unit != t.unit or s.q.kind != t.q.kind:

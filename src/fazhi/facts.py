@@ -42,7 +42,6 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 
-import yaml
 
 from .model import Fact, Part
 from .parts import part_at
@@ -68,8 +67,10 @@ _OWN_RATE = re.compile("率|比")  # "解决率92%" names its own measure
 def _raw_catalog() -> dict:
     from importlib import resources
 
+    from .data import safe_yaml
+
     with resources.files("fazhi.data").joinpath(_CATALOG_FILE).open("r", encoding="utf-8") as f:
-        return yaml.safe_load(f)
+        return safe_yaml(f)
 
 
 def load_catalog() -> dict[str, dict]:

@@ -18,7 +18,7 @@ from typing import Callable
 
 import yaml
 
-from ..data import load_yaml
+from ..data import load_yaml, safe_yaml
 from ..model import Finding, Part, Report
 from ..textnorm import shadow
 
@@ -106,7 +106,7 @@ def _read_user_file(path: str | Path) -> dict:
         if p.suffix.lower() == ".toml":
             data = tomllib.loads(raw.decode("utf-8"))
         else:
-            data = yaml.safe_load(raw.decode("utf-8"))
+            data = safe_yaml(raw.decode("utf-8"))
     except (UnicodeDecodeError, yaml.YAMLError, tomllib.TOMLDecodeError) as e:
         raise RuleError(f"规则文件 {p.name} 格式有误：{str(e).splitlines()[0]}") from None
     if data is None:

@@ -56,9 +56,19 @@ def _paragraphs(body):
 
 
 def _runs(p):
-    from ..ingest.docx import _RUN_XPATH
+    """The text runs of a paragraph, as the reader reads them: ``w:r`` children,
+    also inside the wrappers it descends into (hyperlinks, insertions, smart tags…)."""
+    from ..ingest.docx import T_R, _RUN_WRAPPERS
 
-    return p.xpath(_RUN_XPATH)
+    out = []
+    stack = list(reversed(p))
+    while stack:
+        e = stack.pop()
+        if e.tag == T_R:
+            out.append(e)
+        elif e.tag in _RUN_WRAPPERS:
+            stack.extend(reversed(e))
+    return out
 
 
 def _chars(body) -> list[_Char]:

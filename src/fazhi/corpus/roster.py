@@ -362,6 +362,7 @@ def read_roster(path, data: bytes | None = None) -> tuple[list[RosterUnit], list
         return [], problems
     units: list[RosterUnit] = []
     seen: dict[str, tuple[int, str]] = {}
+    by_own: dict[str, list] = {}
     for no, r in rows[1:]:
         def val(k):
             j = where.get(k)
@@ -389,14 +390,19 @@ def read_roster(path, data: bytes | None = None) -> tuple[list[RosterUnit], list
             problems.append(Problem(sheet, no, header["deadline"],
                                     f"日期“{str(val('deadline'))[:20]}”无法识别：请写成 2025-03-31 或 2025年3月31日，或留空"))
         k = name_key(name)
-        sig = (k.chain, k.own) if k else name
-        if name in seen or sig in seen:
-            first, first_name = seen.get(name) or seen[sig]
-            same = "重复" if first_name == name else f"与第{first}行“{first_name}”是同一单位"
-            problems.append(Problem(sheet, no, header["name"], f"“{name}”{same}" + (f"（第{first}行已有）" if first_name == name else "")
-                                    + "：每个单位只列一行"))
+        if name in seen:
+            problems.append(Problem(sheet, no, header["name"], f"“{name}”重复（第{seen[name][0]}行已有）：每个单位只列一行"))
             continue
-        seen[name] = seen[sig] = (no, name)
+        # the same unit written another way (荔湖街道 / 广州市增城区荔湖街道办事处): reports could
+        # not be told apart
+        other = next(((n0, nm0) for k0, n0, nm0 in by_own.get(k.own, []) if compatible(k0.chain, k.chain)), None) if k else None
+        if other:
+            problems.append(Problem(sheet, no, header["name"], f"“{name}”与第{other[0]}行“{other[1]}”是同一单位，"
+                                    "或无法区分：每个单位只列一行；不同地区的同名单位请写出所属地区（如“某某县城关镇”）"))
+            continue
+        seen[name] = (no, name)
+        if k:
+            by_own.setdefault(k.own, []).append((k, no, name))
         if level is None:
             continue
         units.append(RosterUnit(name, level, _cell(val("parent")), _cell(val("region")), deadline,

@@ -60,9 +60,17 @@ class Key:
 
 
 def _simplify(s: str) -> str:
+    """Simplified characters, half-width forms; the characters OpenCC would change although
+    they are simplified already in a name (乾安县 is not 干安县) are kept."""
     from ..textnorm import shadow
 
-    return shadow(s, traditional=True) if s else s
+    if not s:
+        return s
+    out = shadow(s, traditional=True)
+    keep = vocab()["t2s_keep"]
+    if any(c in keep for c in s):
+        out = "".join(a if a in keep else b for a, b in zip(s, out))
+    return out
 
 
 @lru_cache(maxsize=8192)
@@ -72,7 +80,7 @@ def name_key(name: str) -> Key | None:
     from ..meta import _province_short
 
     v = vocab()
-    s = v["_strip"].sub("", _simplify(name or ""))
+    s = v["_strip"].sub("", _simplify((name or "")[:200]))
     s = re.sub(r"\s+", "", s)
     if s.startswith("中共"):   # a joint issuer: 中共某某区委某某区人民政府 -> the government
         m = re.match(r"^中共\S*?(委员会|委)(?=\S*(政府|办事处))", s)
@@ -487,10 +495,8 @@ def roster_of(engine: Engine, year: int) -> list[dict]:
 
 
 def years(engine: Engine) -> list[int]:
-    from sqlalchemy import distinct
-
     with engine.connect() as conn:
-        return sorted(conn.execute(select(distinct(db.roster_units.c.year))).scalars())
+        return sorted(conn.execute(select(db.roster_units.c.year).distinct()).scalars())
 
 
 def assign(engine: Engine, unit_name: str, *, report_id: int | None = None, failure_id: int | None = None,

@@ -178,7 +178,8 @@ def status_cmd(year, fmt, level, parent, db):
         t.add_column(c, overflow="fold")
     colour = {"on_time": "green", "late": "red", "undated": "yellow", "unreadable": "magenta", "missing": "red"}
     for u in units:
-        d = (u["date"] + ("（发布）" if u["date_kind"] == "published" else "（成文）")) if u["date"] else "—"
+        d = (u["date"] + ("（发布）" if u["date_kind"] == "published" else "（成文）")
+             + ("，年度未结束" if u["premature"] else "")) if u["date"] else "—"
         t.add_row(escape(u["name"]), u["level_label"], escape(u["parent"] or ""),
                   f"[{colour[u['state']]}]{STATE_LABELS[u['state']]}[/{colour[u['state']]}]", d,
                   u["deadline"] + ("*" if u["deadline_overridden"] else ""),

@@ -646,6 +646,9 @@ def status(engine: Engine, year: int) -> dict:
                      "parent": u["parent"], "region": u["region"], "contact": u["contact"], "phone": u["phone"],
                      "deadline": deadline, "deadline_overridden": bool(u["deadline"]),
                      "state": state, "state_label": STATE_LABELS[state], "date": when, "date_kind": kind,
+                     # dated before the reported year ended (still counted on time; the report's
+                     # own timeliness.premature finding says more)
+                     "premature": bool(when and when < f"{year + 1}-01-01"),
                      "reports": [rep["id"] for rep in mine], "failures": [fl["id"] for fl in bad[u["name"]]]})
     by_level = {}
     for lv in LEVELS:

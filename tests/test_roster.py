@@ -134,12 +134,18 @@ def test_csv_and_dates(tmp_path):
     assert problems == []
     assert [(u.name, u.level, u.deadline) for u in units] == [("增城区", "county", "2025-04-15"),
                                                               ("荔湖街道", "township", None)]
-    bad = tmp_path / "x.csv"
-    bad.write_bytes(b"\x00\x01\xff\xfe\xfa" * 10)
     with pytest.raises(rm.RosterError):
         rm.read_roster(tmp_path / "名单.txt", b"abc")
     with pytest.raises(rm.RosterError):
         rm.read_roster(tmp_path / "名单.xlsx", b"not a zip")
+
+
+def test_csv_saved_by_excel_in_gbk(tmp_path):
+    """Excel on a Chinese Windows saves CSV in GBK: read as such, not garbled."""
+    p = tmp_path / "名单.csv"
+    p.write_bytes("单位名称,层级\n荔湖街道,街道\n增城区人民政府,县级\n".encode("gbk"))
+    units, problems = rm.read_roster(p)
+    assert problems == [] and [u.name for u in units] == ["荔湖街道", "增城区人民政府"]
 
 
 def test_import_replaces_the_year_only(tmp_path):

@@ -73,7 +73,7 @@ def _simplify(s: str) -> str:
     return out
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=65536)
 def name_key(name: str) -> Key | None:
     """(division chain, own name) of a unit's name; None for an empty one."""
     from .. import regions

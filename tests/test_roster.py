@@ -328,6 +328,27 @@ def test_assignment_kept_across_reimport_and_cli(tmp_path, province_reports):
         assert c.execute(select(func.count()).select_from(db.roster_assignments)).scalar() == 1
 
 
+def test_assignment_to_another_year(tmp_path):
+    """A report the engine dated 2023 but that is the unit's 2024 report: assigned with --year 2024,
+    it counts for 2024 and no longer for 2023; an unreadable file assigned likewise."""
+    eng = db.connect(str(tmp_path / "c.db"))
+    for y in (2023, 2024):
+        rm.import_roster(eng, y, [rm.RosterUnit("增城区", "county"), rm.RosterUnit("荔湖街道", "township")])
+    rid = store.add_report(eng, analyze_text(report_text("增城区", 2023, "2024-03-01", None), "zc.txt"))
+    with eng.begin() as conn:
+        store.record_failure(conn, "f" * 64, "荔湖街道年度报告.pdf", "文件已损坏")
+    with eng.connect() as conn:
+        fid = conn.execute(select(db.failures.c.id)).scalar_one()
+    before = {y: {u["name"]: u["state"] for u in rm.status(eng, y)["units"]} for y in (2023, 2024)}
+    assert before[2023] == {"增城区": "on_time", "荔湖街道": "unreadable"}
+    assert before[2024] == {"增城区": "missing", "荔湖街道": "unreadable"}   # no year in the file name
+    rm.assign(eng, "增城区", report_id=rid, year=2024)
+    rm.assign(eng, "荔湖街道", failure_id=fid, year=2024)
+    after = {y: {u["name"]: u["state"] for u in rm.status(eng, y)["units"]} for y in (2023, 2024)}
+    assert after[2023] == {"增城区": "missing", "荔湖街道": "missing"}
+    assert after[2024] == {"增城区": "on_time", "荔湖街道": "unreadable"}
+
+
 def test_cli_template_import_list(tmp_path):
     dbp = str(tmp_path / "c.db")
     r = CliRunner()

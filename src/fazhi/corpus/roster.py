@@ -28,7 +28,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.engine import Engine
 
 from ..data import load_yaml
@@ -589,18 +589,25 @@ def status(engine: Engine, year: int) -> dict:
     r, f, a = db.reports.c, db.failures.c, db.roster_assignments.c
     roster = roster_of(engine, year)
     with engine.connect() as conn:
+        manual = conn.execute(select(a.report_id, a.failure_id, a.unit_name, a.year)).all()
+        # the year's reports, and those a person assigned to this year whatever year the engine read
         reps = conn.execute(select(r.id, r.path, r.unit, r.level, r.province, r.city, r.county, r.published,
-                                   r.signed, r.title).where(r.year == year).order_by(r.id)).mappings().all()
+                                   r.signed, r.title)
+                            .where(or_(r.year == year, r.id.in_(select(a.report_id).where(a.year == year))))
+                            .order_by(r.id)).mappings().all()
         fails = conn.execute(select(f.id, f.path, f.error).order_by(f.id)).mappings().all()
-        manual = conn.execute(select(a.report_id, a.failure_id, a.unit_name).where(a.year == year)).all()
-    by_report = {m.report_id: m.unit_name for m in manual if m.report_id is not None}
-    by_failure = {m.failure_id: m.unit_name for m in manual if m.failure_id is not None}
+    by_report = {m.report_id: m.unit_name for m in manual if m.report_id is not None and m.year == year}
+    by_failure = {m.failure_id: m.unit_name for m in manual if m.failure_id is not None and m.year == year}
+    elsewhere = ({("r", m.report_id) for m in manual if m.report_id is not None and m.year != year}
+                 | {("f", m.failure_id) for m in manual if m.failure_id is not None and m.year != year})
     idx = RosterIndex(roster)
     names = {u["name"] for u in roster}
     got: dict[str, list] = {n: [] for n in names}
     bad: dict[str, list] = {n: [] for n in names}
     unmatched: list[dict] = []
     for rep in reps:
+        if ("r", rep["id"]) in elsewhere:
+            continue   # a person put it on another year's roster
         if rep["id"] in by_report and by_report[rep["id"]] in names:
             got[by_report[rep["id"]]].append(rep)
             continue
@@ -613,6 +620,8 @@ def status(engine: Engine, year: int) -> dict:
             unmatched.append({"kind": "report", "id": rep["id"], "unit": rep["unit"], "title": rep["title"],
                               "path": rep["path"], "reason": m.reason, "candidates": m.candidates})
     for fl in fails:
+        if ("f", fl["id"]) in elsewhere:
+            continue
         if fl["id"] in by_failure:
             if by_failure[fl["id"]] in names:
                 bad[by_failure[fl["id"]]].append(fl)

@@ -136,8 +136,11 @@ def test_csv_and_dates(tmp_path):
                                                               ("荔湖街道", "township", None)]
     with pytest.raises(rm.RosterError):
         rm.read_roster(tmp_path / "名单.txt", b"abc")
-    with pytest.raises(rm.RosterError):
-        rm.read_roster(tmp_path / "名单.xlsx", b"not a zip")
+    for name, data, says in [("名单.xlsx", b"not a zip", "不是 Excel 工作簿"),
+                             ("名单.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "旧版 Excel"),
+                             ("名单.csv", b"", "空文件")]:
+        with pytest.raises(rm.RosterError, match=says):
+            rm.read_roster(tmp_path / name, data)
 
 
 def test_csv_saved_by_excel_in_gbk(tmp_path):

@@ -36,6 +36,7 @@ from ..model import LEVEL_LABELS, LEVELS
 from . import db
 
 SHEET = "应报单位名单"
+MAX_ROWS = 20000          # rows of a roster file (a province's townships and departments fit)
 
 
 class RosterError(Exception):
@@ -317,18 +318,35 @@ def _rows_of(path: Path, data: bytes | None) -> tuple[str | None, list[tuple[int
     """(sheet name or None for CSV, [(row number, cells)]) of the first sheet / the CSV."""
     suffix = path.suffix.lower()
     raw = data if data is not None else path.read_bytes()
+    if not raw:
+        raise RosterError(f"{path.name} 是空文件（0 字节）")
+    if raw[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise RosterError(f"{path.name} 是旧版 Excel（.xls）或加密的工作簿，无法读取；请用 Excel/WPS 另存为 .xlsx（不加密）")
     if suffix in (".xlsx", ".xlsm"):
+        import zipfile
+
         import openpyxl
 
-        if not raw.startswith(b"PK"):
-            raise RosterError(f"{path.name} 不是 Excel 工作簿（.xlsx），请用名单模板填写后再导入")
+        try:
+            with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+                names = set(zf.namelist())
+        except Exception:   # noqa: BLE001 - BadZipFile, OSError, …
+            raise RosterError(f"{path.name} 不是 Excel 工作簿（.xlsx）：请用名单模板填写后再导入") from None
+        if "xl/workbook.xml" not in names:
+            raise RosterError(f"{path.name} 不是 Excel 工作簿（不含工作表）：请用名单模板填写后再导入")
         try:
             wb = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+            ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
+            rows = []
+            for i, r in enumerate(ws.iter_rows(values_only=True), 1):
+                if i > MAX_ROWS + 1:
+                    raise RosterError(f"{path.name} 超过 {MAX_ROWS} 行：请分年度、去掉空行后再导入")
+                rows.append((i, list(r[:20])))
+            wb.close()
+        except RosterError:
+            raise
         except Exception:   # noqa: BLE001 - any damaged workbook: one Chinese message
             raise RosterError(f"{path.name} 无法作为 Excel 工作簿打开（文件可能已损坏）") from None
-        ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
-        rows = [(i, list(r)) for i, r in enumerate(ws.iter_rows(values_only=True), 1)]
-        wb.close()
         return ws.title, rows
     if suffix == ".csv":
         for enc in ("utf-8-sig", "gb18030"):
@@ -339,7 +357,15 @@ def _rows_of(path: Path, data: bytes | None) -> tuple[str | None, list[tuple[int
                 continue
         else:
             raise RosterError(f"{path.name} 的编码无法识别：请另存为 UTF-8 编码的 CSV")
-        return None, [(i, r) for i, r in enumerate(csv.reader(io.StringIO(text)), 1)]
+        rows = []
+        try:
+            for i, r in enumerate(csv.reader(io.StringIO(text)), 1):
+                if i > MAX_ROWS + 1:
+                    raise RosterError(f"{path.name} 超过 {MAX_ROWS} 行：请分年度、去掉空行后再导入")
+                rows.append((i, r[:20]))
+        except csv.Error:
+            raise RosterError(f"{path.name} 不是有效的 CSV 文件") from None
+        return None, rows
     raise RosterError(f"不支持的名单文件类型“{path.suffix or '无扩展名'}”：请用 .xlsx 或 .csv")
 
 

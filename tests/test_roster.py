@@ -97,8 +97,14 @@ def test_template_round_trip(tmp_path):
     ws = wb["应报单位名单"]
     assert [c.value for c in ws[1]] == [c["header"] for c in rm.vocab()["columns"]]
     assert any("省级" in (dv.formula1 or "") for dv in ws.data_validations.dataValidation)
+    assert ws.cell(2, 1).value.startswith("示例")
+    units, problems = rm.read_roster(p)       # the example row alone: nothing to import
+    assert units == [] and [pr.message for pr in problems] == ["名单中没有任何单位（只有表头）"]
+    ws.cell(2, 1).value = "荔湖街道"          # the example made a real row
+    wb.save(p)
     units, problems = rm.read_roster(p)
     assert problems == [] and [u.name for u in units] == ["荔湖街道"] and units[0].level == "township"
+    assert units[0].parent == "增城区" and units[0].deadline is None
 
 
 def test_roster_errors_name_sheet_row_column(tmp_path):

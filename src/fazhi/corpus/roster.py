@@ -50,6 +50,9 @@ def vocab() -> dict:
     v["_implicit"] = re.compile(v["implicit_region"])
     v["_loose"] = re.compile(v["loose_region"])
     v["_file_noise"] = re.compile(v["file_noise"])
+    v["_joint"] = re.compile(v["joint_issuer"])
+    v["_inner_gov"] = re.compile(v["inner_government"])
+    v["_cut"] = re.compile(v["division_cut"])
     return v
 
 
@@ -83,12 +86,10 @@ def name_key(name: str) -> Key | None:
     v = vocab()
     s = v["_strip"].sub("", _simplify((name or "")[:200]))
     s = re.sub(r"\s+", "", s)
-    if s.startswith("中共"):   # a joint issuer: 中共某某区委某某区人民政府 -> the government
-        m = re.match(r"^中共\S*?(委员会|委)(?=\S*(政府|办事处))", s)
-        if m:
-            s = s[m.end():]
-    # a government named inside a longer name: 增城区人民政府荔湖街道办事处 -> 增城区荔湖街道办事处
-    s = re.sub(r"(人民政府|政府)(?=.{2,})", "", s)
+    m = v["_joint"].match(s)   # 中共某某区委某某区人民政府 -> the government
+    if m:
+        s = s[m.end():]
+    s = v["_inner_gov"].sub("", s)   # 增城区人民政府荔湖街道办事处 -> 增城区荔湖街道办事处
     for old, new in v["endings"]:
         if s.endswith(old) and len(s) > len(old):
             s = s[: len(s) - len(old)] + new
@@ -108,7 +109,7 @@ def name_key(name: str) -> Key | None:
     m = v["_loose"].match(rest) if len(rest) > 2 else None
     if m and not regions.lookup(rest):
         # unknown divisions before the own name (某某区某某街): cut at each level character
-        for part in re.finditer(r"[\u4e00-\u9fff]+?(?:自治区|省|市|区|县|旗|州|盟)", m.group()):
+        for part in v["_cut"].finditer(m.group()):
             chain.append(part.group())
         rest = rest[m.end():]
     if not rest:   # the name is a division: its own name is the last one
@@ -404,6 +405,8 @@ def read_roster(path, data: bytes | None = None) -> tuple[list[RosterUnit], list
 
         name = _cell(val("name"))
         header = {c["key"]: c["header"] for c in cols}
+        if name and _simplify(name).replace(":", "：").startswith(vocab()["example_prefix"]):
+            continue   # the template's example row
         if not name:
             problems.append(Problem(sheet, no, header["name"], "单位名称为空"))
             continue
@@ -480,7 +483,7 @@ def write_template(path) -> Path:
     notes = wb.create_sheet("填写说明")
     d = vocab()["deadline"]
     for line in [
-        "应报单位名单：每个应报送法治政府建设年度报告的单位一行（第2行是示例，请改成本地的单位或删除）。",
+        "应报单位名单：每个应报送法治政府建设年度报告的单位一行。第2行是示例（单位名称以“示例：”开头的行导入时忽略），可以删除。",
         "单位名称：与报告落款一致为好；“某某街道”“某某区某某街道办事处”“某某区人民政府”“某某区政府”均可识别。",
         f"层级：{level_choices()}（下拉选择）。",
         "上级单位、地区：用于按上级汇总和区分同名单位（如两个区都有的“城关镇”），可留空。",

@@ -157,6 +157,24 @@ def test_csv_saved_by_excel_in_gbk(tmp_path):
     assert problems == [] and [u.name for u in units] == ["荔湖街道", "增城区人民政府"]
 
 
+def test_migration_0004_matches_the_tables(db_url):
+    """The tables migration 0004 creates are the ones db.py declares (no drift)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    eng = db.connect(db_url)
+    with eng.connect() as c:
+        assert db.current_revision(c) == db.head_revision()
+        diffs = compare_metadata(MigrationContext.configure(c), db.metadata)
+    names = {"roster_units", "roster_assignments"}
+
+    def touches(d):
+        d = d[0] if isinstance(d, list) else d
+        return any(getattr(x, "name", None) in names or getattr(getattr(x, "table", None), "name", None) in names
+                   or x in names for x in d[1:])
+    assert [d for d in diffs if touches(d)] == []
+
+
 def test_import_replaces_the_year_only(tmp_path):
     eng = db.connect(str(tmp_path / "c.db"))
     rm.import_roster(eng, 2024, [rm.RosterUnit("甲街道", "township"), rm.RosterUnit("乙街道", "township")])

@@ -389,6 +389,11 @@ def test_cli_template_import_list(tmp_path):
     p = _csv(tmp_path / "名单.csv", [["增城区", "县级", "广州市", "", "", "", ""], ["荔湖街道", "街道", "增城区", "", "", "", ""]])
     run = r.invoke(main, ["roster", "import", str(p), "--year", "2024", "--db", dbp])
     assert run.exit_code == 0 and "2 个单位" in run.output
+    from fazhi.web.tables import audit as audit_t
+
+    with db.connect(dbp).connect() as c:
+        rec = c.execute(select(audit_t.c.action, audit_t.c.detail)).all()
+    assert [(a, d) for a, d in rec] == [("roster.import", "2024 年度：2 个单位")]
     run = r.invoke(main, ["roster", "list", "--year", "2024", "--format", "json", "--db", dbp])
     assert [u["name"] for u in json.loads(run.output)] == ["增城区", "荔湖街道"]
     run = r.invoke(main, ["roster", "import", str(tmp_path / "无此文件.xlsx"), "--year", "2024", "--db", dbp])

@@ -65,8 +65,11 @@ def import_cmd(path, year, db):
         if len(problems) > 50:
             err.print(f"……另有 {len(problems) - 50} 处错误")
         _fail(f"名单有 {len(problems)} 处错误，未导入任何单位；改正后重新导入")
+    from ..web.audit import CLI_ADDRESS, cli_actor, record
+
     eng = dbm.connect(db)
     n = import_roster(eng, year, units)
+    record(eng, "roster.import", actor=cli_actor(), address=CLI_ADDRESS, target=p.name, detail=f"{year} 年度：{n} 个单位")
     click.echo(f"已导入 {year} 年度应报单位名单：{n} 个单位（该年度原有名单已替换）")
 
 

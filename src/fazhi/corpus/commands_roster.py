@@ -103,7 +103,7 @@ def list_cmd(year, fmt, db):
 
 
 @roster.command("assign")
-@click.argument("report_id", type=click.IntRange(1, 2**62))
+@click.argument("report_id", type=click.IntRange(1, 2**31 - 1))
 @click.argument("unit_name")
 @click.option("--failure", is_flag=True, help="REPORT_ID 是读不了的文件的编号（fazhi corpus status 未匹配清单中的“文件”）")
 @click.option("--year", type=click.IntRange(1990, 2100), default=None, help="名单年度（默认：报告的年度）")

@@ -32,6 +32,7 @@ LAZY_COMMANDS = {
     "user": "fazhi.web.commands",
     "ledger": "fazhi.ledger.commands",
     "draft": "fazhi.ledger.commands",
+    "roster": "fazhi.corpus.commands_roster",
 }
 
 

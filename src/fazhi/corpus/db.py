@@ -9,7 +9,8 @@ Tables: ``reports`` (one row per analysed file, keyed by the sha256 of its
 bytes, with metadata, scores and the cleaned text), ``parts``, ``facts``,
 ``findings``, ``paragraphs`` (the text cut into paragraphs, with a segmented
 copy for Chinese full-text search) and ``failures`` (files that could not be
-read, with their Chinese error).  Search: SQLite FTS5 over the segmented column
+read, with their Chinese error); ``roster_units`` and ``roster_assignments``
+(the units that must report in a year, and manual matches: ``corpus.roster``).  Search: SQLite FTS5 over the segmented column
 (``paragraphs_fts``); PostgreSQL ``to_tsvector('simple', seg)`` with a GIN index.
 
 Faults (``faults.DatabaseFault``, Chinese): a writer runs ``PRAGMA quick_check``
@@ -25,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import (JSON, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table,
-                        Text, create_engine, event)
+                        Text, UniqueConstraint, create_engine, event)
 from sqlalchemy.engine import Engine, make_url
 
 DEFAULT_DB = "fazhi.db"
@@ -117,6 +118,38 @@ failures = Table(
     Column("path", Text, nullable=False),
     Column("error", Text, nullable=False),
     Column("added_at", String(32), nullable=False),
+)
+
+
+# the units that must report in a year (应报单位名单, ``fazhi roster import``); a
+# re-import of a year replaces that year's rows.  Migration 0004.
+roster_units = Table(
+    "roster_units", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("year", Integer, nullable=False, index=True),
+    Column("position", Integer, nullable=False),        # row order of the imported file
+    Column("name", Text, nullable=False),
+    Column("level", String(16), nullable=False),        # model.LEVELS
+    Column("parent", Text),
+    Column("region", Text),
+    Column("deadline", String(10)),                     # YYYY-MM-DD, last day on time; None = the default
+    Column("contact", Text),
+    Column("phone", Text),
+    Column("imported_at", String(32), nullable=False),
+    UniqueConstraint("year", "name", name="uq_roster_units_year_name"),
+)
+
+# a person's match of a report (or an unreadable file) to a roster unit, by the
+# unit's name and year so that it survives a re-import of the roster
+roster_assignments = Table(
+    "roster_assignments", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("report_id", Integer, ForeignKey("reports.id", ondelete="CASCADE"), unique=True),
+    Column("failure_id", Integer, ForeignKey("failures.id", ondelete="CASCADE"), unique=True),
+    Column("year", Integer, nullable=False),
+    Column("unit_name", Text, nullable=False),
+    Column("actor", String(64)),
+    Column("at", String(32), nullable=False),
 )
 
 

@@ -311,6 +311,9 @@ def create_app(settings: Settings | None = None, *, announce=None) -> FastAPI:
     from . import ledger_pages  # the 起草 page (ledger, draft, annotated copy)
 
     app.include_router(ledger_pages.router)
+    from . import roster_pages  # the 报送情况 page (roster import, status, assignments)
+
+    app.include_router(roster_pages.router)
 
     def answer(request: Request, status: int, message: str, headers: dict | None = None, **extra):
         if auth.is_api(request) or request.url.path.startswith("/static/"):

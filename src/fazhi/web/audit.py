@@ -38,6 +38,8 @@ ACTIONS = {
     "user.role": "修改角色",
     "user.password": "重设密码",
     "account.password": "修改本人密码",
+    "roster.import": "导入应报单位名单",
+    "roster.assign": "指定报告单位",
 }
 CLI_ADDRESS = "命令行"
 

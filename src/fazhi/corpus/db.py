@@ -152,6 +152,33 @@ roster_assignments = Table(
     Column("at", String(32), nullable=False),
 )
 
+# human corrections of an analysis (``fazhi.corpus.corrections``), by the file's
+# sha256 and a fingerprint of the evidence: they outlive the report rows, so a
+# re-analysis of the same file gets them again.  Migration 0007.
+corrections = Table(
+    "corrections", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("report_id", Integer),              # the report it was made on (for the record; may be gone)
+    Column("target", String(8), nullable=False),   # meta | fact | part | finding
+    Column("key", String(64), nullable=False),     # field name or evidence fingerprint
+    Column("field", String(16), nullable=False),
+    Column("old_value", Text),                 # JSON
+    Column("new_value", Text),                 # JSON
+    Column("reason", Text),
+    Column("actor", String(64)),
+    Column("at", String(32), nullable=False),
+    Column("active", Boolean, nullable=False),  # False: superseded by a later correction or withdrawn
+)
+
+# the engine's own analysis of a report that corrections rewrote (meta, parts,
+# facts, findings, scores as JSON), so that corrections always apply to it
+analysis_base = Table(
+    "analysis_base", metadata,
+    Column("report_id", Integer, ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True),
+    Column("analysis", JSON, nullable=False),
+)
+
 
 def normalise_url(db: str | Path | None) -> str:
     """``None`` -> ./fazhi.db; a path -> sqlite:///path; a URL stays (postgresql -> psycopg 3)."""

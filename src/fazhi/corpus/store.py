@@ -110,6 +110,11 @@ def insert(conn: Connection, rows: dict) -> int | None:
                               "WHERE report_id = :rid"), {"rid": rid})
     # a file that failed before and now reads (a newer fazhi) is no longer a failure
     conn.execute(delete(db.failures).where(db.failures.c.sha256 == sha))
+    # a person's corrections of this file outlive its analyses: apply them to this one
+    if conn.execute(select(db.corrections.c.id).where(db.corrections.c.sha256 == sha).limit(1)).first():
+        from .corrections import apply
+
+        apply(conn, rid)
     return rid
 
 
@@ -136,7 +141,7 @@ def delete_report(target: Engine | Connection, report_id: int) -> bool:
     if db.is_sqlite(conn.engine):
         conn.execute(text("DELETE FROM paragraphs_fts WHERE rowid IN "
                           "(SELECT id FROM paragraphs WHERE report_id = :rid)"), {"rid": report_id})
-    for t in (db.paragraphs, db.findings, db.facts, db.parts):
+    for t in (db.paragraphs, db.findings, db.facts, db.parts, db.analysis_base):
         conn.execute(delete(t).where(t.c.report_id == report_id))
     return conn.execute(delete(db.reports).where(db.reports.c.id == report_id)).rowcount > 0
 

@@ -314,6 +314,9 @@ def create_app(settings: Settings | None = None, *, announce=None) -> FastAPI:
     from . import roster_pages  # the 报送情况 page (roster import, status, assignments)
 
     app.include_router(roster_pages.router)
+    from . import correction_pages  # corrections from the report page
+
+    app.include_router(correction_pages.router)
 
     def answer(request: Request, status: int, message: str, headers: dict | None = None, **extra):
         if auth.is_api(request) or request.url.path.startswith("/static/"):

@@ -317,6 +317,9 @@ def create_app(settings: Settings | None = None, *, announce=None) -> FastAPI:
     from . import correction_pages  # corrections from the report page
 
     app.include_router(correction_pages.router)
+    from . import unit_pages  # units submit their own report (role ``unit``)
+
+    app.include_router(unit_pages.router)
 
     def answer(request: Request, status: int, message: str, headers: dict | None = None, **extra):
         if auth.is_api(request) or request.url.path.startswith("/static/"):

@@ -47,7 +47,7 @@ from .tables import settings as settings_t
 from .tables import tokens as tokens_t
 from .tables import users as users_t
 
-ROLES = {"admin": "管理员", "viewer": "只读"}
+ROLES = {"admin": "管理员", "viewer": "只读", "unit": "报送单位"}
 USERNAME = re.compile(r"^[\w.\-@]{2,32}$")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 256
@@ -71,6 +71,7 @@ class User:
     password_hash: str = ""
     session_version: int = 0
     via_token: bool = False
+    unit: str | None = None   # role ``unit``: the roster unit it reports for
 
     @property
     def is_admin(self) -> bool:
@@ -82,7 +83,8 @@ class User:
 
 
 def _user(row) -> User:
-    return User(row.id, row.username, row.role, row.password_hash, row.session_version or 0)
+    return User(row.id, row.username, row.role, row.password_hash, row.session_version or 0,
+                unit=getattr(row, "unit", None))
 
 
 def hash_password(password: str) -> str:
@@ -105,7 +107,7 @@ def check_username(username: str) -> str:
 
 def check_role(role: str) -> str:
     if role not in ROLES:
-        raise AuthError(f"未知角色“{role}”；可用：admin（管理员）、viewer（只读）")
+        raise AuthError(f"未知角色“{role}”；可用：admin（管理员）、viewer（只读）、unit（报送单位）")
     return role
 
 
@@ -116,15 +118,21 @@ def count_users(engine: Engine) -> int:
 
 
 def create_user(engine: Engine, username: str, password: str, role: str = "viewer", *,
-                password_hash: str | None = None) -> User:
-    """A new account (``password_hash`` when the caller hashed it already, in a pool)."""
+                password_hash: str | None = None, unit: str | None = None) -> User:
+    """A new account (``password_hash`` when the caller hashed it already, in a pool);
+    a ``unit`` account names the roster unit it reports for."""
     username = check_username(username)
     check_password_rules(password)
     check_role(role)
+    unit = "".join((unit or "").split())[:200] or None
+    if role == "unit" and not unit:
+        raise AuthError("报送单位账号需要指定单位（--unit 某某街道）")
+    if role != "unit":
+        unit = None
     h = password_hash or hash_password(password)
     try:
         with engine.begin() as c:
-            uid = c.execute(insert(users_t).values(username=username, password_hash=h, role=role,
+            uid = c.execute(insert(users_t).values(username=username, password_hash=h, role=role, unit=unit,
                                                    created_at=now(), session_version=0)).inserted_primary_key[0]
     except IntegrityError:
         raise AuthError(f"用户名“{username}”已存在") from None
@@ -187,9 +195,11 @@ def set_role(engine: Engine, uid: int, role: str, *, conn=None) -> None:
     check_role(role)
 
     def run(c):
-        row = c.execute(select(users_t.c.role).where(users_t.c.id == uid)).first()
+        row = c.execute(select(users_t.c.role, users_t.c.unit).where(users_t.c.id == uid)).first()
         if row is None:
             raise AuthError("用户不存在")
+        if (role == "unit") != (row.role == "unit") and row.role != role:
+            raise AuthError("报送单位账号与其他角色不能互换：请新建账号（报送单位账号需指定单位）")
         if row.role == "admin" and role != "admin" and _admins(c) <= 1:
             raise AuthError("不能取消最后一个管理员的管理员角色")
         c.execute(update(users_t).where(users_t.c.id == uid).values(role=role))
@@ -408,10 +418,17 @@ def current_user(request: Request) -> User | None:
     return user
 
 
+# what a ``unit`` account may open (everything else is refused, whatever the page):
+# its own submissions page, its own reports' cards, its account, logging out
+UNIT_PATHS = re.compile(r"^/(?:|mine(?:/upload)?|card\.css|account(?:/password)?|logout|reports/\d+)$")
+
+
 def require_user(request: Request) -> User:
     user = current_user(request)
     if user is None:
         raise LoginRequired()
+    if user.role == "unit" and not (UNIT_PATHS.match(request.url.path) and not user.via_token):
+        raise Forbidden("报送单位账号只能报送和查看本单位的报告")
     return user
 
 

@@ -82,22 +82,25 @@ def user_group():
 
 @user_group.command("add")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["admin", "viewer"]), default="viewer", show_default=True,
-              help="admin：管理员（上传、删除、导出、管理用户）；viewer：只读")
+@click.option("--role", type=click.Choice(["admin", "viewer", "unit"]), default="viewer", show_default=True,
+              help="admin：管理员（上传、删除、导出、管理用户）；viewer：只读；unit：报送单位（只能报送和查看本单位的报告）")
+@click.option("--unit", default=None, help="与 --role unit 合用：这个账号代表的应报单位（名单中的名称）")
 @click.password_option("--password", prompt="密码", confirmation_prompt="再输入一次", help="密码（至少 8 个字符）")
 @DB_OPTION
-def user_add(username, role, password, db):
-    """添加账号。"""
+def user_add(username, role, unit, password, db):
+    """添加账号。例：fazhi user add 某某街道司法所 --role unit --unit 某某街道"""
     from . import audit
     from .auth import AuthError, create_user
 
+    if unit and role != "unit":
+        _fail(AuthError("--unit 只用于报送单位账号（--role unit）"))
     eng = _open(db)
     try:
-        u = create_user(eng, username, password, role)
+        u = create_user(eng, username, password, role, unit=unit)
     except AuthError as e:
         _fail(e)
-    audit.record_cli(eng, "user.add", target=u.username, detail=u.role_label)
-    click.echo(f"已添加用户 {u.username}（{u.role_label}）")
+    audit.record_cli(eng, "user.add", target=u.username, detail=u.role_label + (f"：{u.unit}" if u.unit else ""))
+    click.echo(f"已添加用户 {u.username}（{u.role_label}" + (f"：{u.unit}" if u.unit else "") + "）")
 
 
 @user_group.command("list")

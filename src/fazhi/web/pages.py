@@ -2,6 +2,8 @@
 审计日志, 账号, API 说明."""
 from __future__ import annotations
 
+import functools
+
 from importlib import resources
 from typing import Annotated
 from pathlib import Path as FilePath
@@ -89,7 +91,7 @@ async def login(request: Request):
             resp.headers["Retry-After"] = str(e.retry_after)
         return resp
     auth.start_session(request, user)
-    resp = RedirectResponse(nxt, status_code=303)
+    resp = RedirectResponse("/mine" if user.role == "unit" else nxt, status_code=303)
     auth.set_device_cookie(request, resp, user, nonce)
     return resp
 
@@ -108,6 +110,8 @@ def logout(request: Request):
 
 @router.get("/")
 def home(request: Request, user=Depends(require_user)):
+    if user.role == "unit":
+        return RedirectResponse("/mine", status_code=303)
     return RedirectResponse("/upload" if user.is_admin else "/reports", status_code=303)
 
 
@@ -178,6 +182,11 @@ def _load(request: Request, rid: int):
 
 @router.get("/reports/{rid}")
 def report_page(request: Request, rid: Rid, user=Depends(require_user)):
+    if user.role == "unit":
+        from .unit_pages import owns
+
+        if not owns(_engine(request), user, rid):   # another unit's report: as if it did not exist
+            raise HTTPException(404, f"报告库中没有编号为 {rid} 的报告")
     row, report = _load(request, rid)
     s = request.app.state.settings
     has_file = False
@@ -287,17 +296,20 @@ async def _hash(request: Request, password: str) -> str:
 @router.post("/users")
 async def users_add(request: Request, user=Depends(require_admin)):
     form = await request.form()
-    name, pw, role = (str(form.get(k) or "") for k in ("username", "password", "role"))
+    name, pw, role, unit = (str(form.get(k) or "") for k in ("username", "password", "role", "unit"))
     eng = _engine(request)
     try:
         auth.check_username(name)
         auth.check_role(role or "viewer")
-        u = await run_in_threadpool(auth.create_user, eng, name, pw, role or "viewer",
-                                    password_hash=await _hash(request, pw))
+        if role == "unit" and not unit.strip():
+            raise auth.AuthError("报送单位账号需要指定单位")
+        h = await _hash(request, pw)
+        u = await run_in_threadpool(functools.partial(auth.create_user, eng, name, pw, role or "viewer",
+                                                      password_hash=h, unit=unit or None))
     except auth.AuthError as e:
         return _users_page(request, 400, error=str(e))
-    await run_in_threadpool(audit.record, eng, "user.add", target=u.username, detail=u.role_label,
-                            **_who(request, user))
+    await run_in_threadpool(audit.record, eng, "user.add", target=u.username,
+                            detail=u.role_label + (f"：{u.unit}" if u.unit else ""), **_who(request, user))
     flash(request, f"已添加用户“{u.username}”（{u.role_label}）")
     return RedirectResponse("/users", status_code=303)
 

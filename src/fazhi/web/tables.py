@@ -3,11 +3,13 @@
 Created by the Alembic migrations ``0002_users`` and ``0003_audit`` next to the
 corpus tables, in the same database (SQLite or PostgreSQL):
 
-- ``web_users``: user name, argon2 password hash, role (``admin`` / ``viewer``),
+- ``web_users``: user name, argon2 password hash, role (``admin`` / ``viewer`` /
+  ``unit``: a reporting unit that submits its own report and sees only that),
   ``session_version`` (a session cookie carries the version it was made with;
   logout, a password change or reset bump it, so older cookies stop working);
 - ``web_tokens``: API tokens (only their sha256 is stored), one user each;
 - ``web_settings``: key/value, e.g. the generated session-signing secret;
+- ``web_unit_submissions``: which unit account submitted which report, when;
 - ``web_audit``: the audit log — logins (and failed ones), logouts, uploads,
   deletions, exports, corrections, account changes; from the web and the CLI.
 
@@ -29,6 +31,7 @@ users = Table(
     Column("created_at", String(32), nullable=False),
     Column("last_login", String(32)),
     Column("session_version", Integer, nullable=False, default=0, server_default="0"),
+    Column("unit", Text),                 # role ``unit``: the roster unit the account reports for (0008)
 )
 
 tokens = Table(
@@ -61,4 +64,14 @@ audit = Table(
     Column("ok", Boolean, nullable=False, default=True),
 )
 
-TABLES = ["web_users", "web_tokens", "web_settings", "web_audit"]
+# reports a unit account submitted (role ``unit``), with their receipt time (0008)
+submissions = Table(
+    "web_unit_submissions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("report_id", Integer, nullable=False, index=True),   # reports.id (a corpus table)
+    Column("user_id", Integer, nullable=False),
+    Column("unit", Text, nullable=False),
+    Column("received_at", String(32), nullable=False),
+)
+
+TABLES = ["web_users", "web_tokens", "web_settings", "web_audit", "web_unit_submissions"]

@@ -381,7 +381,7 @@ def test_unit_page_trends_copies_and_follow(sqlite_app):
     d = c.get("/api/unit", params={"name": "礼嘉街道"}).json()
     assert d["years"] == [2022, 2023] and [r["id"] for r in d["reports"]] == [a, b]
     assert any(t["values"][0] != t["values"][1] for t in d["trends"] if None not in t["values"])
-    assert d["copies"] and all(x["kind"] == "沿用本单位往年" for x in d["copies"])
+    assert d["copies"] and all(x["kind"] == "沿用本单位往年表述" for x in d["copies"])
     assert d["follow"] and d["follow"][0]["year"] == 2022 and d["follow"][0]["total"] >= 1
     page = c.get("/unit", params={"name": "礼嘉街道"})
     assert page.status_code == 200 and "指标趋势" in page.text and "承诺落实" in page.text

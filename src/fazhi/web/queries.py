@@ -542,6 +542,8 @@ def unit_page(engine: Engine, name: str, *, max_paragraphs: int = 60) -> UnitPag
         if rc is None:
             continue
         x["copy_share"], x["other_share"], x["own_share"] = rc.share, rc.other_share, rc.own_share
+        x["mutual_share"], x["common_share"] = rc.mutual_share, rc.common_share
+        x["copy_summary"] = similarity.summary(index, rc)
         for cp in rc.paragraphs:
             want.append((x, cp))
     want = want[:max_paragraphs]
@@ -550,7 +552,7 @@ def unit_page(engine: Engine, name: str, *, max_paragraphs: int = 60) -> UnitPag
         src = index.reports.get(cp.source_report)
         page.copies.append({
             "report_id": x["id"], "year": x["year"], "para_no": cp.para_no + 1,
-            "kind": "抄自他单位" if cp.kind == "other" else "沿用本单位往年", "jaccard": cp.jaccard,
+            "kind": cp.label, "kind_code": cp.kind, "jaccard": cp.jaccard, "containment": cp.containment,
             "body": bodies.get(cp.para_id, ""), "source_report": cp.source_report,
             "source_unit": (src.unit if src else None) or compare.NO_UNIT, "source_year": src.year if src else None,
             "source_para_no": cp.source_para_no + 1, "source_body": bodies.get(cp.source_para_id, ""),

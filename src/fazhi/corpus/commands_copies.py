@@ -25,6 +25,9 @@ def _unit_ok(unit: str | None, want: str | None) -> bool:
     return norm_unit(unit) == norm_unit(want) or want in unit
 
 
+_SHORT = {"other": "他单位", "own": "本单位往年", "mutual": "雷同待核"}
+
+
 def _who(info) -> str:
     return f"{info.unit or '（未识别单位）'} {info.year or '—'}年"
 
@@ -83,11 +86,12 @@ def copies_cmd(top, min_share, unit, year, detail, threshold, containment, commo
     t = Table(title=f"抄袭与沿用：{len(rows)} 份报告达到 {_pct(min_share)}"
                     f"（共比对 {len(index.reports)} 份报告、{len(index)} 个段落，相似度阈值 {thr:g}，"
                     f"包含度阈值 {cont:g}，{cu} 个以上单位共有的文字为通用表述）",
-              title_justify="left", caption="编号可用于 --detail 查看逐段对照；先后以发布（或成文）日期、再以年度判断",
+              title_justify="left", caption="比例为占全文字数之比：抄自他单位、沿用本单位往年表述、相互雷同（先后待核）、通用表述（不计为抄袭）。"
+                      "先后以发布（或成文）日期、再以年度判断。编号可用于 --detail 查看逐段对照",
               caption_justify="left")
     for col, j, nowrap in (("编号", "right", True), ("单位", "left", False), ("年度", "right", True),
-                           ("抄自他单位比例", "right", True), ("沿用本单位往年比例", "right", True),
-                           ("相互雷同（先后待核）比例", "right", True), ("通用表述比例", "right", True),
+                           ("抄自\n他单位", "right", True), ("沿用\n往年", "right", True),
+                           ("雷同\n待核", "right", True), ("通用\n表述", "right", True),
                            ("主要来源", "left", False)):
         t.add_column(col, justify=j, overflow="fold", no_wrap=nowrap)
     for rc in rows[:top]:
@@ -95,7 +99,7 @@ def copies_cmd(top, min_share, unit, year, detail, threshold, containment, commo
         src_txt = "—"
         if src is not None:
             info = index.reports[src]
-            src_txt = (f"{sim.KIND_LABELS[rc.source_kinds[src]]}：{escape(_who(info))}"
+            src_txt = (f"{_SHORT[rc.source_kinds[src]]}：{escape(_who(info))}"
                        f"（编号 {src}，{_pct(rc.sources[src] / rc.chars)}）")
         t.add_row(str(rc.report_id), escape(rc.unit or "（未识别单位）"), str(rc.year or "—"),
                   _pct(rc.other_share), _pct(rc.own_share), _pct(rc.mutual_share), _pct(rc.common_share), src_txt)

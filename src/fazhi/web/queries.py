@@ -471,6 +471,30 @@ def copies(engine: Engine):
         return index, res
 
 
+def copies_cached(engine: Engine):
+    """The cached ``copies`` result when it is current, else None (nothing is computed)."""
+    sig = corpus_signature(engine)
+    with _copies_lock:
+        hit = _copies_cache.get(str(engine.url))
+    return (hit[1], hit[2]) if hit and hit[0] == sig else None
+
+
+def report_copies(engine: Engine, rid: int, *, compute: bool) -> tuple[dict | None, str]:
+    """One report's copy summary (``similarity.summary``) and a state: "ok"; "pending" (not
+    computed yet and ``compute`` is false — the page offers a link); "skipped" (a corpus too
+    large for the web, see COPIES_MAX_REPORTS)."""
+    from ..corpus import similarity
+
+    if corpus_signature(engine)[1] > COPIES_MAX_REPORTS:
+        return None, "skipped"
+    got = copies(engine) if compute else copies_cached(engine)
+    if got is None:
+        return None, "pending"
+    index, res = got
+    rc = res.get(rid)
+    return (similarity.summary(index, rc) if rc else None), "ok"
+
+
 def matching_units(engine: Engine, name: str) -> list[str]:
     """Stored unit names that are ``name`` (or the same unit by norm_unit)."""
     r = db.reports.c

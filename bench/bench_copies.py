@@ -13,6 +13,9 @@ the dev reports — for speed only, never accuracy.  Report i is dev report
 - rewritten (38 %): 30 % of its Chinese characters replaced at random, so it
   matches nothing.
 
+``--bases 'seed-*.txt'`` makes them from the three whole seed reports only
+(~40 compared paragraphs each instead of ~4 for the excerpts).
+
 Then ``analyse`` runs in a fresh process per variant — ``before`` is
 similarity.py at ``--before`` (git), ``after`` the working tree — alternating
 before/after ``--rounds`` times; elapsed time and peak RSS
@@ -44,13 +47,20 @@ def _rewrite(line: str, rng: random.Random, frac: float = 0.3) -> str:
     return "".join(rng.choice(POOL) if "\u4e00" <= ch <= "\u9fff" and rng.random() < frac else ch for ch in line)
 
 
-def build(path: Path, n: int, seed: int = 7) -> None:
+def build(path: Path, n: int, seed: int = 7, bases_glob: str = "*.txt") -> None:
     import gen_corpus
     from fazhi.corpus import db as dbm
     from fazhi.corpus.store import insert, rows_of
     from fazhi.pipeline import analyze_text
 
-    bases = gen_corpus.stems_of(ROOT / "tests" / "data" / "dev")
+    import shutil
+    import tempfile
+
+    src = Path(tempfile.mkdtemp())
+    for f in sorted((ROOT / "tests" / "data" / "dev").glob(bases_glob)):
+        shutil.copy(f, src / f.name)
+    bases = gen_corpus.stems_of(src)
+    shutil.rmtree(src)
     tmp = path.with_suffix(".part")
     tmp.unlink(missing_ok=True)
     eng = dbm.connect(tmp)
@@ -129,14 +139,16 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--before", default="8c8b588")
     ap.add_argument("--db", default=None)
+    ap.add_argument("--bases", default="*.txt", help="dev files the reports are made from (glob), e.g. 'seed-*.txt'")
     ap.add_argument("--one", choices=("before", "after"), help=argparse.SUPPRESS)
     a = ap.parse_args()
-    db = Path(a.db or f"/tmp/fazhi-bench-copies-{a.n}.db")
+    tag = "" if a.bases == "*.txt" else "-" + "".join(ch for ch in a.bases if ch.isalnum())
+    db = Path(a.db or f"/tmp/fazhi-bench-copies-{a.n}{tag}.db")
     if a.one:
         print(json.dumps(run_one(db, a.one, a.before)))
         return
     if not db.exists():
-        build(db, a.n)
+        build(db, a.n, bases_glob=a.bases)
     runs: dict[str, list[dict]] = {"before": [], "after": []}
     for _ in range(a.rounds):
         for v in ("before", "after"):

@@ -579,8 +579,10 @@ def verified_pairs(engine: Engine, index: Index, *, threshold: float = THRESHOLD
     same = fp[cand[:, 0]] == fp[cand[:, 1]]
     ident = cand[same]
     cand = cand[~same]
-    cache: dict[int, set[int]] = {}
-    out: list[tuple[int, int, float, float, float]] = []
+    # shingle sets as sorted uint32 arrays (~4 bytes a shingle; a Python set takes ~90), cached by
+    # normalised text; each distinct pair of texts is compared once per block
+    cache: dict[int, np.ndarray] = {}
+    out: list[np.ndarray] = []
     for k in range(0, len(cand), block):
         c = cand[k:k + block]
         rows = [int(r) for r in _sorted_unique(c.ravel()) if int(fp[r]) not in cache]
@@ -589,14 +591,25 @@ def verified_pairs(engine: Engine, index: Index, *, threshold: float = THRESHOLD
             rows = [int(r) for r in _sorted_unique(c.ravel())]
         bodies = _bodies(engine, index.para_id[rows].tolist())
         for r in rows:
-            cache[int(fp[r])] = _shingles_of(index, r, bodies)
-        for i, j in c.tolist():
-            si, sj = cache[int(fp[i])], cache[int(fp[j])]
-            inter = len(si & sj)
-            ok, jac = _matches(inter, len(si), len(sj), threshold, containment)
-            if ok:
-                out.append((i, j, jac, inter / len(si), inter / len(sj)))
-    arr = np.array(out, dtype=float).reshape(-1, 5)
+            cache[int(fp[r])] = np.array(sorted(_shingles_of(index, r, bodies)), dtype=np.uint32)
+        fi, fj = fp[c[:, 0]], fp[c[:, 1]]
+        order = np.lexsort((fj, fi))
+        new = np.concatenate(([True], (fi[order][1:] != fi[order][:-1]) | (fj[order][1:] != fj[order][:-1])))
+        group = np.empty(len(c), dtype=np.int64)
+        group[order] = np.cumsum(new) - 1
+        res = np.empty((int(new.sum()), 3))          # per distinct pair of texts: |A∩B|, |A|, |B|
+        for g, (a_, b_) in enumerate(zip(fi[order][new].tolist(), fj[order][new].tolist())):
+            sa, sb = cache[a_], cache[b_]
+            res[g] = (np.intersect1d(sa, sb, assume_unique=True).size, sa.size, sb.size)
+        inter, na, nb = res[group, 0], res[group, 1], res[group, 2]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            jac = np.where(na + nb - inter > 0, inter / (na + nb - inter), 0.0)
+            ci = np.where(na > 0, inter / na, 0.0)
+            cj = np.where(nb > 0, inter / nb, 0.0)
+        ok = (na > 0) & (nb > 0) & ((jac >= threshold) | (np.maximum(ci, cj) >= containment))
+        if ok.any():
+            out.append(np.stack([c[ok, 0], c[ok, 1], jac[ok], ci[ok], cj[ok]], axis=1).astype(float))
+    arr = np.concatenate(out) if out else np.zeros((0, 5))
     ones = np.ones(len(ident))
     return Pairs(np.concatenate((ident[:, 0], arr[:, 0].astype(np.int64))),
                  np.concatenate((ident[:, 1], arr[:, 1].astype(np.int64))),
@@ -703,6 +716,32 @@ def _as_pairs(pairs) -> Pairs:
                  np.array([p.cover_j for p in pairs], dtype=float))
 
 
+def _edge_kinds(row: np.ndarray, src: np.ndarray, year: np.ndarray, unit: np.ndarray, date: np.ndarray,
+                n: int, common_units: int) -> np.ndarray:
+    """The kind (index into KINDS, -1 none) of each directed edge row <- src."""
+    # distinct units each row is matched in (itself included)
+    nu = int(unit.max()) + 1 if len(unit) else 1
+    r64 = row.astype(np.int64)
+    rows_seen = _sorted_unique(r64)
+    codes = _sorted_unique(np.concatenate((r64 * nu + unit[src], rows_seen * nu + unit[rows_seen])))
+    del r64
+    common = np.bincount(codes // nu, minlength=n)[row] >= common_units
+    del codes
+    yr, ys, dr, ds = year[row], year[src], date[row], date[src]
+    by_date = (dr >= 0) & (ds >= 0) & (dr != ds)
+    by_year = ~by_date & (yr >= 0) & (ys >= 0) & (yr != ys)
+    src_first = (by_date & (ds < dr)) | (by_year & (ys < yr))
+    undecided = ~by_date & ~by_year
+    del dr, ds
+    same = unit[row] == unit[src]
+    kind = np.full(len(row), -1, dtype=np.int8)
+    kind[~common & ~same & undecided] = KINDS.index("mutual")
+    kind[~common & ~same & src_first] = KINDS.index("other")
+    kind[~common & same & (yr >= 0) & (ys >= 0) & (ys < yr)] = KINDS.index("own")
+    kind[common] = KINDS.index("common")
+    return kind
+
+
 def attribute(index: Index, pairs, *, threshold: float = THRESHOLD,
               common_units: int = COMMON_UNITS) -> dict[int, ReportCopies]:
     """Per report: one kind and the best source for each matched paragraph, and the shares
@@ -714,31 +753,14 @@ def attribute(index: Index, pairs, *, threshold: float = THRESHOLD,
     if not len(P.i):
         return out
     year, unit = _row_year_unit(index)
-    date = _row_attr(index, "date")
     # directed edges: row <- src
-    row = np.concatenate((P.i, P.j))
-    src = np.concatenate((P.j, P.i))
+    it = np.int32 if len(index) < 2**31 else np.int64
+    row = np.concatenate((P.i, P.j)).astype(it)
+    src = np.concatenate((P.j, P.i)).astype(it)
+    kind = _edge_kinds(row, src, year, unit, _row_attr(index, "date"), len(index), common_units)
     sim = np.concatenate((P.jaccard, P.jaccard))
     cov = np.concatenate((P.cover_i, P.cover_j))
     cont = np.maximum(cov, np.concatenate((P.cover_j, P.cover_i)))
-    yr, ys, dr, ds = year[row], year[src], date[row], date[src]
-    by_date = (dr >= 0) & (ds >= 0) & (dr != ds)
-    by_year = ~by_date & (yr >= 0) & (ys >= 0) & (yr != ys)
-    src_first = (by_date & (ds < dr)) | (by_year & (ys < yr))
-    undecided = ~by_date & ~by_year
-    same = unit[row] == unit[src]
-    # distinct units each row is matched in (itself included)
-    n = len(index)
-    nu = int(unit.max()) + 1 if len(unit) else 1
-    rows_seen = _sorted_unique(row)
-    codes = _sorted_unique(np.concatenate((row * nu + unit[src], rows_seen * nu + unit[rows_seen])))
-    n_units = np.bincount(codes // nu, minlength=n)
-    common = n_units[row] >= common_units
-    kind = np.full(len(row), -1, dtype=np.int8)            # index into KINDS, -1 = not attributed
-    kind[~common & ~same & undecided] = KINDS.index("mutual")
-    kind[~common & ~same & src_first] = KINDS.index("other")
-    kind[~common & same & (yr >= 0) & (ys >= 0) & (ys < yr)] = KINDS.index("own")
-    kind[common] = KINDS.index("common")
     ok = kind >= 0
     row, src, sim, cov, cont, kind = row[ok], src[ok], sim[ok], cov[ok], cont[ok], kind[ok]
     if not len(row):

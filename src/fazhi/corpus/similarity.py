@@ -112,7 +112,7 @@ _MIX1 = np.uint64(0xFF51AFD7ED558CCD)
 _MIX2 = np.uint64(0xC4CEB9FE1A85EC53)
 _KEEP = re.compile(r"[^\W_]+")
 _DIGITS = re.compile(r"\d+")
-_SENT_END = re.compile(r"(?<=[。！？；!?;])")
+_SENT_END_N = re.compile(r"[。！？；!?;｡]")   # sentence ends, after NFKC
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -411,8 +411,17 @@ def _stream_paragraphs(engine: Engine, batch: int) -> Iterator[list]:
 
 
 def split_normalised(body: str, masks: tuple[str, ...] = ()) -> tuple[str, list[str]]:
-    """The normalised paragraph and its normalised sentences (split at 。！？；)."""
-    return normalise(body, masks), [normalise(x, masks) for x in _SENT_END.split(body)]
+    """The normalised paragraph and its normalised sentences (split at 。！？；) that are at
+    least ``SENT_MIN`` characters before masking (shorter ones only after masking are dropped later)."""
+    pieces = ["".join(_KEEP.findall(x)) for x in _SENT_END_N.split(unicodedata.normalize("NFKC", body))]
+
+    def fin(t: str) -> str:
+        for m in masks:
+            if m:
+                t = t.replace(m, "")
+        return _DIGITS.sub("0", t)
+    # the same as normalise(body, masks): a kept run never crosses the punctuation split at
+    return fin("".join(pieces)), [fin(x) for x in pieces if len(x) >= SENT_MIN]
 
 
 def build_index(engine: Engine, *, batch: int = 5000, min_chars: int = MIN_CHARS) -> Index:

@@ -228,11 +228,11 @@ def substring_search(conn: Connection, query: str, limit: int) -> list:
     elif long_:                                   # PostgreSQL, the trigram index when present
         sql = (f"SELECT p.report_id, p.para_no, p.body, 0.0 FROM paragraphs p WHERE {' AND '.join(likes)} "
                "ORDER BY p.id LIMIT :n")
-    else:                                         # only short terms: a bounded scan of the latest rows
+    else:                 # only short terms: a bounded scan of the latest rows, stopping at the limit
         params["scan"] = SHORT_SCAN_MAX
-        sql = ("SELECT p.report_id, p.para_no, p.body, 0.0 FROM "
-               "(SELECT id, report_id, para_no, body FROM paragraphs ORDER BY id DESC LIMIT :scan) p "
-               f"WHERE {' AND '.join(likes)} ORDER BY p.id LIMIT :n")
+        sql = ("SELECT p.report_id, p.para_no, p.body, 0.0 FROM paragraphs p "
+               "WHERE p.id > (SELECT coalesce(max(id), 0) FROM paragraphs) - :scan "
+               f"AND {' AND '.join(likes)} ORDER BY p.id DESC LIMIT :n")
     return [tuple(r) for r in conn.execute(text(sql), params).all()]
 
 

@@ -381,7 +381,7 @@ def test_unit_page_trends_copies_and_follow(sqlite_app):
     d = c.get("/api/unit", params={"name": "礼嘉街道"}).json()
     assert d["years"] == [2022, 2023] and [r["id"] for r in d["reports"]] == [a, b]
     assert any(t["values"][0] != t["values"][1] for t in d["trends"] if None not in t["values"])
-    assert d["copies"] and all(x["kind"] == "沿用本单位往年" for x in d["copies"])
+    assert d["copies"] and all(x["kind"] == "沿用本单位往年表述" for x in d["copies"])
     assert d["follow"] and d["follow"][0]["year"] == 2022 and d["follow"][0]["total"] >= 1
     page = c.get("/unit", params={"name": "礼嘉街道"})
     assert page.status_code == 200 and "指标趋势" in page.text and "承诺落实" in page.text
@@ -547,3 +547,19 @@ def test_user_commands(tmp_path):
     from fazhi.web import auth
 
     assert auth.authenticate(dbm.connect(db), "王五", "wangwu-pw-2")
+
+
+def test_report_page_copy_summary(sqlite_app):
+    c = TestClient(sqlite_app)
+    c.csrf = login(c)
+    text = (DEV / "seed-004.txt").read_text(encoding="utf-8")
+    a = upload(c, DEV / "seed-004.txt").json()["id"]
+    b = upload(c, "礼嘉街道-2023.txt", next_year_of(text).encode("utf-8")).json()["id"]
+    page = c.get(f"/reports/{b}")
+    assert page.status_code == 200 and f'href="/reports/{b}?copies=1#copies"' in page.text   # not computed yet
+    page = c.get(f"/reports/{b}", params={"copies": "1"})
+    assert page.status_code == 200
+    assert "沿用本单位往年表述" in page.text and f'<a href="/reports/{a}">' in page.text
+    assert "相互雷同（先后待核）" in page.text and "通用表述" in page.text
+    page = c.get(f"/reports/{a}")                      # computed now: shown without asking
+    assert "?copies=1" not in page.text and "抄自他单位" in page.text

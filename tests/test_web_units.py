@@ -54,7 +54,8 @@ def test_a_unit_submits_and_sees_only_its_own(app, units):
     page = lihu.get("/mine")
     assert page.status_code == 200 and "荔湖.txt" in page.text and "已报送" in page.text
     rid = int(page.text.split('href="/reports/', 1)[1].split('"', 1)[0])
-    assert lihu.get(f"/reports/{rid}").status_code == 200            # its own card
+    own = lihu.get(f"/reports/{rid}")
+    assert own.status_code == 200 and 'id="copies"' not in own.text   # its own card, without other units' sources
     assert zhucun.get(f"/reports/{rid}").status_code == 404          # not another unit's
     # a revision: a second submission, both listed with receipt times
     assert _submit(lihu, "荔湖-修改稿.txt", report("增城区某某办", "2025-03-21", "办理行政应诉案件8件。")).status_code == 303

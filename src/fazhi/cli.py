@@ -483,12 +483,27 @@ def corpus():
     """报告库：批量入库、对比、导出、统计、查抄袭、查承诺落实。"""
 
 
+def _marked(snippet: str) -> str:
+    """A search snippet for rich: the text escaped, the 【】 marks (balanced) made bold red."""
+    out, buf, open_ = [], [], False
+    for ch in snippet + "\0":
+        if ch in "【】\0" and ((ch == "【") != open_ or ch == "\0"):
+            out.append(escape("".join(buf)))
+            buf = []
+            if ch != "\0":
+                out.append("[/bold red]" if open_ else "[bold red]")
+                open_ = not open_
+        else:
+            buf.append(ch)
+    return "".join(out) + ("[/bold red]" if open_ else "")
+
+
 @main.command()
 @click.argument("query")
 @DB_OPTION
 @click.option("--limit", type=int, default=20, show_default=True, help="最多显示多少条")
 def search(query, db, limit):
-    """在报告库中全文检索（中文分词），列出匹配的报告和原文片段。"""
+    """在报告库中全文检索（中文分词；单位名称等短词和含“街、镇、乡、区、县、局”等的词另按原文逐字查找），列出报告编号、单位、年度和原文片段。"""
     from .corpus import db as dbm
     from .corpus.store import search as do_search
 
@@ -497,12 +512,16 @@ def search(query, db, limit):
     if not hits:
         click.echo(f"没有找到包含“{query}”的报告。")
         return
-    t = Table(title=f"检索“{escape(query)}”：{len(hits)} 条", title_justify="left")
+    t = Table(title=f"检索“{escape(query)}”：{len(hits)} 条" + ("（可用 --limit 显示更多）" if len(hits) >= limit else ""),
+              title_justify="left", caption="编号可用于 fazhi corpus copies --detail 等命令", caption_justify="left")
+    t.add_column("编号", justify="right", no_wrap=True)
     t.add_column("单位")
-    t.add_column("年度", justify="right")
+    t.add_column("年度", justify="right", no_wrap=True)
+    t.add_column("段", justify="right", no_wrap=True)
     t.add_column("原文片段", overflow="fold", ratio=1)
     for h in hits:
-        t.add_row(escape(h.unit or "—"), str(h.year or "—"), escape(h.snippet).replace("【", "[bold red]").replace("】", "[/bold red]"))
+        t.add_row(str(h.report_id), escape(h.unit or "—"), str(h.year or "—"), str(h.para_no + 1),
+                  _marked(h.snippet))
     Console().print(t)
 
 

@@ -25,6 +25,9 @@ def _unit_ok(unit: str | None, want: str | None) -> bool:
     return norm_unit(unit) == norm_unit(want) or want in unit
 
 
+_SHORT = {"other": "他单位", "own": "本单位往年", "mutual": "雷同待核"}
+
+
 def _who(info) -> str:
     return f"{info.unit or '（未识别单位）'} {info.year or '—'}年"
 
@@ -32,25 +35,35 @@ def _who(info) -> str:
 @corpus.command("copies")
 @click.option("--top", type=int, default=20, show_default=True, help="最多列出多少份报告")
 @click.option("--min-share", type=float, default=0.3, show_default=True,
-              help="只列出抄自他单位或沿用往年的文字占比不低于此值的报告（0–1）")
+              help="只列出抄自他单位、沿用往年与相互雷同的文字合计占比不低于此值的报告（0–1）")
 @click.option("--unit", default=None, help="只看某个单位的报告（来源仍在全库中查找）")
 @click.option("--year", type=int, default=None, help="只看某一年度的报告")
 @click.option("--detail", "detail", type=int, default=None, metavar="REPORT_ID",
-              help="逐段列出该报告被认定为抄袭/沿用的段落及其来源")
+              help="逐段列出该报告被认定为抄袭/沿用/雷同/通用表述的段落及其来源")
 @click.option("--threshold", type=float, default=None,
               help="段落相似度阈值（5 字片段的 Jaccard，默认 0.7）")
+@click.option("--containment", type=float, default=None,
+              help="包含度阈值（较短段落的 5 字片段出现在另一段中的比例，默认 0.8）")
+@click.option("--common-units", type=int, default=None,
+              help="同一段文字出现在至少这么多个不同单位的报告中即视为通用表述，不计为抄袭（默认 6）")
 @DB_OPTION
-def copies_cmd(top, min_share, unit, year, detail, threshold, db):
-    """查抄袭与沿用：全库段落近似重复检测（MinHash LSH），列出抄自他单位、沿用本单位往年文字比例最高的报告。"""
+def copies_cmd(top, min_share, unit, year, detail, threshold, containment, common_units, db):
+    """查抄袭与沿用：全库段落近似重复检测（MinHash LSH），先认定沿用本单位往年表述，再按发布日期和年度判断谁抄自谁；
+    同年且日期不能判断先后的列为相互雷同（先后待核）；多个单位共有的文字列为通用表述。"""
     from . import db as dbm
     from . import similarity as sim
 
     thr = sim.THRESHOLD if threshold is None else threshold
-    if not 0 < thr <= 1:
-        err.print("[red]错误：[/red]--threshold 应在 0 到 1 之间")
+    cont = sim.CONTAINMENT if containment is None else containment
+    cu = sim.COMMON_UNITS if common_units is None else common_units
+    if not 0 < thr <= 1 or not 0 < cont <= 1:
+        err.print("[red]错误：[/red]--threshold 和 --containment 应在 0 到 1 之间")
+        sys.exit(2)
+    if cu < 2:
+        err.print("[red]错误：[/red]--common-units 至少为 2")
         sys.exit(2)
     eng = dbm.connect(db, write=False)
-    index, res = sim.analyse(eng, threshold=thr)
+    index, res = sim.analyse(eng, threshold=thr, containment=cont, common_units=cu)
     console = Console()
     if not index.reports:
         click.echo("报告库中还没有报告。请先用 fazhi corpus add 入库。")
@@ -65,16 +78,20 @@ def copies_cmd(top, min_share, unit, year, detail, threshold, db):
     rows = [rc for rc in res.values()
             if rc.share >= min_share and rc.share > 0 and _unit_ok(rc.unit, unit)
             and (year is None or rc.year == year)]
-    rows.sort(key=lambda rc: (-rc.share, -rc.other_share, rc.report_id))
+    rows.sort(key=lambda rc: (-rc.other_share, -rc.share, rc.report_id))
     if not rows:
-        click.echo(f"没有报告的抄袭或沿用比例达到 {_pct(min_share)}（共比对 {len(index.reports)} 份报告、"
+        click.echo(f"没有报告的抄袭、沿用或雷同比例达到 {_pct(min_share)}（共比对 {len(index.reports)} 份报告、"
                    f"{len(index)} 个段落）。")
         return
     t = Table(title=f"抄袭与沿用：{len(rows)} 份报告达到 {_pct(min_share)}"
-                    f"（共比对 {len(index.reports)} 份报告、{len(index)} 个段落，相似度阈值 {thr:g}）",
-              title_justify="left", caption="编号可用于 --detail 查看逐段对照", caption_justify="left")
+                    f"（共比对 {len(index.reports)} 份报告、{len(index)} 个段落，相似度阈值 {thr:g}，"
+                    f"包含度阈值 {cont:g}，{cu} 个以上单位共有的文字为通用表述）",
+              title_justify="left", caption="比例为占全文字数之比：抄自他单位、沿用本单位往年表述、相互雷同（先后待核）、通用表述（不计为抄袭）。"
+                      "先后以发布（或成文）日期、再以年度判断。编号可用于 --detail 查看逐段对照",
+              caption_justify="left")
     for col, j, nowrap in (("编号", "right", True), ("单位", "left", False), ("年度", "right", True),
-                           ("抄自他单位比例", "right", True), ("沿用本单位往年比例", "right", True),
+                           ("抄自\n他单位", "right", True), ("沿用\n往年", "right", True),
+                           ("雷同\n待核", "right", True), ("通用\n表述", "right", True),
                            ("主要来源", "left", False)):
         t.add_column(col, justify=j, overflow="fold", no_wrap=nowrap)
     for rc in rows[:top]:
@@ -82,9 +99,10 @@ def copies_cmd(top, min_share, unit, year, detail, threshold, db):
         src_txt = "—"
         if src is not None:
             info = index.reports[src]
-            src_txt = f"{escape(_who(info))}（编号 {src}，{_pct(rc.sources[src] / rc.chars)}）"
+            src_txt = (f"{_SHORT[rc.source_kinds[src]]}：{escape(_who(info))}"
+                       f"（编号 {src}，{_pct(rc.sources[src] / rc.chars)}）")
         t.add_row(str(rc.report_id), escape(rc.unit or "（未识别单位）"), str(rc.year or "—"),
-                  _pct(rc.other_share), _pct(rc.own_share), src_txt)
+                  _pct(rc.other_share), _pct(rc.own_share), _pct(rc.mutual_share), _pct(rc.common_share), src_txt)
     console.print(t)
     if len(rows) > top:
         click.echo(f"另有 {len(rows) - top} 份报告未列出（--top 调整）。")
@@ -94,8 +112,13 @@ def _detail(console: Console, eng, index, rc) -> None:
     from . import similarity as sim
 
     console.print(f"[bold]{escape(_who(index.reports[rc.report_id]))}[/bold]（编号 {rc.report_id}）："
-                  f"抄自他单位 {_pct(rc.other_share)}，沿用本单位往年 {_pct(rc.own_share)}，"
-                  f"合计 {_pct(rc.share)}（共 {rc.chars} 字）")
+                  f"抄自他单位 {_pct(rc.other_share)}，沿用本单位往年表述 {_pct(rc.own_share)}，"
+                  f"相互雷同（先后待核） {_pct(rc.mutual_share)}，合计 {_pct(rc.share)}；"
+                  f"另有通用表述 {_pct(rc.common_share)}（不计为抄袭；共 {rc.chars} 字）")
+    if rc.sources:
+        parts = [f"{sim.KIND_LABELS[rc.source_kinds[s]]} {escape(_who(index.reports[s]))}（编号 {s}，"
+                 f"{_pct(ch / rc.chars)}）" for s, ch in sorted(rc.sources.items(), key=lambda kv: (-kv[1], kv[0]))]
+        console.print("来源：" + "；".join(parts))
     if not rc.paragraphs:
         console.print("未发现与其他报告近似重复的段落。")
         return
@@ -103,15 +126,14 @@ def _detail(console: Console, eng, index, rc) -> None:
     t = Table(title="逐段对照", title_justify="left", show_lines=True)
     t.add_column("段", justify="right", no_wrap=True)
     t.add_column("本报告原文", overflow="fold", ratio=1)
-    t.add_column("来源", overflow="fold", max_width=18)
+    t.add_column("认定与来源", overflow="fold", max_width=20)
     t.add_column("来源原文", overflow="fold", ratio=1)
-    t.add_column("相似度", justify="right", no_wrap=True)
-    kinds = {"other": "他单位", "own": "本单位往年"}
+    t.add_column("相似度 / 包含度", justify="right", no_wrap=True)
     for c in rc.paragraphs:
         info = index.reports[c.source_report]
         t.add_row(str(c.para_no + 1), escape(bodies.get(c.para_id, "").strip()),
-                  f"{kinds[c.kind]}：{escape(_who(info))}\n编号 {c.source_report} 第 {c.source_para_no + 1} 段",
-                  escape(bodies.get(c.source_para_id, "").strip()), f"{c.jaccard:.2f}")
+                  f"{c.label}：{escape(_who(info))}\n编号 {c.source_report} 第 {c.source_para_no + 1} 段",
+                  escape(bodies.get(c.source_para_id, "").strip()), f"{c.jaccard:.2f} / {c.containment:.2f}")
     console.print(t)
 
 

@@ -12,6 +12,9 @@ copy for Chinese full-text search) and ``failures`` (files that could not be
 read, with their Chinese error); ``roster_units`` and ``roster_assignments``
 (the units that must report in a year, and manual matches: ``corpus.roster``).  Search: SQLite FTS5 over the segmented column
 (``paragraphs_fts``); PostgreSQL ``to_tsvector('simple', seg)`` with a GIN index.
+Substring search (names the segmenter splits): SQLite an FTS5 ``trigram`` table
+over ``paragraphs.body`` (``paragraphs_tri``, external content); PostgreSQL a
+``pg_trgm`` GIN index on ``body`` when the extension can be created.
 
 Faults (``faults.DatabaseFault``, Chinese): a writer runs ``PRAGMA quick_check``
 before anything is written; a read-only file, folder or medium is opened

@@ -1,5 +1,6 @@
-"""Near-duplicate paragraphs across the whole corpus: who copied from another
-unit, who reused its own previous year.
+"""Near-duplicate paragraphs across the whole corpus, and who copied from whom:
+another unit's earlier report, the unit's own earlier years, a same-year pair
+whose order is unknown, or a text printed by many units.
 
 Method (no pairwise comparison of the corpus):
 
@@ -17,38 +18,68 @@ Method (no pairwise comparison of the corpus):
    shingles, a ``uint32[128]`` row.  Signatures are built in batches while the
    paragraphs stream from the database; memory is ``paragraphs × 512 bytes``
    (0.5 GB for a million paragraphs).
-3. **LSH banding.**  ``BANDS = 25`` bands of ``ROWS = 5`` rows: two paragraphs
-   become a candidate pair when one band agrees.  The S-curve
-   ``1 − (1 − J^5)^25`` puts its midpoint at J ≈ 0.53 so that pairs at the
-   verification threshold are found: P(candidate) = 0.990 at J = 0.7, 0.9996 at
-   J = 0.8, while an unrelated pair of the genre (J ≈ 0.05) becomes a candidate
-   with probability 8·10⁻⁶.  A bucket holding more than ``MAX_BUCKET``
-   paragraphs (a text printed in hundreds of reports) is not expanded into all
-   its pairs: each member is paired with the ``REPS`` earliest members (the
-   likely sources) and with its own unit's other years, so the candidates stay
-   proportional to the paragraphs.
-4. **Verification.**  Candidates whose signatures agree on fewer than
-   ``threshold − SIG_MARGIN`` of the 128 rows are dropped (the estimate's
-   standard deviation is ≤ 0.045); the rest are verified with the exact
-   shingle Jaccard ≥ ``THRESHOLD`` (0.7) on the paragraph text read back from
-   the database.
+3. **Candidates, paragraph level: LSH banding.**  ``BANDS = 25`` bands of
+   ``ROWS = 5`` rows: two paragraphs become a candidate pair when one band
+   agrees.  The S-curve ``1 − (1 − J^5)^25`` puts its midpoint at J ≈ 0.53 so
+   that pairs at the verification threshold are found: P(candidate) = 0.990 at
+   J = 0.7, 0.9996 at J = 0.8, while an unrelated pair of the genre (J ≈ 0.05)
+   becomes a candidate with probability 8·10⁻⁶.  A bucket holding more than
+   ``MAX_BUCKET`` paragraphs (a text printed in hundreds of reports) is not
+   expanded into all its pairs: each member is paired with the ``REPS``
+   earliest members (the likely sources) and with its own unit's other years,
+   so the candidates stay proportional to the paragraphs.
+4. **Candidates, sentence level.**  Banding finds pairs by *Jaccard*; a
+   paragraph copied whole into a paragraph twice as long has Jaccard ≈ 0.5
+   (P(candidate) = 0.55) and one copied into a paragraph three times as long
+   ≈ 0.33 (P = 0.09), so banding alone misses them.  Each paragraph's
+   sentences (split at 。！？；) of at least ``SENT_MIN`` normalised characters
+   are fingerprinted too; two paragraphs sharing a sentence verbatim (after
+   the same normalisation) are a candidate.  A sentence printed in more than
+   ``MAX_BUCKET`` paragraphs is a stock phrase and pairs nothing (a whole
+   paragraph printed that widely is still found by step 3).
+5. **Verification.**  Candidates whose MinHash estimates fall below both
+   ``THRESHOLD − SIG_MARGIN`` (Jaccard) and ``CONTAINMENT − SIG_MARGIN``
+   (containment, estimated from the Jaccard and the two shingle counts) are
+   dropped; the rest are verified exactly on the paragraph text read back from
+   the database: a pair is a near-duplicate when the shingle **Jaccard**
+   ``|A∩B| / |A∪B|`` ≥ ``THRESHOLD`` (0.7) **or** the **containment**
+   ``|A∩B| / min(|A|, |B|)`` ≥ ``CONTAINMENT`` (0.8) — the smaller paragraph
+   (itself ≥ ``MIN_CHARS``) is, to 80 % of its 5-grams, inside the larger one.
+   Containment is what catches half a paragraph copied into a longer one;
+   Jaccard alone needs the two to be of about the same length.
 
-Attribution.  Unit identity is ``fazhi.evaluate.norm_unit`` of the report's
-unit (a report without a unit is its own unit).  A verified pair between two
-units counts as *copied from another unit* for the report of the same or the
-later year (a later report cannot be the source of an earlier one; in the same
-year both are flagged, since the order is unknown).  A pair between two years
-of the same unit counts as *reused from its own previous year* for the later
-report.  Two reports of the same unit and year (the same report uploaded
-twice) are not compared.  Shares are characters of the copied paragraphs over
-the characters of all the report's paragraphs.
+Attribution, one kind per paragraph, in this order:
+
+* **通用表述 (common)** — the paragraph matches paragraphs of at least
+  ``COMMON_UNITS`` distinct units (itself included): a quotation of the
+  纲要, of a provincial notice, a stock formula.  Not counted as copying;
+  reported apart.  The price: a model text copied by that many units is
+  reported as common too (raise ``--common-units`` to look for it).
+* **沿用本单位往年表述 (own)** — the same unit (``fazhi.evaluate.norm_unit``
+  of the unit names; a report without a unit is its own unit) in an earlier
+  year.  A paragraph that matches its own earlier year is this and nothing
+  else, even when another unit printed it too.
+* **抄自他单位 (other)** — another unit's report that came *earlier*: by the
+  published date (else the signed date) when both reports carry one and they
+  differ, else by the year when both are known and differ.  The earlier
+  report is the source and is never marked.
+* **相互雷同（先后待核） (mutual)** — another unit's report whose order the
+  dates and years do not settle (the same year with no dates, or equal
+  dates): both reports carry the pair as mutual, neither as copied.
+
+Two reports of the same unit and year (the same report uploaded twice) are
+not compared.  Characters: a paragraph matched at Jaccard ≥ ``THRESHOLD``
+counts whole; one matched only by containment counts its covered fraction
+(``|A∩B| / |A|`` of its length), so the longer paragraph of a half copy counts
+the copied half.  Shares are those characters over the characters of all the
+report's paragraphs.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, NamedTuple
 
 import numpy as np
 from sqlalchemy import func, select
@@ -63,17 +94,26 @@ BANDS = 25
 ROWS = 5                 # BANDS * ROWS <= NUM_PERM
 MIN_CHARS = 40           # normalised characters; shorter paragraphs are not compared
 THRESHOLD = 0.7          # exact shingle Jaccard for a near-duplicate
-SIG_MARGIN = 0.15        # signature pre-filter: estimated J >= THRESHOLD - SIG_MARGIN
+CONTAINMENT = 0.8        # ... or |A∩B| / min(|A|, |B|): the smaller paragraph is inside the larger one
+SENT_MIN = 20            # normalised characters of a sentence fingerprinted for the sentence-level candidates
+COMMON_UNITS = 6         # a paragraph matched in this many distinct units is a common text (通用表述)
+SIG_MARGIN = 0.15        # signature pre-filter: estimated J >= THRESHOLD - SIG_MARGIN (or containment)
 MAX_BUCKET = 200         # a band bucket larger than this is not expanded into all its pairs
 REPS = 20                # ... but each member is paired with its 20 earliest members
 SEED = 20240601
 _CHUNK = 32768           # shingles per MinHash block (32768 x 128 x 8 bytes = 32 MB)
+
+KINDS = ("common", "own", "other", "mutual")      # attribution order: the first that applies
+KIND_LABELS = {"other": "抄自他单位", "own": "沿用本单位往年表述",
+               "mutual": "相互雷同（先后待核）", "common": "通用表述"}
 
 _P = np.uint64(0x100000001B3)
 _MIX1 = np.uint64(0xFF51AFD7ED558CCD)
 _MIX2 = np.uint64(0xC4CEB9FE1A85EC53)
 _KEEP = re.compile(r"[^\W_]+")
 _DIGITS = re.compile(r"\d+")
+_SENT_END_N = re.compile(r"[。！？；!?;｡]")   # sentence ends, after NFKC
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _perms(n: int = NUM_PERM, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
@@ -277,6 +317,41 @@ def lsh_pairs(sig: np.ndarray, bands: int = BANDS, rows: int = ROWS, max_bucket:
     return np.stack([codes // n, codes % n], axis=1)
 
 
+def sentence_pairs(sent_fp: np.ndarray, sent_row: np.ndarray, max_bucket: int = MAX_BUCKET) -> np.ndarray:
+    """Candidate pairs (i < j) of index rows sharing a fingerprinted sentence.
+
+    A sentence found in more than ``max_bucket`` rows is a stock phrase and pairs nothing."""
+    if len(sent_fp) < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    order = np.lexsort((sent_row, sent_fp))
+    f, r = sent_fp[order], sent_row[order]
+    keep = np.concatenate(([True], (f[1:] != f[:-1]) | (r[1:] != r[:-1])))   # a row once per sentence
+    f, r = f[keep], r[keep]
+    starts = np.concatenate(([0], np.flatnonzero(f[1:] != f[:-1]) + 1))
+    sizes = np.diff(np.concatenate((starts, [len(f)])))
+    found: list[np.ndarray] = []
+    two = starts[sizes == 2]
+    if len(two):
+        found.append(np.stack([r[two], r[two + 1]], axis=1))
+    mid = (sizes > 2) & (sizes <= max_bucket)
+    for s, m in zip(starts[mid].tolist(), sizes[mid].tolist()):
+        members = r[s:s + m]
+        iu, ju = np.triu_indices(m, 1)
+        found.append(np.stack([members[iu], members[ju]], axis=1))
+    if not found:
+        return np.zeros((0, 2), dtype=np.int64)
+    p = np.concatenate(found).astype(np.int64)
+    p.sort(axis=1)
+    return p
+
+
+def _unique_pairs(p: np.ndarray, n: int) -> np.ndarray:
+    if not len(p):
+        return p.reshape(0, 2).astype(np.int64)
+    codes = _sorted_unique(p[:, 0] * n + p[:, 1])
+    return np.stack([codes // n, codes % n], axis=1)
+
+
 # ------------------------------------------------------------------ the corpus index
 @dataclass
 class ReportInfo:
@@ -286,6 +361,7 @@ class ReportInfo:
     unit_key: str
     chars: int = 0  # characters of all its paragraphs
     masks: tuple[str, ...] = ()
+    date: str | None = None   # published, else signed (YYYY-MM-DD): who came first
 
 
 @dataclass
@@ -298,6 +374,9 @@ class Index:
     sig: np.ndarray          # uint32 (n, NUM_PERM)
     reports: dict[int, ReportInfo]
     fp: np.ndarray | None = None   # int64 hash of the normalised text: equal -> Jaccard exactly 1
+    nlen: np.ndarray | None = None       # int32, normalised characters (shingle count + SHINGLE - 1)
+    sent_fp: np.ndarray | None = None    # int64 hash of each fingerprinted sentence ...
+    sent_row: np.ndarray | None = None   # ... and its index row
 
     def __len__(self) -> int:
         return len(self.para_id)
@@ -308,12 +387,19 @@ def _unit_key(rid: int, unit: str | None) -> str:
     return k or f"#{rid}"
 
 
+def _date(published: str | None, signed: str | None) -> str | None:
+    for d in (published, signed):
+        if d and _DATE.match(d):
+            return d
+    return None
+
+
 def report_infos(engine: Engine) -> dict[int, ReportInfo]:
     r = db.reports.c
     with engine.connect() as conn:
         return {row.id: ReportInfo(row.id, row.unit, row.year, _unit_key(row.id, row.unit),
-                                   masks=unit_masks(row.unit))
-                for row in conn.execute(select(r.id, r.unit, r.year))}
+                                   masks=unit_masks(row.unit), date=_date(row.published, row.signed))
+                for row in conn.execute(select(r.id, r.unit, r.year, r.published, r.signed))}
 
 
 def _stream_paragraphs(engine: Engine, batch: int) -> Iterator[list]:
@@ -324,8 +410,23 @@ def _stream_paragraphs(engine: Engine, batch: int) -> Iterator[list]:
         yield from res.partitions(batch)
 
 
+def split_normalised(body: str, masks: tuple[str, ...] = ()) -> tuple[str, list[str]]:
+    """The normalised paragraph and its normalised sentences (split at 。！？；) that are at
+    least ``SENT_MIN`` characters before masking (shorter ones only after masking are dropped later)."""
+    pieces = ["".join(_KEEP.findall(x)) for x in _SENT_END_N.split(unicodedata.normalize("NFKC", body))]
+
+    def fin(t: str) -> str:
+        for m in masks:
+            if m:
+                t = t.replace(m, "")
+        return _DIGITS.sub("0", t)
+    # the same as normalise(body, masks): a kept run never crosses the punctuation split at
+    return fin("".join(pieces)), [fin(x) for x in pieces if len(x) >= SENT_MIN]
+
+
 def build_index(engine: Engine, *, batch: int = 5000, min_chars: int = MIN_CHARS) -> Index:
-    """Signatures of every paragraph of ≥ ``min_chars`` normalised characters, streamed in batches."""
+    """Signatures of every paragraph of ≥ ``min_chars`` normalised characters, streamed in batches,
+    and the fingerprints of their sentences of ≥ ``SENT_MIN`` normalised characters."""
     reports = report_infos(engine)
     with engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(db.paragraphs)).scalar_one()
@@ -334,19 +435,23 @@ def build_index(engine: Engine, *, batch: int = 5000, min_chars: int = MIN_CHARS
     rid = np.empty(total, dtype=np.int64)
     pno = np.empty(total, dtype=np.int32)
     ln = np.empty(total, dtype=np.int32)
+    nl = np.empty(total, dtype=np.int32)
     fp = np.empty(total, dtype=np.int64)
+    s_fp: list[np.ndarray] = []
+    s_row: list[np.ndarray] = []
     n = 0
     for rows in _stream_paragraphs(engine, batch):
-        keep_norm, keep_rows = [], []
+        keep_norm, keep_rows, keep_sents = [], [], []
         for row in rows:
             info = reports.get(row.report_id)
             if info is None:
                 continue
             info.chars += len(row.body)
-            s = normalise(row.body, info.masks)
+            s, sents = split_normalised(row.body, info.masks)
             if len(s) >= min_chars:
                 keep_norm.append(s)
                 keep_rows.append(row)
+                keep_sents.append([x for x in sents if len(x) >= SENT_MIN])
         if not keep_rows or n + len(keep_rows) > total:  # rows added while we read: ignore the excess
             keep_rows = keep_rows[:max(0, total - n)]
             keep_norm = keep_norm[:len(keep_rows)]
@@ -358,20 +463,39 @@ def build_index(engine: Engine, *, batch: int = 5000, min_chars: int = MIN_CHARS
         rid[n:n + m] = [r.report_id for r in keep_rows]
         pno[n:n + m] = [r.para_no for r in keep_rows]
         ln[n:n + m] = [len(r.body) for r in keep_rows]
+        nl[n:n + m] = [len(x) for x in keep_norm]
         fp[n:n + m] = [hash(x) for x in keep_norm]
+        fs = [(hash(x), n + k) for k, ss in enumerate(keep_sents[:m]) for x in ss]
+        if fs:
+            a = np.array(fs, dtype=np.int64)
+            s_fp.append(a[:, 0])
+            s_row.append(a[:, 1])
         n += m
-    return Index(pid[:n], rid[:n], pno[:n], ln[:n], sig[:n], reports, fp[:n])
+    cat = (lambda xs: np.concatenate(xs) if xs else np.zeros(0, dtype=np.int64))  # noqa: E731
+    return Index(pid[:n], rid[:n], pno[:n], ln[:n], sig[:n], reports, fp[:n], nl[:n], cat(s_fp), cat(s_row))
+
+
+def _report_arrays(index: Index) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    rids = np.array(sorted(index.reports), dtype=np.int64)
+    keys: dict[str, int] = {}
+    infos = [index.reports[int(r)] for r in rids]
+    return rids, {
+        "unit": np.array([keys.setdefault(i.unit_key, len(keys)) for i in infos], dtype=np.int64),
+        "year": np.array([i.year if i.year is not None else -1 for i in infos], dtype=np.int64),
+        "date": np.array([int(i.date.replace("-", "")) if i.date else -1 for i in infos], dtype=np.int64),
+    }
+
+
+def _row_attr(index: Index, name: str) -> np.ndarray:
+    rids, arr = _report_arrays(index)
+    return arr[name][np.searchsorted(rids, index.report_id)]
 
 
 def _row_year_unit(index: Index) -> tuple[np.ndarray, np.ndarray]:
     """Year (-1 unknown) and a unit number per index row."""
-    rids = np.array(sorted(index.reports), dtype=np.int64)
-    keys: dict[str, int] = {}
-    ukey = np.array([keys.setdefault(index.reports[int(r)].unit_key, len(keys)) for r in rids], dtype=np.int64)
-    yr = np.array([index.reports[int(r)].year if index.reports[int(r)].year is not None else -1 for r in rids],
-                  dtype=np.int64)
+    rids, arr = _report_arrays(index)
     pos = np.searchsorted(rids, index.report_id)
-    return yr[pos], ukey[pos]
+    return arr["year"][pos], arr["unit"][pos]
 
 
 def _comparable(index: Index, pairs: np.ndarray) -> np.ndarray:
@@ -405,33 +529,69 @@ class Pair:
     i: int           # index rows
     j: int
     jaccard: float
+    cover_i: float = 1.0     # |A∩B| / |A|: the share of row i's shingles found in row j
+    cover_j: float = 1.0
+
+    @property
+    def containment(self) -> float:
+        return max(self.cover_i, self.cover_j)
+
+
+class Pairs(NamedTuple):
+    """Verified near-duplicate pairs as arrays (index rows i < j)."""
+    i: np.ndarray
+    j: np.ndarray
+    jaccard: np.ndarray
+    cover_i: np.ndarray
+    cover_j: np.ndarray
+
+
+def _matches(inter: int, a: int, b: int, threshold: float, containment: float) -> tuple[bool, float]:
+    if not a or not b:
+        return False, 0.0
+    jac = inter / (a + b - inter)
+    return jac >= threshold or inter / min(a, b) >= containment, jac
+
+
+def candidate_pairs(index: Index) -> np.ndarray:
+    """LSH (paragraph level) and shared-sentence candidates, comparable pairs only."""
+    year, unit = _row_year_unit(index)
+    p = lsh_pairs(index.sig, year=year, unit=unit)
+    if index.sent_fp is not None and len(index.sent_fp):
+        p = _unique_pairs(np.concatenate((p, sentence_pairs(index.sent_fp, index.sent_row))), max(len(index), 1))
+    return _comparable(index, p)
 
 
 def verified_pairs(engine: Engine, index: Index, *, threshold: float = THRESHOLD,
-                   block: int = 50000, cache_max: int = 200000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Near-duplicate pairs of the corpus as arrays (rows i, rows j, Jaccard): LSH
-    candidates, then the exact shingle Jaccard ≥ ``threshold``.
+                   containment: float = CONTAINMENT, block: int = 50000, cache_max: int = 200000) -> Pairs:
+    """Near-duplicate pairs of the corpus: candidates, then the exact shingle Jaccard
+    ≥ ``threshold`` or containment ≥ ``containment``.
 
-    Pairs whose normalised texts are identical have Jaccard 1 without computing it;
+    Pairs whose normalised texts are identical match fully without computing it;
     shingle sets are cached by normalised text (at most ``cache_max`` of them)."""
-    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
-    year, unit = _row_year_unit(index)
-    cand = _comparable(index, lsh_pairs(index.sig, year=year, unit=unit))
+    f0 = np.zeros(0)
+    empty = Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64), f0, f0, f0)
+    cand = candidate_pairs(index)
     if not len(cand):
         return empty
-    est = np.empty(len(cand))
+    nsh = (np.maximum(index.nlen - SHINGLE + 1, 1) if index.nlen is not None
+           else np.full(len(index), 1 << 20)).astype(float)
+    keep = np.empty(len(cand), dtype=bool)
     for k in range(0, len(cand), 100000):
         c = cand[k:k + 100000]
-        est[k:k + 100000] = (index.sig[c[:, 0]] == index.sig[c[:, 1]]).mean(axis=1)
-    cand = cand[est >= threshold - SIG_MARGIN]
+        est = (index.sig[c[:, 0]] == index.sig[c[:, 1]]).mean(axis=1)
+        a, b = nsh[c[:, 0]], nsh[c[:, 1]]
+        est_c = np.minimum(est * (a + b) / (1 + est) / np.minimum(a, b), 1.0)
+        keep[k:k + 100000] = (est >= threshold - SIG_MARGIN) | (est_c >= containment - SIG_MARGIN)
+    cand = cand[keep]
     fp = index.fp if index.fp is not None else np.arange(len(index), dtype=np.int64)
     same = fp[cand[:, 0]] == fp[cand[:, 1]]
     ident = cand[same]
     cand = cand[~same]
-    cache: dict[int, set[int]] = {}
-    keep_i: list[int] = []
-    keep_j: list[int] = []
-    keep_jac: list[float] = []
+    # shingle sets as sorted uint32 arrays (~4 bytes a shingle; a Python set takes ~90), cached by
+    # normalised text; each distinct pair of texts is compared once per block
+    cache: dict[int, np.ndarray] = {}
+    out: list[np.ndarray] = []
     for k in range(0, len(cand), block):
         c = cand[k:k + block]
         rows = [int(r) for r in _sorted_unique(c.ravel()) if int(fp[r]) not in cache]
@@ -440,50 +600,74 @@ def verified_pairs(engine: Engine, index: Index, *, threshold: float = THRESHOLD
             rows = [int(r) for r in _sorted_unique(c.ravel())]
         bodies = _bodies(engine, index.para_id[rows].tolist())
         for r in rows:
-            cache[int(fp[r])] = _shingles_of(index, r, bodies)
-        for i, j in c.tolist():
-            jac = jaccard(cache[int(fp[i])], cache[int(fp[j])])
-            if jac >= threshold:
-                keep_i.append(i)
-                keep_j.append(j)
-                keep_jac.append(jac)
-    return (np.concatenate((ident[:, 0], np.array(keep_i, dtype=np.int64))),
-            np.concatenate((ident[:, 1], np.array(keep_j, dtype=np.int64))),
-            np.concatenate((np.ones(len(ident)), np.array(keep_jac, dtype=float))))
+            cache[int(fp[r])] = np.array(sorted(_shingles_of(index, r, bodies)), dtype=np.uint32)
+        fi, fj = fp[c[:, 0]], fp[c[:, 1]]
+        order = np.lexsort((fj, fi))
+        new = np.concatenate(([True], (fi[order][1:] != fi[order][:-1]) | (fj[order][1:] != fj[order][:-1])))
+        group = np.empty(len(c), dtype=np.int64)
+        group[order] = np.cumsum(new) - 1
+        res = np.empty((int(new.sum()), 3))          # per distinct pair of texts: |A∩B|, |A|, |B|
+        for g, (a_, b_) in enumerate(zip(fi[order][new].tolist(), fj[order][new].tolist())):
+            sa, sb = cache[a_], cache[b_]
+            res[g] = (np.intersect1d(sa, sb, assume_unique=True).size, sa.size, sb.size)
+        inter, na, nb = res[group, 0], res[group, 1], res[group, 2]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            jac = np.where(na + nb - inter > 0, inter / (na + nb - inter), 0.0)
+            ci = np.where(na > 0, inter / na, 0.0)
+            cj = np.where(nb > 0, inter / nb, 0.0)
+        ok = (na > 0) & (nb > 0) & ((jac >= threshold) | (np.maximum(ci, cj) >= containment))
+        if ok.any():
+            out.append(np.stack([c[ok, 0], c[ok, 1], jac[ok], ci[ok], cj[ok]], axis=1).astype(float))
+    arr = np.concatenate(out) if out else np.zeros((0, 5))
+    ones = np.ones(len(ident))
+    return Pairs(np.concatenate((ident[:, 0], arr[:, 0].astype(np.int64))),
+                 np.concatenate((ident[:, 1], arr[:, 1].astype(np.int64))),
+                 np.concatenate((ones, arr[:, 2])), np.concatenate((ones, arr[:, 3])),
+                 np.concatenate((ones, arr[:, 4])))
 
 
-def near_duplicates(engine: Engine, index: Index, *, threshold: float = THRESHOLD) -> list[Pair]:
+def near_duplicates(engine: Engine, index: Index, *, threshold: float = THRESHOLD,
+                    containment: float = CONTAINMENT) -> list[Pair]:
     """``verified_pairs`` as a list of ``Pair`` (convenient on small corpora)."""
-    i, j, jac = verified_pairs(engine, index, threshold=threshold)
-    return [Pair(a, b, c) for a, b, c in zip(i.tolist(), j.tolist(), jac.tolist())]
+    p = verified_pairs(engine, index, threshold=threshold, containment=containment)
+    return [Pair(*x) for x in zip(p.i.tolist(), p.j.tolist(), p.jaccard.tolist(),
+                                  p.cover_i.tolist(), p.cover_j.tolist())]
 
 
-def exact_pairs(engine: Engine, index: Index, *, threshold: float = THRESHOLD) -> list[Pair]:
-    """All-pairs exact Jaccard (for checking the LSH on small corpora only: O(n²))."""
+def exact_pairs(engine: Engine, index: Index, *, threshold: float = THRESHOLD,
+                containment: float = CONTAINMENT) -> list[Pair]:
+    """All-pairs exact comparison (for checking the candidates on small corpora only: O(n²))."""
     bodies = _bodies(engine, index.para_id.tolist())
     sets = [_shingles_of(index, r, bodies) for r in range(len(index))]
     n = len(sets)
     allp = np.array([(i, j) for i in range(n) for j in range(i + 1, n)], dtype=np.int64).reshape(-1, 2)
     out = []
     for i, j in _comparable(index, allp).tolist():
-        jac = jaccard(sets[i], sets[j])
-        if jac >= threshold:
-            out.append(Pair(i, j, jac))
+        inter = len(sets[i] & sets[j])
+        ok, jac = _matches(inter, len(sets[i]), len(sets[j]), threshold, containment)
+        if ok:
+            out.append(Pair(i, j, jac, inter / len(sets[i]), inter / len(sets[j])))
     return out
 
 
 # ------------------------------------------------------------------ per-report result
 @dataclass
 class Copied:
-    """One paragraph of a report and its best source for one kind of copying."""
-    kind: str              # "other" (another unit) | "own" (own previous year)
+    """One paragraph of a report and its best source, for the one kind it is attributed to."""
+    kind: str              # "other" | "own" | "mutual" | "common" (see KINDS)
     para_id: int
     para_no: int
-    chars: int
+    chars: int             # characters counted (the covered part when matched by containment only)
     source_report: int
     source_para_id: int
     source_para_no: int
     jaccard: float
+    containment: float = 1.0   # |A∩B| / min(|A|, |B|)
+    cover: float = 1.0         # |A∩B| / |this paragraph|
+
+    @property
+    def label(self) -> str:
+        return KIND_LABELS[self.kind]
 
 
 @dataclass
@@ -492,93 +676,155 @@ class ReportCopies:
     unit: str | None
     year: int | None
     chars: int
-    other_chars: int = 0
-    own_chars: int = 0
-    copied_chars: int = 0          # union of both kinds
-    sources: dict[int, int] = field(default_factory=dict)   # source report -> chars
+    other_chars: int = 0           # 抄自他单位
+    own_chars: int = 0             # 沿用本单位往年表述
+    mutual_chars: int = 0          # 相互雷同（先后待核）
+    common_chars: int = 0          # 通用表述 (not copying)
+    copied_chars: int = 0          # other + own + mutual (each paragraph has one kind)
+    sources: dict[int, int] = field(default_factory=dict)   # source report -> chars (other, own, mutual)
+    source_kinds: dict[int, str] = field(default_factory=dict)   # source report -> its kind
     paragraphs: list[Copied] = field(default_factory=list)
+
+    def _share(self, n: int) -> float:
+        return n / self.chars if self.chars else 0.0
 
     @property
     def other_share(self) -> float:
-        return self.other_chars / self.chars if self.chars else 0.0
+        return self._share(self.other_chars)
 
     @property
     def own_share(self) -> float:
-        return self.own_chars / self.chars if self.chars else 0.0
+        return self._share(self.own_chars)
+
+    @property
+    def mutual_share(self) -> float:
+        return self._share(self.mutual_chars)
+
+    @property
+    def common_share(self) -> float:
+        return self._share(self.common_chars)
 
     @property
     def share(self) -> float:
-        return self.copied_chars / self.chars if self.chars else 0.0
+        return self._share(self.copied_chars)
 
     @property
     def main_source(self) -> int | None:
         return max(self.sources, key=lambda r: (self.sources[r], -r)) if self.sources else None
 
 
-def attribute(index: Index, pairs) -> dict[int, ReportCopies]:
-    """Per report: the best source of each of its copied paragraphs, and the shares.
+def _as_pairs(pairs) -> Pairs:
+    if isinstance(pairs, Pairs):
+        return pairs
+    if isinstance(pairs, tuple):    # (i, j, jaccard) of an older caller: full cover
+        I, J, JAC = pairs[:3]
+        return Pairs(np.asarray(I, np.int64), np.asarray(J, np.int64), np.asarray(JAC, float),
+                     np.ones(len(I)), np.ones(len(I)))
+    return Pairs(np.array([p.i for p in pairs], dtype=np.int64), np.array([p.j for p in pairs], dtype=np.int64),
+                 np.array([p.jaccard for p in pairs], dtype=float), np.array([p.cover_i for p in pairs], dtype=float),
+                 np.array([p.cover_j for p in pairs], dtype=float))
 
-    ``pairs``: the arrays of ``verified_pairs`` or a list of ``Pair``."""
-    if isinstance(pairs, tuple):
-        I, J, JAC = pairs
-    else:
-        I = np.array([p.i for p in pairs], dtype=np.int64)
-        J = np.array([p.j for p in pairs], dtype=np.int64)
-        JAC = np.array([p.jaccard for p in pairs], dtype=float)
-    year, unit = _row_year_unit(index)
-    yi, yj = year[I], year[J]
-    known = (yi >= 0) & (yj >= 0)
-    other = unit[I] != unit[J]
-    # a later report is never the source of an earlier one; the same year (or unknown): both ways
-    o_ij = other & (~known | (yi >= yj))          # i copied from j
-    o_ji = other & (~known | (yj >= yi))          # j copied from i
-    own = ~other & known & (yi != yj)
-    own_ij = own & (yi > yj)
-    own_ji = own & (yj > yi)
-    row = np.concatenate((I[o_ij], J[o_ji], I[own_ij], J[own_ji]))
-    src = np.concatenate((J[o_ij], I[o_ji], J[own_ij], I[own_ji]))
-    jac = np.concatenate((JAC[o_ij], JAC[o_ji], JAC[own_ij], JAC[own_ji]))
-    kind = np.concatenate((np.zeros(int(o_ij.sum() + o_ji.sum()), np.int8),
-                           np.ones(int(own_ij.sum() + own_ji.sum()), np.int8)))   # 0 other, 1 own
 
+def _edge_kinds(row: np.ndarray, src: np.ndarray, year: np.ndarray, unit: np.ndarray, date: np.ndarray,
+                n: int, common_units: int) -> np.ndarray:
+    """The kind (index into KINDS, -1 none) of each directed edge row <- src."""
+    # distinct units each row is matched in (itself included)
+    nu = int(unit.max()) + 1 if len(unit) else 1
+    r64 = row.astype(np.int64)
+    rows_seen = _sorted_unique(r64)
+    codes = _sorted_unique(np.concatenate((r64 * nu + unit[src], rows_seen * nu + unit[rows_seen])))
+    del r64
+    common = np.bincount(codes // nu, minlength=n)[row] >= common_units
+    del codes
+    yr, ys, dr, ds = year[row], year[src], date[row], date[src]
+    by_date = (dr >= 0) & (ds >= 0) & (dr != ds)
+    by_year = ~by_date & (yr >= 0) & (ys >= 0) & (yr != ys)
+    src_first = (by_date & (ds < dr)) | (by_year & (ys < yr))
+    undecided = ~by_date & ~by_year
+    del dr, ds
+    same = unit[row] == unit[src]
+    kind = np.full(len(row), -1, dtype=np.int8)
+    kind[~common & ~same & undecided] = KINDS.index("mutual")
+    kind[~common & ~same & src_first] = KINDS.index("other")
+    kind[~common & same & (yr >= 0) & (ys >= 0) & (ys < yr)] = KINDS.index("own")
+    kind[common] = KINDS.index("common")
+    return kind
+
+
+def attribute(index: Index, pairs, *, threshold: float = THRESHOLD,
+              common_units: int = COMMON_UNITS) -> dict[int, ReportCopies]:
+    """Per report: one kind and the best source for each matched paragraph, and the shares
+    (see the module docstring for the order of the kinds and who is the source).
+
+    ``pairs``: ``verified_pairs`` (``Pairs``), a list of ``Pair``, or an (i, j, jaccard) tuple."""
+    P = _as_pairs(pairs)
     out = {rid: ReportCopies(rid, info.unit, info.year, info.chars) for rid, info in index.reports.items()}
+    if not len(P.i):
+        return out
+    year, unit = _row_year_unit(index)
+    # directed edges: row <- src
+    it = np.int32 if len(index) < 2**31 else np.int64
+    row = np.concatenate((P.i, P.j)).astype(it)
+    src = np.concatenate((P.j, P.i)).astype(it)
+    kind = _edge_kinds(row, src, year, unit, _row_attr(index, "date"), len(index), common_units)
+    sim = np.concatenate((P.jaccard, P.jaccard))
+    cov = np.concatenate((P.cover_i, P.cover_j))
+    cont = np.maximum(cov, np.concatenate((P.cover_j, P.cover_i)))
+    ok = kind >= 0
+    row, src, sim, cov, cont, kind = row[ok], src[ok], sim[ok], cov[ok], cont[ok], kind[ok]
     if not len(row):
         return out
-    # per (row, kind): the best source — highest Jaccard, then the earliest year, then the first row
-    order = np.lexsort((src, year[src], -jac, kind, row))
-    row, src, jac, kind = row[order], src[order], jac[order], kind[order]
-    first = np.concatenate(([True], (row[1:] != row[:-1]) | (kind[1:] != kind[:-1])))
-    row, src, jac, kind = row[first], src[first], jac[first], kind[first]
-    names = ("other", "own")
-    for r, s_, jc, kd in zip(row.tolist(), src.tolist(), jac.tolist(), kind.tolist()):
-        rc = out[int(index.report_id[r])]
-        ch = int(index.length[r])
-        rc.paragraphs.append(Copied(names[kd], int(index.para_id[r]), int(index.para_no[r]), ch,
-                                    int(index.report_id[s_]), int(index.para_id[s_]),
-                                    int(index.para_no[s_]), float(jc)))
-        if kd == 0:
-            rc.other_chars += ch
-        else:
-            rc.own_chars += ch
-    # each copied paragraph counts once in the union, for its best source over both kinds
-    order = np.lexsort((src, year[src], -jac, row))
-    row, src = row[order], src[order]
+    # per row: the first kind that applies, then its best source — most of the paragraph covered,
+    # the highest Jaccard, the earliest year, the first row
+    order = np.lexsort((src, year[src], -sim, -cov, kind, row))
+    row, src, sim, cov, cont, kind = (x[order] for x in (row, src, sim, cov, cont, kind))
     first = np.concatenate(([True], row[1:] != row[:-1]))
-    for r, s_ in zip(row[first].tolist(), src[first].tolist()):
+    for r, s_, jc, cv, ct, kd in zip(*(x[first].tolist() for x in (row, src, sim, cov, cont, kind))):
         rc = out[int(index.report_id[r])]
-        ch = int(index.length[r])
-        rc.copied_chars += ch
+        name = KINDS[kd]
+        ch = int(index.length[r]) if jc >= threshold else int(round(int(index.length[r]) * cv))
         srid = int(index.report_id[s_])
-        rc.sources[srid] = rc.sources.get(srid, 0) + ch
+        rc.paragraphs.append(Copied(name, int(index.para_id[r]), int(index.para_no[r]), ch, srid,
+                                    int(index.para_id[s_]), int(index.para_no[s_]), float(jc), float(ct), float(cv)))
+        setattr(rc, f"{name}_chars", getattr(rc, f"{name}_chars") + ch)
+        if name != "common":
+            rc.copied_chars += ch
+            rc.sources[srid] = rc.sources.get(srid, 0) + ch
+            rc.source_kinds[srid] = name
     for rc in out.values():
         rc.paragraphs.sort(key=lambda c: (c.para_no, c.kind))
     return out
 
 
-def analyse(engine: Engine, *, threshold: float = THRESHOLD, batch: int = 5000) -> tuple[Index, dict[int, ReportCopies]]:
+def analyse(engine: Engine, *, threshold: float = THRESHOLD, containment: float = CONTAINMENT,
+            common_units: int = COMMON_UNITS, batch: int = 5000) -> tuple[Index, dict[int, ReportCopies]]:
     """The whole corpus: index, near-duplicate pairs, per-report shares and sources."""
     index = build_index(engine, batch=batch)
-    return index, attribute(index, verified_pairs(engine, index, threshold=threshold))
+    pairs = verified_pairs(engine, index, threshold=threshold, containment=containment)
+    return index, attribute(index, pairs, threshold=threshold, common_units=common_units)
+
+
+def summary(index: Index, rc: ReportCopies) -> dict:
+    """One report's copy summary as plain data (for the workbook, the web pages and JSON):
+    the shares of each kind and the source reports (id, unit, year, kind, characters, share)."""
+    srcs = []
+    for sid, ch in sorted(rc.sources.items(), key=lambda kv: (-kv[1], kv[0])):
+        info = index.reports.get(sid)
+        kd = rc.source_kinds.get(sid, "other")
+        srcs.append({"report_id": sid, "unit": info.unit if info else None, "year": info.year if info else None,
+                     "kind": kd, "label": KIND_LABELS[kd], "chars": ch,
+                     "share": ch / rc.chars if rc.chars else 0.0})
+    return {"report_id": rc.report_id, "unit": rc.unit, "year": rc.year, "chars": rc.chars,
+            "copied_share": rc.share, "other_share": rc.other_share, "own_share": rc.own_share,
+            "mutual_share": rc.mutual_share, "common_share": rc.common_share,
+            "paragraphs": {k: sum(1 for c in rc.paragraphs if c.kind == k) for k in KINDS},
+            "sources": srcs}
+
+
+def copy_summaries(engine: Engine, **kw) -> dict[int, dict]:
+    """``summary`` of every report of the corpus (``kw`` as for ``analyse``)."""
+    index, res = analyse(engine, **kw)
+    return {rid: summary(index, rc) for rid, rc in res.items()}
 
 
 def paragraph_bodies(engine: Engine, ids: Iterable[int]) -> dict[int, str]:

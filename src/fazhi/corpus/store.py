@@ -108,6 +108,8 @@ def insert(conn: Connection, rows: dict) -> int | None:
         if db.is_sqlite(conn.engine):
             conn.execute(text("INSERT INTO paragraphs_fts(rowid, seg) SELECT id, seg FROM paragraphs "
                               "WHERE report_id = :rid"), {"rid": rid})
+            conn.execute(text("INSERT INTO paragraphs_tri(rowid, body) SELECT id, body FROM paragraphs "
+                              "WHERE report_id = :rid"), {"rid": rid})
     # a file that failed before and now reads (a newer fazhi) is no longer a failure
     conn.execute(delete(db.failures).where(db.failures.c.sha256 == sha))
     # a person's corrections of this file outlive its analyses: apply them to this one
@@ -141,6 +143,9 @@ def delete_report(target: Engine | Connection, report_id: int) -> bool:
     if db.is_sqlite(conn.engine):
         conn.execute(text("DELETE FROM paragraphs_fts WHERE rowid IN "
                           "(SELECT id FROM paragraphs WHERE report_id = :rid)"), {"rid": report_id})
+        # an external-content index is told the old values of the rows it forgets
+        conn.execute(text("INSERT INTO paragraphs_tri(paragraphs_tri, rowid, body) "
+                          "SELECT 'delete', id, body FROM paragraphs WHERE report_id = :rid"), {"rid": report_id})
     for t in (db.paragraphs, db.findings, db.facts, db.parts, db.analysis_base):
         conn.execute(delete(t).where(t.c.report_id == report_id))
     return conn.execute(delete(db.reports).where(db.reports.c.id == report_id)).rowcount > 0
@@ -179,30 +184,103 @@ def _snippet(body: str, query: str, terms: list[str], width: int = 60) -> str:
     return out.replace("】【", "")
 
 
-def search(engine: Engine, query: str, limit: int = 20) -> list[Hit]:
-    """Paragraphs matching ``query`` (Chinese words, phrase first, then all words)."""
-    words = [w for w in segment(query, for_search=False).split() if w]
-    if not words:
+# Substring search beside the segmented index (the segmenter cuts names: 某某街 -> 某某 / 街).
+SUBSTRING_MAX_CHARS = 4          # a query this short always gets the substring search too
+NAME_MARKERS = ("街", "镇", "乡", "区", "县", "局", "市", "村", "州", "旗", "盟", "厅", "委", "办")
+TRIGRAM = 3                      # the trigram index serves terms of at least 3 characters
+SHORT_SCAN_MAX = 200_000         # a 1-2 character term is looked for in the latest paragraphs only
+_LIKE_ESC = str.maketrans({"\\": "\\\\", "%": "\\%", "_": "\\_"})
+
+
+def wants_substring(query: str) -> bool:
+    """Short (≤ ``SUBSTRING_MAX_CHARS`` characters) or name-like (contains 街, 镇, 局 …) queries."""
+    q = "".join(query.split())
+    return 0 < len(q) <= SUBSTRING_MAX_CHARS or any(m in q for m in NAME_MARKERS)
+
+
+def _like(term: str) -> str:
+    return "%" + term.translate(_LIKE_ESC) + "%"
+
+
+def _fts_phrase(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def substring_search(conn: Connection, query: str, limit: int) -> list:
+    """(report_id, para_no, body, score) of paragraphs containing every whitespace-separated
+    term of ``query`` as written, at most ``limit``, in paragraph order.
+
+    SQLite: terms of ≥ 3 characters through the FTS5 trigram index ``paragraphs_tri``,
+    shorter terms by LIKE (escaped); PostgreSQL: LIKE, served by the pg_trgm GIN index for
+    terms of ≥ 3 characters when the extension is installed.  A query made only of 1-2
+    character terms scans at most the latest ``SHORT_SCAN_MAX`` paragraphs."""
+    terms = [t for t in dict.fromkeys(query.split()) if t]
+    if not terms or limit <= 0:
         return []
-    rows = []
+    long_ = [t for t in terms if len(t) >= TRIGRAM]
+    short = [t for t in terms if len(t) < TRIGRAM]
+    params: dict = {"n": limit}
+    likes = []
+    for k, t in enumerate(terms if not db.is_sqlite(conn.engine) else short):
+        params[f"l{k}"] = _like(t)
+        likes.append(f"p.body LIKE :l{k} ESCAPE '\\'")
+    if db.is_sqlite(conn.engine) and long_:
+        params["q"] = " AND ".join(_fts_phrase(t) for t in long_)
+        where = " AND ".join(["paragraphs_tri MATCH :q"] + likes)
+        sql = ("SELECT p.report_id, p.para_no, p.body, 0.0 FROM paragraphs_tri "
+               "JOIN paragraphs p ON p.id = paragraphs_tri.rowid "
+               f"WHERE {where} ORDER BY paragraphs_tri.rowid LIMIT :n")
+    elif long_:                                   # PostgreSQL, the trigram index when present
+        sql = (f"SELECT p.report_id, p.para_no, p.body, 0.0 FROM paragraphs p WHERE {' AND '.join(likes)} "
+               "ORDER BY p.id LIMIT :n")
+    else:                 # only short terms: a bounded scan of the latest rows, stopping at the limit
+        params["scan"] = SHORT_SCAN_MAX
+        sql = ("SELECT p.report_id, p.para_no, p.body, 0.0 FROM paragraphs p "
+               "WHERE p.id > (SELECT coalesce(max(id), 0) FROM paragraphs) - :scan "
+               f"AND {' AND '.join(likes)} ORDER BY p.id DESC LIMIT :n")
+    return [tuple(r) for r in conn.execute(text(sql), params).all()]
+
+
+def _segmented(conn: Connection, words: list[str], limit: int) -> list:
+    rows: list = []
+    if db.is_sqlite(conn.engine):
+        for expr in ('"' + " ".join(words) + '"', " AND ".join(f'"{w}"' for w in words)):
+            rows = conn.execute(text(
+                "SELECT p.report_id, p.para_no, p.body, bm25(paragraphs_fts) AS score "
+                "FROM paragraphs_fts JOIN paragraphs p ON p.id = paragraphs_fts.rowid "
+                "WHERE paragraphs_fts MATCH :q ORDER BY score LIMIT :n"), {"q": expr, "n": limit}).all()
+            if rows:
+                break
+    else:
+        for fn in ("phraseto_tsquery", "plainto_tsquery"):
+            rows = conn.execute(text(
+                f"SELECT p.report_id, p.para_no, p.body, "
+                f"-ts_rank(to_tsvector('simple', p.seg), {fn}('simple', :q)) AS score "
+                f"FROM paragraphs p WHERE to_tsvector('simple', p.seg) @@ {fn}('simple', :q) "
+                f"ORDER BY score LIMIT :n"), {"q": " ".join(words), "n": limit}).all()
+            if rows:
+                break
+    return [tuple(r) for r in rows]
+
+
+def search(engine: Engine, query: str, limit: int = 20) -> list[Hit]:
+    """Paragraphs matching ``query``: the query as written (substring) for short and
+    name-like queries, or when the segmented index finds nothing; then the segmented
+    index (Chinese words, phrase first, then all words).  At most ``limit`` hits; a
+    paragraph found both ways is listed once, the substring hits first."""
+    query = query.strip()
+    words = [w for w in segment(query, for_search=False).split() if w]
+    if not query:
+        return []
     with engine.connect() as conn:
-        if db.is_sqlite(conn.engine):
-            for expr in ('"' + " ".join(words) + '"', " AND ".join(f'"{w}"' for w in words)):
-                rows = conn.execute(text(
-                    "SELECT p.report_id, p.para_no, p.body, bm25(paragraphs_fts) AS score "
-                    "FROM paragraphs_fts JOIN paragraphs p ON p.id = paragraphs_fts.rowid "
-                    "WHERE paragraphs_fts MATCH :q ORDER BY score LIMIT :n"), {"q": expr, "n": limit}).all()
-                if rows:
-                    break
-        else:
-            for fn in ("phraseto_tsquery", "plainto_tsquery"):
-                rows = conn.execute(text(
-                    f"SELECT p.report_id, p.para_no, p.body, "
-                    f"-ts_rank(to_tsvector('simple', p.seg), {fn}('simple', :q)) AS score "
-                    f"FROM paragraphs p WHERE to_tsvector('simple', p.seg) @@ {fn}('simple', :q) "
-                    f"ORDER BY score LIMIT :n"), {"q": " ".join(words), "n": limit}).all()
-                if rows:
-                    break
+        rows: list = []
+        if wants_substring(query):
+            rows = substring_search(conn, query, limit)
+        if words and len(rows) < limit:
+            seen = {(r[0], r[1]) for r in rows}
+            rows += [r for r in _segmented(conn, words, limit) if (r[0], r[1]) not in seen][:limit - len(rows)]
+        if not rows and not wants_substring(query):
+            rows = substring_search(conn, query, limit)
         if not rows:
             return []
         ids = sorted({r[0] for r in rows})
@@ -210,4 +288,4 @@ def search(engine: Engine, query: str, limit: int = 20) -> list[Hit]:
             select(db.reports.c.id, db.reports.c.title, db.reports.c.unit, db.reports.c.year, db.reports.c.path)
             .where(db.reports.c.id.in_(bindparam("ids", expanding=True))), {"ids": ids})}
     return [Hit(r[0], meta[r[0]].title, meta[r[0]].unit, meta[r[0]].year, meta[r[0]].path, r[1],
-                _snippet(r[2], query.strip(), words), float(r[3])) for r in rows]
+                _snippet(r[2], query, list(dict.fromkeys(query.split() + words))), float(r[3])) for r in rows]

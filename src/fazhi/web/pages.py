@@ -194,7 +194,11 @@ def report_page(request: Request, rid: Rid, user=Depends(require_user)):
         has_file = user.is_admin and stored_path(s.data_dir, row["sha256"], row["format"]).is_file()
     except ValueError:
         pass
-    return render(request, "report.html", nav="reports", row=row, card=queries.card_body(report), has_file=has_file)
+    cp, cp_state = None, "hidden"
+    if user.role != "unit":   # the sources name other units' reports: the office's view only
+        cp, cp_state = queries.report_copies(_engine(request), rid, compute=request.query_params.get("copies") == "1")
+    return render(request, "report.html", nav="reports", row=row, card=queries.card_body(report), has_file=has_file,
+                  copies=cp, copies_state=cp_state)
 
 
 @router.post("/reports/{rid}/delete")

@@ -471,6 +471,30 @@ def copies(engine: Engine):
         return index, res
 
 
+def copies_cached(engine: Engine):
+    """The cached ``copies`` result when it is current, else None (nothing is computed)."""
+    sig = corpus_signature(engine)
+    with _copies_lock:
+        hit = _copies_cache.get(str(engine.url))
+    return (hit[1], hit[2]) if hit and hit[0] == sig else None
+
+
+def report_copies(engine: Engine, rid: int, *, compute: bool) -> tuple[dict | None, str]:
+    """One report's copy summary (``similarity.summary``) and a state: "ok"; "pending" (not
+    computed yet and ``compute`` is false — the page offers a link); "skipped" (a corpus too
+    large for the web, see COPIES_MAX_REPORTS)."""
+    from ..corpus import similarity
+
+    if corpus_signature(engine)[1] > COPIES_MAX_REPORTS:
+        return None, "skipped"
+    got = copies(engine) if compute else copies_cached(engine)
+    if got is None:
+        return None, "pending"
+    index, res = got
+    rc = res.get(rid)
+    return (similarity.summary(index, rc) if rc else None), "ok"
+
+
 def matching_units(engine: Engine, name: str) -> list[str]:
     """Stored unit names that are ``name`` (or the same unit by norm_unit)."""
     r = db.reports.c
@@ -542,6 +566,8 @@ def unit_page(engine: Engine, name: str, *, max_paragraphs: int = 60) -> UnitPag
         if rc is None:
             continue
         x["copy_share"], x["other_share"], x["own_share"] = rc.share, rc.other_share, rc.own_share
+        x["mutual_share"], x["common_share"] = rc.mutual_share, rc.common_share
+        x["copy_summary"] = similarity.summary(index, rc)
         for cp in rc.paragraphs:
             want.append((x, cp))
     want = want[:max_paragraphs]
@@ -550,7 +576,7 @@ def unit_page(engine: Engine, name: str, *, max_paragraphs: int = 60) -> UnitPag
         src = index.reports.get(cp.source_report)
         page.copies.append({
             "report_id": x["id"], "year": x["year"], "para_no": cp.para_no + 1,
-            "kind": "抄自他单位" if cp.kind == "other" else "沿用本单位往年", "jaccard": cp.jaccard,
+            "kind": cp.label, "kind_code": cp.kind, "jaccard": cp.jaccard, "containment": cp.containment,
             "body": bodies.get(cp.para_id, ""), "source_report": cp.source_report,
             "source_unit": (src.unit if src else None) or compare.NO_UNIT, "source_year": src.year if src else None,
             "source_para_no": cp.source_para_no + 1, "source_body": bodies.get(cp.source_para_id, ""),

@@ -1,13 +1,13 @@
 """Human corrections of an analysis, and the engine's analysis they apply to.
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

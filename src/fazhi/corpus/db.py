@@ -25,7 +25,7 @@ from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import (JSON, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table,
-                        Text, create_engine, event)
+                        Text, create_engine, event, false, true)
 from sqlalchemy.engine import Engine, make_url
 
 DEFAULT_DB = "fazhi.db"
@@ -59,8 +59,24 @@ reports = Table(
     Column("scores", JSON),
     Column("text", Text, nullable=False),
     Column("added_at", String(32), nullable=False),
+    # submissions (migration 0005, see corpus/submissions.py): one *current* row per
+    # (unit, year) is counted; other formats of the same text, older versions,
+    # withdrawn reports and texts of another genre stay stored but are not counted.
+    Column("unit_key", Text),                       # evaluate.norm_unit(unit): the unit's identity
+    Column("submission_id", Integer),               # the id of the submission's first row
+    Column("version", Integer, nullable=False, default=1),   # 1, 2, … within the submission
+    Column("is_current", Boolean, nullable=False, default=True, server_default=true()),
+    Column("received_at", String(32)),              # receipt time (= added_at, or the upload time)
+    Column("genre", Text),                          # None: a 法治政府建设年度报告; else the other genre's name
+    Column("genre_ok", Boolean, nullable=False, default=True, server_default=true()),
+    Column("accepted", Boolean, nullable=False, default=False, server_default=false()),  # a person accepted it
+    Column("withdrawn_at", String(32)),
+    Column("withdraw_reason", Text),
 )
 Index("ix_reports_unit_year", reports.c.unit, reports.c.year)
+Index("ix_reports_unit_key_year", reports.c.unit_key, reports.c.year)
+Index("ix_reports_submission", reports.c.submission_id)
+Index("ix_reports_current", reports.c.is_current)
 Index("ix_reports_year", reports.c.year)
 Index("ix_reports_level", reports.c.level)
 
@@ -118,6 +134,23 @@ failures = Table(
     Column("error", Text, nullable=False),
     Column("added_at", String(32), nullable=False),
 )
+
+
+def counted(table=None):
+    """The one condition every count, ranking, statistic, list and export applies:
+    the *current* version of each report (``reports.is_current``), which already
+    excludes other formats of the same text, older versions, withdrawn reports and
+    texts of another genre not accepted by a person (``submissions.refresh`` keeps
+    the flag).  ``table`` is ``reports`` or an alias of it."""
+    t = reports if table is None else table
+    return t.c.is_current == true()
+
+
+def current_reports(*columns):
+    """``select(columns or the whole reports row)`` restricted to counted reports."""
+    from sqlalchemy import select
+
+    return select(*(columns or (reports,))).where(counted())
 
 
 def normalise_url(db: str | Path | None) -> str:

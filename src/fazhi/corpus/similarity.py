@@ -313,7 +313,7 @@ def report_infos(engine: Engine) -> dict[int, ReportInfo]:
     with engine.connect() as conn:
         return {row.id: ReportInfo(row.id, row.unit, row.year, _unit_key(row.id, row.unit),
                                    masks=unit_masks(row.unit))
-                for row in conn.execute(select(r.id, r.unit, r.year))}
+                for row in conn.execute(select(r.id, r.unit, r.year).where(db.counted()))}
 
 
 def _stream_paragraphs(engine: Engine, batch: int) -> Iterator[list]:
@@ -328,7 +328,9 @@ def build_index(engine: Engine, *, batch: int = 5000, min_chars: int = MIN_CHARS
     """Signatures of every paragraph of ≥ ``min_chars`` normalised characters, streamed in batches."""
     reports = report_infos(engine)
     with engine.connect() as conn:
-        total = conn.execute(select(func.count()).select_from(db.paragraphs)).scalar_one()
+        total = conn.execute(select(func.count()).select_from(db.paragraphs)
+                             .join(db.reports, db.reports.c.id == db.paragraphs.c.report_id)
+                             .where(db.counted())).scalar_one()
     sig = np.empty((total, NUM_PERM), dtype=np.uint32)
     pid = np.empty(total, dtype=np.int64)
     rid = np.empty(total, dtype=np.int64)

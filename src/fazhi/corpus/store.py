@@ -58,6 +58,7 @@ def rows_of(report: Report) -> dict:
         "n_warnings": sev.count("warning"), "score_total": report.scores.get("total"),
         "scores": dict(report.scores), "text": report.text, "added_at": now(),
     }
+    _submission_fields(rep)
     paras = []
     pos = 0
     t = report.text
@@ -79,6 +80,22 @@ def rows_of(report: Report) -> dict:
     }
 
 
+def _submission_fields(rep: dict) -> dict:
+    """The submission columns a new row needs (``corpus/submissions.py``): the unit's
+    identity, the receipt time and the genre check; ``current`` etc. are set on insert."""
+    if "unit_key" not in rep:
+        from ..evaluate import norm_unit
+
+        rep["unit_key"] = norm_unit(rep["unit"]) if rep.get("unit") else None
+    rep.setdefault("received_at", rep.get("added_at"))
+    if "genre_ok" not in rep:
+        from ..genre import classify
+
+        g = classify(rep.get("title"), rep.get("text") or "")
+        rep["genre_ok"], rep["genre"] = g.ok, (None if g.ok else g.label)
+    return rep
+
+
 def exists(conn: Connection, sha256: str) -> bool:
     q = select(db.reports.c.id).where(db.reports.c.sha256 == sha256)
     if conn.execute(q).first():
@@ -97,8 +114,12 @@ def insert(conn: Connection, rows: dict) -> int | None:
     sha = rows["report"]["sha256"]
     if conn.execute(select(db.reports.c.id).where(db.reports.c.sha256 == sha)).first():
         return None
+    from . import submissions
+
+    rep = _submission_fields(dict(rows["report"]))
+    rep["is_current"] = False     # submissions.place decides
     # execute(stmt, params) rather than stmt.values(**row): the compiled statement is cached
-    rid = conn.execute(sa_insert(db.reports), rows["report"]).inserted_primary_key[0]
+    rid = conn.execute(sa_insert(db.reports), rep).inserted_primary_key[0]
     for name, table in (("parts", db.parts), ("facts", db.facts), ("findings", db.findings)):
         if rows[name]:
             conn.execute(sa_insert(table), [{**r, "report_id": rid} for r in rows[name]])
@@ -110,11 +131,20 @@ def insert(conn: Connection, rows: dict) -> int | None:
                               "WHERE report_id = :rid"), {"rid": rid})
     # a file that failed before and now reads (a newer fazhi) is no longer a failure
     conn.execute(delete(db.failures).where(db.failures.c.sha256 == sha))
+    p = submissions.place(conn, rid, text=rep["text"], facts=submissions.facts_key(rows["facts"]))
+    rows["placement"] = {"kind": p.kind, "withdrawn": p.withdrawn, "genre_ok": bool(rep["genre_ok"]),
+                         "submission_id": p.submission_id, "version": p.version}
     return rid
 
 
 def record_failure(conn: Connection, sha256: str, path: str, error: str) -> bool:
-    if exists(conn, sha256):
+    """Record a file that could not be analysed; False when it was recorded already (a retry
+    that fails again updates the error and the time of that record)."""
+    f = db.failures.c
+    if conn.execute(select(db.reports.c.id).where(db.reports.c.sha256 == sha256)).first():
+        return False
+    if conn.execute(select(f.id).where(f.sha256 == sha256)).first():
+        conn.execute(db.failures.update().where(f.sha256 == sha256).values(path=path, error=error, added_at=now()))
         return False
     conn.execute(sa_insert(db.failures).values(sha256=sha256, path=path, error=error, added_at=now()))
     return True
@@ -132,19 +162,25 @@ def delete_report(target: Engine | Connection, report_id: int) -> bool:
     if isinstance(target, Engine):
         with target.begin() as conn:
             return delete_report(conn, report_id)
+    from . import submissions
+
     conn = target
+    sid = conn.execute(select(db.reports.c.submission_id).where(db.reports.c.id == report_id)).scalar()
     if db.is_sqlite(conn.engine):
         conn.execute(text("DELETE FROM paragraphs_fts WHERE rowid IN "
                           "(SELECT id FROM paragraphs WHERE report_id = :rid)"), {"rid": report_id})
     for t in (db.paragraphs, db.findings, db.facts, db.parts):
         conn.execute(delete(t).where(t.c.report_id == report_id))
-    return conn.execute(delete(db.reports).where(db.reports.c.id == report_id)).rowcount > 0
+    gone = conn.execute(delete(db.reports).where(db.reports.c.id == report_id)).rowcount > 0
+    if sid is not None:
+        submissions.refresh(conn, sid)   # an older version or another file may now be the current one
+    return gone
 
 
 def count(engine: Engine) -> tuple[int, int]:
-    """(reports, failures) stored."""
+    """(reports counted — current versions only —, failures) stored."""
     with engine.connect() as conn:
-        n = conn.execute(select(func.count()).select_from(db.reports)).scalar_one()
+        n = conn.execute(select(func.count()).select_from(db.reports).where(db.counted())).scalar_one()
         f = conn.execute(select(func.count()).select_from(db.failures)).scalar_one()
     return n, f
 
@@ -186,6 +222,7 @@ def search(engine: Engine, query: str, limit: int = 20) -> list[Hit]:
                 rows = conn.execute(text(
                     "SELECT p.report_id, p.para_no, p.body, bm25(paragraphs_fts) AS score "
                     "FROM paragraphs_fts JOIN paragraphs p ON p.id = paragraphs_fts.rowid "
+                    "JOIN reports r ON r.id = p.report_id AND r.is_current "
                     "WHERE paragraphs_fts MATCH :q ORDER BY score LIMIT :n"), {"q": expr, "n": limit}).all()
                 if rows:
                     break
@@ -194,7 +231,8 @@ def search(engine: Engine, query: str, limit: int = 20) -> list[Hit]:
                 rows = conn.execute(text(
                     f"SELECT p.report_id, p.para_no, p.body, "
                     f"-ts_rank(to_tsvector('simple', p.seg), {fn}('simple', :q)) AS score "
-                    f"FROM paragraphs p WHERE to_tsvector('simple', p.seg) @@ {fn}('simple', :q) "
+                    f"FROM paragraphs p JOIN reports r ON r.id = p.report_id AND r.is_current "
+                    f"WHERE to_tsvector('simple', p.seg) @@ {fn}('simple', :q) "
                     f"ORDER BY score LIMIT :n"), {"q": " ".join(words), "n": limit}).all()
                 if rows:
                     break

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from ..corpus import compare, store
+from ..corpus import compare, store, submissions
 from . import audit, auth, queries
 from .auth import require_admin, require_user
 from .responses import corpus_changed, csv_response, xlsx_response
@@ -223,7 +223,7 @@ def get_report(request: Request, rid: Rid, user=Depends(require_user)):
 
 
 @router.delete("/reports/{rid}", status_code=204, responses={**ERR, 404: {"description": "没有这份报告"}},
-               summary="删除一份报告（管理员）")
+               summary="删除（撤回）一份报告（管理员）：不再计入统计，重新入库同一文件时跳过")
 def delete_report(request: Request, rid: Rid, user=Depends(require_admin)):
     eng = request.app.state.engine
     got = queries.load_report(eng, rid)
@@ -231,7 +231,8 @@ def delete_report(request: Request, rid: Rid, user=Depends(require_admin)):
         raise HTTPException(404, f"报告库中没有编号为 {rid} 的报告")
     row = got[0]
     with eng.begin() as conn:
-        store.delete_report(conn, rid)
+        # withdrawn, not erased: remembered by sha256 (`fazhi corpus restore-withdrawn` undoes it)
+        submissions.withdraw(conn, rid, f"网页删除（{user.username}）")
         audit.record(conn, "report.delete", actor=user.username, actor_id=user.id,
                      address=auth.client_address(request), target=f"报告 {rid}：{row['unit'] or row['path']}"[:500],
                      detail=f"{row['path']}（API）")

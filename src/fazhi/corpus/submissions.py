@@ -1,0 +1,283 @@
+"""Submissions, not files: one *current* report per unit and year.
+
+A unit sends its report as .txt, .docx and .pdf, or sends it again after a
+correction.  Each file is still one ``reports`` row (keyed by its sha256), but:
+
+- a file whose text is near-identical to a stored one (another format, the same
+  file re-saved) joins that row's **version** of the **submission**: same
+  ``submission_id`` and ``version``.  Near-identical: shingle Jaccard ≥ ``SAME_TEXT``
+  (0.9) on the text reduced to letters and digits (digits kept, so a corrected
+  figure is a change), and the same indicator figures (the facts).  Compared only
+  against rows of the same unit and year, or of the same title (at most
+  ``MAX_CANDIDATES``), so placing a file costs a few comparisons however large the
+  corpus;
+- a different text of the same unit and year (both of the genre) is a **revision**:
+  ``version`` + 1 in the same submission; it becomes the current version, the
+  older one stays as history;
+- anything else starts a new submission (``submission_id`` = its own id).
+
+``reports.is_current`` marks the one row that is counted: the first-received file of
+the newest version that is not withdrawn and is of the genre (or was accepted by a
+person).  ``refresh`` recomputes it for one submission; every count, ranking,
+statistic, list and export filters on it through ``db.counted()`` — this module
+owns that flag, nothing else writes it.
+
+Withdrawing (``fazhi corpus withdraw``, the web API's DELETE) marks every file of
+a version (``withdrawn_at``, ``withdraw_reason``): it leaves the statistics (the
+previous version, if any, becomes current again) and is remembered by the sha256
+of its files — ``corpus add`` skips them ("已撤回，跳过"), and a new file with the
+same text joins the withdrawn version.  ``restore`` undoes it; ``accept`` lets a
+text of another genre be counted.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.engine import Connection
+
+from . import db
+
+SAME_TEXT = 0.9          # shingle Jaccard of the letters-and-digits text: the same version
+MAX_CANDIDATES = 50      # rows compared when placing one file
+PG_PLACE_LOCK = 0x66617A6870  # advisory lock held (per transaction) while placing, on PostgreSQL
+
+NEW, SAME, REVISION = "new", "same", "revision"   # what place() did
+_KEEP = re.compile(r"[^\W_]+")
+
+
+def norm_text(text: str) -> str:
+    """The text reduced to its letters and digits (NFKC): layout, punctuation and
+    whitespace differences between formats disappear, figures stay."""
+    return "".join(_KEEP.findall(unicodedata.normalize("NFKC", text or "")))
+
+
+def text_shingles(text: str) -> set[int]:
+    from .similarity import shingles
+
+    return shingles(norm_text(text), normalised=True)
+
+
+def jaccard(a: set[int], b: set[int]) -> float:
+    from .similarity import jaccard as j
+
+    return j(a, b)
+
+
+def _facts_of(conn: Connection, rid: int) -> Counter:
+    f = db.facts.c
+    return Counter((i, round(float(v), 6)) for i, v in conn.execute(
+        select(f.indicator, f.value).where(f.report_id == rid, f.indicator.is_not(None))))
+
+
+def facts_key(facts) -> Counter:
+    return Counter((x["indicator"], round(float(x["value"]), 6)) for x in facts if x.get("indicator"))
+
+
+@dataclass
+class Placement:
+    kind: str                 # new | same | revision
+    submission_id: int
+    version: int
+    withdrawn: bool = False   # joined a withdrawn version
+
+
+def _lock(conn: Connection) -> None:
+    if not db.is_sqlite(conn.engine):
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_PLACE_LOCK})")
+
+
+def place(conn: Connection, rid: int, *, text: str | None = None, facts: Counter | None = None) -> Placement:
+    """Give report ``rid`` its submission and version, then refresh the current flags.
+    ``text``/``facts``: the new row's, when the caller has them (else read back)."""
+    r = db.reports.c
+    _lock(conn)
+    me = conn.execute(select(r.id, r.unit_key, r.year, r.title, r.genre_ok, r.text).where(r.id == rid)).one()
+    text = me.text if text is None else text
+    facts = _facts_of(conn, rid) if facts is None else facts
+    same_unit_year = me.unit_key is not None and me.year is not None
+    conds = []
+    if same_unit_year:
+        conds.append(and_(r.unit_key == me.unit_key, r.year == me.year))
+    if me.title and me.title.strip():
+        conds.append(r.title == me.title)
+    cands = []
+    if conds:
+        cands = conn.execute(
+            select(r.id, r.submission_id, r.version, r.unit_key, r.year, r.genre_ok, r.withdrawn_at,
+                   r.withdraw_reason, r.accepted, func.length(r.text).label("n"))
+            .where(or_(*conds), r.id != rid, r.submission_id.is_not(None))
+            .order_by(r.id.desc()).limit(MAX_CANDIDATES)).all()
+    mine = None
+    n_me = len(text or "")
+    match = None
+    for c in cands:
+        n = c.n or 0
+        if not n or not n_me or min(n, n_me) / max(n, n_me) < SAME_TEXT * 0.8:
+            continue   # lengths too different to be the same text
+        if mine is None:
+            mine = text_shingles(text)
+        other = conn.execute(select(r.text).where(r.id == c.id)).scalar_one()
+        if jaccard(mine, text_shingles(other)) >= SAME_TEXT and _facts_of(conn, c.id) == facts:
+            match = c
+            break
+    if match is not None:
+        p = Placement(SAME, match.submission_id, match.version, bool(match.withdrawn_at))
+        values = {"submission_id": p.submission_id, "version": p.version, "accepted": bool(match.accepted)}
+        if match.withdrawn_at:
+            values.update(withdrawn_at=match.withdrawn_at, withdraw_reason=match.withdraw_reason)
+    else:
+        siblings = [c for c in cands if same_unit_year and c.unit_key == me.unit_key and c.year == me.year
+                    and c.genre_ok]
+        if siblings and me.genre_ok:
+            sid = min(c.submission_id for c in siblings)
+            top = conn.execute(select(func.max(r.version)).where(r.submission_id == sid)).scalar_one() or 1
+            p = Placement(REVISION, sid, top + 1)
+        else:
+            p = Placement(NEW, rid, 1)
+        values = {"submission_id": p.submission_id, "version": p.version}
+    conn.execute(update(db.reports).where(r.id == rid).values(**values))
+    refresh(conn, p.submission_id)
+    return p
+
+
+def refresh(conn: Connection, submission_id: int) -> int | None:
+    """Recompute ``current`` for one submission; returns the current row's id (or None)."""
+    r = db.reports.c
+    rows = conn.execute(select(r.id, r.version, r.withdrawn_at, r.genre_ok, r.accepted, r.is_current)
+                        .where(r.submission_id == submission_id)).all()
+    ok = [x for x in rows if not x.withdrawn_at and (x.genre_ok or x.accepted)]
+    cur = None
+    if ok:
+        top = max(x.version for x in ok)
+        cur = min(x.id for x in ok if x.version == top)
+    for x in rows:
+        want = x.id == cur
+        if bool(x.is_current) != want:
+            conn.execute(update(db.reports).where(r.id == x.id).values(is_current=want))
+    return cur
+
+
+# ------------------------------------------------------------------ actions on a version
+class SubmissionError(ValueError):
+    """A Chinese message for the person (no such report, already withdrawn…)."""
+
+
+def _version_of(conn: Connection, rid: int):
+    r = db.reports.c
+    row = conn.execute(select(r.id, r.submission_id, r.version, r.withdrawn_at, r.genre_ok, r.accepted, r.unit,
+                              r.year, r.title).where(r.id == rid)).first()
+    if row is None:
+        raise SubmissionError(f"没有编号为 {rid} 的报告")
+    sid = row.submission_id if row.submission_id is not None else row.id
+    return row, and_(r.submission_id == sid, r.version == row.version) if row.submission_id is not None \
+        else r.id == rid, sid
+
+
+def files_of_version(conn: Connection, rid: int) -> list[int]:
+    r = db.reports.c
+    _row, cond, _sid = _version_of(conn, rid)
+    return [x for (x,) in conn.execute(select(r.id).where(cond).order_by(r.id))]
+
+
+def withdraw(conn: Connection, rid: int, reason: str | None = None, *, at: str | None = None) -> list[int]:
+    """Withdraw report ``rid`` (every file of its version); returns the ids withdrawn."""
+    from .store import now
+
+    row, cond, sid = _version_of(conn, rid)
+    if row.withdrawn_at:
+        raise SubmissionError(f"编号 {rid} 的报告已于 {row.withdrawn_at[:19].replace('T', ' ')} 撤回")
+    ids = files_of_version(conn, rid)
+    conn.execute(update(db.reports).where(cond).values(withdrawn_at=at or now(),
+                                                      withdraw_reason=(reason or "")[:500] or None))
+    refresh(conn, sid)
+    return ids
+
+
+def restore(conn: Connection, rid: int) -> list[int]:
+    """Undo a withdrawal (every file of the version); returns the ids restored."""
+    row, cond, sid = _version_of(conn, rid)
+    if not row.withdrawn_at:
+        raise SubmissionError(f"编号 {rid} 的报告没有撤回")
+    ids = files_of_version(conn, rid)
+    conn.execute(update(db.reports).where(cond).values(withdrawn_at=None, withdraw_reason=None))
+    refresh(conn, sid)
+    return ids
+
+
+def accept(conn: Connection, rid: int) -> list[int]:
+    """A person accepts a text the genre check rejected: it is counted."""
+    row, cond, sid = _version_of(conn, rid)
+    if row.genre_ok:
+        raise SubmissionError(f"编号 {rid} 的报告就是法治政府建设年度报告，无需确认")
+    if row.accepted:
+        raise SubmissionError(f"编号 {rid} 的报告已确认计入统计")
+    ids = files_of_version(conn, rid)
+    conn.execute(update(db.reports).where(cond).values(accepted=True))
+    refresh(conn, sid)
+    return ids
+
+
+def withdrawn_hashes(conn: Connection) -> set[str]:
+    r = db.reports.c
+    return {s for (s,) in conn.execute(select(r.sha256).where(r.withdrawn_at.is_not(None)))}
+
+
+def history(conn: Connection, rid: int) -> list[dict]:
+    """Every file of report ``rid``'s submission: version, current, withdrawn, received."""
+    r = db.reports.c
+    row = conn.execute(select(r.submission_id).where(r.id == rid)).first()
+    if row is None:
+        raise SubmissionError(f"没有编号为 {rid} 的报告")
+    sid = row.submission_id if row.submission_id is not None else rid
+    return [dict(m) for m in conn.execute(
+        select(r.id, r.path, r.format, r.version, r.is_current, r.received_at, r.withdrawn_at, r.withdraw_reason,
+               r.genre, r.genre_ok, r.accepted).where(r.submission_id == sid).order_by(r.version, r.id)).mappings()]
+
+
+def summary(conn: Connection) -> dict:
+    """Files stored, and what they are: counted, other formats, older versions, withdrawn, other genre."""
+    r = db.reports.c
+    rows = conn.execute(select(r.is_current, r.withdrawn_at.is_not(None), r.genre_ok, r.accepted, r.submission_id,
+                               r.version)).all()
+    newest: dict[int, int] = {}
+    for x in rows:
+        if x[4] is not None:
+            newest[x[4]] = max(newest.get(x[4], 0), x[5] or 1)
+    out = {"files": len(rows), "current": 0, "other_formats": 0, "old_versions": 0, "withdrawn": 0,
+           "other_genre": 0}
+    for cur, wd, gok, acc, sid, ver in rows:
+        if cur:
+            out["current"] += 1
+        elif wd:
+            out["withdrawn"] += 1
+        elif not (gok or acc):
+            out["other_genre"] += 1
+        elif sid is not None and (ver or 1) < newest.get(sid, 1):
+            out["old_versions"] += 1
+        else:
+            out["other_formats"] += 1
+    return out
+
+
+# ------------------------------------------------------------------ the migration's backfill
+def rebuild(conn: Connection) -> int:
+    """Place every stored row again, in order of receipt (migration 0005 runs this
+    on an existing corpus); returns the number of rows placed."""
+    from ..evaluate import norm_unit
+    from ..genre import classify
+
+    r = db.reports.c
+    ids = [x for (x,) in conn.execute(select(r.id).order_by(r.added_at, r.id))]
+    conn.execute(update(db.reports).values(submission_id=None))
+    for rid in ids:
+        row = conn.execute(select(r.unit, r.title, r.text, r.added_at, r.received_at).where(r.id == rid)).one()
+        g = classify(row.title, row.text)
+        conn.execute(update(db.reports).where(r.id == rid).values(
+            unit_key=norm_unit(row.unit) if row.unit else None, received_at=row.received_at or row.added_at,
+            genre=None if g.ok else g.label, genre_ok=g.ok))
+        place(conn, rid, text=row.text)
+    return len(ids)

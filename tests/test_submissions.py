@@ -172,7 +172,9 @@ def test_season_counts_are_the_planted_truth(db_url, tmp_path, monkeypatch):
     assert sum(x["is_current"] for x in lihu) == 1
     disclosure = _row(eng, path=f"{d}/信息公开年报.txt")[0]
     assert not disclosure["genre_ok"] and not disclosure["is_current"]
-    assert disclosure["submission_id"] == disclosure["id"]   # not a revision of the real report
+    # not a revision of the real report of 荔湖街道 2022: a submission of its own
+    assert [x["id"] for x in _row(eng, submission_id=disclosure["submission_id"])] == [disclosure["id"]]
+    assert disclosure["submission_id"] != lihu[0]["submission_id"]
 
     # --- a correction arrives; a report is withdrawn; the busy machine is quiet now
     text, ind, old_value = _corrected("seed-004")

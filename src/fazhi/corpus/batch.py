@@ -80,6 +80,7 @@ class AddStats:
     known_failed: int = 0      # failed in an earlier run, not retried (``retry_failed``)
     unsupported: int = 0       # .doc, .xlsx, .wps, unknown types: listed, recorded as failures
     unsupported_names: list = field(default_factory=list)
+    unsupported_documents: int = 0   # of which documents a report may be in (.doc, .wps, .rar…): exit 1
     failed_names: list = field(default_factory=list)        # (path, error) of this run's failures
     zips: int = 0              # .zip packages opened
 
@@ -141,10 +142,13 @@ def iter_files(paths: Iterable) -> Iterator[Path]:
             yield p
 
 
+# document types a report may come in that fazhi cannot read: listed, and ``corpus add``
+# exits 1 (a report is missing); other unknown files (.json, .csv…) are listed only
 UNSUPPORTED_HINT = {
     ".doc": "请用 Word 或 WPS 另存为 .docx 后再入库", ".wps": "请用 WPS 另存为 .docx 后再入库",
     ".rtf": "请另存为 .docx 后再入库", ".xls": "表格不是报告正文", ".xlsx": "表格不是报告正文",
-    ".et": "表格不是报告正文", ".rar": "请解压后再入库，或改用 .zip 压缩包", ".7z": "请解压后再入库，或改用 .zip 压缩包",
+    ".et": "表格不是报告正文", ".odt": "请另存为 .docx 后再入库", ".ofd": "请另存为 PDF 后再入库",
+    ".ceb": "请另存为 PDF 后再入库", ".rar": "请解压后再入库，或改用 .zip 压缩包", ".7z": "请解压后再入库，或改用 .zip 压缩包",
 }
 
 
@@ -405,6 +409,8 @@ def _skip(sha: str, known: _Known, stats: AddStats, on_skip) -> bool:
 def _unsupported(sha: str, name: str, known: _Known, stats: AddStats, writer: "_Writer", on_skip) -> None:
     """Listed in every run's summary; recorded once in the failures table."""
     stats.unsupported += 1
+    if os.path.splitext(name)[1].lower() in UNSUPPORTED_HINT:
+        stats.unsupported_documents += 1
     if len(stats.unsupported_names) < NAMES:
         stats.unsupported_names.append(name)
     if sha in known.seen or sha in known.reports or sha in known.failures:

@@ -29,7 +29,7 @@ from fazhi.ingest import SUPPORTED
 def add_cmd(paths, db, workers, engine, scheduler, time_limit, commit_every, no_progress, retry_failed):
     """批量分析并入库（文件、目录或 .zip 压缩包，目录递归）；按文件内容 sha256 去重，重复运行只补上未入库的文件。
     同一单位同一年度只计一份：其他格式并入同一份报告，内容不同的视为修订版（旧版保留为历史）。
-    有文件失败或不支持时退出码为 1。"""
+    有文件失败、无法打开或为不支持的文档格式（.doc、.wps 等）时退出码为 1。"""
     from .batch import BatchFault, BatchInterrupted, add
     from .faults import EXIT_STATUS
 
@@ -67,7 +67,7 @@ def add_cmd(paths, db, workers, engine, scheduler, time_limit, commit_every, no_
         sys.exit(2)
     if st.unreadable and st.unreadable == st.done:
         sys.exit(2)
-    if st.failed or st.unsupported or st.unreadable:
+    if st.failed or st.unsupported_documents or st.unreadable:
         sys.exit(1)
 
 

@@ -63,7 +63,7 @@ reports = Table(
     # (unit, year) is counted; other formats of the same text, older versions,
     # withdrawn reports and texts of another genre stay stored but are not counted.
     Column("unit_key", Text),                       # evaluate.norm_unit(unit): the unit's identity
-    Column("submission_id", Integer),               # the id of the submission's first row
+    Column("submission_id", Integer),               # submissions.id
     Column("version", Integer, nullable=False, default=1),   # 1, 2, … within the submission
     Column("is_current", Boolean, nullable=False, default=True, server_default=true()),
     Column("received_at", String(32)),              # receipt time (= added_at, or the upload time)
@@ -124,6 +124,16 @@ paragraphs = Table(
     Column("start", Integer, nullable=False),
     Column("body", Text, nullable=False),
     Column("seg", Text, nullable=False),  # rjieba tokens joined by spaces
+)
+
+# one row per submission: a unit's report for a year, whatever the files and versions
+# (corpus/submissions.py; migration 0005)
+submissions = Table(
+    "submissions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("unit_key", Text),
+    Column("year", Integer),
+    Column("received_at", String(32)),     # the receipt of its first file
 )
 
 failures = Table(

@@ -117,7 +117,9 @@ def insert(conn: Connection, rows: dict) -> int | None:
     from . import submissions
 
     rep = _submission_fields(dict(rows["report"]))
-    rep["is_current"] = False     # submissions.place decides
+    # the submission, version and current flag are decided before the row is written (once)
+    p = submissions.plan(conn, rep, submissions.facts_key(rows["facts"]))
+    rep.update(p.values)
     # execute(stmt, params) rather than stmt.values(**row): the compiled statement is cached
     rid = conn.execute(sa_insert(db.reports), rep).inserted_primary_key[0]
     for name, table in (("parts", db.parts), ("facts", db.facts), ("findings", db.findings)):
@@ -131,7 +133,7 @@ def insert(conn: Connection, rows: dict) -> int | None:
                               "WHERE report_id = :rid"), {"rid": rid})
     # a file that failed before and now reads (a newer fazhi) is no longer a failure
     conn.execute(delete(db.failures).where(db.failures.c.sha256 == sha))
-    p = submissions.place(conn, rid, text=rep["text"], facts=submissions.facts_key(rows["facts"]))
+    submissions.after_insert(conn, p)
     rows["placement"] = {"kind": p.kind, "withdrawn": p.withdrawn, "genre_ok": bool(rep["genre_ok"]),
                          "submission_id": p.submission_id, "version": p.version}
     return rid

@@ -34,9 +34,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert as sa_insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from . import db
@@ -83,6 +83,7 @@ class Placement:
     submission_id: int
     version: int
     withdrawn: bool = False   # joined a withdrawn version
+    values: dict = field(default_factory=dict)   # the columns the new row gets
 
 
 def _lock(conn: Connection) -> None:
@@ -90,29 +91,38 @@ def _lock(conn: Connection) -> None:
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_PLACE_LOCK})")
 
 
-def place(conn: Connection, rid: int, *, text: str | None = None, facts: Counter | None = None) -> Placement:
-    """Give report ``rid`` its submission and version, then refresh the current flags.
-    ``text``/``facts``: the new row's, when the caller has them (else read back)."""
+def _new_submission(conn: Connection, rep: dict) -> int:
+    return conn.execute(sa_insert(db.submissions).values(
+        unit_key=rep.get("unit_key"), year=rep.get("year"),
+        received_at=rep.get("received_at") or rep.get("added_at"))).inserted_primary_key[0]
+
+
+def plan(conn: Connection, rep: dict, facts: Counter, *, exclude: int | None = None) -> Placement:
+    """Where a row about to be stored (``rep``: its report columns) belongs: its
+    submission, version and current flag (``Placement.values``), decided before the
+    insert so that the row is written once.  A new submission gets its row in
+    ``submissions`` here.  ``exclude``: the row's own id when it is stored already."""
     r = db.reports.c
     _lock(conn)
-    me = conn.execute(select(r.id, r.unit_key, r.year, r.title, r.genre_ok, r.text).where(r.id == rid)).one()
-    text = me.text if text is None else text
-    facts = _facts_of(conn, rid) if facts is None else facts
-    same_unit_year = me.unit_key is not None and me.year is not None
+    text = rep.get("text") or ""
+    uk, year, title = rep.get("unit_key"), rep.get("year"), rep.get("title")
+    genre_ok = bool(rep.get("genre_ok", True))
+    same_unit_year = uk is not None and year is not None
     conds = []
     if same_unit_year:
-        conds.append(and_(r.unit_key == me.unit_key, r.year == me.year))
-    if me.title and me.title.strip():
-        conds.append(r.title == me.title)
+        conds.append(and_(r.unit_key == uk, r.year == year))
+    if title and title.strip():
+        conds.append(r.title == title)
     cands = []
     if conds:
-        cands = conn.execute(
-            select(r.id, r.submission_id, r.version, r.unit_key, r.year, r.genre_ok, r.withdrawn_at,
-                   r.withdraw_reason, r.accepted, func.length(r.text).label("n"))
-            .where(or_(*conds), r.id != rid, r.submission_id.is_not(None))
-            .order_by(r.id.desc()).limit(MAX_CANDIDATES)).all()
+        q = (select(r.id, r.submission_id, r.version, r.unit_key, r.year, r.genre_ok, r.withdrawn_at,
+                    r.withdraw_reason, r.accepted, func.length(r.text).label("n"))
+             .where(or_(*conds), r.submission_id.is_not(None)).order_by(r.id.desc()).limit(MAX_CANDIDATES))
+        if exclude is not None:
+            q = q.where(r.id != exclude)
+        cands = conn.execute(q).all()
     mine = None
-    n_me = len(text or "")
+    n_me = len(text)
     match = None
     for c in cands:
         n = c.n or 0
@@ -126,22 +136,37 @@ def place(conn: Connection, rid: int, *, text: str | None = None, facts: Counter
             break
     if match is not None:
         p = Placement(SAME, match.submission_id, match.version, bool(match.withdrawn_at))
-        values = {"submission_id": p.submission_id, "version": p.version, "accepted": bool(match.accepted)}
+        p.values = {"accepted": bool(match.accepted), "is_current": False}
         if match.withdrawn_at:
-            values.update(withdrawn_at=match.withdrawn_at, withdraw_reason=match.withdraw_reason)
+            p.values.update(withdrawn_at=match.withdrawn_at, withdraw_reason=match.withdraw_reason)
     else:
-        siblings = [c for c in cands if same_unit_year and c.unit_key == me.unit_key and c.year == me.year
-                    and c.genre_ok]
-        if siblings and me.genre_ok:
+        siblings = [c for c in cands if same_unit_year and c.unit_key == uk and c.year == year and c.genre_ok]
+        if siblings and genre_ok:
             sid = min(c.submission_id for c in siblings)
             top = conn.execute(select(func.max(r.version)).where(r.submission_id == sid)).scalar_one() or 1
             p = Placement(REVISION, sid, top + 1)
         else:
-            p = Placement(NEW, rid, 1)
-        values = {"submission_id": p.submission_id, "version": p.version}
-    conn.execute(update(db.reports).where(r.id == rid).values(**values))
+            p = Placement(NEW, _new_submission(conn, rep), 1)
+        p.values = {"is_current": genre_ok}   # a revision of the genre is the current version
+    p.values.update(submission_id=p.submission_id, version=p.version)
+    return p
+
+
+def place(conn: Connection, rid: int) -> Placement:
+    """Place a row that is stored already (the migration's backfill): plan, update, refresh."""
+    r = db.reports.c
+    me = conn.execute(select(r.unit_key, r.year, r.title, r.genre_ok, r.text, r.received_at, r.added_at)
+                      .where(r.id == rid)).mappings().one()
+    p = plan(conn, dict(me), _facts_of(conn, rid), exclude=rid)
+    conn.execute(update(db.reports).where(r.id == rid).values(**p.values))
     refresh(conn, p.submission_id)
     return p
+
+
+def after_insert(conn: Connection, p: Placement) -> None:
+    """Once the planned row is stored: an older version stops being current."""
+    if p.kind != NEW:
+        refresh(conn, p.submission_id)
 
 
 def refresh(conn: Connection, submission_id: int) -> int | None:
@@ -273,11 +298,12 @@ def rebuild(conn: Connection) -> int:
     r = db.reports.c
     ids = [x for (x,) in conn.execute(select(r.id).order_by(r.added_at, r.id))]
     conn.execute(update(db.reports).values(submission_id=None))
+    conn.execute(db.submissions.delete())
     for rid in ids:
         row = conn.execute(select(r.unit, r.title, r.text, r.added_at, r.received_at).where(r.id == rid)).one()
         g = classify(row.title, row.text)
         conn.execute(update(db.reports).where(r.id == rid).values(
             unit_key=norm_unit(row.unit) if row.unit else None, received_at=row.received_at or row.added_at,
             genre=None if g.ok else g.label, genre_ok=g.ok))
-        place(conn, rid, text=row.text)
+        place(conn, rid)
     return len(ids)

@@ -1,6 +1,6 @@
 """Submissions: one current report per unit and year (corpus/submissions.py).
 
-New columns on reports: unit_key, submission_id, version, is_current, received_at,
+A table ``submissions`` (id, unit_key, year, received_at) and new columns on reports: unit_key, submission_id, version, is_current, received_at,
 genre, genre_ok, accepted, withdrawn_at, withdraw_reason; then every stored row
 is placed (other formats of the same text join one version, a different text of
 the same unit and year is a revision, the genre is checked).
@@ -38,6 +38,14 @@ INDEXES = {"ix_reports_unit_key_year": ["unit_key", "year"], "ix_reports_submiss
 def upgrade():
     bind = op.get_bind()
     insp = sa.inspect(bind)
+    if not insp.has_table("submissions"):
+        op.create_table(
+            "submissions",
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("unit_key", sa.Text),
+            sa.Column("year", sa.Integer),
+            sa.Column("received_at", sa.String(32)),
+        )
     have = {c["name"] for c in insp.get_columns("reports")}
     missing = [c for c in COLUMNS if c.name not in have]
     if missing:
@@ -59,3 +67,4 @@ def downgrade():
     with op.batch_alter_table("reports") as b:
         for c in COLUMNS:
             b.drop_column(c.name)
+    op.drop_table("submissions")

@@ -63,6 +63,7 @@ reports = Table(
     # (unit, year) is counted; other formats of the same text, older versions,
     # withdrawn reports and texts of another genre stay stored but are not counted.
     Column("unit_key", Text),                       # evaluate.norm_unit(unit): the unit's identity
+    Column("title_key", String(100)),               # the title's letters and digits, first 100
     Column("submission_id", Integer),               # submissions.id
     Column("version", Integer, nullable=False, default=1),   # 1, 2, … within the submission
     Column("is_current", Boolean, nullable=False, default=True, server_default=true()),
@@ -75,6 +76,7 @@ reports = Table(
 )
 Index("ix_reports_unit_year", reports.c.unit, reports.c.year)
 Index("ix_reports_unit_key_year", reports.c.unit_key, reports.c.year)
+Index("ix_reports_title_key", reports.c.title_key)
 Index("ix_reports_submission", reports.c.submission_id)
 Index("ix_reports_current", reports.c.is_current)
 Index("ix_reports_year", reports.c.year)

@@ -87,6 +87,10 @@ def _submission_fields(rep: dict) -> dict:
         from ..evaluate import norm_unit
 
         rep["unit_key"] = norm_unit(rep["unit"]) if rep.get("unit") else None
+    if "title_key" not in rep:
+        from .submissions import title_key
+
+        rep["title_key"] = title_key(rep.get("title"))
     rep.setdefault("received_at", rep.get("added_at"))
     if "genre_ok" not in rep:
         from ..genre import classify

@@ -55,6 +55,11 @@ def norm_text(text: str) -> str:
     return "".join(_KEEP.findall(unicodedata.normalize("NFKC", text or "")))
 
 
+def title_key(title: str | None) -> str | None:
+    """A title as compared: its letters and digits (first 100), None when it has none."""
+    return norm_text(title)[:100] or None
+
+
 def text_shingles(text: str) -> set[int]:
     from .similarity import shingles
 
@@ -105,14 +110,14 @@ def plan(conn: Connection, rep: dict, facts: Counter, *, exclude: int | None = N
     r = db.reports.c
     _lock(conn)
     text = rep.get("text") or ""
-    uk, year, title = rep.get("unit_key"), rep.get("year"), rep.get("title")
+    uk, year, tk = rep.get("unit_key"), rep.get("year"), rep.get("title_key")
     genre_ok = bool(rep.get("genre_ok", True))
     same_unit_year = uk is not None and year is not None
     conds = []
     if same_unit_year:
         conds.append(and_(r.unit_key == uk, r.year == year))
-    if title and title.strip():
-        conds.append(r.title == title)
+    if tk:
+        conds.append(r.title_key == tk)
     cands = []
     if conds:
         q = (select(r.id, r.submission_id, r.version, r.unit_key, r.year, r.genre_ok, r.withdrawn_at,
@@ -155,7 +160,7 @@ def plan(conn: Connection, rep: dict, facts: Counter, *, exclude: int | None = N
 def place(conn: Connection, rid: int) -> Placement:
     """Place a row that is stored already (the migration's backfill): plan, update, refresh."""
     r = db.reports.c
-    me = conn.execute(select(r.unit_key, r.year, r.title, r.genre_ok, r.text, r.received_at, r.added_at)
+    me = conn.execute(select(r.unit_key, r.title_key, r.year, r.genre_ok, r.text, r.received_at, r.added_at)
                       .where(r.id == rid)).mappings().one()
     p = plan(conn, dict(me), _facts_of(conn, rid), exclude=rid)
     conn.execute(update(db.reports).where(r.id == rid).values(**p.values))
@@ -303,7 +308,7 @@ def rebuild(conn: Connection) -> int:
         row = conn.execute(select(r.unit, r.title, r.text, r.added_at, r.received_at).where(r.id == rid)).one()
         g = classify(row.title, row.text)
         conn.execute(update(db.reports).where(r.id == rid).values(
-            unit_key=norm_unit(row.unit) if row.unit else None, received_at=row.received_at or row.added_at,
+            unit_key=norm_unit(row.unit) if row.unit else None, title_key=title_key(row.title), received_at=row.received_at or row.added_at,
             genre=None if g.ok else g.label, genre_ok=g.ok))
         place(conn, rid)
     return len(ids)

@@ -1,6 +1,6 @@
 """Submissions: one current report per unit and year (corpus/submissions.py).
 
-A table ``submissions`` (id, unit_key, year, received_at) and new columns on reports: unit_key, submission_id, version, is_current, received_at,
+A table ``submissions`` (id, unit_key, year, received_at) and new columns on reports: unit_key, title_key, submission_id, version, is_current, received_at,
 genre, genre_ok, accepted, withdrawn_at, withdraw_reason; then every stored row
 is placed (other formats of the same text join one version, a different text of
 the same unit and year is a revision, the genre is checked).
@@ -21,6 +21,7 @@ depends_on = None
 
 COLUMNS = [
     sa.Column("unit_key", sa.Text),
+    sa.Column("title_key", sa.String(100)),
     sa.Column("submission_id", sa.Integer),
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),
     sa.Column("is_current", sa.Boolean, nullable=False, server_default=sa.true()),
@@ -31,7 +32,7 @@ COLUMNS = [
     sa.Column("withdrawn_at", sa.String(32)),
     sa.Column("withdraw_reason", sa.Text),
 ]
-INDEXES = {"ix_reports_unit_key_year": ["unit_key", "year"], "ix_reports_submission": ["submission_id"],
+INDEXES = {"ix_reports_unit_key_year": ["unit_key", "year"], "ix_reports_title_key": ["title_key"], "ix_reports_submission": ["submission_id"],
            "ix_reports_current": ["is_current"]}
 
 

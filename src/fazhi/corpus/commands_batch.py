@@ -239,10 +239,12 @@ def history_cmd(report_id, db):
     t = Table(title=f"编号 {report_id} 所在的报告：{len(rows)} 个文件", title_justify="left")
     for col in ("编号", "版本", "状态", "文件", "收到时间"):
         t.add_column(col, overflow="fold")
+    newest = max((r["version"] for r in rows), default=1)
     for r in rows:
         state = ("计入统计" if r["is_current"] else
                  f"已撤回（{r['withdraw_reason'] or '未注明原因'}）" if r["withdrawn_at"] else
-                 f"非本类报告（{r['genre']}）" if not (r["genre_ok"] or r["accepted"]) else "历史或其他格式")
+                 f"非本类报告（{r['genre']}）" if not (r["genre_ok"] or r["accepted"]) else
+                 "旧版本（已被修订版取代）" if r["version"] < newest else "同一报告的其他格式")
         t.add_row(str(r["id"]), str(r["version"]), escape(state), escape(r["path"]),
                   (r["received_at"] or "")[:19].replace("T", " "))
     Console().print(t)

@@ -245,6 +245,12 @@ def test_uploads_are_kept_under_generated_names(sqlite_app, tmp_path):
     assert dl.headers["content-type"] == "application/octet-stream"
     assert c.delete(f"/api/reports/{body['id']}", headers={"X-CSRF-Token": c.csrf}).status_code == 204
     assert not list((tmp_path / "files").rglob("*.txt"))
+    # the delete is a withdrawal, remembered by sha256: gone from the web, the same bytes refused
+    assert c.get(f"/api/reports/{body['id']}").status_code == 404
+    assert c.get("/api/reports").json()["total"] == 0
+    r = upload(c, "again.txt", data)
+    assert r.status_code == 409 and "已撤回" in r.json()["detail"] and "restore-withdrawn" in r.json()["detail"]
+    assert not list((tmp_path / "files").rglob("*.txt"))
 
 
 def test_multipart_upload_and_form_fallback(sqlite_app):

@@ -553,3 +553,19 @@ def test_user_commands(tmp_path):
     from fazhi.web import auth
 
     assert auth.authenticate(dbm.connect(db), "王五", "wangwu-pw-2")
+
+
+def test_an_upload_of_the_same_report_in_another_format_is_not_counted_twice(sqlite_app):
+    import metamorphic as mm
+
+    c = TestClient(sqlite_app)
+    c.csrf = login(c)
+    text = (DEV / "seed-002.txt").read_text(encoding="utf-8")
+    first = upload(c, "阴平镇.txt", text.encode("utf-8"))
+    assert first.status_code == 201 and first.json()["counted"] and first.json()["note"] is None
+    again = upload(c, "阴平镇.docx", mm.to_docx(mm.document_lines(text)))
+    assert again.status_code == 201, again.text   # stored: another file of the same report
+    body = again.json()
+    assert not body["counted"] and "不重复计数" in body["note"]
+    assert c.get("/api/reports").json()["total"] == 1
+    assert c.get(f"/api/reports/{body['id']}").status_code == 200   # still reachable by its id

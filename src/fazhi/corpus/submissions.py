@@ -251,6 +251,17 @@ def accept(conn: Connection, rid: int) -> list[int]:
     return ids
 
 
+def status_note(row: dict) -> str | None:
+    """Why a stored row is not counted, in Chinese (None when it is counted)."""
+    if row.get("is_current", True):
+        return None
+    if row.get("withdrawn_at"):
+        return "已撤回，不计入统计"
+    if not (row.get("genre_ok", True) or row.get("accepted")):
+        return f"不是法治政府建设年度报告（{row.get('genre') or '其他文种'}），已入库但不计入统计；确认后可计入"
+    return "同一单位同一年度的报告已在库中：本文件是其他格式或旧版本，不重复计数"
+
+
 def withdrawn_hashes(conn: Connection) -> set[str]:
     r = db.reports.c
     return {s for (s,) in conn.execute(select(r.sha256).where(r.withdrawn_at.is_not(None)))}

@@ -58,6 +58,8 @@ class UploadOut(BaseModel):
     score_total: float | None = None
     n_errors: int = 0
     n_warnings: int = 0
+    counted: bool = Field(True, description="false：同一报告的其他格式、旧版本或非本类报告，不计入统计")
+    note: str | None = Field(None, description="不计入统计的原因（中文）")
 
 
 class ReportRow(BaseModel):
@@ -174,7 +176,8 @@ async def upload(request: Request, filename: str = Query("", max_length=1000, de
     body = UploadOut(id=out.report_id, duplicate=out.duplicate, name=safe_name(filename), format=out.format,
                      sha256=out.sha256, url=f"/reports/{out.report_id}", title=row.get("title"),
                      unit=row.get("unit"), year=row.get("year"), score_total=row.get("score_total"),
-                     n_errors=row.get("n_errors") or 0, n_warnings=row.get("n_warnings") or 0)
+                     n_errors=row.get("n_errors") or 0, n_warnings=row.get("n_warnings") or 0,
+                     counted=bool(row.get("is_current", True)), note=submissions.status_note(row) if row else None)
     return JSONResponse(body.model_dump(), status_code=200 if out.duplicate else 201)
 
 

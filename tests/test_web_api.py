@@ -569,3 +569,6 @@ def test_an_upload_of_the_same_report_in_another_format_is_not_counted_twice(sql
     assert not body["counted"] and "不重复计数" in body["note"]
     assert c.get("/api/reports").json()["total"] == 1
     assert c.get(f"/api/reports/{body['id']}").status_code == 200   # still reachable by its id
+    page = c.get(f"/reports/{body['id']}")
+    assert page.status_code == 200 and 'id="not-counted"' in page.text and "不重复计数" in page.text
+    assert 'id="not-counted"' not in c.get(f"/reports/{first.json()['id']}").text

@@ -289,6 +289,9 @@ def load_report(engine: Engine, rid: int) -> tuple[dict, Report] | None:
     )
     row = row_dict({k: m[k] for k in m.keys() if k != "text"})
     row["sha256"] = m["sha256"]
+    from ..corpus.submissions import status_note
+
+    row["note"] = status_note(row)   # why it is not counted (another format, an old version…), or None
     return row, report
 
 

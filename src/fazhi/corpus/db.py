@@ -8,8 +8,10 @@
 Tables: ``reports`` (one row per analysed file, keyed by the sha256 of its
 bytes, with metadata, scores and the cleaned text), ``parts``, ``facts``,
 ``findings``, ``paragraphs`` (the text cut into paragraphs, with a segmented
-copy for Chinese full-text search) and ``failures`` (files that could not be
-read, with their Chinese error).  Search: SQLite FTS5 over the segmented column
+copy for Chinese full-text search), ``failures`` (files that could not be
+read, with their Chinese error) and ``submissions`` (a unit's report for a year,
+whatever its files and versions: ``corpus/submissions.py``).  Counting: only the
+rows ``counted()`` — the current version of each report — enter any total.  Search: SQLite FTS5 over the segmented column
 (``paragraphs_fts``); PostgreSQL ``to_tsvector('simple', seg)`` with a GIN index.
 
 Faults (``faults.DatabaseFault``, Chinese): a writer runs ``PRAGMA quick_check``

@@ -348,3 +348,30 @@ def test_other_genres_are_recognised(text, kind):
 def test_a_report_titled_as_the_genre_passes_whatever_the_body_quotes():
     body = "某某镇2023年法治政府建设情况报告\n" + INFO_DISCLOSURE.split("\n", 1)[1]
     assert genre.classify(None, body).ok
+
+
+def test_migration_0005_down_and_up_places_the_rows(db_url, tmp_path):
+    """Alembic 0005 on a corpus without its columns (downgraded to 0003): upgrade places every row."""
+    from alembic import command
+
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "a.txt").write_text(_text("seed-000"), encoding="utf-8")
+    (d / "a.docx").write_bytes(mm.to_docx(_lines("seed-000")))
+    (d / "b.txt").write_text(_text("seed-002"), encoding="utf-8")
+    (d / "c.txt").write_text(INFO_DISCLOSURE, encoding="utf-8")
+    batch.add([d], db_url, workers=1, progress=False)
+    eng = db.connect(db_url)
+    cfg = db._alembic_config()
+    with eng.begin() as c:
+        cfg.attributes["connection"] = c
+        command.downgrade(cfg, "0003")
+    with eng.connect() as c:
+        cols = {x[0] for x in c.exec_driver_sql("SELECT * FROM reports").cursor.description}
+        assert "is_current" not in cols and "submission_id" not in cols
+        assert c.exec_driver_sql("SELECT count(*) FROM reports").scalar_one() == 4
+    with eng.begin() as c:
+        cfg.attributes["connection"] = c
+        command.upgrade(cfg, "head")
+    assert _count(eng) == 2
+    assert sum(1 for x in _row(eng) if not x["genre_ok"]) == 1

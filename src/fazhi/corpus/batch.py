@@ -163,7 +163,20 @@ def unsupported_message(name: str) -> str:
 
 
 def count_files(paths: Iterable) -> int:
-    return sum(1 for _ in iter_files(paths))
+    """Files for the progress bar: a .zip counts its members (read from its directory)."""
+    import zipfile
+
+    n = 0
+    for p in iter_files(paths):
+        if p.suffix.lower() == ".zip":
+            try:
+                with zipfile.ZipFile(p) as z:
+                    n += max(1, sum(1 for i in z.infolist() if not i.is_dir() and not is_junk(i.filename)))
+                continue
+            except Exception:   # a bad zip: one failure
+                pass
+        n += 1
+    return n
 
 
 def _sha_of_file(path: Path) -> str:

@@ -122,6 +122,7 @@ def failures_cmd(db, limit):
     for r in rows:
         t.add_row(escape(r.path), escape(r.error), r.added_at[:19].replace("T", " "))
     Console().print(t)
+    click.echo("问题解决后（或机器空闲时）重新分析：fazhi corpus add 原目录 --retry-failed")
 
 
 def _human(n: int) -> str:

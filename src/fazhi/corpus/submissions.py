@@ -8,13 +8,14 @@ correction.  Each file is still one ``reports`` row (keyed by its sha256), but:
   ``submission_id`` and ``version``.  Near-identical: shingle Jaccard ≥ ``SAME_TEXT``
   (0.9) on the text reduced to letters and digits (digits kept, so a corrected
   figure is a change), and the same indicator figures (the facts).  Compared only
-  against rows of the same unit and year, or of the same title (at most
+  against rows of the same unit and year, or of the same title (``title_key``, at most
   ``MAX_CANDIDATES``), so placing a file costs a few comparisons however large the
   corpus;
 - a different text of the same unit and year (both of the genre) is a **revision**:
   ``version`` + 1 in the same submission; it becomes the current version, the
   older one stays as history;
-- anything else starts a new submission (``submission_id`` = its own id).
+- anything else starts a new submission (a row in ``submissions``: unit, year,
+  receipt of its first file).
 
 ``reports.is_current`` marks the one row that is counted: the first-received file of
 the newest version that is not withdrawn and is of the genre (or was accepted by a
@@ -197,14 +198,17 @@ class SubmissionError(ValueError):
 
 
 def _version_of(conn: Connection, rid: int):
+    """(row, the condition selecting every file of its version, its submission id)."""
     r = db.reports.c
-    row = conn.execute(select(r.id, r.submission_id, r.version, r.withdrawn_at, r.genre_ok, r.accepted, r.unit,
-                              r.year, r.title).where(r.id == rid)).first()
+    q = select(r.id, r.submission_id, r.version, r.withdrawn_at, r.genre_ok, r.accepted).where(r.id == rid)
+    row = conn.execute(q).first()
     if row is None:
         raise SubmissionError(f"没有编号为 {rid} 的报告")
-    sid = row.submission_id if row.submission_id is not None else row.id
-    return row, and_(r.submission_id == sid, r.version == row.version) if row.submission_id is not None \
-        else r.id == rid, sid
+    if row.submission_id is None:   # not placed (a row written around the migration): place it now
+        place(conn, rid)
+        row = conn.execute(q).first()
+    sid = row.submission_id
+    return row, and_(r.submission_id == sid, r.version == row.version), sid
 
 
 def files_of_version(conn: Connection, rid: int) -> list[int]:
@@ -270,10 +274,7 @@ def withdrawn_hashes(conn: Connection) -> set[str]:
 def history(conn: Connection, rid: int) -> list[dict]:
     """Every file of report ``rid``'s submission: version, current, withdrawn, received."""
     r = db.reports.c
-    row = conn.execute(select(r.submission_id).where(r.id == rid)).first()
-    if row is None:
-        raise SubmissionError(f"没有编号为 {rid} 的报告")
-    sid = row.submission_id if row.submission_id is not None else rid
+    _row, _cond, sid = _version_of(conn, rid)
     return [dict(m) for m in conn.execute(
         select(r.id, r.path, r.format, r.version, r.is_current, r.received_at, r.withdrawn_at, r.withdraw_reason,
                r.genre, r.genre_ok, r.accepted).where(r.submission_id == sid).order_by(r.version, r.id)).mappings()]

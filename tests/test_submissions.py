@@ -375,3 +375,16 @@ def test_migration_0005_down_and_up_places_the_rows(db_url, tmp_path):
         command.upgrade(cfg, "head")
     assert _count(eng) == 2
     assert sum(1 for x in _row(eng) if not x["genre_ok"]) == 1
+
+
+def test_a_pipe_in_the_folder_is_listed_not_read(tmp_path):
+    import os
+
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "ok.txt").write_text(_text("seed-002"), encoding="utf-8")
+    os.mkfifo(d / "管道.pipe")
+    os.mkfifo(d / "报告.txt")
+    st = batch.add([d], str(tmp_path / "c.db"), workers=1, progress=False)
+    assert (st.added, st.unreadable) == (1, 2)
+    assert all("不是普通文件" in msg for _p, msg in st.errors)

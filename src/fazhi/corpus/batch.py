@@ -488,6 +488,9 @@ def _items(paths, known: _Known, stats: AddStats, writer: _Writer, *, ship_bytes
             continue   # the database itself (and its -wal/-shm) in the folder being added
         name = display_name(p)   # what is stored and shown: always valid UTF-8
         ext = p.suffix.lower()
+        if p.exists() and not p.is_file():   # a pipe or a device: hashing it would block or never end
+            _unreadable(name, "不是普通文件（可能是管道或设备文件），未分析", stats, on_skip)
+            continue
         if ext == ".zip" and p.is_file():
             yield from _zip_items(p, name, known, stats, writer, max_bytes=max_bytes, on_skip=on_skip)
             continue

@@ -101,9 +101,15 @@ def test_bad_files_cost_only_themselves(tmp_path):
     assert {Path(p).name for p in fails} == {"junk.txt", "cut.pdf", "empty.md"}
     assert all(CJK.search(e) for e in fails.values()), fails
     assert any("二进制" in e for p, e in fails.items() if p.endswith("junk.txt"))
-    # re-running skips the failures too
+    # re-running skips the failures too (counted apart: they are not in the corpus)
     st2 = batch.add([d], str(path), workers=2, progress=False)
-    assert (st2.added, st2.skipped, st2.failed) == (0, 6, 0)
+    assert (st2.added, st2.skipped, st2.failed, st2.known_failed) == (0, 3, 0, 3)
+    # --retry-failed analyses them again: they fail again, still recorded once each
+    st3 = batch.add([d], str(path), workers=2, progress=False, retry_failed=True)
+    assert (st3.added, st3.skipped, st3.failed, st3.known_failed) == (0, 3, 3, 0)
+    con = sqlite3.connect(path)
+    assert con.execute("SELECT count(*) FROM failures").fetchone()[0] == 3
+    con.close()
 
 
 def test_cli_add_failures_info(tmp_path):
@@ -111,10 +117,12 @@ def test_cli_add_failures_info(tmp_path):
     (d / "junk.txt").write_bytes(bytes(range(256)) * 20)
     path = str(tmp_path / "c.db")
     r = CliRunner().invoke(main, ["corpus", "add", str(d), "--db", path, "--workers", "2"])
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1, r.output   # a file failed
     assert "新增 4 份，跳过 0 份（已在库中），失败 1 份（原因见 `fazhi corpus failures`）" in r.output
+    assert "junk.txt" in r.output   # named in the summary
     r = CliRunner().invoke(main, ["corpus", "add", str(d), "--db", path])
-    assert "新增 0 份，跳过 5 份" in r.output and r.exit_code == 0
+    assert "新增 0 份，跳过 4 份" in r.output and "以前失败的文件 1 个未重新分析" in r.output
+    assert r.exit_code == 0, r.output   # nothing failed in this run
     r = CliRunner().invoke(main, ["corpus", "failures", "--db", path])
     assert "junk.txt" in r.output and "二进制" in r.output
     r = CliRunner().invoke(main, ["corpus", "info", "--db", path])
@@ -249,4 +257,4 @@ def test_dask_engine_same_rows_as_local(tmp_path, monkeypatch):
     assert list(con.execute("SELECT error FROM failures")) == [("处理超时（超过 8 秒），已跳过",)]
     con.close()
     st = batch.add([d], str(dask_db), workers=2, engine="dask", progress=False)
-    assert (st.added, st.skipped) == (0, N_DEV + 1)
+    assert (st.added, st.skipped, st.known_failed) == (0, N_DEV, 1)

@@ -69,7 +69,8 @@ def test_corpus_and_user_commands_print_markup_like_strings_as_text(tmp_path):
     assert r.returncode == 3 and "所在的文件夹不存在" in r.stderr and "no[/such]" in r.stderr
     r = run("corpus", "add", d, "--db", db, "--no-progress", "--workers", "1")
     clean(r)
-    assert r.returncode == 0 and "新增 1 份" in r.stdout and "失败 1 份" in r.stdout
+    assert r.returncode == 1 and "新增 1 份" in r.stdout and "失败 1 份" in r.stdout   # 1: a file failed
+    assert "bad[red].txt" in r.stderr   # named, as text
     r = run("corpus", "failures", "--db", db)
     clean(r)
     assert "bad[red].txt" in r.stdout

@@ -248,7 +248,8 @@ def test_settings_collects_the_limits(monkeypatch):
     rows = {r["name"]: r for r in limits.describe()}
     assert {"MAX_BYTES", "MAX_CHARS", "MAX_PARAGRAPHS", "MAX_FACTS", "MAX_FINDINGS", "TIME_LIMIT", "OCR_PAGE_SECONDS",
             "MAX_MEMORY", "WORKERS", "MAX_PDF_PAGES", "PDF_TIME_LIMIT", "MAX_DOCX_UNCOMPRESSED", "MAX_DOCX_MEMBERS",
-            "MAX_DOCX_ELEMENTS", "MAX_HTML_DEPTH", "MAX_HTML_ELEMENTS", "MAX_OCR_PAGES", "MAX_IMAGE_PIXELS"} == set(rows)
+            "MAX_DOCX_ELEMENTS", "MAX_HTML_DEPTH", "MAX_HTML_ELEMENTS", "MAX_OCR_PAGES", "MAX_IMAGE_PIXELS",
+            "MAX_ZIP_MEMBERS", "MAX_ZIP_UNCOMPRESSED"} == set(rows)
     for name, r in rows.items():
         assert r["env"].startswith("FAZHI_") and r["env"] in limits.__doc__ and name in limits.__doc__
         assert r["value"] == r["default"] > 0

@@ -38,10 +38,12 @@ def corpus(db_url):
 
 
 def _truth(eng, s: str) -> set:
+    """Paragraphs of counted reports (the current version of each) holding ``s``."""
     p = db.paragraphs.c
     with eng.connect() as c:
-        return {(r.report_id, r.para_no) for r in c.execute(select(p.report_id, p.para_no, p.body))
-                if s in r.body}
+        rows = c.execute(select(p.report_id, p.para_no, p.body)
+                         .join(db.reports, db.reports.c.id == p.report_id).where(db.counted()))
+        return {(r.report_id, r.para_no) for r in rows if s in r.body}
 
 
 @pytest.mark.parametrize("name", ["某某街", "阴平镇", "某某街道", "阴平", "某某", "街道办事处"])

@@ -245,6 +245,12 @@ def test_uploads_are_kept_under_generated_names(sqlite_app, tmp_path):
     assert dl.headers["content-type"] == "application/octet-stream"
     assert c.delete(f"/api/reports/{body['id']}", headers={"X-CSRF-Token": c.csrf}).status_code == 204
     assert not list((tmp_path / "files").rglob("*.txt"))
+    # the delete is a withdrawal, remembered by sha256: gone from the web, the same bytes refused
+    assert c.get(f"/api/reports/{body['id']}").status_code == 404
+    assert c.get("/api/reports").json()["total"] == 0
+    r = upload(c, "again.txt", data)
+    assert r.status_code == 409 and "已撤回" in r.json()["detail"] and "restore-withdrawn" in r.json()["detail"]
+    assert not list((tmp_path / "files").rglob("*.txt"))
 
 
 def test_multipart_upload_and_form_fallback(sqlite_app):
@@ -563,3 +569,22 @@ def test_report_page_copy_summary(sqlite_app):
     assert "相互雷同（先后待核）" in page.text and "通用表述" in page.text
     page = c.get(f"/reports/{a}")                      # computed now: shown without asking
     assert "?copies=1" not in page.text and "抄自他单位" in page.text
+
+
+def test_an_upload_of_the_same_report_in_another_format_is_not_counted_twice(sqlite_app):
+    import metamorphic as mm
+
+    c = TestClient(sqlite_app)
+    c.csrf = login(c)
+    text = (DEV / "seed-002.txt").read_text(encoding="utf-8")
+    first = upload(c, "阴平镇.txt", text.encode("utf-8"))
+    assert first.status_code == 201 and first.json()["counted"] and first.json()["note"] is None
+    again = upload(c, "阴平镇.docx", mm.to_docx(mm.document_lines(text)))
+    assert again.status_code == 201, again.text   # stored: another file of the same report
+    body = again.json()
+    assert not body["counted"] and "不重复计数" in body["note"]
+    assert c.get("/api/reports").json()["total"] == 1
+    assert c.get(f"/api/reports/{body['id']}").status_code == 200   # still reachable by its id
+    page = c.get(f"/reports/{body['id']}")
+    assert page.status_code == 200 and 'id="not-counted"' in page.text and "不重复计数" in page.text
+    assert 'id="not-counted"' not in c.get(f"/reports/{first.json()['id']}").text

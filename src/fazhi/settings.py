@@ -39,6 +39,10 @@ name                        environment variable               default         w
 ``MAX_OCR_PAGES``           ``FAZHI_MAX_OCR_PAGES``            50              a scan needing OCR on more pages (~5-8 s a
                                                                                page on 2 cores): 扫描件页数过多
 ``MAX_IMAGE_PIXELS``        ``FAZHI_MAX_IMAGE_PIXELS``         60,000,000      an image (page) larger than this: 图片尺寸过大
+``MAX_ZIP_MEMBERS``         ``FAZHI_MAX_ZIP_MEMBERS``          5,000           files in one .zip given to ``corpus add``:
+                                                                               压缩包中的文件过多…未展开
+``MAX_ZIP_UNCOMPRESSED``    ``FAZHI_MAX_ZIP_UNCOMPRESSED``     2 GiB           bytes one .zip unpacks to (header, and bytes
+                                                                               really read): 压缩包解压后过大
 ==========================  =================================  ==============  ==============================================
 
 ``current()`` gives the values in force; ``describe()`` adds the variable, the
@@ -91,6 +95,8 @@ _ROWS = (
     Limit("MAX_HTML_ELEMENTS", "FAZHI_MAX_HTML_ELEMENTS", 100_000, "elements"),
     Limit("MAX_OCR_PAGES", "FAZHI_MAX_OCR_PAGES", 50, "pages"),
     Limit("MAX_IMAGE_PIXELS", "FAZHI_MAX_IMAGE_PIXELS", 60_000_000, "pixels"),
+    Limit("MAX_ZIP_MEMBERS", "FAZHI_MAX_ZIP_MEMBERS", 5_000, "files"),
+    Limit("MAX_ZIP_UNCOMPRESSED", "FAZHI_MAX_ZIP_UNCOMPRESSED", 2048 * MiB, "bytes"),
 )
 LIMITS: dict[str, Limit] = {lim.name: lim for lim in _ROWS}
 

@@ -71,7 +71,11 @@ def _quick_check(conn: sqlite3.Connection, where: str) -> None:
 
 
 def _reports(conn: sqlite3.Connection) -> int:
-    return conn.execute("SELECT count(*) FROM reports").fetchone()[0]
+    """Reports counted (current versions, migration 0005); every row in an older database."""
+    try:
+        return conn.execute("SELECT count(*) FROM reports WHERE is_current").fetchone()[0]
+    except sqlite3.OperationalError:   # no such column: a database from before submissions
+        return conn.execute("SELECT count(*) FROM reports").fetchone()[0]
 
 
 def _fsync(path: str) -> None:

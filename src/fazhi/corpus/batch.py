@@ -59,6 +59,9 @@ DB_MSG = "入库失败（数据库错误：{e}），已跳过"
 COMMIT_SECONDS = 5.0   # also commit when results arrive slowly
 
 
+NAMES = 50   # names kept per list of the summary
+
+
 @dataclass
 class AddStats:
     added: int = 0
@@ -68,10 +71,23 @@ class AddStats:
     unreadable: int = 0        # could not be opened at all (not in the database)
     errors: list = field(default_factory=list)   # (path, Chinese error) of unreadable files, first 50
     interrupted: bool = False
+    # submissions (corpus/submissions.py): what the added files are
+    same_report: int = 0       # another file (format) of a report already stored: not counted twice
+    revisions: int = 0         # a new version of a unit's report for that year: now the current one
+    other_genre: int = 0       # stored, but not a 法治政府建设年度报告 (kept out of statistics)
+    other_genre_names: list = field(default_factory=list)   # (path, why)
+    withdrawn: int = 0         # withdrawn reports met again (skipped, or a copy joining them)
+    known_failed: int = 0      # failed in an earlier run, not retried (``retry_failed``)
+    unsupported: int = 0       # .doc, .xlsx, .wps, unknown types: listed, recorded as failures
+    unsupported_names: list = field(default_factory=list)
+    unsupported_documents: int = 0   # of which documents a report may be in (.doc, .wps, .rar…): exit 1
+    failed_names: list = field(default_factory=list)        # (path, error) of this run's failures
+    zips: int = 0              # .zip packages opened
 
     @property
     def done(self) -> int:
-        return self.added + self.skipped + self.failed + self.unreadable
+        return (self.added + self.skipped + self.failed + self.unreadable + self.withdrawn + self.known_failed
+                + self.unsupported)
 
 
 class BatchInterrupted(KeyboardInterrupt):
@@ -103,21 +119,64 @@ def default_time_limit() -> float:
 
 
 # ------------------------------------------------------------------ files
+JUNK = {"thumbs.db", "desktop.ini", ".ds_store"}
+
+
+def is_junk(name: str) -> bool:
+    """Files no one sends as a report: hidden files, Office lock files, folder metadata."""
+    base = name.rsplit("/", 1)[-1]
+    return not base or base.startswith((".", "~$")) or base.lower() in JUNK or name.startswith("__MACOSX/")
+
+
 def iter_files(paths: Iterable) -> Iterator[Path]:
-    """Files as given; a directory means every supported file under it (sorted, lazily)."""
+    """Files as given; a directory means every file under it (sorted, lazily) except hidden
+    and lock files — the unsupported ones are listed and recorded, not silently left out."""
     for p in map(Path, paths):
         if p.is_dir():
             for root, dirs, files in os.walk(p):
-                dirs.sort()
+                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__MACOSX")
                 for name in sorted(files):
-                    if os.path.splitext(name)[1].lower() in EXTENSIONS:
+                    if not is_junk(name):
                         yield Path(root, name)
         else:
             yield p
 
 
+# document types a report may come in that fazhi cannot read: listed, and ``corpus add``
+# exits 1 (a report is missing); other unknown files (.json, .csv…) are listed only
+UNSUPPORTED_HINT = {
+    ".doc": "请用 Word 或 WPS 另存为 .docx 后再入库", ".wps": "请用 WPS 另存为 .docx 后再入库",
+    ".rtf": "请另存为 .docx 后再入库", ".xls": "表格不是报告正文", ".xlsx": "表格不是报告正文",
+    ".et": "表格不是报告正文", ".odt": "请另存为 .docx 后再入库", ".ofd": "请另存为 PDF 后再入库",
+    ".ceb": "请另存为 PDF 后再入库", ".rar": "请解压后再入库，或改用 .zip 压缩包", ".7z": "请解压后再入库，或改用 .zip 压缩包",
+}
+
+
+def unsupported_message(name: str) -> str:
+    from ..ingest import SUPPORTED
+
+    ext = os.path.splitext(name)[1].lower()
+    hint = UNSUPPORTED_HINT.get(ext)
+    if hint:
+        return f"不支持的文件类型“{ext}”：{hint}"
+    return f"不支持的文件类型“{ext or '无扩展名'}”（支持 {SUPPORTED}，以及 .zip 压缩包）"
+
+
 def count_files(paths: Iterable) -> int:
-    return sum(1 for _ in iter_files(paths))
+    """Files for the progress bar: a .zip counts its members (read from its directory)."""
+    import zipfile
+
+    n = 0
+    for p in iter_files(paths):
+        if p.suffix.lower() == ".zip":
+            try:
+                with zipfile.ZipFile(p) as z:
+                    n += max(1, sum(1 for i in z.infolist() if not i.is_dir() and not is_junk(i.filename)))
+                continue
+            except Exception:   # a bad zip: one failure
+                pass
+        n += 1
+    return n
 
 
 def _sha_of_file(path: Path) -> str:
@@ -182,7 +241,7 @@ class _Writer:
         self.stop = stop
         self.conn = None
         self.buf: list[dict] = []        # results since the last commit (to replay on a failure)
-        self.outcomes: list[str] = []
+        self.outcomes: list[tuple[str, dict]] = []   # (outcome, result), parallel to buf
         self.last = time.monotonic()
         self.on_result = on_result or (lambda: None)
 
@@ -193,7 +252,7 @@ class _Writer:
             if self.conn is None:
                 self.conn = self.engine.connect()
             try:
-                self.outcomes.append(self._apply(self.conn, res))
+                self.outcomes.append((self._apply(self.conn, res), res))
             except Exception:
                 self._replay()
             if len(self.buf) >= self.commit_every or time.monotonic() - self.last >= COMMIT_SECONDS:
@@ -216,11 +275,32 @@ class _Writer:
         if res.get("rows") is not None:
             return "added" if store.insert(conn, res["rows"]) is not None else "skipped"
         store.record_failure(conn, res["sha256"], res["path"], res["error"])
-        return "failed"
+        return "unsupported" if res.get("unsupported") else "failed"
+
+    def _tally(self, o: str, res: dict) -> None:
+        st = self.stats
+        if o == "unsupported":   # counted (and named) when it was met
+            return
+        setattr(st, o, getattr(st, o) + 1)
+        if o == "failed" and len(st.failed_names) < NAMES:
+            st.failed_names.append((res["path"], res.get("error") or ""))
+        pl = (res.get("rows") or {}).get("placement") if o == "added" else None
+        if pl:
+            if pl["withdrawn"]:
+                st.withdrawn += 1
+            if pl["kind"] == "same":
+                st.same_report += 1
+            elif pl["kind"] == "revision":
+                st.revisions += 1
+            if not pl["genre_ok"]:
+                st.other_genre += 1
+                if len(st.other_genre_names) < NAMES:
+                    rep = res["rows"]["report"]
+                    st.other_genre_names.append((res["path"], rep.get("genre") or ""))
 
     def _count(self) -> None:
-        for o in self.outcomes:
-            setattr(self.stats, o, getattr(self.stats, o) + 1)
+        for o, res in self.outcomes:
+            self._tally(o, res)
         self.buf, self.outcomes = [], []
         self.last = time.monotonic()
 
@@ -242,8 +322,7 @@ class _Writer:
             self.conn = self.engine.connect()
         buf, self.buf, self.outcomes = self.buf, [], []
         for r in buf:   # each in its own committed transaction: counted as soon as it is stored
-            o = self._one(r)
-            setattr(self.stats, o, getattr(self.stats, o) + 1)
+            self._tally(self._one(r), r)
         self.last = time.monotonic()
 
     def _one(self, res: dict) -> str:
@@ -313,11 +392,116 @@ class _Stop:
 
 
 # ------------------------------------------------------------------ main side
-def _items(paths, known: set, stats: AddStats, writer: _Writer, *, ship_bytes: bool, max_bytes: int,
-           on_skip) -> Iterator[tuple[str, str, bytes | None]]:
-    """(sha256, shown name, bytes or None, path) of every file that still needs analysing."""
+@dataclass
+class _Known:
+    """What the database already has, read once at the start (sha256 sets)."""
+    reports: set
+    failures: set
+    withdrawn: set
+    seen: set = field(default_factory=set)     # met in this run
+
+
+def _skip(sha: str, known: _Known, stats: AddStats, on_skip) -> bool:
+    """True (and counted) when ``sha`` needs no analysis in this run."""
+    if sha in known.seen:
+        stats.skipped += 1
+    elif sha in known.withdrawn:
+        stats.withdrawn += 1
+    elif sha in known.reports:
+        stats.skipped += 1
+    elif sha in known.failures:
+        stats.known_failed += 1
+    else:
+        known.seen.add(sha)
+        return False
+    known.seen.add(sha)
+    on_skip()
+    return True
+
+
+def _unsupported(sha: str, name: str, known: _Known, stats: AddStats, writer: "_Writer", on_skip) -> None:
+    """Listed in every run's summary; recorded once in the failures table."""
+    stats.unsupported += 1
+    if os.path.splitext(name)[1].lower() in UNSUPPORTED_HINT:
+        stats.unsupported_documents += 1
+    if len(stats.unsupported_names) < NAMES:
+        stats.unsupported_names.append(name)
+    if sha in known.seen or sha in known.reports or sha in known.failures:
+        on_skip()
+        return
+    known.seen.add(sha)
+    writer.put({"sha256": sha, "path": name, "rows": None, "error": unsupported_message(name),
+                "unsupported": True})
+
+
+def _unreadable(name: str, msg: str, stats: AddStats, on_skip) -> None:
+    stats.unreadable += 1
+    if len(stats.errors) < NAMES:
+        stats.errors.append((name, msg))
+    on_skip()
+
+
+def _zip_items(p: Path, name: str, known: _Known, stats: AddStats, writer: "_Writer", *, max_bytes: int,
+               on_skip) -> Iterator[tuple]:
+    """The members of a .zip package (read into memory, ``packages.members``)."""
+    from .packages import PackageError, members
+
+    try:
+        zsha = _sha_of_file(p)
+    except OSError as e:
+        _unreadable(name, _open_error(p, e), stats, on_skip)
+        return
+    if zsha in known.failures and zsha not in known.seen:   # the package itself was refused before
+        _skip(zsha, known, stats, on_skip)
+        return
+    stats.zips += 1
+    try:
+        for m in members(p, name, max_bytes=max_bytes):
+            if m.data is None:
+                key = hashlib.sha256(f"{zsha}/{m.name}".encode("utf-8")).hexdigest()   # no bytes to hash
+                if not _skip(key, known, stats, on_skip):
+                    writer.put({"sha256": key, "path": m.name, "rows": None, "error": m.error})
+                continue
+            sha = hashlib.sha256(m.data).hexdigest()
+            if os.path.splitext(m.name)[1].lower() not in EXTENSIONS:
+                _unsupported(sha, m.name, known, stats, writer, on_skip)
+                continue
+            if _skip(sha, known, stats, on_skip):
+                continue
+            yield sha, m.name, m.data, None
+    except PackageError as e:
+        if zsha not in known.seen:
+            known.seen.add(zsha)
+            writer.put({"sha256": zsha, "path": name, "rows": None, "error": str(e)})
+
+
+def _own_file(p: Path, own: str) -> bool:
+    s = os.path.abspath(p)
+    return s == own or (s.startswith(own) and s[len(own):] in ("-wal", "-shm", "-journal"))
+
+
+def _items(paths, known: _Known, stats: AddStats, writer: _Writer, *, ship_bytes: bool, max_bytes: int,
+           on_skip, own: str | None = None) -> Iterator[tuple[str, str, bytes | None, Path | None]]:
+    """(sha256, shown name, bytes or None, path or None) of every file that still needs analysing."""
     for p in iter_files(paths):
+        if own is not None and _own_file(p, own):
+            continue   # the database itself (and its -wal/-shm) in the folder being added
         name = display_name(p)   # what is stored and shown: always valid UTF-8
+        ext = p.suffix.lower()
+        if p.exists() and not p.is_file():   # a pipe or a device: hashing it would block or never end
+            _unreadable(name, "不是普通文件（可能是管道或设备文件），未分析", stats, on_skip)
+            continue
+        if ext == ".zip" and p.is_file():
+            yield from _zip_items(p, name, known, stats, writer, max_bytes=max_bytes, on_skip=on_skip)
+            continue
+        if ext not in EXTENSIONS and p.is_file():
+            try:
+                sha = _sha_of_file(p)
+            except OSError as e:
+                _unreadable(name, _open_error(p, e), stats, on_skip)
+                continue
+            _unsupported(sha, name, known, stats, writer, on_skip)
+            continue
         try:
             if ship_bytes:
                 from ..ingest import read_file
@@ -328,11 +512,8 @@ def _items(paths, known: set, stats: AddStats, writer: _Writer, *, ship_bytes: b
                     if not p.exists():
                         raise FileNotFoundError(name) from None
                     sha = _sha_of_file(p)
-                    if sha in known:
-                        stats.skipped += 1
-                        on_skip()
+                    if _skip(sha, known, stats, on_skip):
                         continue
-                    known.add(sha)
                     writer.put({"sha256": sha, "path": name, "rows": None, "error": str(e)})
                     continue
                 sha = hashlib.sha256(data).hexdigest()
@@ -340,16 +521,10 @@ def _items(paths, known: set, stats: AddStats, writer: _Writer, *, ship_bytes: b
                 data = None
                 sha = _sha_of_file(p)
         except OSError as e:
-            stats.unreadable += 1
-            if len(stats.errors) < 50:
-                stats.errors.append((name, _open_error(p, e)))
-            on_skip()
+            _unreadable(name, _open_error(p, e), stats, on_skip)
             continue
-        if sha in known:
-            stats.skipped += 1
-            on_skip()
+        if _skip(sha, known, stats, on_skip):
             continue
-        known.add(sha)
         yield sha, name, data, p
 
 
@@ -375,13 +550,17 @@ def _progress(enabled: bool, total: int | None):
 
 def add(paths, db=None, *, workers: int | None = None, engine: str = "local", scheduler: str | None = None,
         commit_every: int = 200, time_limit: float | None = None, progress: bool = True,
-        max_bytes: int | None = None) -> AddStats:
+        max_bytes: int | None = None, retry_failed: bool = False) -> AddStats:
     """Analyse and store every report under ``paths``; idempotent by sha256.
 
     ``time_limit`` None -> env FAZHI_TIME_LIMIT or 60 s; 0 -> no limit.
+    ``retry_failed``: files recorded in the failures table are analysed again (a time
+    limit on a busy machine, a newer fazhi); otherwise they are skipped.
+    Withdrawn reports (``submissions.withdraw``) are skipped and counted apart.
     Raises ``BatchInterrupted`` on Ctrl-C/SIGTERM after committing what arrived."""
+    from sqlalchemy import select
+
     from . import db as dbm
-    from . import store
 
     if engine not in ("local", "dask"):
         raise ValueError(f"unknown engine {engine!r} (local | dask)")
@@ -392,8 +571,12 @@ def add(paths, db=None, *, workers: int | None = None, engine: str = "local", sc
     max_bytes = int(max_bytes or _settings.get("MAX_BYTES"))
     settings = (time_limit, max_bytes, TEST_HOOK)
     eng = dbm.connect(db)
+    from .submissions import withdrawn_hashes
+
     with eng.connect() as conn:
-        known = store.known_hashes(conn)
+        known = _Known(reports={r[0] for r in conn.execute(select(dbm.reports.c.sha256))},
+                       failures=set() if retry_failed else {r[0] for r in conn.execute(select(dbm.failures.c.sha256))},
+                       withdrawn=withdrawn_hashes(conn))
     stats = AddStats()
     show = progress and sys.stderr.isatty()
     total = count_files(paths) if show else None
@@ -415,8 +598,9 @@ def add(paths, db=None, *, workers: int | None = None, engine: str = "local", sc
             if bar is not None:
                 bar.start()
                 task = bar.add_task("入库", total=total)
+            own = dbm.sqlite_path(eng)
             items = _items(paths, known, stats, writer, ship_bytes=(engine == "dask"), max_bytes=max_bytes,
-                           on_skip=advance)
+                           on_skip=advance, own=os.path.abspath(own) if own else None)
             runner.run(items, settings, writer, stop, time_limit)
             writer.close()
         except KeyboardInterrupt:
@@ -485,8 +669,9 @@ class _Local:
         from ..sandbox import Job
 
         _, max_bytes, hook = settings
-        jobs = (Job(name=name, path=os.fspath(path), sha256=sha, want="rows", max_bytes=max_bytes,
-                    time_limit=time_limit, hook=hook) for sha, name, _, path in items)
+        jobs = (Job(name=name, path=os.fspath(path) if path is not None else None,
+                    data=data if path is None else None, sha256=sha, want="rows", max_bytes=max_bytes,
+                    time_limit=time_limit, hook=hook) for sha, name, data, path in items)
         for res in self.sandbox.imap(jobs):
             writer.put(_result_dict(res))
 

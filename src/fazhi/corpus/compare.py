@@ -188,7 +188,7 @@ REPORT_COLUMNS = ("id", "unit", "level", "province", "city", "county", "year", "
 def report_rows(conn: Connection, *, year: int | None = None, level: str | None = None) -> list[dict]:
     """Report metadata (no text) matching the filters, ordered by unit, year, id."""
     r = db.reports.c
-    q = select(*[getattr(r, c) for c in REPORT_COLUMNS])
+    q = select(*[getattr(r, c) for c in REPORT_COLUMNS]).where(db.counted())   # current versions only
     if year is not None:
         q = q.where(r.year == int(year))
     lv = normalise_level(level)

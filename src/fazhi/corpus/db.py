@@ -8,9 +8,13 @@
 Tables: ``reports`` (one row per analysed file, keyed by the sha256 of its
 bytes, with metadata, scores and the cleaned text), ``parts``, ``facts``,
 ``findings``, ``paragraphs`` (the text cut into paragraphs, with a segmented
-copy for Chinese full-text search) and ``failures`` (files that could not be
-read, with their Chinese error); ``roster_units`` and ``roster_assignments``
-(the units that must report in a year, and manual matches: ``corpus.roster``).  Search: SQLite FTS5 over the segmented column
+copy for Chinese full-text search), ``failures`` (files that could not be
+read, with their Chinese error), ``submissions`` (a unit's report for a year,
+whatever its files and versions: ``corpus/submissions.py``), ``roster_units`` and
+``roster_assignments`` (the units that must report in a year, and manual matches:
+``corpus.roster``), ``corrections`` and ``analysis_base`` (human corrections:
+``corpus.corrections``).  Counting: only the rows ``counted()`` — the current
+version of each report — enter any total.  Search: SQLite FTS5 over the segmented column
 (``paragraphs_fts``); PostgreSQL ``to_tsvector('simple', seg)`` with a GIN index.
 Substring search (names the segmenter splits): SQLite an FTS5 ``trigram`` table
 over ``paragraphs.body`` (``paragraphs_tri``, external content); PostgreSQL a
@@ -29,7 +33,7 @@ from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import (JSON, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table,
-                        Text, UniqueConstraint, create_engine, event)
+                        Text, UniqueConstraint, create_engine, event, false, true)
 from sqlalchemy.engine import Engine, make_url
 
 DEFAULT_DB = "fazhi.db"
@@ -63,8 +67,26 @@ reports = Table(
     Column("scores", JSON),
     Column("text", Text, nullable=False),
     Column("added_at", String(32), nullable=False),
+    # submissions (migration 0005, see corpus/submissions.py): one *current* row per
+    # (unit, year) is counted; other formats of the same text, older versions,
+    # withdrawn reports and texts of another genre stay stored but are not counted.
+    Column("unit_key", Text),                       # evaluate.norm_unit(unit): the unit's identity
+    Column("title_key", String(100)),               # the title's letters and digits, first 100
+    Column("submission_id", Integer),               # submissions.id
+    Column("version", Integer, nullable=False, default=1),   # 1, 2, … within the submission
+    Column("is_current", Boolean, nullable=False, default=True, server_default=true()),
+    Column("received_at", String(32)),              # receipt time (= added_at, or the upload time)
+    Column("genre", Text),                          # None: a 法治政府建设年度报告; else the other genre's name
+    Column("genre_ok", Boolean, nullable=False, default=True, server_default=true()),
+    Column("accepted", Boolean, nullable=False, default=False, server_default=false()),  # a person accepted it
+    Column("withdrawn_at", String(32)),
+    Column("withdraw_reason", Text),
 )
 Index("ix_reports_unit_year", reports.c.unit, reports.c.year)
+Index("ix_reports_unit_key_year", reports.c.unit_key, reports.c.year)
+Index("ix_reports_title_key", reports.c.title_key)
+Index("ix_reports_submission", reports.c.submission_id)
+Index("ix_reports_current", reports.c.is_current)
 Index("ix_reports_year", reports.c.year)
 Index("ix_reports_level", reports.c.level)
 
@@ -112,6 +134,16 @@ paragraphs = Table(
     Column("start", Integer, nullable=False),
     Column("body", Text, nullable=False),
     Column("seg", Text, nullable=False),  # rjieba tokens joined by spaces
+)
+
+# one row per submission: a unit's report for a year, whatever the files and versions
+# (corpus/submissions.py; migration 0005)
+submissions = Table(
+    "submissions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("unit_key", Text),
+    Column("year", Integer),
+    Column("received_at", String(32)),     # the receipt of its first file
 )
 
 failures = Table(
@@ -181,6 +213,23 @@ analysis_base = Table(
     Column("report_id", Integer, ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True),
     Column("analysis", JSON, nullable=False),
 )
+
+
+def counted(table=None):
+    """The one condition every count, ranking, statistic, list and export applies:
+    the *current* version of each report (``reports.is_current``), which already
+    excludes other formats of the same text, older versions, withdrawn reports and
+    texts of another genre not accepted by a person (``submissions.refresh`` keeps
+    the flag).  ``table`` is ``reports`` or an alias of it."""
+    t = reports if table is None else table
+    return t.c.is_current == true()
+
+
+def current_reports(*columns):
+    """``select(columns or the whole reports row)`` restricted to counted reports."""
+    from sqlalchemy import select
+
+    return select(*(columns or (reports,))).where(counted())
 
 
 def normalise_url(db: str | Path | None) -> str:

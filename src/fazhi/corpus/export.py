@@ -536,6 +536,7 @@ REPORT_PARQUET = {
     "n_warnings": "INTEGER", "score_total": "DOUBLE",
     **{f"score_{k}": "DOUBLE" for k in SCORE_KEYS},
     "text": "VARCHAR", "added_at": "TIMESTAMPTZ",
+    "submission_id": "BIGINT", "version": "INTEGER", "received_at": "TIMESTAMPTZ",
 }
 FACT_PARQUET = {
     "id": "BIGINT", "report_id": "BIGINT", "report_unit": "VARCHAR", "report_year": "INTEGER",
@@ -558,6 +559,7 @@ def parquet_paths(out: str | Path) -> dict[str, Path]:
 
 def _where(q, year, level):
     r = db.reports.c
+    q = q.where(db.counted())   # current versions only (corpus/submissions.py)
     if year is not None:
         q = q.where(r.year == int(year))
     lv = compare.normalise_level(level)

@@ -401,7 +401,7 @@ def year_pairs(engine: Engine, unit: str | None = None, year: int | None = None)
     best: dict[tuple[str, int], tuple[int, int]] = {}
     with engine.connect() as conn:
         rows = conn.execute(select(r.id, r.unit, r.year, func.length(r.text))
-                            .where(r.year.is_not(None), r.unit.is_not(None))).all()
+                            .where(r.year.is_not(None), r.unit.is_not(None), db.counted())).all()
     for rid, u, y, n in rows:
         key = norm_unit(u)
         if not key:

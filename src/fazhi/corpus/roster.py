@@ -623,6 +623,7 @@ def status(engine: Engine, year: int) -> dict:
         reps = conn.execute(select(r.id, r.path, r.unit, r.level, r.province, r.city, r.county, r.published,
                                    r.signed, r.title)
                             .where(or_(r.year == year, r.id.in_(select(a.report_id).where(a.year == year))))
+                            .where(db.counted())   # the current version of each report only
                             .order_by(r.id)).mappings().all()
         fails = conn.execute(select(f.id, f.path, f.error).order_by(f.id)).mappings().all()
     by_report = {m.report_id: m.unit_name for m in manual if m.report_id is not None and m.year == year}

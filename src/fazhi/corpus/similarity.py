@@ -399,7 +399,7 @@ def report_infos(engine: Engine) -> dict[int, ReportInfo]:
     with engine.connect() as conn:
         return {row.id: ReportInfo(row.id, row.unit, row.year, _unit_key(row.id, row.unit),
                                    masks=unit_masks(row.unit), date=_date(row.published, row.signed))
-                for row in conn.execute(select(r.id, r.unit, r.year, r.published, r.signed))}
+                for row in conn.execute(select(r.id, r.unit, r.year, r.published, r.signed).where(db.counted()))}
 
 
 def _stream_paragraphs(engine: Engine, batch: int) -> Iterator[list]:
@@ -429,7 +429,9 @@ def build_index(engine: Engine, *, batch: int = 5000, min_chars: int = MIN_CHARS
     and the fingerprints of their sentences of ≥ ``SENT_MIN`` normalised characters."""
     reports = report_infos(engine)
     with engine.connect() as conn:
-        total = conn.execute(select(func.count()).select_from(db.paragraphs)).scalar_one()
+        total = conn.execute(select(func.count()).select_from(db.paragraphs)
+                             .join(db.reports, db.reports.c.id == db.paragraphs.c.report_id)
+                             .where(db.counted())).scalar_one()
     sig = np.empty((total, NUM_PERM), dtype=np.uint32)
     pid = np.empty(total, dtype=np.int64)
     rid = np.empty(total, dtype=np.int64)

@@ -58,6 +58,7 @@ def rows_of(report: Report) -> dict:
         "n_warnings": sev.count("warning"), "score_total": report.scores.get("total"),
         "scores": dict(report.scores), "text": report.text, "added_at": now(),
     }
+    _submission_fields(rep)
     paras = []
     pos = 0
     t = report.text
@@ -79,6 +80,26 @@ def rows_of(report: Report) -> dict:
     }
 
 
+def _submission_fields(rep: dict) -> dict:
+    """The submission columns a new row needs (``corpus/submissions.py``): the unit's
+    identity, the receipt time and the genre check; ``current`` etc. are set on insert."""
+    if "unit_key" not in rep:
+        from ..evaluate import norm_unit
+
+        rep["unit_key"] = norm_unit(rep["unit"]) if rep.get("unit") else None
+    if "title_key" not in rep:
+        from .submissions import title_key
+
+        rep["title_key"] = title_key(rep.get("title"))
+    rep.setdefault("received_at", rep.get("added_at"))
+    if "genre_ok" not in rep:
+        from ..genre import classify
+
+        g = classify(rep.get("title"), rep.get("text") or "")
+        rep["genre_ok"], rep["genre"] = g.ok, (None if g.ok else g.label)
+    return rep
+
+
 def exists(conn: Connection, sha256: str) -> bool:
     q = select(db.reports.c.id).where(db.reports.c.sha256 == sha256)
     if conn.execute(q).first():
@@ -97,8 +118,14 @@ def insert(conn: Connection, rows: dict) -> int | None:
     sha = rows["report"]["sha256"]
     if conn.execute(select(db.reports.c.id).where(db.reports.c.sha256 == sha)).first():
         return None
+    from . import submissions
+
+    rep = _submission_fields(dict(rows["report"]))
+    # the submission, version and current flag are decided before the row is written (once)
+    p = submissions.plan(conn, rep, submissions.facts_key(rows["facts"]))
+    rep.update(p.values)
     # execute(stmt, params) rather than stmt.values(**row): the compiled statement is cached
-    rid = conn.execute(sa_insert(db.reports), rows["report"]).inserted_primary_key[0]
+    rid = conn.execute(sa_insert(db.reports), rep).inserted_primary_key[0]
     for name, table in (("parts", db.parts), ("facts", db.facts), ("findings", db.findings)):
         if rows[name]:
             conn.execute(sa_insert(table), [{**r, "report_id": rid} for r in rows[name]])
@@ -117,11 +144,20 @@ def insert(conn: Connection, rows: dict) -> int | None:
         from .corrections import apply
 
         apply(conn, rid)
+    submissions.after_insert(conn, p)
+    rows["placement"] = {"kind": p.kind, "withdrawn": p.withdrawn, "genre_ok": bool(rep["genre_ok"]),
+                         "submission_id": p.submission_id, "version": p.version}
     return rid
 
 
 def record_failure(conn: Connection, sha256: str, path: str, error: str) -> bool:
-    if exists(conn, sha256):
+    """Record a file that could not be analysed; False when it was recorded already (a retry
+    that fails again updates the error and the time of that record)."""
+    f = db.failures.c
+    if conn.execute(select(db.reports.c.id).where(db.reports.c.sha256 == sha256)).first():
+        return False
+    if conn.execute(select(f.id).where(f.sha256 == sha256)).first():
+        conn.execute(db.failures.update().where(f.sha256 == sha256).values(path=path, error=error, added_at=now()))
         return False
     conn.execute(sa_insert(db.failures).values(sha256=sha256, path=path, error=error, added_at=now()))
     return True
@@ -139,7 +175,10 @@ def delete_report(target: Engine | Connection, report_id: int) -> bool:
     if isinstance(target, Engine):
         with target.begin() as conn:
             return delete_report(conn, report_id)
+    from . import submissions
+
     conn = target
+    sid = conn.execute(select(db.reports.c.submission_id).where(db.reports.c.id == report_id)).scalar()
     if db.is_sqlite(conn.engine):
         conn.execute(text("DELETE FROM paragraphs_fts WHERE rowid IN "
                           "(SELECT id FROM paragraphs WHERE report_id = :rid)"), {"rid": report_id})
@@ -148,13 +187,16 @@ def delete_report(target: Engine | Connection, report_id: int) -> bool:
                           "SELECT 'delete', id, body FROM paragraphs WHERE report_id = :rid"), {"rid": report_id})
     for t in (db.paragraphs, db.findings, db.facts, db.parts, db.analysis_base):
         conn.execute(delete(t).where(t.c.report_id == report_id))
-    return conn.execute(delete(db.reports).where(db.reports.c.id == report_id)).rowcount > 0
+    gone = conn.execute(delete(db.reports).where(db.reports.c.id == report_id)).rowcount > 0
+    if sid is not None:
+        submissions.refresh(conn, sid)   # an older version or another file may now be the current one
+    return gone
 
 
 def count(engine: Engine) -> tuple[int, int]:
-    """(reports, failures) stored."""
+    """(reports counted — current versions only —, failures) stored."""
     with engine.connect() as conn:
-        n = conn.execute(select(func.count()).select_from(db.reports)).scalar_one()
+        n = conn.execute(select(func.count()).select_from(db.reports).where(db.counted())).scalar_one()
         f = conn.execute(select(func.count()).select_from(db.failures)).scalar_one()
     return n, f
 
@@ -229,13 +271,16 @@ def substring_search(conn: Connection, query: str, limit: int) -> list:
         where = " AND ".join(["paragraphs_tri MATCH :q"] + likes)
         sql = ("SELECT p.report_id, p.para_no, p.body, 0.0 FROM paragraphs_tri "
                "JOIN paragraphs p ON p.id = paragraphs_tri.rowid "
+               "JOIN reports r ON r.id = p.report_id AND r.is_current "
                f"WHERE {where} ORDER BY paragraphs_tri.rowid LIMIT :n")
     elif long_:                                   # PostgreSQL, the trigram index when present
-        sql = (f"SELECT p.report_id, p.para_no, p.body, 0.0 FROM paragraphs p WHERE {' AND '.join(likes)} "
-               "ORDER BY p.id LIMIT :n")
+        sql = ("SELECT p.report_id, p.para_no, p.body, 0.0 FROM paragraphs p "
+               "JOIN reports r ON r.id = p.report_id AND r.is_current "
+               f"WHERE {' AND '.join(likes)} ORDER BY p.id LIMIT :n")
     else:                 # only short terms: a bounded scan of the latest rows, stopping at the limit
         params["scan"] = SHORT_SCAN_MAX
         sql = ("SELECT p.report_id, p.para_no, p.body, 0.0 FROM paragraphs p "
+               "JOIN reports r ON r.id = p.report_id AND r.is_current "
                "WHERE p.id > (SELECT coalesce(max(id), 0) FROM paragraphs) - :scan "
                f"AND {' AND '.join(likes)} ORDER BY p.id DESC LIMIT :n")
     return [tuple(r) for r in conn.execute(text(sql), params).all()]
@@ -248,6 +293,7 @@ def _segmented(conn: Connection, words: list[str], limit: int) -> list:
             rows = conn.execute(text(
                 "SELECT p.report_id, p.para_no, p.body, bm25(paragraphs_fts) AS score "
                 "FROM paragraphs_fts JOIN paragraphs p ON p.id = paragraphs_fts.rowid "
+                "JOIN reports r ON r.id = p.report_id AND r.is_current "
                 "WHERE paragraphs_fts MATCH :q ORDER BY score LIMIT :n"), {"q": expr, "n": limit}).all()
             if rows:
                 break
@@ -256,7 +302,8 @@ def _segmented(conn: Connection, words: list[str], limit: int) -> list:
             rows = conn.execute(text(
                 f"SELECT p.report_id, p.para_no, p.body, "
                 f"-ts_rank(to_tsvector('simple', p.seg), {fn}('simple', :q)) AS score "
-                f"FROM paragraphs p WHERE to_tsvector('simple', p.seg) @@ {fn}('simple', :q) "
+                f"FROM paragraphs p JOIN reports r ON r.id = p.report_id AND r.is_current "
+                f"WHERE to_tsvector('simple', p.seg) @@ {fn}('simple', :q) "
                 f"ORDER BY score LIMIT :n"), {"q": " ".join(words), "n": limit}).all()
             if rows:
                 break

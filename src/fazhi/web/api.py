@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from ..corpus import compare, store
+from ..corpus import compare, store, submissions
 from . import audit, auth, queries
 from .auth import require_admin, require_user
 from .responses import corpus_changed, csv_response, xlsx_response
@@ -58,6 +58,8 @@ class UploadOut(BaseModel):
     score_total: float | None = None
     n_errors: int = 0
     n_warnings: int = 0
+    counted: bool = Field(True, description="false：同一报告的其他格式、旧版本或非本类报告，不计入统计")
+    note: str | None = Field(None, description="不计入统计的原因（中文）")
 
 
 class ReportRow(BaseModel):
@@ -174,7 +176,8 @@ async def upload(request: Request, filename: str = Query("", max_length=1000, de
     body = UploadOut(id=out.report_id, duplicate=out.duplicate, name=safe_name(filename), format=out.format,
                      sha256=out.sha256, url=f"/reports/{out.report_id}", title=row.get("title"),
                      unit=row.get("unit"), year=row.get("year"), score_total=row.get("score_total"),
-                     n_errors=row.get("n_errors") or 0, n_warnings=row.get("n_warnings") or 0)
+                     n_errors=row.get("n_errors") or 0, n_warnings=row.get("n_warnings") or 0,
+                     counted=bool(row.get("is_current", True)), note=submissions.status_note(row) if row else None)
     return JSONResponse(body.model_dump(), status_code=200 if out.duplicate else 201)
 
 
@@ -223,7 +226,7 @@ def get_report(request: Request, rid: Rid, user=Depends(require_user)):
 
 
 @router.delete("/reports/{rid}", status_code=204, responses={**ERR, 404: {"description": "没有这份报告"}},
-               summary="删除一份报告（管理员）")
+               summary="删除（撤回）一份报告（管理员）：不再计入统计，重新入库同一文件时跳过")
 def delete_report(request: Request, rid: Rid, user=Depends(require_admin)):
     eng = request.app.state.engine
     got = queries.load_report(eng, rid)
@@ -231,7 +234,8 @@ def delete_report(request: Request, rid: Rid, user=Depends(require_admin)):
         raise HTTPException(404, f"报告库中没有编号为 {rid} 的报告")
     row = got[0]
     with eng.begin() as conn:
-        store.delete_report(conn, rid)
+        # withdrawn, not erased: remembered by sha256 (`fazhi corpus restore-withdrawn` undoes it)
+        submissions.withdraw(conn, rid, f"网页删除（{user.username}）")
         audit.record(conn, "report.delete", actor=user.username, actor_id=user.id,
                      address=auth.client_address(request), target=f"报告 {rid}：{row['unit'] or row['path']}"[:500],
                      detail=f"{row['path']}（API）")

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ..corpus import compare, store
+from ..corpus import compare, store, submissions
 from ..corpus.faults import DatabaseFault
 from . import audit, auth, queries
 from .auth import current_user, csrf_token, require_admin, require_user
@@ -206,7 +206,8 @@ def report_delete(request: Request, rid: Rid, user=Depends(require_admin)):
     eng = _engine(request)
     row, _ = _load(request, rid)
     with eng.begin() as conn:
-        store.delete_report(conn, rid)
+        # withdrawn, not erased: remembered by sha256 (`fazhi corpus restore-withdrawn` undoes it)
+        submissions.withdraw(conn, rid, f"网页删除（{user.username}）")
         audit.record(conn, "report.delete", target=f"报告 {rid}：{row['unit'] or row['path']}"[:500],
                      detail=row["path"], **_who(request, user))
     corpus_changed()

@@ -126,8 +126,9 @@ class Filters:
                    per_page=_int(g("per_page"), "每页条数", 1, 500) or PER_PAGE)
 
     def where(self):
+        """The filters, always on counted reports only (current versions, ``db.counted``)."""
         r = db.reports.c
-        conds = []
+        conds = [db.counted()]
         if self.level == "none":
             conds.append(r.level.is_(None))
         elif self.level:
@@ -149,7 +150,7 @@ class Filters:
         if self.unit:
             like = "%" + self.unit.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             conds.append(or_(r.unit.like(like, escape="\\"), r.title.like(like, escape="\\")))
-        return and_(*conds) if conds else None
+        return and_(*conds)
 
     def active(self) -> bool:
         return any(v not in (None, "") for v in (self.level, self.province, self.year, self.score_min,
@@ -192,10 +193,11 @@ def list_reports(engine: Engine, f: Filters) -> tuple[list[dict], int]:
 def facets(engine: Engine) -> dict:
     """Values for the filter menus: levels, provinces, years present in the corpus."""
     r = db.reports.c
+    cur = db.counted()
     with engine.connect() as c:
-        levels = [x for (x,) in c.execute(select(r.level).distinct())]
-        provinces = sorted(x for (x,) in c.execute(select(r.province).distinct()) if x)
-        years = sorted((x for (x,) in c.execute(select(r.year).distinct()) if x), reverse=True)
+        levels = [x for (x,) in c.execute(select(r.level).distinct().where(cur))]
+        provinces = sorted(x for (x,) in c.execute(select(r.province).distinct().where(cur)) if x)
+        years = sorted((x for (x,) in c.execute(select(r.year).distinct().where(cur)) if x), reverse=True)
     lv = [(k, LEVEL_LABELS[k]) for k in LEVELS if k in levels]
     if None in levels:
         lv.append(("none", "未识别"))
@@ -244,9 +246,7 @@ def search(engine: Engine, q: str, f: Filters | None = None, limit: int = 200) -
     ids = sorted({h.report_id for h in hits})
     r = db.reports.c
     q2 = select(*[getattr(r, c) for c in LIST_COLUMNS]).where(r.id.in_(bindparam("ids", expanding=True)))
-    where = f.where() if f else None
-    if where is not None:
-        q2 = q2.where(where)
+    q2 = q2.where(f.where() if f else db.counted())
     with engine.connect() as c:
         meta = {m["id"]: row_dict(m) for m in c.execute(q2, {"ids": ids}).mappings()}
     grouped: dict[int, dict] = {}
@@ -264,7 +264,7 @@ def load_report(engine: Engine, rid: int) -> tuple[dict, Report] | None:
     """The stored row (no text) and the Report rebuilt from the database (for the card)."""
     r = db.reports.c
     with engine.connect() as c:
-        m = c.execute(select(db.reports).where(r.id == rid)).mappings().first()
+        m = c.execute(select(db.reports).where(r.id == rid, r.withdrawn_at.is_(None))).mappings().first()
         if m is None:
             return None
         parts = c.execute(select(db.parts).where(db.parts.c.report_id == rid).order_by(db.parts.c.id)).mappings().all()
@@ -289,6 +289,9 @@ def load_report(engine: Engine, rid: int) -> tuple[dict, Report] | None:
     )
     row = row_dict({k: m[k] for k in m.keys() if k != "text"})
     row["sha256"] = m["sha256"]
+    from ..corpus.submissions import status_note
+
+    row["note"] = status_note(row)   # why it is not counted (another format, an old version…), or None
     return row, report
 
 
@@ -452,7 +455,8 @@ generation = [0]  # bumped by the app on every add/delete
 def corpus_signature(engine: Engine) -> tuple:
     r = db.reports.c
     with engine.connect() as c:
-        n, mx, last = c.execute(select(func.count(), func.max(r.id), func.max(r.added_at))).one()
+        n, mx, last = c.execute(select(func.count(), func.max(r.id), func.max(r.added_at))
+                                .where(db.counted())).one()
     return (generation[0], n, mx, last)
 
 
@@ -500,7 +504,7 @@ def matching_units(engine: Engine, name: str) -> list[str]:
     r = db.reports.c
     key = norm_unit(name)
     with engine.connect() as c:
-        units = [u for (u,) in c.execute(select(r.unit).distinct().where(r.unit.is_not(None)))]
+        units = [u for (u,) in c.execute(select(r.unit).distinct().where(r.unit.is_not(None), db.counted()))]
     return sorted(u for u in units if u == name or (key and norm_unit(u) == key))
 
 
@@ -526,7 +530,8 @@ def unit_page(engine: Engine, name: str, *, max_paragraphs: int = 60) -> UnitPag
     r = db.reports.c
     with engine.connect() as c:
         reps = [row_dict(m) for m in c.execute(
-            select(*[getattr(r, col) for col in LIST_COLUMNS]).where(r.unit.in_(bindparam("u", expanding=True)))
+            select(*[getattr(r, col) for col in LIST_COLUMNS]).where(r.unit.in_(bindparam("u", expanding=True)),
+                                                                     db.counted())
             .order_by(r.year.asc().nulls_last(), r.id), {"u": units}).mappings()]
         ids = [x["id"] for x in reps]
         inds = [i for (i,) in c.execute(

@@ -197,10 +197,16 @@ class Outcome:
 
 
 def existing(engine: Engine, sha256: str):
-    """(id, format) of the stored report with this sha256, or None."""
+    """(id, format, withdrawn_at) of the stored report with this sha256, or None."""
     with engine.connect() as c:
-        return c.execute(select(dbm.reports.c.id, dbm.reports.c.format)
+        return c.execute(select(dbm.reports.c.id, dbm.reports.c.format, dbm.reports.c.withdrawn_at)
                          .where(dbm.reports.c.sha256 == sha256)).first()
+
+
+def _refuse_withdrawn(row, shown: str) -> None:
+    if row is not None and row.withdrawn_at:
+        raise UploadError(f"“{shown}”是已撤回（删除）的报告（编号 {row.id}），未重新入库；"
+                          f"如需恢复，请管理员运行 fazhi corpus restore-withdrawn {row.id}", 409)
 
 
 def process(engine: Engine, data: bytes, name: str, *, max_bytes: int, data_dir: Path | None = None,
@@ -212,6 +218,7 @@ def process(engine: Engine, data: bytes, name: str, *, max_bytes: int, data_dir:
         raise UploadError(too_large_message(max_bytes), 413)
     sha = hashlib.sha256(data).hexdigest()
     row = existing(engine, sha)
+    _refuse_withdrawn(row, shown)
     if row is not None:
         return Outcome(row.id, True, sha, row.format, shown)
     # the same bytes uploaded at the same time (a double click, a script retrying) are analysed once

@@ -14,8 +14,7 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("web_users") as b:
-        b.add_column(sa.Column("session_version", sa.Integer, nullable=False, server_default="0"))
+    op.add_column("web_users", sa.Column("session_version", sa.Integer, nullable=False, server_default="0"))
     op.create_table(
         "web_audit",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -34,5 +33,4 @@ def upgrade():
 def downgrade():
     op.drop_index("ix_web_audit_action", "web_audit")
     op.drop_table("web_audit")
-    with op.batch_alter_table("web_users") as b:
-        b.drop_column("session_version")
+    op.drop_column("web_users", "session_version")  # no table rebuild (it would cascade to the tokens)

@@ -7,13 +7,13 @@ PostgreSQL: ``pg_trgm`` and a GIN trigram index on ``paragraphs.body`` when the
 extension can be created; without it the search falls back to a bounded scan.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 """
 from alembic import op
 from sqlalchemy import text
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -14,8 +14,7 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("web_users") as b:
-        b.add_column(sa.Column("unit", sa.Text))
+    op.add_column("web_users", sa.Column("unit", sa.Text))
     op.create_table(
         "web_unit_submissions",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -30,5 +29,4 @@ def upgrade():
 def downgrade():
     op.drop_index("ix_web_unit_submissions_report_id", "web_unit_submissions")
     op.drop_table("web_unit_submissions")
-    with op.batch_alter_table("web_users") as b:
-        b.drop_column("unit")
+    op.drop_column("web_users", "unit")  # no table rebuild (it would cascade to the tokens)

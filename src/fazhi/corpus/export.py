@@ -259,7 +259,10 @@ def _content_widths(sh: Sheet) -> list[int]:
                 f = c.fmt
             if row is sh.total and isinstance(v, str):
                 continue   # the totals row's text wraps
-            w = max(w, text_width(_shown(v, f)) + 2)
+            # a number or date takes one unit a character (Arial digits: 0.556 em = 1 unit), plus one
+            # for the cell's padding; text a little more room
+            pad = 1 if isinstance(v, (int, float, dt.date)) and not isinstance(v, bool) else 2
+            w = max(w, text_width(_shown(v, f)) + pad)
         out.append(w)
     return out
 
@@ -450,7 +453,7 @@ def reports_sheet(reps: list[dict], copies: dict | None = None) -> Sheet:
     cols[H.index("单位")].min_width = 10
     cols[H.index("层级")].min_width = 6
     cols[H.index("标题")].min_width = 14
-    cols[H.index("雷同提示")].min_width = 12
+    cols[H.index("雷同提示")].min_width = 10
     cols[H.index("缺少的法定部分")].min_width = 10
     cols[H.index("缺少的法定部分")].comment = "成效、不足和原因、第一责任人履职、下一年度安排：四个法定部分中报告没有的"
     cols[H.index("雷同比例")].comment = (f"报告段落中与他单位或本单位往年报告近似重复的文字占比；"

@@ -290,14 +290,13 @@ def todo_sheet(reps: list[dict], follows: list, copies: dict) -> Sheet:
                      "来源编号：" + "、".join(str(s) for s, _ in c.sources[:5]) + "；见“抄袭雷同”",
                      c.main_source])
     rows.sort(key=lambda x: (x[2], x[3] or 0, x[0], x[1]))
-    for x in rows:
-        x[0] = TODO_KINDS[x[0]]
-    cols = [Col("类型", min_width=8, max_width=10), Col("编号", FMT_YEAR), Col("单位", min_width=10),
-            Col("年度", FMT_YEAR), Col("事项", min_width=24, max_width=50), Col("依据", min_width=20, max_width=40),
-            Col("对照编号", FMT_YEAR)]
-    counts = {k: sum(1 for x in rows if x[0] == k) for k in TODO_KINDS}
-    total = ["合计", None, f"共 {len(rows)} 项", None, "，".join(f"{k} {v} 项" for k, v in counts.items()), None, None]
-    return Sheet("督办清单", cols, rows, freeze_cols=3, total=total if rows else None,
+    rows = [[x[1], x[2], x[3], TODO_KINDS[x[0]]] + x[4:] for x in rows]
+    cols = [Col("编号", FMT_YEAR), Col("单位", min_width=10), Col("年度", FMT_YEAR),
+            Col("类型", min_width=8, max_width=10), Col("事项", min_width=24, max_width=50),
+            Col("依据", min_width=20, max_width=40), Col("对照编号", FMT_YEAR)]
+    counts = {k: sum(1 for x in rows if x[3] == k) for k in TODO_KINDS}
+    total = ["合计", f"共 {len(rows)} 项", None, None, "，".join(f"{k} {v} 项" for k, v in counts.items()), None, None]
+    return Sheet("督办清单", cols, rows, freeze_cols=2, total=total if rows else None,
                  empty="没有需要督办的事项（无上年计划未见落实、无问题原样重复、无抄袭雷同）",
                  note=f"上年计划：上一年度报告“下一年度安排”的各项，在本年度报告中找不到相应表述（按词语相似度判断，"
                       f"可能漏判或误判，请核对）。抄袭雷同：雷同比例≥{COPY_NOTE_SHARE * 100:.0f}%。")
@@ -388,13 +387,12 @@ STATUS_KEYS = ("unit", "level", "parent", "status", "received", "published", "de
 
 def status_sheet(rows: list[dict]) -> Sheet:
     """报送情况 from the roster's rows (dicts with unit, level, parent, status, received,
-    published, deadline; an optional report_id)."""
+    published, deadline; an optional report_id), in the order the roster gives them."""
     out = []
     for r in rows:
         out.append([r.get("report_id"), r.get("unit"), compare.level_label(r.get("level")) if r.get("level") else None,
                     r.get("parent"), r.get("status"), _date(r.get("received")), _date(r.get("published")),
                     _date(r.get("deadline"))])
-    out.sort(key=lambda x: (x[3] or "", x[1] or ""))
     cols = [Col("编号", FMT_YEAR), Col("单位", min_width=10), Col("层级", min_width=6), Col("上级单位", min_width=10),
             Col("状态", min_width=6), Col("收到日期", FMT_DATE), Col("发布日期", FMT_DATE), Col("截止日期", FMT_DATE)]
     counts: dict[str, int] = {}

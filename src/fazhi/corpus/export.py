@@ -696,20 +696,37 @@ def _page_setup(ws, widths: list[int], landscape: bool, head_row: int | None, ca
         part.size = FONT_PT
 
 
-def _cell(ws, v, *, font=None, fill=None, align=None, fmt=None, border=None):
+def _cell(ws, v, *, font=None, fill=None, align=None, fmt=None, border=None, cache: dict | None = None):
+    """A write-only cell; formula-like text is a text cell (``text_cell``).  ``cache`` keeps the
+    style of each combination seen on the sheet: setting a style on a cell hashes it into the
+    workbook's style lists, which costs more than writing the cell."""
+    from copy import copy
+
     from openpyxl.cell import WriteOnlyCell
 
-    cell = text_cell(ws, v) if formula_like(v) else WriteOnlyCell(ws, value=v)
+    quote = formula_like(v)
+    nf = fmt if fmt and v is not None and not isinstance(v, str) else None
+    key = (id(font), id(fill), id(align), nf, id(border), quote)
+    style = cache.get(key) if cache is not None else None
+    if style is not None:
+        cell = WriteOnlyCell(ws, value=v)
+        if quote:
+            cell.data_type = "s"
+        cell._style = copy(style)
+        return cell
+    cell = text_cell(ws, v) if quote else WriteOnlyCell(ws, value=v)
     if font is not None:
         cell.font = font
     if fill is not None:
         cell.fill = fill
     if align is not None:
         cell.alignment = align
-    if fmt and v is not None and not isinstance(v, str):
-        cell.number_format = fmt
+    if nf:
+        cell.number_format = nf
     if border is not None:
         cell.border = border
+    if cache is not None:
+        cache[key] = copy(cell._style)
     return cell
 
 
@@ -762,12 +779,13 @@ def _write_sheet(wb, sh: Sheet, title: str | None, warnings: list[str], caption:
     put(cells, [c.header for c in sh.cols], [True] * ncol)
     aligns = [top_wrap if w else top for w in wraps]
     fmts = [c.fmt for c in sh.cols]
+    cache: dict = {}
     for row in rows:
         out, vals = [], []
         for v, f, a in zip(row, fmts, aligns):
             if isinstance(v, Val):
                 v, f = v.value, v.fmt
-            out.append(_cell(ws, v, align=a, fmt=f))
+            out.append(None if v is None else _cell(ws, v, align=a, fmt=f, cache=cache))
             vals.append(v)
         put(out, vals)
     if not rows:

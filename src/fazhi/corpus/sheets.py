@@ -164,7 +164,7 @@ def main_problems(rep: dict, finds_of: list[dict], titles: dict[str, str], copy:
         t = titles.get(x["rule"], x["rule"])
         if t not in seen:
             seen.append(t)
-    bits += seen[:3]
+    bits += seen[:2]
     if copy and copy.share >= COPY_NOTE_SHARE:
         bits.append(f"雷同比例 {copy.share * 100:.1f}%")
     return "；".join(bits) or "—"
@@ -183,7 +183,9 @@ def cover_sheet(engine: Engine, reps: list[dict], every: list[dict], finds: list
     scope = "，".join(x for x in ((f"{year}年度" if year else "全部年度"),
                                   compare.level_label(compare.normalise_level(level)) if level else "") if x)
     sub = f"范围：{scope}；生成于 {dt.date.today().isoformat()}；编号即报告编号，各表通用"
-    per_year = "、".join(f"{y}年度 {sum(1 for r in reps if r['year'] == y)} 份" for y in years)
+    recent = list(reversed(years))[:3]
+    per_year = ("最近：" if len(years) > 3 else "") + "、".join(
+        f"{y}年度 {sum(1 for r in reps if r['year'] == y)} 份" for y in recent)
     n_err = sum(1 for x in finds if x["severity"] == "error")
     n_warn = sum(1 for x in finds if x["severity"] == "warning")
     rows = [

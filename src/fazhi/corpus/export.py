@@ -340,22 +340,28 @@ def split_wide(sh: Sheet, used: set[str]) -> list[Sheet]:
     return out
 
 
-LINE_PT = 12.8   # one line of 10 pt text as LibreOffice sets it (measured on the PDF: 12.2 pt)
-ROW_PAD_PT = 3.0
-CJK_UNITS = 2.0   # a 10 pt CJK character is 1.8 width units of 5.56 pt; 2 leaves room for line-breaking rules
+LINE_PT = 14.5   # one line of 10 pt CJK text as LibreOffice sets it (Noto Sans CJK: 1.45 em; measured on the PDF)
+ROW_PAD_PT = 2.0
+CELL_PAD_PT = 4.0          # the cell's inner margins
 
 
 def lines_needed(v, width: int) -> int:
-    """How many lines ``v`` takes wrapped in a column of ``width`` units (rounded up, with a
-    unit of the column left for the cell's padding, so that nothing is cut off)."""
+    """How many lines ``v`` takes wrapped in a column of ``width`` units: the characters laid
+    greedily, a CJK character FONT_PT wide, others 0.56 em (a unit), as LibreOffice breaks them."""
     if not isinstance(v, str) or not v:
         return 1
-    room = max(1.0, width - 1.0)
+    room = max(FONT_PT, width * PT_PER_UNIT - CELL_PAD_PT)
     n = 0
     for part in v.split("\n"):
-        wide = len(_WIDE.findall(part))
-        units = wide * CJK_UNITS + (len(part) - wide)
-        n += max(1, math.ceil(units / room))
+        lines, used = 1, 0.0
+        for ch in part:
+            w = FONT_PT if _WIDE.match(ch) else PT_PER_UNIT
+            if used + w > room and used > 0:
+                lines += 1
+                used = w
+            else:
+                used += w
+        n += lines
     return n
 
 
@@ -427,11 +433,11 @@ def copy_note(c) -> str:
         return ""
     bits = []
     if c.other_share:
-        bits.append(f"抄自他单位 {c.other_share * 100:.1f}%")
+        bits.append(f"他单位 {c.other_share * 100:.0f}%")
     if c.own_share:
-        bits.append(f"沿用本单位往年 {c.own_share * 100:.1f}%")
+        bits.append(f"本单位往年 {c.own_share * 100:.0f}%")
     src = f"，主要来源编号 {c.main_source}" if c.main_source is not None else ""
-    return f"疑似抄袭雷同（{'，'.join(bits)}{src}），评分不宜直接采信"
+    return f"疑似抄袭雷同：{'，'.join(bits)}{src}"
 
 
 REPORT_LIST_HEADERS = (["编号", "单位", "层级", "地区", "年度", "标题", "发布日期", SCORE_LABELS["total"], "雷同比例"]
@@ -457,7 +463,7 @@ def reports_sheet(reps: list[dict], copies: dict | None = None) -> Sheet:
     cols[H.index("缺少的法定部分")].min_width = 10
     cols[H.index("缺少的法定部分")].comment = "成效、不足和原因、第一责任人履职、下一年度安排：四个法定部分中报告没有的"
     cols[H.index("雷同比例")].comment = (f"报告段落中与他单位或本单位往年报告近似重复的文字占比；"
-                                      f"≥{COPY_NOTE_SHARE * 100:.0f}% 标红并在“雷同提示”说明")
+                                      f"≥{COPY_NOTE_SHARE * 100:.0f}% 标红，“雷同提示”写明来源，评分不宜直接采信")
     rows = []
     for r in reps:
         c = copies.get(r["id"])

@@ -164,14 +164,14 @@ def main_problems(rep: dict, finds_of: list[dict], titles: dict[str, str], copy:
         t = titles.get(x["rule"], x["rule"])
         if t not in seen:
             seen.append(t)
-    bits += seen[:2]
+    bits += seen[:1]
     if copy and copy.share >= COPY_NOTE_SHARE:
         bits.append(f"雷同比例 {copy.share * 100:.1f}%")
     return "；".join(bits) or "—"
 
 
 # ------------------------------------------------------------------ 概况
-COVER_WIDTHS = [16, 16, 12, 12, 30]
+COVER_WIDTHS = [14, 16, 10, 10, 46]
 
 
 def cover_sheet(engine: Engine, reps: list[dict], every: list[dict], finds: list[dict], copies: dict,

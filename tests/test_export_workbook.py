@@ -8,7 +8,6 @@ every page of the PDF with pdfplumber."""
 from __future__ import annotations
 
 import os
-import shutil
 import statistics
 import sys
 import types

@@ -31,7 +31,6 @@ import csv
 import datetime as dt
 import gc
 import json
-import math
 import os
 import re
 import shutil

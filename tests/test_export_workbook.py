@@ -409,3 +409,20 @@ def test_pdf_timeout(tmp_path, monkeypatch):
     with pytest.raises(export.ExportError, match="超时"):
         export.write_pdf(x, timeout=1)
     assert not x.with_suffix(".pdf").exists()
+
+
+def test_year_filter_keeps_history(corpus, tmp_path):
+    """--year 2023: the lists hold 2023's reports; 逐年对比 and the cover still compare with 2022."""
+    eng, _ = corpus
+    out = tmp_path / "y.xlsx"
+    export.export(eng, out, year=2023)
+    wb = load_workbook(out)
+    head, body = _table(wb["报告清单"])
+    assert {r[_col(head, "年度")] for r in body if r[0] != "合计"} == {2023}
+    head, body = _table(wb["逐年对比"])
+    assert [r[2] for r in body if r[1] == "荔湖街道"] == [2022, 2023]
+    head, body = _table(wb["督办清单"])
+    assert {r[2] for r in body if r[0] != "合计"} == {2023}
+    assert any(r[_col(head, "类型")] == "上年计划未见落实" for r in body)
+    texts = [str(v) for r in wb["概况"].iter_rows(values_only=True) for v in r if v is not None]
+    assert "三、与上一年相比（2023年度对2022年度）" in texts

@@ -2,18 +2,15 @@
 
 ``export(engine, "out.xlsx")`` picks the writer by extension:
 
-- ``.xlsx`` (openpyxl, write-only so that large corpora stay in bounds):
-  1. 报告一览 — one row per report: unit, level, region, year, title, dates,
-     document number, scores, missing statutory parts, error/warning counts, file;
-  2. one sheet per indicator topic — reports (单位, 年度) x the topic's
-     indicators, the headline value per cell (``compare.headline``);
-  3. 问题清单 — every finding with an excerpt of the text it points at;
-  4. 合规矩阵 — reports x rules, ✗ where the report has an error/warning for
-     the rule, ✓ otherwise, with conditional fills.
-  Bold header, frozen header row, autofilter, widths from content (CJK = 2),
-  numbers as numbers with number formats, dates as dates, A4 landscape with the
-  header row repeated on every printed page; an optional title row.
-- ``.csv`` — the 报告一览 columns, UTF-8 with BOM (Excel opens it right).
+- ``.xlsx`` (openpyxl, write-only so that large corpora stay in bounds), the workbook the
+  office hands to its leaders: 概况 (the cover), 报告清单 (one row per report, the copy
+  share beside the score, a totals row), 问题清单, 督办清单, 抄袭雷同, 逐年对比 (``sheets.py``),
+  one sheet per indicator topic, 合规矩阵 (reports x rules), 报告信息, 无法读取 and, when
+  ``fazhi.corpus.roster`` gives a roster, 报送情况.  编号 (the report id) is the first
+  column of every list.  Print: A4, portrait or landscape, fit to width at >= 9 pt (the
+  widths are bounded: see "print layout" below), header row repeated, wrapped text with row
+  heights set, page header and footer.  ``write_pdf`` prints it with LibreOffice.
+- ``.csv`` — one row per report (编号 first), UTF-8 with BOM (Excel opens it right).
 
 Report text is untrusted: a title, unit, file name or excerpt that starts
 with ``= + - @``, a tab or a carriage return would be a live formula in a
@@ -984,7 +981,7 @@ def _csv_value(v):
 
 
 def write_csv(engine: Engine, out: str | Path, *, year: int | None = None, level: str | None = None) -> dict:
-    """The 报告一览 columns, UTF-8 with BOM."""
+    """One row per report (``REPORT_HEADERS``), UTF-8 with BOM."""
     with engine.connect() as conn:
         reps = compare.report_rows(conn, year=year, level=level)
     out = Path(out)
@@ -994,7 +991,7 @@ def write_csv(engine: Engine, out: str | Path, *, year: int | None = None, level
         w.writerow(REPORT_HEADERS)
         for rep in reps:
             w.writerow([_csv_value(v) for v in report_record(rep)])
-    return {"path": [str(out)], "reports": len(reps), "sheets": ["报告一览"], "warnings": []}
+    return {"path": [str(out)], "reports": len(reps), "sheets": ["报告清单"], "warnings": []}
 
 
 # ------------------------------------------------------------ parquet

@@ -320,6 +320,15 @@ def test_roster_hook(corpus, tmp_path, monkeypatch):
     export.export(eng, out, year=2023)
     assert "报送情况" not in load_workbook(out).sheetnames
 
+    class RosterError(ValueError):
+        pass
+
+    def no_roster(engine, year):
+        raise RosterError("没有名册")
+
+    fake.RosterError, fake.status = RosterError, no_roster   # the module's own "no roster" error
+    assert sheets.roster_rows(eng, 2023) is None
+
 
 # ---------------------------------------------------------------- print
 def test_print_setup(exported):

@@ -186,8 +186,10 @@ def _print_overview(res: dict, fmt: str, limit, year, level) -> None:
 @click.option("--title", default=None, help="Excel 每页顶部的标题行（可选）")
 @click.option("--pdf", "pdf", is_flag=True, default=False,
               help="同时用 LibreOffice 把工作簿打印为 PDF（与 OUT 同名，扩展名 .pdf；A4，字号不小于 9 磅）")
+@click.option("--pdf-timeout", type=click.IntRange(min=1), default=None, metavar="秒",
+              help="PDF 转换的时限（默认 600 秒；几千份报告的工作簿需更长，或按年度、层级分别导出）")
 @DB_OPTION
-def export_cmd(out, year, level, title, pdf, db):
+def export_cmd(out, year, level, title, pdf, pdf_timeout, db):
     """导出报告库：OUT.xlsx（概况、报告清单、问题清单、督办清单、抄袭雷同、逐年对比、各专题指标、合规矩阵、
     报告信息、无法读取，有名册时另有报送情况；可直接打印上报，--pdf 同时生成 PDF）、OUT.csv 或 OUT.parquet。"""
     from pathlib import Path
@@ -209,7 +211,7 @@ def export_cmd(out, year, level, title, pdf, db):
     pdf_path = None
     if pdf:
         try:
-            pdf_path = write_pdf(out)
+            pdf_path = write_pdf(out) if pdf_timeout is None else write_pdf(out, timeout=pdf_timeout)
         except ExportError as e:
             _fail(str(e))
         except OSError as e:

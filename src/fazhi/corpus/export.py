@@ -923,7 +923,7 @@ def write_xlsx(engine: Engine, out: str | Path, *, year: int | None = None, leve
 
 
 # ------------------------------------------------------------ PDF
-PDF_TIMEOUT = 300
+PDF_TIMEOUT = 600   # seconds; a 5,000-report workbook (thousands of pages) takes longer: --pdf-timeout
 
 
 def soffice() -> str | None:

@@ -328,6 +328,19 @@ def test_roster_hook(corpus, tmp_path, monkeypatch):
 
     fake.RosterError, fake.status = RosterError, no_roster   # the module's own "no roster" error
     assert sheets.roster_rows(eng, 2023) is None
+    # the shape of roster.status() on main: a dict whose "units" are the roster's units
+    lihu = _id(eng, "荔湖街道", 2023)
+    fake.status = lambda engine, year: {"year": year, "roster_size": 2, "units": [
+        {"name": "荔湖街道", "level": "township", "parent": "增城区", "deadline": "2024-04-01", "state": "on_time",
+         "state_label": "按期", "date": "2024-03-20", "date_kind": "published", "reports": [lihu]},
+        {"name": "云溪镇", "level": "township", "parent": "增城区", "deadline": "2024-04-01", "state": "missing",
+         "state_label": "未报", "date": None, "date_kind": None, "reports": []}]}
+    rows = sheets.roster_rows(eng, 2023)
+    assert rows[0] == {"unit": "荔湖街道", "level": "township", "parent": "增城区", "status": "按期", "received": None,
+                       "published": "2024-03-20", "deadline": "2024-04-01", "report_id": lihu}
+    assert rows[1]["status"] == "未报" and rows[1]["report_id"] is None
+    fake.status = lambda engine, year: {"year": year, "roster_size": 0, "units": []}
+    assert sheets.roster_rows(eng, 2023) is None
 
 
 # ---------------------------------------------------------------- print

@@ -84,10 +84,24 @@ def roster_rows(engine: Engine, year: int | None) -> list[dict] | None:
         return None
     no_roster = tuple(x for x in (getattr(roster, "RosterError", None), LookupError) if isinstance(x, type))
     try:
-        rows = status(engine, year)
+        res = status(engine, year)
     except no_roster:
         return None
-    return [dict(r) for r in rows] if rows else None
+    if isinstance(res, dict):       # {"units": [...], "roster_size": n, …}: one row per roster unit
+        res = [_roster_unit(u) for u in res.get("units") or []]
+    return [dict(r) for r in res] if res else None
+
+
+def _roster_unit(u: dict) -> dict:
+    """A unit row of ``roster.status()["units"]`` (name, level, parent, state_label, date,
+    date_kind, deadline, reports) as a 报送情况 row."""
+    if "unit" in u:
+        return u
+    reports = u.get("reports") or []
+    return {"unit": u.get("name"), "level": u.get("level"), "parent": u.get("parent"),
+            "status": u.get("state_label") or u.get("state"), "received": u.get("received"),
+            "published": u.get("date") if u.get("date_kind") in (None, "published") else None,
+            "deadline": u.get("deadline"), "report_id": reports[0] if reports else None}
 
 
 def failure_rows(engine: Engine) -> list[dict]:

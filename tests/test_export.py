@@ -216,20 +216,22 @@ def _header_index(ws, row=1) -> dict[str, int]:
 
 
 def test_xlsx_sheets_and_format(corpus, workbook):
-    from fazhi.facts import topics
-
     wb = workbook
     names = wb.sheetnames
-    assert names[0] == "报告一览" and names[-2:] == ["问题清单", "合规矩阵"]
+    assert names[:6] == ["概况", "报告清单", "问题清单", "督办清单", "抄袭雷同", "逐年对比"]
+    assert names[-3:] == ["合规矩阵", "报告信息", "无法读取"]
     assert "矛盾纠纷化解" in names
-    assert len(names) == 3 + sum(1 for t in topics() if any(
-        d["topic"] == t for d in compare.catalog().values()))
-    for name in names:
+    # one sheet per topic that some report states (a topic too wide for A4 goes on in “（续1）”)
+    hl_topics = {export.topic_title(d) for t, d in compare.topic_names().items()
+                 if any(c.get("topic") == t for c in compare.catalog().values())}
+    topic_sheets = [n for n in names[6:-3] if "（续" not in n]
+    assert set(topic_sheets) <= hl_topics and len(topic_sheets) >= 5
+    for name in names[1:]:
         ws = wb[name]
         assert ws.freeze_panes and ws.freeze_panes[-1] == "2", name
         assert all(c.font.bold for c in ws[1] if c.value is not None), name
         assert ws.auto_filter.ref.startswith("A1:")
-        assert ws.page_setup.orientation == "landscape"
+        assert ws.page_setup.orientation in ("landscape", "portrait")
         assert ws.print_title_rows == "$1:$1"
         assert len(name) <= 31 and not set(name) & set("[]:*?/\\")
         assert all((ws.column_dimensions[c].width or 0) >= export.WIDTH_MIN for c in "AB")
@@ -237,21 +239,28 @@ def test_xlsx_sheets_and_format(corpus, workbook):
 
 def test_xlsx_reports_sheet(corpus, workbook):
     eng, _ = corpus
-    ws = workbook["报告一览"]
+    ws = workbook["报告清单"]
     h = _header_index(ws)
-    for col in ("单位", "层级", "省", "市", "县", "年度", "标题", "发布日期", "成文日期", "发文字号", "总分",
-                "完整性", "时效性", "缺少的法定部分", "错误数", "警告数", "文件"):
+    for col in ("编号", "单位", "层级", "地区", "年度", "标题", "发布日期", "总分", "雷同比例",
+                "完整性", "时效性", "缺少的法定部分", "错误数", "警告数", "雷同提示"):
         assert col in h
-    rows = [r for r in ws.iter_rows(min_row=2, values_only=True)]
+    rows = [r for r in ws.iter_rows(min_row=2, values_only=True) if isinstance(r[0], int)]
     assert len(rows) == len(_reports(eng))
     lihu = next(r for r in rows if r[h["单位"]] == "荔湖街道" and r[h["年度"]] == 2022)
     rep = next(r for r in _reports(eng) if r["unit"] == "荔湖街道" and r["year"] == 2022)
+    assert lihu[h["编号"]] == rep["id"]
     assert lihu[h["层级"]] == "乡镇(街道)"
     assert lihu[h["总分"]] == rep["score_total"] and isinstance(lihu[h["总分"]], (int, float))
     assert isinstance(lihu[h["年度"]], int) and isinstance(lihu[h["错误数"]], int)
     assert lihu[h["发布日期"]].date().isoformat() == rep["published"]
     missing = next(r for r in rows if r[h["单位"]] == "桃源县")[h["缺少的法定部分"]]
-    assert missing.split("、") == [PART_LABELS[p] for p in ("shortcomings", "leader_duty", "next_year")]
+    assert missing.split("、") == [export.PART_SHORT[p] for p in ("shortcomings", "leader_duty", "next_year")]
+    info = workbook["报告信息"]
+    hi = _header_index(info)
+    for col in ("编号", "单位", "年度", "标题", "发布日期", "成文日期", "发文字号", "省", "市", "县", "文件"):
+        assert col in hi
+    got = next(r for r in info.iter_rows(min_row=2, values_only=True) if r[0] == rep["id"])
+    assert got[hi["文件"]] == rep["path"]
 
 
 def test_xlsx_topic_sheet_values(corpus, workbook):
@@ -265,10 +274,10 @@ def test_xlsx_topic_sheet_values(corpus, workbook):
         if v.value is not None:
             assert isinstance(v.value, (int, float))
             assert v.number_format.endswith("#,##0") or v.number_format.startswith("#,##0")
-            got[(r[0].value, r[1].value)] = v.value
+            got[(r[1].value, r[2].value)] = v.value
     exp = {(x["unit"], x["year"]): x["value"] for x in compare.unit_table(eng, IND)["rows"]}
     assert got == exp
-    approx = next(r for r in ws.iter_rows(min_row=2) if r[0].value == "礼嘉街道" and r[1].value == 2023)
+    approx = next(r for r in ws.iter_rows(min_row=2) if r[1].value == "礼嘉街道" and r[2].value == 2023)
     assert approx[h[col]].number_format == '#,##0"余"'
     rate = next(k for k in h if k.startswith("调解成功率"))
     assert rate.endswith("（%）")
@@ -282,7 +291,7 @@ def test_xlsx_findings_and_matrix(corpus, workbook):
         finds = [dict(m) for m in c.execute(select(db.findings)).mappings()]
     ws = workbook["问题清单"]
     h = _header_index(ws)
-    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    rows = [r for r in ws.iter_rows(min_row=2, values_only=True) if isinstance(r[0], int)]
     assert len(rows) == len(finds)
     assert {r[h["级别"]] for r in rows} <= {"错误", "警告", "提示"}
     assert all(len(r[h["原文片段"]] or "") <= 60 for r in rows)
@@ -290,9 +299,9 @@ def test_xlsx_findings_and_matrix(corpus, workbook):
 
     ws = workbook["合规矩阵"]
     head = list(ws[1])
-    rule_of_col = {c.column - 1: c.comment.text.split("（")[0] for c in head[2:]}
-    assert all(c.comment is not None for c in head[2:])
-    body = [r for r in ws.iter_rows(min_row=2, values_only=True) if r[1] is not None]
+    rule_of_col = {c.column - 1: c.comment.text.split("（")[0] for c in head[3:]}
+    assert all(c.comment is not None for c in head[3:])
+    body = [r for r in ws.iter_rows(min_row=2, values_only=True) if isinstance(r[0], int)]
     assert len(body) == len(reps)
     bad = {(reps[f["report_id"]]["unit"] or "（未识别单位）", reps[f["report_id"]]["year"], f["rule"])
            for f in finds if f["severity"] in ("error", "warning")}
@@ -301,7 +310,7 @@ def test_xlsx_findings_and_matrix(corpus, workbook):
         for k, rule in rule_of_col.items():
             assert r[k] in ("✗", "✓")
             if r[k] == "✗":
-                marked.add((r[0], r[1], rule))
+                marked.add((r[1], r[2], rule))
     assert marked == bad
     assert len(ws.conditional_formatting) > 0
 
@@ -313,10 +322,10 @@ def test_xlsx_year_filter_and_title(corpus, tmp_path):
     out = tmp_path / "y.xlsx"
     res = export.export(eng, out, year=2023, title="2023年度汇总")
     assert res["reports"] == sum(1 for r in _reports(eng) if r["year"] == 2023)
-    ws = load_workbook(out)["报告一览"]
-    assert ws["A1"].value == "2023年度汇总" and ws["A2"].value == "单位"
-    assert ws.freeze_panes == "B3" and ws.print_title_rows == "$2:$2"
-    assert {r[5] for r in ws.iter_rows(min_row=3, values_only=True)} == {2023}
+    ws = load_workbook(out)["报告清单"]
+    assert ws["A1"].value == "2023年度汇总" and ws["A2"].value == "编号"
+    assert ws.freeze_panes == "C3" and ws.print_title_rows == "$2:$2"
+    assert {r[4] for r in ws.iter_rows(min_row=3, values_only=True) if isinstance(r[0], int)} == {2023}
 
 
 def test_csv_export(corpus, tmp_path):
@@ -329,7 +338,8 @@ def test_csv_export(corpus, tmp_path):
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[0] == export.REPORT_HEADERS
     assert len(rows) == 1 + len(_reports(eng))
-    assert any(r[0] == "荔湖街道" and r[5] == "2023" for r in rows[1:])
+    assert any(r[1] == "荔湖街道" and r[6] == "2023" for r in rows[1:])
+    assert {int(r[0]) for r in rows[1:]} == {r["id"] for r in _reports(eng)}
 
 
 def test_parquet_export(corpus, tmp_path):
@@ -497,15 +507,21 @@ def test_formula_like_text_is_text_in_xlsx(evil_db, tmp_path):
         for n in sheets:
             assert "<f>" not in z.read(n).decode("utf-8"), n       # no formula anywhere
     wb = load_workbook(out)
-    ws = wb["报告一览"]
+    ws = wb["报告清单"]
     head = [c.value for c in ws[2]]
     row = {h: c for h, c in zip(head, ws[3])}
+    info = wb["报告信息"]
+    row_info = {h: c for h, c in zip([c.value for c in info[2]], info[3])}
     assert ws["A1"].value == "=1+2 标题" and ws["A1"].data_type == "s"
-    for col, key in (("单位", "unit"), ("标题", "title"), ("文件", "path"), ("发文字号", "doc_number"),
-                     ("县", "county"), ("市", "city"), ("省", "province")):
-        cell = row[col]
+    for sheet_row, col, key in ((row, "单位", "unit"), (row, "标题", "title"), (row_info, "文件", "path"),
+                                (row_info, "发文字号", "doc_number"), (row_info, "县", "county"),
+                                (row_info, "市", "city"), (row_info, "省", "province")):
+        cell = sheet_row[col]
         assert cell.value == EVIL[key], (col, cell.value)       # shown exactly as written
         assert cell.data_type == "s" and cell.quotePrefix, col  # and kept text when edited
+    region = row["地区"]                                          # province + city + county: "\r=1+1…"
+    assert region.value == EVIL["province"] + EVIL["city"] + EVIL["county"]
+    assert region.data_type == "s" and region.quotePrefix
     # the unit shows the same on every sheet; the excerpt of the finding sheet too
     for name in wb.sheetnames:
         for r_ in wb[name].iter_rows():

@@ -336,8 +336,8 @@ def test_list_search_stats_export(admin):
     assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
     assert "filename*=UTF-8''" in r.headers["content-disposition"]
     wb = load_workbook(io.BytesIO(r.content), read_only=True)
-    assert {"报告一览", "问题清单", "合规矩阵"} <= set(wb.sheetnames)
-    assert sum(1 for _ in wb["报告一览"].iter_rows()) >= 19
+    assert {"概况", "报告清单", "问题清单", "督办清单", "合规矩阵"} <= set(wb.sheetnames)
+    assert sum(1 for _ in wb["报告清单"].iter_rows()) >= 19
     r = admin.get("/export/download", params={"year": 2022})
     assert r.status_code == 200 and len(r.content) > 1000
     csv = admin.get("/api/export", params={"format": "csv"})

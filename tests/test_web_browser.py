@@ -204,7 +204,7 @@ def test_export_downloads_the_workbook(page, live):
     d = dl.value
     assert d.suggested_filename.endswith(".xlsx")
     wb = load_workbook(io.BytesIO(Path(d.path()).read_bytes()), read_only=True)
-    assert "报告一览" in wb.sheetnames and "合规矩阵" in wb.sheetnames
+    assert "报告清单" in wb.sheetnames and "合规矩阵" in wb.sheetnames
 
 
 def test_script_in_a_report_shows_as_text(page, live, tmp_path):

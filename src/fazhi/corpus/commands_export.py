@@ -184,12 +184,21 @@ def _print_overview(res: dict, fmt: str, limit, year, level) -> None:
 @click.option("--year", type=int, default=None, help="只导出某一年度")
 @click.option("--level", default=None, help="只导出某一层级：province/city/county/township/department 或 省级/市级/…")
 @click.option("--title", default=None, help="Excel 每页顶部的标题行（可选）")
+@click.option("--pdf", "pdf", is_flag=True, default=False,
+              help="同时用 LibreOffice 把工作簿打印为 PDF（与 OUT 同名，扩展名 .pdf；A4，字号不小于 9 磅）")
+@click.option("--pdf-timeout", type=click.IntRange(min=1), default=None, metavar="秒",
+              help="PDF 转换的时限（默认 600 秒；几千份报告的工作簿需更长，或按年度、层级分别导出）")
 @DB_OPTION
-def export_cmd(out, year, level, title, db):
-    """导出报告库：OUT.xlsx（报告一览、各专题指标、问题清单、合规矩阵）、OUT.csv 或 OUT.parquet。"""
-    from . import db as dbm
-    from .export import ExportError, export
+def export_cmd(out, year, level, title, pdf, pdf_timeout, db):
+    """导出报告库：OUT.xlsx（概况、报告清单、问题清单、督办清单、抄袭雷同、逐年对比、各专题指标、合规矩阵、
+    报告信息、无法读取，有名册时另有报送情况；可直接打印上报，--pdf 同时生成 PDF）、OUT.csv 或 OUT.parquet。"""
+    from pathlib import Path
 
+    from . import db as dbm
+    from .export import ExportError, export, write_pdf
+
+    if pdf and Path(out).suffix.lower() != ".xlsx":
+        _fail("--pdf 只用于 Excel 工作簿（.xlsx）")
     eng = dbm.connect(db, write=False)
     try:
         res = export(eng, out, year=year, level=level, title=title)
@@ -199,6 +208,16 @@ def export_cmd(out, year, level, title, db):
         from .faults import os_reason
 
         _fail(f"无法写出 {out}：{os_reason(e)}（已保存在数据库中的数据未受影响）")
+    pdf_path = None
+    if pdf:
+        try:
+            pdf_path = write_pdf(out) if pdf_timeout is None else write_pdf(out, timeout=pdf_timeout)
+        except ExportError as e:
+            _fail(str(e))
+        except OSError as e:
+            from .faults import os_reason
+
+            _fail(f"无法写出 PDF：{os_reason(e)}（工作簿已写出：{out}）")
     for w in res["warnings"]:
         err.print(f"[yellow]提示：[/yellow]{escape(w)}")
     if res["reports"] == 0:
@@ -209,6 +228,8 @@ def export_cmd(out, year, level, title, db):
         click.echo(f"已导出 {c['reports']} 份报告：{p[0]}；{c['facts']} 条数据：{p[1]}；{c['findings']} 条问题：{p[2]}")
     else:
         click.echo(f"已导出 {res['reports']} 份报告到 {res['path'][0]}（工作表：{'、'.join(res['sheets'])}）")
+    if pdf_path is not None:
+        click.echo(f"已打印为 PDF：{pdf_path}")
 
 
 # ---------------------------------------------------------------- stats

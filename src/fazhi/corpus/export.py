@@ -2,18 +2,15 @@
 
 ``export(engine, "out.xlsx")`` picks the writer by extension:
 
-- ``.xlsx`` (openpyxl, write-only so that large corpora stay in bounds):
-  1. 报告一览 — one row per report: unit, level, region, year, title, dates,
-     document number, scores, missing statutory parts, error/warning counts, file;
-  2. one sheet per indicator topic — reports (单位, 年度) x the topic's
-     indicators, the headline value per cell (``compare.headline``);
-  3. 问题清单 — every finding with an excerpt of the text it points at;
-  4. 合规矩阵 — reports x rules, ✗ where the report has an error/warning for
-     the rule, ✓ otherwise, with conditional fills.
-  Bold header, frozen header row, autofilter, widths from content (CJK = 2),
-  numbers as numbers with number formats, dates as dates, A4 landscape with the
-  header row repeated on every printed page; an optional title row.
-- ``.csv`` — the 报告一览 columns, UTF-8 with BOM (Excel opens it right).
+- ``.xlsx`` (openpyxl, write-only so that large corpora stay in bounds), the workbook the
+  office hands to its leaders: 概况 (the cover), 报告清单 (one row per report, the copy
+  share beside the score, a totals row), 问题清单, 督办清单, 抄袭雷同, 逐年对比 (``sheets.py``),
+  one sheet per indicator topic, 合规矩阵 (reports x rules), 报告信息, 无法读取 and, when
+  ``fazhi.corpus.roster`` gives a roster, 报送情况.  编号 (the report id) is the first
+  column of every list.  Print: A4, portrait or landscape, fit to width at >= 9 pt (the
+  widths are bounded: see "print layout" below), header row repeated, wrapped text with row
+  heights set, page header and footer.  ``write_pdf`` prints it with LibreOffice.
+- ``.csv`` — one row per report (编号 first), UTF-8 with BOM (Excel opens it right).
 
 Report text is untrusted: a title, unit, file name or excerpt that starts
 with ``= + - @``, a tab or a carriage return would be a live formula in a
@@ -33,6 +30,7 @@ import gc
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 from contextlib import contextmanager
@@ -109,6 +107,8 @@ class Col:
     fmt: str | None = None
     comment: str | None = None
     max_width: int = WIDTH_MAX
+    min_width: int = 8            # a wrapped text column is never made narrower than this
+    wrap: bool | None = None      # None: text columns (no number format) wrap, numbers do not
 
 
 @dataclass
@@ -119,6 +119,13 @@ class Sheet:
     freeze_cols: int = 0                    # columns kept in view besides the header row
     cond: list[tuple[int, str, str]] = field(default_factory=list)  # (col index, value, fill colour)
     note: str | None = None
+    notes: list[str] = field(default_factory=list)   # legend lines under the table
+    total: list | None = None               # a bold totals/averages row under the table (computed values)
+    empty: str | None = None                # why there are no rows: the sheet then says 无 in one row
+    key_cols: int = 0                       # columns repeated when a too-wide sheet is split
+    at_least: list[tuple[int, float, str]] = field(default_factory=list)  # (col, threshold, fill): ≥ fills
+    blocks: list | None = None              # the cover: [(heading, header row | None, rows)]
+    widths: list[int] | None = None         # fixed widths (the cover)
 
 
 def sheet_name(name: str, used: set[str]) -> str:
@@ -158,7 +165,9 @@ def _shown(v, fmt: str | None) -> str:
     if isinstance(v, bool):
         return "TRUE"
     if isinstance(v, (int, float)):
-        if fmt and "#,##0" in fmt:
+        if fmt and "%" in fmt:
+            s = f"{v * 100:.1f}%"
+        elif fmt and "#,##0" in fmt:
             s = f"{v:,.2f}" if ".00" in fmt else f"{v:,.0f}"
         elif fmt and "0.0" in fmt:
             s = f"{v:.1f}"
@@ -196,16 +205,202 @@ def excerpt(text: str | None, start: int | None, end: int | None, width: int = E
     return " ".join(s.split())[:width]
 
 
+# ------------------------------------------------------------ print layout
+# Every sheet prints on A4 at >= MIN_PT: the body font is FONT_PT Arial (Liberation Sans in
+# LibreOffice has the same metrics), and a sheet's columns are never wider in total than the
+# printable width divided by TARGET_PT / FONT_PT, so fit-to-width shrinks it at most to
+# TARGET_PT.  A column of width w takes w * PT_PER_UNIT + PT_PER_COL points: LibreOffice
+# measured 5.56 pt per unit for Arial 10 (0.556 em), Excel 7 px = 5.25 pt plus 5 px of padding.
+FONT_NAME, FONT_PT = "Arial", 10
+MIN_PT, TARGET_PT = 9.0, 9.4
+PT_PER_UNIT, PT_PER_COL = 5.6, 3.75
+A4_PT = (595.28, 841.89)
+MARGIN_LR, MARGIN_TB, MARGIN_HF = 0.4, 0.6, 0.25   # inches
+WIDTH_SAMPLE = 2000        # rows looked at for a column's natural width
+HEADER_NATURAL = 12        # a header wraps: it asks for at most this width
+WIDE_MAX = 40              # the widest a wrapped text column gets
+
+
+def printable_pt(landscape: bool) -> float:
+    return (A4_PT[1] if landscape else A4_PT[0]) - 2 * MARGIN_LR * 72
+
+
+def width_pt(widths) -> float:
+    return sum(w * PT_PER_UNIT + PT_PER_COL for w in widths)
+
+
+def budget_pt(landscape: bool) -> float:
+    """The widest a sheet may be before fit-to-width would shrink it under TARGET_PT."""
+    return printable_pt(landscape) * FONT_PT / TARGET_PT
+
+
+def print_scale(widths, landscape: bool) -> float:
+    return min(1.0, printable_pt(landscape) / width_pt(widths))
+
+
+def _wraps(c: Col) -> bool:
+    return c.wrap if c.wrap is not None else c.fmt is None
+
+
+def _content_widths(sh: Sheet) -> list[int]:
+    """Per column the width its values ask for (the first WIDTH_SAMPLE rows and the totals row)."""
+    out = []
+    for k, c in enumerate(sh.cols):
+        w = 0
+        for row in sh.rows[:WIDTH_SAMPLE] + ([sh.total] if sh.total else []):
+            v = row[k]
+            if isinstance(v, Val):
+                v, f = v.value, v.fmt
+            else:
+                f = c.fmt
+            if row is sh.total and isinstance(v, str):
+                continue   # the totals row's text wraps
+            # a number or date takes one unit a character (Arial digits: 0.556 em = 1 unit), plus one
+            # for the cell's padding; text a little more room
+            pad = 1 if isinstance(v, (int, float, dt.date)) and not isinstance(v, bool) else 2
+            w = max(w, text_width(_shown(v, f)) + pad)
+        out.append(w)
+    return out
+
+
+def _widths(sh: Sheet) -> tuple[list[int], list[int]]:
+    """(natural, narrowest) widths.  A header wraps: it asks for at most HEADER_NATURAL (a number
+    column's header at most its values' width, 4 characters a line).  A wrapped text column can
+    narrow to its ``min_width``; a number column to its values' width."""
+    nat, low = [], []
+    for c, w in zip(sh.cols, _content_widths(sh)):
+        wrap = _wraps(c)
+        head = min(text_width(c.header) + 2, HEADER_NATURAL if wrap else max(w, 8))
+        cap = min(c.max_width, WIDE_MAX) if wrap else c.max_width
+        floor = min(WIDTH_MIN, c.max_width)
+        n = max(floor, min(cap, max(w, head)))
+        nat.append(n)
+        low.append(min(n, max(floor, c.min_width)) if wrap else max(floor, min(n, w)))
+    return nat, low
+
+
+def natural_widths(sh: Sheet) -> list[int]:
+    return _widths(sh)[0]
+
+
+def min_widths(sh: Sheet, natural: list[int] | None = None) -> list[int]:
+    return _widths(sh)[1]
+
+
+def layout(sh: Sheet) -> tuple[list[int], bool]:
+    """(column widths, landscape): portrait when the natural widths fit, else landscape with the
+    wrapped text columns narrowed (all to one cap, never under their minimum) until they fit."""
+    if sh.widths:
+        return sh.widths, width_pt(sh.widths) > budget_pt(False)
+    nat, mins = _widths(sh)
+    if width_pt(nat) <= budget_pt(False):
+        return nat, False
+    if width_pt(nat) <= budget_pt(True):
+        return nat, True
+    lo, hi = 0, max(nat)
+    best = mins
+    while lo <= hi:
+        cap = (lo + hi) // 2
+        ws = [max(m, min(n, cap)) for n, m in zip(nat, mins)]
+        if width_pt(ws) <= budget_pt(True):
+            best, lo = ws, cap + 1
+        else:
+            hi = cap - 1
+    return best, True
+
+
+def split_wide(sh: Sheet, used: set[str]) -> list[Sheet]:
+    """A sheet whose narrowest layout is still too wide for A4 landscape at TARGET_PT becomes
+    several sheets, each with the key columns (编号, 单位, 年度) and as many others as fit."""
+    mins = _widths(sh)[1]
+    if width_pt(mins) <= budget_pt(True) or sh.key_cols <= 0:
+        return [sh]
+    keys = list(range(sh.key_cols))
+    groups: list[list[int]] = [[]]
+    for k in range(sh.key_cols, len(sh.cols)):
+        trial = keys + groups[-1] + [k]
+        if groups[-1] and width_pt([mins[i] for i in trial]) > budget_pt(True):
+            groups.append([])
+        groups[-1].append(k)
+    out = []
+    for g, ks in enumerate(groups):
+        idx = keys + ks
+        remap = {old: new for new, old in enumerate(idx)}
+        name = sh.name if g == 0 else sheet_name(f"{sh.name}（续{g}）", used)
+        out.append(Sheet(name, [sh.cols[i] for i in idx], [[row[i] for i in idx] for row in sh.rows],
+                         freeze_cols=sh.freeze_cols,
+                         cond=[(remap[k], v, c) for k, v, c in sh.cond if k in remap],
+                         note=sh.note, notes=sh.notes, empty=sh.empty, key_cols=sh.key_cols,
+                         total=[sh.total[i] for i in idx] if sh.total else None,
+                         at_least=[(remap[k], v, c) for k, v, c in sh.at_least if k in remap]))
+    return out
+
+
+LINE_PT = 14.5   # one line of 10 pt CJK text as LibreOffice sets it (Noto Sans CJK: 1.45 em; measured on the PDF)
+ROW_PAD_PT = 2.0
+CELL_PAD_PT = 4.0          # the cell's inner margins
+
+
+def lines_needed(v, width: int) -> int:
+    """How many lines ``v`` takes wrapped in a column of ``width`` units: the characters laid
+    greedily, a CJK character FONT_PT wide, others 0.56 em (a unit), as LibreOffice breaks them."""
+    if not isinstance(v, str) or not v:
+        return 1
+    room = max(FONT_PT, width * PT_PER_UNIT - CELL_PAD_PT)
+    n = 0
+    for part in v.split("\n"):
+        lines, used = 1, 0.0
+        for ch in part:
+            w = FONT_PT if _WIDE.match(ch) else PT_PER_UNIT
+            if used + w > room and used > 0:
+                lines += 1
+                used = w
+            else:
+                used += w
+        n += lines
+    return n
+
+
+def row_height(values, widths: list[int], wraps: list[bool]) -> float | None:
+    """The height of a row whose wrapped cells need more than one line (LibreOffice does not
+    grow the rows of an xlsx by itself), else None (the default height)."""
+    n = max((lines_needed(v, w) for v, w, wr in zip(values, widths, wraps) if wr), default=1)
+    return round(n * LINE_PT + ROW_PAD_PT, 1) if n > 1 else None
+
+
+def note_lines(text: str, units: int) -> list[str]:
+    """``text`` cut into lines of at most ``units`` display width (a note row is not wrapped:
+    it runs over the empty cells beside it, so it must not be wider than the sheet)."""
+    out, cur, w = [], "", 0
+    for ch in text:
+        cw = 2 if _WIDE.match(ch) else 1
+        if w + cw > units and cur:
+            out.append(cur)
+            cur, w = "", 0
+        cur += ch
+        w += cw
+    if cur:
+        out.append(cur)
+    return out
+
+
 # ------------------------------------------------------------ sheets
-REPORT_HEADERS = (["单位", "层级", "省", "市", "县", "年度", "标题", "发布日期", "成文日期", "发文字号",
+REPORT_HEADERS = (["编号", "单位", "层级", "省", "市", "县", "年度", "标题", "发布日期", "成文日期", "发文字号",
                    SCORE_LABELS["total"]] + [SCORE_LABELS[k] for k in SCORE_KEYS]
                   + ["缺少的法定部分", "错误数", "警告数", "文件"])
+COPY_NOTE_SHARE = 0.3      # 雷同比例 at or above this: the score is flagged on 报告清单
+FMT_PCT = "0.0%"
 
 
-def _missing_parts(rep: dict) -> str:
+PART_SHORT = {"achievements": "成效", "shortcomings": "不足和原因", "leader_duty": "第一责任人履职",
+              "next_year": "下一年度安排", "other": "其他"}
+
+
+def _missing_parts(rep: dict, short: bool = False) -> str:
     miss = [p for p in (rep.get("parts_missing") or "").split(",") if p]
     miss.sort(key=lambda p: REQUIRED_PARTS.index(p) if p in REQUIRED_PARTS else 99)
-    return "、".join(PART_LABELS.get(p, p) for p in miss)
+    labels = PART_SHORT if short else PART_LABELS
+    return "、".join(labels.get(p, p) for p in miss)
 
 
 def _score(rep: dict, key: str):
@@ -217,22 +412,93 @@ def _score(rep: dict, key: str):
 
 
 def report_record(rep: dict) -> list:
-    """One 报告一览 row (Python values: str/int/float/date/None)."""
-    return ([rep["unit"], compare.level_label(rep["level"]), rep["province"], rep["city"], rep["county"],
+    """One CSV row (Python values: str/int/float/date/None)."""
+    return ([rep["id"], rep["unit"], compare.level_label(rep["level"]), rep["province"], rep["city"], rep["county"],
              rep["year"], rep["title"], as_date(rep["published"]), as_date(rep["signed"]), rep["doc_number"],
              _score(rep, "total")] + [_score(rep, k) for k in SCORE_KEYS]
             + [_missing_parts(rep), rep["n_errors"], rep["n_warnings"], rep["path"]])
 
 
-def reports_sheet(reps: list[dict]) -> Sheet:
-    fmts = ([None, None, None, None, None, FMT_YEAR, None, FMT_DATE, FMT_DATE, None]
-            + [FMT_SCORE] * (1 + len(SCORE_KEYS)) + [None, FMT_COUNT, FMT_COUNT, None])
-    cols = [Col(h, f) for h, f in zip(REPORT_HEADERS, fmts)]
-    cols[REPORT_HEADERS.index("标题")].max_width = 50
-    return Sheet("报告一览", cols, [report_record(r) for r in reps], freeze_cols=1)
+def region(rep: dict) -> str:
+    return "".join(x for x in (rep.get("province"), rep.get("city"), rep.get("county")) if x)
+
+
+def copy_note(c) -> str:
+    """The 雷同提示 of a report whose copied share is at or above COPY_NOTE_SHARE."""
+    if c is None or c.share < COPY_NOTE_SHARE:
+        return ""
+    bits = []
+    if c.other_share:
+        bits.append(f"他单位 {c.other_share * 100:.0f}%")
+    if c.own_share:
+        bits.append(f"本单位往年 {c.own_share * 100:.0f}%")
+    src = f"，主要来源编号 {c.main_source}" if c.main_source is not None else ""
+    return f"疑似抄袭雷同：{'，'.join(bits)}{src}"
+
+
+REPORT_LIST_HEADERS = (["编号", "单位", "层级", "地区", "年度", "标题", "发布日期", SCORE_LABELS["total"], "雷同比例"]
+                       + [SCORE_LABELS[k] for k in SCORE_KEYS] + ["缺少的法定部分", "错误数", "警告数", "雷同提示"])
+
+
+def _mean(xs):
+    xs = [x for x in xs if x is not None]
+    return round(sum(xs) / len(xs), 1) if xs else None
+
+
+def reports_sheet(reps: list[dict], copies: dict | None = None) -> Sheet:
+    """报告清单: one row per report, the copy share beside the score, a totals row at the bottom."""
+    copies = copies or {}
+    H = REPORT_LIST_HEADERS
+    fmts = ([FMT_YEAR, None, None, None, FMT_YEAR, None, FMT_DATE, FMT_SCORE, FMT_PCT]
+            + [FMT_SCORE] * len(SCORE_KEYS) + [None, FMT_COUNT, FMT_COUNT, None])
+    cols = [Col(h, f) for h, f in zip(H, fmts)]
+    cols[H.index("单位")].min_width = 10
+    cols[H.index("层级")].min_width = 6
+    cols[H.index("标题")].min_width = 14
+    cols[H.index("雷同提示")].min_width = 10
+    cols[H.index("缺少的法定部分")].min_width = 10
+    cols[H.index("缺少的法定部分")].comment = "成效、不足和原因、第一责任人履职、下一年度安排：四个法定部分中报告没有的"
+    cols[H.index("雷同比例")].comment = (f"报告段落中与他单位或本单位往年报告近似重复的文字占比；"
+                                      f"≥{COPY_NOTE_SHARE * 100:.0f}% 标红，“雷同提示”写明来源，评分不宜直接采信")
+    rows = []
+    for r in reps:
+        c = copies.get(r["id"])
+        rows.append([r["id"], r["unit"], compare.level_label(r["level"]), region(r), r["year"], r["title"],
+                     as_date(r["published"]), _score(r, "total"), round(c.share, 4) if c else None]
+                    + [_score(r, k) for k in SCORE_KEYS]
+                    + [_missing_parts(r, short=True), r["n_errors"], r["n_warnings"], copy_note(c)])
+    units = len({(r["unit"] or f"#{r['id']}") for r in reps})
+    col = {h: k for k, h in enumerate(H)}
+    total = [None] * len(H)
+    total[0] = "合计"
+    total[1] = f"共 {len(reps)} 份报告、{units} 个单位；分数、雷同比例为平均值，错误数、警告数为合计"
+    for h in [SCORE_LABELS["total"], "雷同比例"] + [SCORE_LABELS[k] for k in SCORE_KEYS]:
+        v = _mean(row[col[h]] for row in rows)
+        total[col[h]] = round(v, 4) if h == "雷同比例" and v is not None else v
+    if rows:
+        cs = [row[col["雷同比例"]] for row in rows if row[col["雷同比例"]] is not None]
+        total[col["雷同比例"]] = round(sum(cs) / len(cs), 4) if cs else None
+    total[col["错误数"]] = sum(row[col["错误数"]] or 0 for row in rows)
+    total[col["警告数"]] = sum(row[col["警告数"]] or 0 for row in rows)
+    flagged = sum(1 for row in rows if row[col["雷同提示"]])
+    total[col["雷同提示"]] = f"疑似抄袭雷同 {flagged} 份"
+    return Sheet("报告清单", cols, rows, freeze_cols=2, total=total, empty="报告库中没有符合条件的报告",
+                 at_least=[(col["雷同比例"], COPY_NOTE_SHARE, FILL_RED)],
+                 note="合计行为导出时计算的数值（不是公式），筛选后不随之变化。")
+
+
+def details_sheet(reps: list[dict]) -> Sheet:
+    """报告信息: what identifies each report (dates, document number, file)."""
+    cols = [Col("编号", FMT_YEAR), Col("单位", min_width=10), Col("年度", FMT_YEAR), Col("标题", min_width=16),
+            Col("发布日期", FMT_DATE), Col("成文日期", FMT_DATE), Col("发文字号", min_width=10),
+            Col("省"), Col("市"), Col("县"), Col("文件", min_width=16)]
+    rows = [[r["id"], r["unit"], r["year"], r["title"], as_date(r["published"]), as_date(r["signed"]),
+             r["doc_number"], r["province"], r["city"], r["county"], r["path"]] for r in reps]
+    return Sheet("报告信息", cols, rows, freeze_cols=2, empty="报告库中没有符合条件的报告")
 
 
 def topic_sheets(reps: list[dict], hl: dict, used: set[str]) -> list[Sheet]:
+    """One sheet per indicator topic; a topic that no report states is left out."""
     cat = compare.catalog()
     sheets = []
     for tid, desc in compare.topic_names().items():
@@ -243,19 +509,21 @@ def topic_sheets(reps: list[dict], hl: dict, used: set[str]) -> list[Sheet]:
         for (rid, i), h in hl.items():
             if i in units:
                 units[i] += h.units
-        cols = [Col("单位"), Col("年度", FMT_YEAR)]
+        cols = [Col("编号", FMT_YEAR), Col("单位", min_width=10), Col("年度", FMT_YEAR)]
         for i in inds:
             kind = cat[i].get("kind") or "count"
             cols.append(Col(compare.header(i, compare.display_unit(i, units[i])), KIND_FORMAT.get(kind, FMT_COUNT),
                             comment=i))
         rows = []
+        stated = 0
         for rep in reps:
-            row = [rep["unit"] or compare.NO_UNIT, rep["year"]]
+            row = [rep["id"], rep["unit"] or compare.NO_UNIT, rep["year"]]
             for i in inds:
                 h = hl.get((rep["id"], i))
                 if h is None:
                     row.append(None)
                     continue
+                stated += 1
                 fmt = KIND_FORMAT.get(h.kind, FMT_COUNT)
                 if h.approx:
                     fmt = f'{fmt}"余"' if h.marker == "余" else f'"约"{fmt}'
@@ -263,7 +531,10 @@ def topic_sheets(reps: list[dict], hl: dict, used: set[str]) -> list[Sheet]:
                 else:
                     row.append(compare.number(h.value))
             rows.append(row)
-        sheets.append(Sheet(sheet_name(topic_title(desc), used), cols, rows, freeze_cols=1))
+        if not stated:
+            continue
+        sh = Sheet(sheet_name(topic_title(desc), used), cols, rows, freeze_cols=2, key_cols=3)
+        sheets += split_wide(sh, used)
     return sheets
 
 
@@ -271,6 +542,10 @@ def _rules():
     from ..rules import load_rules
 
     return [r for r in load_rules() if r.enabled]
+
+
+def rule_titles() -> dict[str, str]:
+    return {r.id: r.title for r in _rules()}
 
 
 def _chunks(ids: list[int], n: int = 500):
@@ -297,21 +572,29 @@ def load_findings(engine: Engine, reps: list[dict], with_excerpts: bool = True) 
             for x in rows:
                 x["excerpt"] = excerpt(texts.get(x["report_id"]), x["start"], x["end"]) if with_excerpts else ""
                 out.append(x)
+            del texts
     out.sort(key=lambda x: (order[x["report_id"]], sev_order.get(x["severity"], 9), x["start"] or 0, x["rule"]))
     return out
 
 
 def findings_sheet(reps: list[dict], finds: list[dict]) -> Sheet:
     by_id = {r["id"]: r for r in reps}
-    titles = {r.id: r.title for r in _rules()}
-    cols = [Col("单位"), Col("年度", FMT_YEAR), Col("级别"), Col("规则"), Col("规则名称", max_width=40),
-            Col("问题", max_width=70), Col("原文片段", max_width=70), Col("文件")]
+    titles = rule_titles()
+    cols = [Col("编号", FMT_YEAR), Col("单位", min_width=10, max_width=16), Col("年度", FMT_YEAR),
+            Col("级别", min_width=4), Col("规则", min_width=12, max_width=18), Col("规则名称", min_width=14), Col("问题", max_width=70, min_width=20),
+            Col("原文片段", max_width=70, min_width=20)]
     rows = []
+    n = {"error": 0, "warning": 0, "info": 0}
     for x in finds:
         rep = by_id[x["report_id"]]
-        rows.append([rep["unit"] or compare.NO_UNIT, rep["year"], SEVERITY_LABELS.get(x["severity"], x["severity"]),
-                     x["rule"], titles.get(x["rule"], ""), x["message"], x["excerpt"], rep["path"]])
-    return Sheet("问题清单", cols, rows, freeze_cols=1)
+        n[x["severity"]] = n.get(x["severity"], 0) + 1
+        rows.append([rep["id"], rep["unit"] or compare.NO_UNIT, rep["year"],
+                     SEVERITY_LABELS.get(x["severity"], x["severity"]),
+                     x["rule"], titles.get(x["rule"], ""), x["message"], x["excerpt"]])
+    total = ["合计", f"共 {len(rows)} 条", None, None, None, None,
+             f"错误 {n['error']} 条，警告 {n['warning']} 条，提示 {n['info']} 条", None]
+    return Sheet("问题清单", cols, rows, freeze_cols=2, total=total if rows else None,
+                 empty="没有发现问题")
 
 
 def matrix_columns(finds: list[dict]) -> list[tuple[str, str, str, list | None]]:
@@ -327,15 +610,17 @@ def matrix_columns(finds: list[dict]) -> list[tuple[str, str, str, list | None]]
     return cols
 
 
-def matrix_sheet(reps: list[dict], finds: list[dict]) -> Sheet:
+def matrix_sheet(reps: list[dict], finds: list[dict], used: set[str] | None = None) -> list[Sheet]:
+    """合规矩阵: reports x rules; the header says the rule's number, the legend under the table its title."""
     rules = matrix_columns(finds)
     hit: set[tuple[int, str]] = {(x["report_id"], x["rule"]) for x in finds if x["severity"] in ("error", "warning")}
-    cols = [Col("单位"), Col("年度", FMT_YEAR)]
-    for rid, title, sev, _ in rules:
-        cols.append(Col(title, comment=f"{rid}（{SEVERITY_LABELS.get(sev, sev)}）", max_width=18))
+    cols = [Col("编号", FMT_YEAR), Col("单位", min_width=10), Col("年度", FMT_YEAR)]
+    for k, (rid, title, sev, _) in enumerate(rules, start=1):
+        cols.append(Col(str(k), comment=f"{rid}（{SEVERITY_LABELS.get(sev, sev)}）：{title}", max_width=4,
+                        min_width=4, wrap=False))
     rows = []
     for rep in reps:
-        row = [rep["unit"] or compare.NO_UNIT, rep["year"]]
+        row = [rep["id"], rep["unit"] or compare.NO_UNIT, rep["year"]]
         for rid, _, _, levels in rules:
             if (rep["id"], rid) in hit:
                 row.append("✗")
@@ -345,11 +630,15 @@ def matrix_sheet(reps: list[dict], finds: list[dict]) -> Sheet:
                 row.append("✓")
         rows.append(row)
     cond = []
-    for k, (_, _, sev, _) in enumerate(rules, start=2):
+    for k, (_, _, sev, _) in enumerate(rules, start=3):
         cond.append((k, "✗", FILL_RED if sev == "error" else FILL_YELLOW))
         cond.append((k, "✓", FILL_GREEN))
-    return Sheet("合规矩阵", cols, rows, freeze_cols=2, cond=cond,
-                 note="✗ 表示该报告有此规则的错误或警告；✓ 表示未发现；规则编号见表头批注")
+    legend = [f"{k}. {title}（{rid}，{SEVERITY_LABELS.get(sev, sev)}）"
+              for k, (rid, title, sev, _) in enumerate(rules, start=1)]
+    sh = Sheet("合规矩阵", cols, rows, freeze_cols=3, cond=cond, key_cols=3, empty="报告库中没有符合条件的报告",
+               note="表头数字为规则序号（见下方及表头批注）。✗ 表示该报告有此规则的错误或警告；✓ 表示未发现；"
+                    "— 表示该规则不适用于此层级", notes=legend)
+    return split_wide(sh, used if used is not None else {"合规矩阵"})
 
 
 # ------------------------------------------------------------ writers
@@ -383,110 +672,239 @@ def _col_letter(k: int) -> str:
     return get_column_letter(k)
 
 
-def _write_sheet(wb, sh: Sheet, title: str | None, warnings: list[str]) -> None:
+def _hf_text(s: str) -> str:
+    """Header/footer text: ``&`` starts a code there."""
+    return s.replace("&", "&&")
+
+
+def _page_setup(ws, widths: list[int], landscape: bool, head_row: int | None, caption: str) -> None:
+    for k, w in enumerate(widths):
+        ws.column_dimensions[_col_letter(k + 1)].width = w
+    if head_row:
+        ws.print_title_rows = f"{head_row}:{head_row}"
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.paperSize = "9"  # A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_options.gridLines = True
+    m = ws.page_margins
+    m.left = m.right = MARGIN_LR
+    m.top = m.bottom = MARGIN_TB
+    m.header = m.footer = MARGIN_HF
+    for part, text in ((ws.oddHeader.left, _hf_text(caption)), (ws.oddHeader.right, "&A"),
+                       (ws.oddFooter.center, "第 &P 页 共 &N 页")):
+        part.text = text
+        part.size = FONT_PT
+
+
+def _cell(ws, v, *, font=None, fill=None, align=None, fmt=None, border=None, cache: dict | None = None):
+    """A write-only cell; formula-like text is a text cell (``text_cell``).  ``cache`` keeps the
+    style of each combination seen on the sheet: setting a style on a cell hashes it into the
+    workbook's style lists, which costs more than writing the cell."""
+    from copy import copy
+
     from openpyxl.cell import WriteOnlyCell
+
+    quote = formula_like(v)
+    nf = fmt if fmt and v is not None and not isinstance(v, str) else None
+    key = (id(font), id(fill), id(align), nf, id(border), quote)
+    style = cache.get(key) if cache is not None else None
+    if style is not None:
+        cell = WriteOnlyCell(ws, value=v)
+        if quote:
+            cell.data_type = "s"
+        cell._style = copy(style)
+        return cell
+    cell = text_cell(ws, v) if quote else WriteOnlyCell(ws, value=v)
+    if font is not None:
+        cell.font = font
+    if fill is not None:
+        cell.fill = fill
+    if align is not None:
+        cell.alignment = align
+    if nf:
+        cell.number_format = nf
+    if border is not None:
+        cell.border = border
+    if cache is not None:
+        cache[key] = copy(cell._style)
+    return cell
+
+
+def _write_sheet(wb, sh: Sheet, title: str | None, warnings: list[str], caption: str) -> None:
     from openpyxl.comments import Comment
     from openpyxl.formatting.rule import CellIsRule
-    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
+    if sh.blocks is not None:
+        return _write_cover(wb, sh, caption)
     ws = wb.create_sheet(sh.name)
     head_row = 2 if title else 1
-    limit = EXCEL_MAX_ROWS - head_row
+    limit = EXCEL_MAX_ROWS - head_row - 4
     rows = sh.rows
     if len(rows) > limit:
         warnings.append(f"工作表“{sh.name}”超过 Excel 行数上限，只写出前 {limit} 行（共 {len(rows)} 行）")
         rows = rows[:limit]
     ncol = len(sh.cols)
     last = _col_letter(ncol)
-
-    # widths from content (CJK counts 2)
-    for k, c in enumerate(sh.cols):
-        w = text_width(c.header) + 2  # room for the filter button
-        for row in rows:
-            v = row[k]
-            if isinstance(v, Val):
-                v, f = v.value, v.fmt
-            else:
-                f = c.fmt
-            w = max(w, text_width(_shown(v, f)))
-        ws.column_dimensions[_col_letter(k + 1)].width = max(WIDTH_MIN, min(c.max_width, w + 2))
-
+    widths, landscape = layout(sh)
+    _page_setup(ws, widths, landscape, head_row, caption)
     ws.freeze_panes = f"{_col_letter(sh.freeze_cols + 1)}{head_row + 1}"
     end_row = head_row + max(len(rows), 1)
     ws.auto_filter.ref = f"A{head_row}:{last}{end_row}"
-    ws.print_title_rows = f"{head_row}:{head_row}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = "9"  # A4
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.print_options.gridLines = True
 
     if title:
-        t = text_cell(ws, title) if formula_like(title) else WriteOnlyCell(ws, value=title)
-        t.font = Font(bold=True, size=14)
-        ws.append([t])
-    bold = Font(bold=True)
+        ws.append([_cell(ws, title, font=Font(name=FONT_NAME, bold=True, size=14))])
+    bold = Font(name=FONT_NAME, bold=True, size=FONT_PT)
     head_fill = PatternFill("solid", start_color="D9E1F2", end_color="D9E1F2")
-    wrap = Alignment(vertical="center", wrap_text=True)
+    head_align = Alignment(vertical="center", horizontal="center", wrap_text=True)
+    top_wrap = Alignment(vertical="top", wrap_text=True)
+    top = Alignment(vertical="top")
     cells = []
     for c in sh.cols:
-        cell = text_cell(ws, c.header) if formula_like(c.header) else WriteOnlyCell(ws, value=c.header)
-        cell.font = bold
-        cell.fill = head_fill
-        cell.alignment = wrap
+        cell = _cell(ws, c.header, font=bold, fill=head_fill, align=head_align)
         if c.comment:
             cell.comment = Comment(c.comment, "fazhi")
         cells.append(cell)
-    ws.append(cells)
+    wraps = [_wraps(c) for c in sh.cols]
+    r_no = head_row - 1
+
+    def put(cells, values, wrapped=wraps):
+        nonlocal r_no
+        r_no += 1
+        h = row_height(values, widths, wrapped)
+        if h:
+            ws.row_dimensions[r_no].height = h
+        ws.append(cells)
+
+    put(cells, [c.header for c in sh.cols], [True] * ncol)
+    aligns = [top_wrap if w else top for w in wraps]
     fmts = [c.fmt for c in sh.cols]
+    cache: dict = {}
     for row in rows:
-        out = []
-        for v, f in zip(row, fmts):
+        out, vals = [], []
+        for v, f, a in zip(row, fmts, aligns):
             if isinstance(v, Val):
                 v, f = v.value, v.fmt
-            if f and v is not None and not isinstance(v, str):
-                cell = WriteOnlyCell(ws, value=v)
-                cell.number_format = f
-                out.append(cell)
-            elif formula_like(v):
-                out.append(text_cell(ws, v))
-            else:
-                out.append(v)
-        ws.append(out)
-    if sh.note:
+            out.append(None if v is None else _cell(ws, v, align=a, fmt=f, cache=cache))
+            vals.append(v)
+        put(out, vals)
+    if not rows:
+        put([_cell(ws, "无", align=top)] + ([_cell(ws, sh.empty, align=top_wrap)] if sh.empty else []),
+            ["无", sh.empty or ""], [False, True])
+    if sh.total and rows:
+        line = Border(top=Side(style="medium"))
+        tot_fill = PatternFill("solid", start_color="F2F2F2", end_color="F2F2F2")
+        put([_cell(ws, v, font=bold, fill=tot_fill, align=a, fmt=f, border=line)
+             for v, f, a in zip(sh.total, fmts, aligns)], sh.total, [True] * ncol)
+    notes = ([sh.note] if sh.note else []) + list(sh.notes)
+    if notes:
         ws.append([])
-        ws.append([text_cell(ws, sh.note) if formula_like(sh.note) else sh.note])
+        units = max(10, int(sum(widths) * 0.95))
+        for n in notes:
+            for line_ in note_lines(n, units):
+                ws.append([_cell(ws, line_)])
     for k, value, colour in sh.cond:
         col = _col_letter(k + 1)
         fill = PatternFill("solid", start_color=colour, end_color=colour)
         ws.conditional_formatting.add(f"{col}{head_row + 1}:{col}{end_row}",
                                       CellIsRule(operator="equal", formula=[f'"{value}"'], fill=fill))
+    for k, value, colour in sh.at_least:
+        col = _col_letter(k + 1)
+        fill = PatternFill("solid", start_color=colour, end_color=colour)
+        ws.conditional_formatting.add(f"{col}{head_row + 1}:{col}{end_row}",
+                                      CellIsRule(operator="greaterThanOrEqual", formula=[repr(float(value))],
+                                                 fill=fill))
 
 
-def build_sheets(engine: Engine, *, year: int | None = None, level: str | None = None) -> list[Sheet]:
+def _write_cover(wb, sh: Sheet, caption: str) -> None:
+    """The cover: a title, then blocks of (heading, header row, rows)."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    ws = wb.create_sheet(sh.name)
+    widths, landscape = layout(sh)
+    _page_setup(ws, widths, landscape, None, caption)
+    big = Font(name=FONT_NAME, bold=True, size=16)
+    bold = Font(name=FONT_NAME, bold=True, size=FONT_PT)
+    head = Font(name=FONT_NAME, bold=True, size=12)
+    fill = PatternFill("solid", start_color="D9E1F2", end_color="D9E1F2")
+    wrap = Alignment(vertical="top", wrap_text=True)
+    title, sub = sh.rows[0][0], sh.rows[0][1]
+    r_no = 0
+
+    def put(cells, values=None, height=None):
+        nonlocal r_no
+        r_no += 1
+        h = height or (row_height(values, widths, [True] * len(values)) if values else None)
+        if h:
+            ws.row_dimensions[r_no].height = h
+        ws.append(cells)
+
+    put([_cell(ws, title, font=big)], height=24)
+    put([_cell(ws, sub)])
+    for heading, header, rows in sh.blocks:
+        put([])
+        put([_cell(ws, heading, font=head)], height=18)
+        if header:
+            put([_cell(ws, h, font=bold, fill=fill, align=wrap) for h in header], header)
+        for r in rows:
+            vals = [v.value if isinstance(v, Val) else v for v in r]
+            put([_cell(ws, x, align=wrap, fmt=v.fmt if isinstance(v, Val) else None) for x, v in zip(vals, r)],
+                vals)
+
+
+def build_sheets(engine: Engine, *, year: int | None = None, level: str | None = None,
+                 roster: bool = True) -> list[Sheet]:
+    from . import sheets as extra
+
     with engine.connect() as conn:
         reps = compare.report_rows(conn, year=year, level=level)
+        every = reps if year is None else compare.report_rows(conn, level=level)
         cat = compare.catalog()
-        hl = compare.headlines(conn, list(cat), [r["id"] for r in reps])
-    used = {"报告一览", "问题清单", "合规矩阵"}
+        hl = compare.headlines(conn, list(cat), [r["id"] for r in every])
+    copies = extra.copy_shares(engine)
+    used = {"概况", "报告清单", "报告信息", "问题清单", "督办清单", "抄袭雷同", "逐年对比", "合规矩阵", "无法读取",
+            "报送情况"}
     finds = load_findings(engine, reps)
-    return ([reports_sheet(reps)] + topic_sheets(reps, hl, used)
-            + [findings_sheet(reps, finds), matrix_sheet(reps, finds)])
+    fails = extra.failure_rows(engine)
+    follow = extra.follow_rows(engine, reps, year=year)
+    out = [extra.cover_sheet(engine, reps, every, finds, copies, fails, year=year, level=level),
+           reports_sheet(reps, copies), findings_sheet(reps, finds),
+           extra.todo_sheet(reps, follow, copies), extra.copies_sheet(reps, copies, every),
+           extra.yearly_sheet(reps, every, copies, hl)]
+    del finds
+    out += topic_sheets(reps, hl, used)
+    out += matrix_sheet(reps, load_findings(engine, reps, with_excerpts=False), used)
+    out += [details_sheet(reps), extra.failures_sheet(fails)]
+    if roster:
+        rows = extra.roster_rows(engine, year if year is not None else max((r["year"] for r in reps if r["year"]),
+                                                                           default=None))
+        if rows:
+            out.append(extra.status_sheet(rows))
+    return out
 
 
 def write_xlsx(engine: Engine, out: str | Path, *, year: int | None = None, level: str | None = None,
                title: str | None = None) -> dict:
     """The workbook; returns {"path", "reports", "sheets", "warnings"}."""
     from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils.indexed_list import IndexedList
 
     sheets = build_sheets(engine, year=year, level=level)
     wb = Workbook(write_only=True)
+    # the default font sets the column-width unit: Arial (Liberation Sans in LibreOffice) measures
+    # the same in Excel and LibreOffice, Calibri would be replaced by a wider font
+    base = Font(name=FONT_NAME, size=FONT_PT, family=2)
+    wb._fonts = IndexedList([base])
+    wb._named_styles["Normal"].font = base
     warnings: list[str] = []
+    caption = title or "法治政府建设年度报告汇总"
     for sh in sheets:
-        _write_sheet(wb, sh, title, warnings)
+        _write_sheet(wb, sh, title, warnings, caption)
     wb.properties.creator = "fazhi"
-    wb.properties.title = title or "法治政府建设年度报告汇总"
+    wb.properties.title = caption
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     failure = None
@@ -500,8 +918,58 @@ def write_xlsx(engine: Engine, out: str | Path, *, year: int | None = None, leve
         gc.collect()
     if failure is not None:
         raise failure
-    return {"path": [str(out)], "reports": len(sheets[0].rows), "sheets": [s.name for s in sheets],
+    return {"path": [str(out)], "reports": len(sheets[1].rows), "sheets": [s.name for s in sheets],
             "warnings": warnings}
+
+
+# ------------------------------------------------------------ PDF
+PDF_TIMEOUT = 600   # seconds; a 5,000-report workbook (thousands of pages) takes longer: --pdf-timeout
+
+
+def soffice() -> str | None:
+    for name in ("soffice", "libreoffice"):
+        p = shutil.which(name)
+        if p:
+            return p
+    return None
+
+
+def write_pdf(xlsx: str | Path, pdf: str | Path | None = None, *, timeout: int = PDF_TIMEOUT) -> Path:
+    """``xlsx`` printed to PDF by LibreOffice headless (a private profile, a timeout);
+    ``ExportError`` (Chinese) when LibreOffice is missing, fails or takes too long."""
+    import signal
+    import subprocess
+
+    xlsx = Path(xlsx)
+    pdf = Path(pdf) if pdf else xlsx.with_suffix(".pdf")
+    exe = soffice()
+    if exe is None:
+        raise ExportError(f"未找到 LibreOffice（soffice），无法生成 PDF；工作簿已写出：{xlsx}。"
+                          "请安装 LibreOffice（Debian：libreoffice-calc-nogui）后重试")
+    with tempfile.TemporaryDirectory(prefix="fazhi-xlsx-pdf-") as tmp:
+        src = Path(tmp, "workbook.xlsx")
+        shutil.copyfile(xlsx, src)
+        outdir = Path(tmp, "out")
+        cmd = [exe, f"-env:UserInstallation={Path(tmp, 'profile').as_uri()}", "--headless", "--norestore",
+               "--convert-to", "pdf", "--outdir", str(outdir), str(src)]
+        env = dict(os.environ)
+        env.setdefault("HOME", tmp)
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=True)
+        try:
+            _out, errb = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)   # soffice starts children of its own
+            proc.communicate()
+            raise ExportError(f"LibreOffice 转换 PDF 超时（{timeout} 秒）；工作簿已写出：{xlsx}") from None
+        made = outdir / "workbook.pdf"
+        if proc.returncode != 0 or not made.exists():
+            msg = (errb or b"").decode("utf-8", "replace").strip().splitlines()
+            raise ExportError("LibreOffice 转换 PDF 失败" + (f"：{msg[-1]}" if msg else ""))
+        pdf.parent.mkdir(parents=True, exist_ok=True)
+        with _atomic(pdf) as t:
+            shutil.copyfile(made, t)
+    return pdf
 
 
 def _csv_value(v):
@@ -513,7 +981,7 @@ def _csv_value(v):
 
 
 def write_csv(engine: Engine, out: str | Path, *, year: int | None = None, level: str | None = None) -> dict:
-    """The 报告一览 columns, UTF-8 with BOM."""
+    """One row per report (``REPORT_HEADERS``), UTF-8 with BOM."""
     with engine.connect() as conn:
         reps = compare.report_rows(conn, year=year, level=level)
     out = Path(out)
@@ -523,7 +991,7 @@ def write_csv(engine: Engine, out: str | Path, *, year: int | None = None, level
         w.writerow(REPORT_HEADERS)
         for rep in reps:
             w.writerow([_csv_value(v) for v in report_record(rep)])
-    return {"path": [str(out)], "reports": len(reps), "sheets": ["报告一览"], "warnings": []}
+    return {"path": [str(out)], "reports": len(reps), "sheets": ["报告清单"], "warnings": []}
 
 
 # ------------------------------------------------------------ parquet

@@ -31,7 +31,7 @@ SIZE = 1_000_000
 HERE = Path(__file__).resolve().parent
 SEED = (HERE / "data" / "dev" / "seed-004.txt").read_text(encoding="utf-8")
 
-INPUTS = ("digits", "list", "headings", "brackets", "oneline", "markup", "letters")
+INPUTS = ("digits", "list", "headings", "brackets", "oneline", "markup", "letters", "paragraphs")
 INGEST = ("txt", "html", "docx", "reflow", "ocr_rows", "cap")
 ENGINE = ("clean", "shadow", "outline", "meta", "parts", "quantities", "facts", "rules", "analyze")
 STAGES = INGEST + ENGINE
@@ -48,6 +48,8 @@ def stages_for(kind: str) -> tuple[str, ...]:
         return INGEST
     if kind == "letters":
         return INGEST + ("clean", "analyze")
+    if kind == "paragraphs":   # a page of 20,000 short paragraphs: the main-text detection
+        return ("html",)
     return STAGES
 
 
@@ -65,8 +67,10 @@ def make(kind: str, size: int = SIZE) -> str:
         return (flat * (size // len(flat) + 1))[:size]
     if kind == "markup":
         return "<script><!--<style><b>一、<p>（" * (size // 28)
-    if kind == "letters":   # clean.yaml's spam_segment backtracks on [A-Za-z]+ runs in a line with "_"
+    if kind == "letters":   # clean.yaml's spam_segment backtracked on [A-Za-z]+ runs in a line with "_"
         return "x" * (size - 1) + "_"
+    if kind == "paragraphs":   # jusText (trafilatura's backup) revises paragraphs in quadratic time
+        return "".join(f"第{i}段，内容。\n" for i in range(20_000))
     raise ValueError(kind)
 
 

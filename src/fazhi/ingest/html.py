@@ -448,7 +448,14 @@ def _check_depth(doc) -> int:
     return count
 
 
-def _trafilatura(text):
+# above this many block elements trafilatura runs without its backup extractors:
+# jusText's paragraph revision is quadratic in the paragraphs (28,000 took 87 s);
+# a report page has a few hundred
+FAST_BLOCKS = 2000
+_BLOCKS = ("p", "div", "li", "td", "br", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article")
+
+
+def _trafilatura(text, fast: bool = False):
     """trafilatura on the page (a string, or our parsed tree, which it does not modify)."""
     try:
         import trafilatura
@@ -459,7 +466,7 @@ def _trafilatura(text):
             d = trafilatura.bare_extraction(
                 text, output_format="python", with_metadata=True, include_formatting=True,
                 include_tables=True, include_comments=False, include_images=False,
-                include_links=False, favor_recall=True, deduplicate=False,
+                include_links=False, favor_recall=True, deduplicate=False, fast=fast,
                 # metadata is wanted for the title only; htmldate's extensive search
                 # runs dateparser, which takes seconds on some pages
                 date_extraction_params={"original_date": True, "extensive_search": False},
@@ -514,7 +521,8 @@ def read(data: bytes) -> RawDoc:
             huge = True
             notes.append(f"网页元素过多（{count:,} 个，上限 {limit:,} 个），未做正文识别，已提取整个页面的文字")
 
-    body, meta_title = (None, None) if huge else _trafilatura(copy.deepcopy(doc) if doc is not None else text)
+    fast = doc is not None and sum(1 for _ in doc.iter(*_BLOCKS)) > FAST_BLOCKS
+    body, meta_title = (None, None) if huge else _trafilatura(copy.deepcopy(doc) if doc is not None else text, fast)
     lines: list[str] = []
     if body is not None and len(body) <= 1 and "\n" in "".join(body.itertext()).strip():
         # trafilatura's last-resort baseline: the whole page flattened into one

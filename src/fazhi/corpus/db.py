@@ -268,17 +268,36 @@ def describe(url_or_engine) -> str:
 
 def _sqlite_pragmas(dbapi_conn, _record):
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA journal_mode=WAL")     # readers never block the one writer
-    cur.execute("PRAGMA synchronous=NORMAL")   # WAL + NORMAL: a crash loses no committed batch
     cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    _journal_wal(cur)                          # readers never block the one writer
+    cur.execute("PRAGMA synchronous=NORMAL")   # WAL + NORMAL: a crash loses no committed batch
     cur.close()
+
+
+def _journal_wal(cur, patience: float = 30.0) -> None:
+    """``PRAGMA journal_mode=WAL``, retried while another process holds the database:
+    SQLite answers a journal-mode switch with "locked" at once, without the busy
+    handler (a second process opening a new database during the first one's
+    migration failed this way)."""
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) and "busy" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _sqlite_pragmas_ro(dbapi_conn, _record):
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA query_only=ON")        # belt and braces: this connection never writes
     cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA query_only=ON")        # belt and braces: this connection never writes
     cur.close()
 
 

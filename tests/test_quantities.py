@@ -137,3 +137,24 @@ def test_chinese_round_trip(n):
     q = q1(text)
     assert q.value == n
     assert (q.start, q.end) == (0, len(text))
+
+
+def test_quantities_stop_at_four_times_the_facts_cap(monkeypatch):
+    """A hostile text of very many quantities is read up to 4 x MAX_FACTS (the facts
+    cap keeps the first MAX_FACTS and says so): facts and numeric rules stay bounded."""
+    from fazhi.quantities import _find
+
+    monkeypatch.setenv("FAZHI_MAX_FACTS", "10")
+    text = "调解纠纷" + "12件、" * 100 + "百分之十。"
+    got = _find(text)
+    assert len(got) == 40 and all(q.value == 12 for q in got)
+    monkeypatch.setenv("FAZHI_MAX_FACTS", "5000")
+    got = _find(text)
+    assert len(got) == 101 and got[-1].unit == "%"
+
+
+def test_chinese_percent_beside_counts_is_kept_once():
+    from fazhi.quantities import _find
+
+    got = _find("受理案件12件，占百分之三十，办结11件，近千人参加。")
+    assert [(q.value, q.unit) for q in got] == [(12, "件"), (30, "%"), (11, "件"), (1000, "人")]

@@ -19,8 +19,11 @@ Arabic numbers are converted with ``float``; Chinese numerals with
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
+
+from . import settings
 
 # ---------------------------------------------------------------------------
 # Unit vocabulary: unit -> (kind, negative lookahead: what may not follow).
@@ -228,7 +231,13 @@ def _find(norm: str) -> list[Quantity]:
             return True
         return False
 
+    # a report holds hundreds of quantities; a text of hundreds of thousands is
+    # hostile or broken: stop well above what the facts cap keeps (MAX_FACTS),
+    # so that the facts and the numeric rules stay bounded too
+    limit = 4 * settings.get("MAX_FACTS")
     for m in q_re.finditer(norm):
+        if len(out) >= limit:
+            break
         unit = m.group("unit")
         kind = UNITS[unit][0]
         grp = "ar" if m.group("ar") else ("cn" if m.group("cn") else "bare")
@@ -285,9 +294,15 @@ def _find(norm: str) -> list[Quantity]:
         extra.append(Quantity(v, (m.group("mult") or "") + unit, UNITS[unit][0], True,
                               m.start(), m.end(), m.start("bare"), m.end("bare")))
     if extra:
-        for q in extra:
-            if not any(q.start < e and s < q.end for s, e in taken):
-                out.append(q)
-                taken.append((q.start, q.end))
+        # ``taken`` holds disjoint spans in text order: a span overlaps one of them
+        # only if it overlaps the last one starting before its end (bisect: linear overall)
+        starts = [a for a, _ in taken]
+        for q in extra[:max(0, limit - len(out))]:
+            i = bisect_left(starts, q.end)
+            if i and taken[i - 1][1] > q.start:
+                continue
+            starts.insert(i, q.start)
+            taken.insert(i, (q.start, q.end))
+            out.append(q)
         out.sort(key=lambda q: q.start)
     return out

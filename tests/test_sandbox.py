@@ -130,7 +130,8 @@ def test_caps_on_facts_and_findings(sb, monkeypatch):
     assert len(report.findings) == 3
     first, last = report.findings[0], report.findings[-1]
     assert (first.rule, first.severity) == ("ingest.note", "warning")
-    assert first.message == "数据过多（40 个数量），超过上限 5 个，只保留了前 5 个"
+    # 40 in the text; the reader stops at 4 x the cap, so the count is a floor
+    assert first.message == "数据过多（至少 20 个数量），超过上限 5 个，只保留了前 5 个"
     assert last.rule == "ingest.note" and last.message.startswith("问题过多") and "只列出了前 2 条" in last.message
 
 

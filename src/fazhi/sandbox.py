@@ -181,9 +181,11 @@ def apply_caps(report) -> None:
     max_facts = settings.get("MAX_FACTS")
     if len(report.facts) > max_facts:
         n = len(report.facts)
+        # the quantities reader stops at 4 x the cap (``quantities._find``): then n is a floor
+        count = f"至少 {n:,} 个" if n >= 4 * max_facts else f"{n:,} 个"
         report.facts = report.facts[:max_facts]
         report.findings.insert(0, Finding("ingest.note", "warning",
-                                          f"数据过多（{n:,} 个数量），超过上限 {max_facts:,} 个，只保留了前 {max_facts:,} 个"))
+                                          f"数据过多（{count}数量），超过上限 {max_facts:,} 个，只保留了前 {max_facts:,} 个"))
     max_findings = settings.get("MAX_FINDINGS")
     if len(report.findings) > max_findings:
         n = len(report.findings)

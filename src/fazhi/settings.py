@@ -16,7 +16,8 @@ name                        environment variable               default         w
                                                                                analysed: 报告过长…仅分析前…（a finding）
 ``MAX_PARAGRAPHS``          ``FAZHI_MAX_PARAGRAPHS``           20,000          more paragraphs (lines): cut the same way
 ``MAX_FACTS``               ``FAZHI_MAX_FACTS``                5,000           more quantities in one report: the first are
-                                                                               kept, a finding says so
+                                                                               kept, a finding says so (the text is read
+                                                                               up to 4 x this many quantities)
 ``MAX_FINDINGS``            ``FAZHI_MAX_FINDINGS``             500             more findings: the first are kept, one says so
 ``TIME_LIMIT``              ``FAZHI_TIME_LIMIT``               60 s            one analysis, end to end (``--time-limit``):
                                                                                处理超时（超过 N 秒），已跳过

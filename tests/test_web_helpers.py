@@ -76,3 +76,13 @@ def login(client, username: str = "admin", password: str = ADMIN_PASSWORD) -> st
                     follow_redirects=False)
     assert r.status_code == 303, r.text
     return csrf_of(client.get("/account").text)
+
+
+def short_report(unit: str, published: str, extra: str = "", *, year: int = 2024, title: str | None = None) -> bytes:
+    """A short report of all four statutory parts (the web tests' stand-in for a real one)."""
+    head = title or f"{unit}关于{year}年法治政府建设情况的报告"
+    return (f"{head}\n发布日期：{published}\n"
+            f"一、{year}年推进法治政府建设的主要举措和成效\n全年办理行政复议案件120件。" + extra + "\n"
+            "二、存在的不足和原因\n一是法治意识不强，主要原因是培训不够。\n"
+            "三、党政主要负责人履行推进法治建设第一责任人职责情况\n主要负责同志召开会议4次。\n"
+            f"四、{year + 1}年推进法治政府建设的主要安排\n继续深化改革。\n").encode()

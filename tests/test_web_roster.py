@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from test_web_helpers import TestClient, login, make_app
+from test_web_helpers import short_report as report, TestClient, login, make_app
 
 HEAD = ["单位名称", "层级", "上级单位", "地区", "报送截止日期（可选，覆盖默认）", "联系人", "联系电话"]
 XSS = "<script>alert(1)</script>"
@@ -20,14 +20,6 @@ def roster_csv(rows) -> bytes:
     w.writerow(HEAD)
     w.writerows(rows)
     return buf.getvalue().encode("utf-8-sig")
-
-
-def report(unit: str, published: str) -> bytes:
-    return (f"{unit}关于2024年法治政府建设情况的报告\n发布日期：{published}\n"
-            "一、2024年推进法治政府建设的主要举措和成效\n全年办理行政复议案件120件。\n"
-            "二、存在的不足和原因\n一是法治意识不强，主要原因是培训不够。\n"
-            "三、党政主要负责人履行推进法治建设第一责任人职责情况\n主要负责同志召开会议4次。\n"
-            "四、2025年推进法治政府建设的主要安排\n继续深化改革。\n").encode()
 
 
 @pytest.fixture

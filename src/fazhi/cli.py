@@ -33,6 +33,7 @@ LAZY_COMMANDS = {
     "ledger": "fazhi.ledger.commands",
     "draft": "fazhi.ledger.commands",
     "roster": "fazhi.corpus.commands_roster",
+    "rules": "fazhi.corpus.commands_rules",
 }
 
 
@@ -332,7 +333,7 @@ def _findings_table(report) -> Table:
 def check(paths, rules_file, fmt, html_out, max_size, annotate_out):
     """检查报告：法定部分、年度、时效、数据一致性等；存在“错误”级问题时以非零状态退出。"""
     from .findings import evaluate
-    from .rules import RuleError, load_config, load_rules
+    from .rules import RuleError, RuleSet, compiled
     from .sandbox import apply_caps
 
     files = expand(paths)
@@ -340,8 +341,7 @@ def check(paths, rules_file, fmt, html_out, max_size, annotate_out):
         err.print(f"[red]错误：[/red]没有找到可检查的文件（支持 {SUPPORTED}）")
         sys.exit(2)
     try:
-        rules = load_rules(rules_file) if rules_file else None
-        rubric = load_config(rules_file).get("scores") if rules_file else None
+        rules, rubric = compiled(RuleSet.read(rules_file)) if rules_file else (None, None)
     except RuleError as e:
         err.print(f"[red]错误：[/red]{escape(str(e))}")
         sys.exit(2)
@@ -357,10 +357,8 @@ def check(paths, rules_file, fmt, html_out, max_size, annotate_out):
     failed: list = []
     errors = 0
     for f, report in each_report(files, max_bytes, failed):
-        if rules is not None or rubric is not None:
-            from .scores import rubric as load_rubric
-
-            evaluate(report, rules, load_rubric(rubric))
+        if rules is not None:
+            evaluate(report, rules, rubric)
             apply_caps(report)
         errors += any(x.severity == "error" for x in report.findings)
         if html_out:

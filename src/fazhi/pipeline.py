@@ -18,12 +18,14 @@ from .ingest import DEFAULT_MAX_BYTES, RawDoc, format_of, read_bytes, read_file
 from .model import Report, Source
 from .outline import LABELS, assign_levels, build_tree, find_headings
 from .parts import find_parts
+from .rules import compiled
 from .textnorm import shadow
 
 NUMBERED = {k for k, _ in LABELS} | {"bare"}
 
 
-def analyze_raw(raw: RawDoc, source: Source) -> Report:
+def analyze_raw(raw: RawDoc, source: Source, *, ruleset=None) -> Report:
+    """``ruleset``: a place's ``rules.RuleSet`` (None: the national rules)."""
     c = clean(raw.text)
     sh = shadow(c.text)
     heads0 = find_headings(c, sh)
@@ -45,7 +47,8 @@ def analyze_raw(raw: RawDoc, source: Source) -> Report:
 
     report.why["facts"] = []
     report.facts = extract_facts(c.text, sh, report.parts, why=report.why["facts"])
-    evaluate(report, notes=raw.notes or (), sh=sh)
+    rules, rubric = compiled(ruleset) if ruleset is not None else (None, None)
+    evaluate(report, rules, rubric, notes=raw.notes or (), sh=sh)
     return report
 
 

@@ -71,6 +71,7 @@ class Job:
     time_limit: float | None = None   # None: settings.TIME_LIMIT; 0: none
     hook: dict | None = None          # test hook (``fazhi.corpus.batch.TEST_HOOK``)
     key: Any = None                   # the caller's tag, returned in the result
+    ruleset: Any = None               # a place's rules (``rules.RuleSet``); None: the national rules
     seq: int = -1                     # set by ``Sandbox.imap``
 
 
@@ -259,7 +260,8 @@ def execute(job: Job, notify: Callable[[tuple], None] | None = None) -> Result:
                 sha = job.sha256 or hashlib.sha256(data).hexdigest()
                 res.sha256 = sha
                 raw = read_bytes(data, fmt, max_bytes=job.max_bytes)
-                report = analyze_raw(raw, Source(path=job.name, format=fmt, sha256=sha, encoding=raw.encoding))
+                report = analyze_raw(raw, Source(path=job.name, format=fmt, sha256=sha, encoding=raw.encoding),
+                                     ruleset=job.ruleset)
                 apply_caps(report)
                 if job.want == "none":
                     res.value = None

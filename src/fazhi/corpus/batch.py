@@ -206,9 +206,9 @@ def work_bytes(chunk: list[tuple[bytes, str, str]], settings: tuple) -> list[dic
     Each file runs through ``sandbox.execute`` (its deadline works in Dask's worker threads)."""
     from ..sandbox import Job, execute
 
-    time_limit, max_bytes, hook = settings
+    time_limit, max_bytes, hook, ruleset = settings
     return [_result_dict(execute(Job(name=name, data=data, sha256=sha, want="rows", max_bytes=max_bytes,
-                                     time_limit=time_limit, hook=hook)))
+                                     time_limit=time_limit, hook=hook, ruleset=ruleset)))
             for data, name, sha in chunk]
 
 
@@ -234,7 +234,8 @@ class _Writer:
     committed every ``commit_every`` results (or COMMIT_SECONDS).  Inserting as results
     arrive (rather than all at commit time) keeps the workers busy meanwhile."""
 
-    def __init__(self, engine, stats: AddStats, commit_every: int, stop: "_Stop", on_result=None):
+    def __init__(self, engine, stats: AddStats, commit_every: int, stop: "_Stop", on_result=None,
+                 columns: dict | None = None):
         self.engine = engine
         self.stats = stats
         self.commit_every = max(1, int(commit_every))
@@ -244,10 +245,13 @@ class _Writer:
         self.outcomes: list[tuple[str, dict]] = []   # (outcome, result), parallel to buf
         self.last = time.monotonic()
         self.on_result = on_result or (lambda: None)
+        self.columns = {k: v for k, v in (columns or {}).items() if v is not None}   # set on every stored report
 
     def put(self, res: dict) -> None:
         with self.stop.shielded():
             self.on_result()
+            if self.columns and res.get("rows") is not None:
+                res["rows"]["report"].update(self.columns)
             self.buf.append(res)
             if self.conn is None:
                 self.conn = self.engine.connect()
@@ -550,13 +554,15 @@ def _progress(enabled: bool, total: int | None):
 
 def add(paths, db=None, *, workers: int | None = None, engine: str = "local", scheduler: str | None = None,
         commit_every: int = 200, time_limit: float | None = None, progress: bool = True,
-        max_bytes: int | None = None, retry_failed: bool = False) -> AddStats:
+        max_bytes: int | None = None, retry_failed: bool = False, received_on: str | None = None) -> AddStats:
     """Analyse and store every report under ``paths``; idempotent by sha256.
 
     ``time_limit`` None -> env FAZHI_TIME_LIMIT or 60 s; 0 -> no limit.
     ``retry_failed``: files recorded in the failures table are analysed again (a time
     limit on a busy machine, a newer fazhi); otherwise they are skipped.
     Withdrawn reports (``submissions.withdraw``) are skipped and counted apart.
+    The corpus's rule set (``rulesets.active``) checks every report, and each row
+    records it; ``received_on`` (YYYY-MM-DD): the office's receipt date of these files.
     Raises ``BatchInterrupted`` on Ctrl-C/SIGTERM after committing what arrived."""
     from sqlalchemy import select
 
@@ -569,9 +575,12 @@ def add(paths, db=None, *, workers: int | None = None, engine: str = "local", sc
     workers = max(1, int(workers or os.cpu_count() or 1))
     time_limit = default_time_limit() if time_limit is None else float(time_limit)
     max_bytes = int(max_bytes or _settings.get("MAX_BYTES"))
-    settings = (time_limit, max_bytes, TEST_HOOK)
     eng = dbm.connect(db)
+    from .rulesets import active as active_rules
     from .submissions import withdrawn_hashes
+
+    rules = active_rules(eng)
+    settings = (time_limit, max_bytes, TEST_HOOK, rules.ruleset if rules else None)
 
     with eng.connect() as conn:
         known = _Known(reports={r[0] for r in conn.execute(select(dbm.reports.c.sha256))},
@@ -588,7 +597,8 @@ def add(paths, db=None, *, workers: int | None = None, engine: str = "local", sc
             bar.advance(task, n)
 
     stop = _Stop()
-    writer = _Writer(eng, stats, commit_every, stop, on_result=advance)
+    writer = _Writer(eng, stats, commit_every, stop, on_result=advance,
+                     columns={"rules_id": rules.id if rules else None, "received_on": received_on})
     runner = _Local(workers) if engine == "local" else _Dask(workers, scheduler)
     stop.install()
     try:
@@ -668,10 +678,10 @@ class _Local:
     def run(self, items, settings, writer: _Writer, stop: _Stop, time_limit: float) -> None:
         from ..sandbox import Job
 
-        _, max_bytes, hook = settings
+        _, max_bytes, hook, ruleset = settings
         jobs = (Job(name=name, path=os.fspath(path) if path is not None else None,
                     data=data if path is None else None, sha256=sha, want="rows", max_bytes=max_bytes,
-                    time_limit=time_limit, hook=hook) for sha, name, data, path in items)
+                    time_limit=time_limit, hook=hook, ruleset=ruleset) for sha, name, data, path in items)
         for res in self.sandbox.imap(jobs):
             writer.put(_result_dict(res))
 

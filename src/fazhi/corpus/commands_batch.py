@@ -26,7 +26,9 @@ from fazhi.ingest import SUPPORTED
 @click.option("--commit-every", type=int, default=200, show_default=True, help="每处理多少份提交一次")
 @click.option("--no-progress", is_flag=True, help="不显示进度条")
 @click.option("--retry-failed", is_flag=True, help="重新分析以前失败的文件（如机器繁忙时超时）")
-def add_cmd(paths, db, workers, engine, scheduler, time_limit, commit_every, no_progress, retry_failed):
+@click.option("--received", default=None, metavar="YYYY-MM-DD",
+              help="收到日期：这些报告何日收到（today 表示今天）；报送情况按它判断是否按期")
+def add_cmd(paths, db, workers, engine, scheduler, time_limit, commit_every, no_progress, retry_failed, received):
     """批量分析并入库（文件、目录或 .zip 压缩包，目录递归）；按文件内容 sha256 去重，重复运行只补上未入库的文件。
     同一单位同一年度只计一份：其他格式并入同一份报告，内容不同的视为修订版（旧版保留为历史）。
     有文件失败、无法打开或为不支持的文档格式（.doc、.wps 等）时退出码为 1。"""
@@ -35,9 +37,17 @@ def add_cmd(paths, db, workers, engine, scheduler, time_limit, commit_every, no_
 
     if scheduler and engine != "dask":
         engine = "dask"
+    from .submissions import SubmissionError, parse_received
+
+    try:
+        received_on = parse_received(received)
+    except SubmissionError as e:
+        err.print(f"[red]错误：[/red]{escape(str(e))}")
+        sys.exit(2)
     try:
         st = add(paths, db, workers=workers, engine=engine, scheduler=scheduler, commit_every=commit_every,
-                 time_limit=time_limit, progress=not no_progress, retry_failed=retry_failed)
+                 time_limit=time_limit, progress=not no_progress, retry_failed=retry_failed,
+                 received_on=received_on)
     except BatchInterrupted as e:
         err.print(f"已中断：已保存 {e.stats.added} 份，重新运行同一命令即可继续")
         sys.exit(130)

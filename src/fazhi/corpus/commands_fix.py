@@ -148,7 +148,7 @@ def fix_cmd(report_id, metas, fact_id, value, indicator, not_fact, part_fix, dis
                 cm.record(c, report_id, target, field, new, key=key, reason=reason, actor=who)
                 record(c, "correction", actor=who, address="命令行", target=f"报告 {report_id}",
                        detail=f"{target}.{field} → {new}" + (f"（{reason}）" if reason else ""))
-            out = cm.apply(c, report_id)
+            out = cm.apply_version(c, report_id)
     except cm.CorrectionError as e:
         err.print(f"[red]错误：[/red]{escape(str(e))}（未做任何更正）")
         sys.exit(2)

@@ -132,7 +132,8 @@ def _pct(x) -> str:
 def _totals_table(title: str, head: str, rows) -> Table:
     from .roster import COUNT_LABELS, COUNTS
 
-    t = Table(title=title, title_justify="left")
+    # 12 columns: compact enough for an 80-column terminal
+    t = Table(title=title, title_justify="left", padding=(0, 1), pad_edge=False, collapse_padding=True)
     t.add_column(head, overflow="fold")
     for k in COUNTS:
         t.add_column(COUNT_LABELS[k], justify="right")
@@ -170,7 +171,8 @@ def status_cmd(year, fmt, level, parent, db):
             _fail(f"层级“{level}”无法识别：应为 {level_choices()} 之一")
     con = Console()
     tot = st["totals"]
-    con.print(_totals_table(f"{year} 年度报送情况（默认截止 {st['default_deadline']}，含当日；以发布日期为准，无则成文日期）",
+    con.print(_totals_table(f"{year} 年度报送情况（默认截止 {st['default_deadline']}，含当日，规则：{escape(st['rules'] or '全国规则')}；"
+                            "以收到日期为准，无则发布日期，再无则成文日期）",
                             "范围", [("全部", tot)]))
     con.print(_totals_table("按层级", "层级", [(s["label"], s) for s in st["by_level"].values()]))
     if len(st["by_parent"]) > 1 or "" not in st["by_parent"]:
@@ -179,14 +181,16 @@ def status_cmd(year, fmt, level, parent, db):
     t = Table(title=f"各单位（{len(units)} 个）", title_justify="left")
     for c in ("单位", "层级", "上级单位", "状态", "日期", "截止", "报告编号"):
         t.add_column(c, overflow="fold")
-    colour = {"on_time": "green", "late": "red", "undated": "yellow", "unreadable": "magenta", "missing": "red"}
+    colour = {"on_time": "green", "late": "red", "undated": "yellow", "unreadable": "magenta", "missing": "red",
+              "other_genre": "magenta"}
     for u in units:
-        d = (u["date"] + ("（发布）" if u["date_kind"] == "published" else "（成文）")
-             + ("，年度未结束" if u["premature"] else "")) if u["date"] else "—"
+        d = (f"{u['date']}（{u['date_kind_label']}" + ("，年度未结束" if u["premature"] else "") + "）") if u["date"] else "—"
         t.add_row(escape(u["name"]), u["level_label"], escape(u["parent"] or ""),
                   f"[{colour[u['state']]}]{STATE_LABELS[u['state']]}[/{colour[u['state']]}]", d,
                   u["deadline"] + ("*" if u["deadline_overridden"] else ""),
-                  "、".join(map(str, u["reports"])) or ("文件 " + "、".join(map(str, u["failures"])) if u["failures"] else ""))
+                  "、".join(map(str, u["reports"])) or ("非本类 " + "、".join(str(x["id"]) for x in u["other_genre"])
+                                                        if u["other_genre"] else
+                                                        "文件 " + "、".join(map(str, u["failures"])) if u["failures"] else ""))
     con.print(t)
     if st["unmatched"]:
         t = Table(title=f"未匹配：{len(st['unmatched'])} 项（用 fazhi roster assign 编号 单位名称 指定）", title_justify="left")

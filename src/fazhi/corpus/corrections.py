@@ -115,17 +115,40 @@ def record(conn: Connection, report_id: int, target: str, field: str, new, *, ke
         old, fp = None, finding_key(text, row["rule"], row["start"], row["end"], row["message"])
     else:
         raise CorrectionError(f"未知的更正对象“{target}”")
+    # a metadata correction is about the report, not the file: the other files of the
+    # same version (the .docx of this .pdf) get it too, so they stay one report
+    shas = [(report_id, rep["sha256"])]
+    if target == "meta":
+        from .submissions import files_of_version
+
+        sibs = [i for i in files_of_version(conn, report_id) if i != report_id]
+        if sibs:
+            shas += list(conn.execute(select(db.reports.c.id, db.reports.c.sha256).where(db.reports.c.id.in_(sibs))))
     c = db.corrections.c
-    # a newer correction of the same thing supersedes the older one (kept as history)
-    conn.execute(update(db.corrections).where(
-        (c.sha256 == rep["sha256"]) & (c.target == target) & (c.key == fp) & (c.field == field) & c.active)
-        .values(active=False))
-    cid = conn.execute(insert(db.corrections).values(
-        sha256=rep["sha256"], report_id=report_id, target=target, key=fp, field=field,
-        old_value=json.dumps(old, ensure_ascii=False), new_value=json.dumps(new, ensure_ascii=False),
-        reason=(reason or "")[:1000] or None, actor=(actor or "")[:64] or None, at=_now(),
-        active=True)).inserted_primary_key[0]
+    cid = None
+    for rid, sha in shas:
+        # a newer correction of the same thing supersedes the older one (kept as history)
+        conn.execute(update(db.corrections).where(
+            (c.sha256 == sha) & (c.target == target) & (c.key == fp) & (c.field == field) & c.active)
+            .values(active=False))
+        got = conn.execute(insert(db.corrections).values(
+            sha256=sha, report_id=rid, target=target, key=fp, field=field,
+            old_value=json.dumps(old, ensure_ascii=False), new_value=json.dumps(new, ensure_ascii=False),
+            reason=(reason or "")[:1000] or None, actor=(actor or "")[:64] or None, at=_now(),
+            active=True)).inserted_primary_key[0]
+        cid = cid or got
     return cid
+
+
+def apply_version(conn: Connection, report_id: int) -> Outcome:
+    """``apply`` to a report and to the other files of its version (after ``record``)."""
+    from .submissions import files_of_version
+
+    sibs = [i for i in files_of_version(conn, report_id) if i != report_id]
+    out = apply(conn, report_id)
+    for i in sibs:
+        apply(conn, i)
+    return out
 
 
 def _now() -> str:
@@ -205,12 +228,7 @@ def _snapshot(conn: Connection, rep) -> dict:
     got = conn.execute(select(db.analysis_base.c.analysis).where(db.analysis_base.c.report_id == rid)).scalar()
     if got is not None:
         return got if isinstance(got, dict) else json.loads(got)
-    rows = {name: [{k: v for k, v in r.items() if k not in ("id", "report_id")}
-                   for r in conn.execute(select(t).where(t.c.report_id == rid).order_by(t.c.id)).mappings()]
-            for name, t in (("parts", db.parts), ("facts", db.facts), ("findings", db.findings))}
-    snap = {"meta": {k: rep[k] for k in ("title", "unit", "level", "province", "city", "county", "year",
-                                         "published", "signed")},
-            "scores": rep["scores"] or {}, **rows}
+    snap = _rows_snapshot(conn, rep)
     conn.execute(insert(db.analysis_base).values(report_id=rid, analysis=snap))
     return snap
 
@@ -276,26 +294,101 @@ def _corrected(base: Report, corrections: list[dict]) -> tuple[Report, list[dict
     return r, unapplied, dismissed
 
 
-def _evaluated(r: Report, notes: list[str], dismissed: set[str] = frozenset()) -> Report:
-    """Findings and scores of ``r`` recomputed (a copy), dismissed findings left out of the scores."""
+def _evaluated(r: Report, notes: list[str], dismissed: set[str] = frozenset(), ruleset=None) -> Report:
+    """Findings and scores of ``r`` recomputed (a copy) under ``ruleset`` (None: the
+    national rules), dismissed findings left out of the scores."""
     import copy
 
     from .. import scores as scores_mod
     from ..findings import evaluate
+    from ..rules import compiled
 
+    rules, rubric = compiled(ruleset)
     r = copy.copy(r)
     r.findings = []
-    evaluate(r, notes=notes)
+    evaluate(r, rules, rubric, notes=notes)
     if dismissed:
         r.findings = [f for f in r.findings if finding_key(r.text, f.rule, f.start, f.end, f.message) not in dismissed]
-        r.scores = scores_mod.compute(r)
+        r.scores = scores_mod.compute(r, rubric)
     return r
 
 
-def apply(conn: Connection, report_id: int) -> Outcome:
+def _rule_ids(conn: Connection, *rulesets) -> set[str]:
+    """The finding ids the rules produce (national, and each given rule set's)."""
+    from ..rules import compiled, load_rules
+
+    ids = {r.id for r in load_rules()}
+    for rs in rulesets:
+        if rs is not None:
+            ids |= {r.id for r in compiled(rs)[0]}
+    return ids
+
+
+def _ruleset_by_id(conn: Connection, rules_id: int | None):
+    from ..rules import RuleSet
+
+    if rules_id is None:
+        return None
+    row = conn.execute(select(db.rule_sets.c.name, db.rule_sets.c.text)
+                       .where(db.rule_sets.c.id == rules_id)).first()
+    return RuleSet(row.name, row.text) if row else None
+
+
+def recheck_one(conn: Connection, report_id: int, ruleset, rules_id: int | None) -> None:
+    """Recompute one stored report's findings and scores under ``ruleset`` (its
+    meta, parts and facts as stored; the outline read again from its text), then
+    re-apply its corrections; record ``rules_id``.  Findings that no rule makes
+    (the reader's notes) are kept as they are."""
+    rep = conn.execute(select(db.reports).where(db.reports.c.id == report_id)).mappings().first()
+    if rep is None:
+        return
+    has_base = conn.execute(select(db.analysis_base.c.report_id)
+                            .where(db.analysis_base.c.report_id == report_id)).first() is not None
+    snap = _snapshot(conn, rep) if has_base else _rows_snapshot(conn, rep)
+    base = _report_of(rep, snap)
+    base.outline = _outline(base.text)
+    made_by_rules = _rule_ids(conn, ruleset, _ruleset_by_id(conn, rep["rules_id"]))
+    kept = [f for f in base.findings if f.rule not in made_by_rules]
+    notes = [f.message for f in kept if f.rule == "ingest.note" and f.severity == "info"]
+    after = _evaluated(base, notes, ruleset=ruleset)
+    others = [f for f in kept if not (f.rule == "ingest.note" and f.severity == "info")]
+    findings = others + after.findings
+    conn.execute(update(db.reports).where(db.reports.c.id == report_id).values(rules_id=rules_id))
+    if has_base:
+        snap["findings"] = [{"rule": f.rule, "severity": f.severity, "message": f.message, "start": f.start,
+                             "end": f.end} for f in findings]
+        snap["scores"] = dict(after.scores)
+        conn.execute(update(db.analysis_base).where(db.analysis_base.c.report_id == report_id)
+                     .values(analysis=snap))
+        apply(conn, report_id, ruleset)
+        return
+    base.findings = findings
+    _write(conn, rep, base, findings, dict(after.scores), moved=False)
+
+
+def _rows_snapshot(conn: Connection, rep) -> dict:
+    """The stored analysis of a report without corrections (as ``_snapshot`` reads it)."""
+    rid = rep["id"]
+    rows = {name: [{k: v for k, v in r.items() if k not in ("id", "report_id")}
+                   for r in conn.execute(select(t).where(t.c.report_id == rid).order_by(t.c.id)).mappings()]
+            for name, t in (("parts", db.parts), ("facts", db.facts), ("findings", db.findings))}
+    return {"meta": {k: rep[k] for k in ("title", "unit", "level", "province", "city", "county", "year",
+                                         "published", "signed")},
+            "scores": rep["scores"] or {}, **rows}
+
+
+_UNSET = object()
+
+
+def apply(conn: Connection, report_id: int, ruleset=_UNSET) -> Outcome:
     """Rewrite one report's analysis rows from the engine's analysis and the active
-    corrections of its file (``store.insert`` calls it for every new analysis).
-    Idempotent: it always starts from the engine's analysis."""
+    corrections of its file (``store.insert`` calls it for every new analysis),
+    under ``ruleset`` (default: the corpus's active rule set).  Idempotent: it
+    always starts from the engine's analysis."""
+    if ruleset is _UNSET:
+        from .rulesets import ruleset_of
+
+        ruleset = ruleset_of(conn)
     rep = conn.execute(select(db.reports).where(db.reports.c.id == report_id)).mappings().first()
     if rep is None:
         return Outcome(0, [])
@@ -309,8 +402,8 @@ def apply(conn: Connection, report_id: int) -> Outcome:
     fixed, unapplied, dismissed = _corrected(base, cors)
     fixed.outline = base.outline
     notes = [f.message for f in base.findings if f.rule == "ingest.note"]
-    before = _evaluated(base, notes)
-    after = _evaluated(fixed, notes, dismissed)
+    before = _evaluated(base, notes, ruleset=ruleset)
+    after = _evaluated(fixed, notes, dismissed, ruleset=ruleset)
     # findings: the engine's, minus what the corrections made disappear, plus what
     # they made appear, minus the dismissed ones
     sig = lambda f: (f.rule, f.severity, f.message, f.start, f.end)  # noqa: E731
@@ -329,7 +422,7 @@ def apply(conn: Connection, report_id: int) -> Outcome:
     return Outcome(len(cors) - len(unapplied), unapplied)
 
 
-def _write(conn: Connection, rep, fixed: Report, findings: list[Finding], scores: dict) -> None:
+def _write(conn: Connection, rep, fixed: Report, findings: list[Finding], scores: dict, *, moved: bool = True) -> None:
     rid = rep["id"]
     m = fixed.meta
     found = list(dict.fromkeys(p.part for p in fixed.parts))
@@ -340,6 +433,8 @@ def _write(conn: Connection, rep, fixed: Report, findings: list[Finding], scores
         parts_found=",".join(found), parts_missing=",".join(p for p in REQUIRED_PARTS if p not in found),
         n_facts=sum(1 for f in fixed.facts if f.indicator), n_errors=sev.count("error"),
         n_warnings=sev.count("warning"), score_total=scores.get("total"), scores=scores))
+    if moved:
+        _replace_submission(conn, rep, m)
     # rows keep their ids where they stay the same (the ids a person was shown)
     _sync(conn, db.parts, rid, [{"part": p.part, "heading": p.heading, "start": p.start, "end": p.end}
                                 for p in fixed.parts], ("start", "end", "heading"))
@@ -348,6 +443,22 @@ def _write(conn: Connection, rep, fixed: Report, findings: list[Finding], scores
                                 for f in fixed.facts], ("start", "end", "unit"))
     _sync(conn, db.findings, rid, [{"rule": f.rule, "severity": f.severity, "message": f.message, "start": f.start,
                                     "end": f.end} for f in findings], ("rule", "start", "end", "message"))
+
+
+def _replace_submission(conn: Connection, rep, m: Meta) -> None:
+    """A corrected unit or year moves the file to the submission of that unit and
+    year (its old one recomputes which version is current)."""
+    from ..evaluate import norm_unit
+    from . import submissions
+
+    key = norm_unit(m.unit) if m.unit else None
+    if key == rep["unit_key"] and m.year == rep["year"]:
+        return
+    conn.execute(update(db.reports).where(db.reports.c.id == rep["id"]).values(unit_key=key))
+    old = rep["submission_id"]
+    submissions.place(conn, rep["id"])
+    if old is not None:
+        submissions.refresh(conn, old)
 
 
 def _sync(conn: Connection, table, rid: int, want: list[dict], ident: tuple[str, ...]) -> None:

@@ -81,6 +81,9 @@ reports = Table(
     Column("accepted", Boolean, nullable=False, default=False, server_default=false()),  # a person accepted it
     Column("withdrawn_at", String(32)),
     Column("withdraw_reason", Text),
+    # rules per place (migration 0009, see corpus/rulesets.py)
+    Column("rules_id", Integer),                    # rule_sets.id its findings came from; None: national rules
+    Column("received_on", String(10)),              # 收到日期 (YYYY-MM-DD) when the office knows it
 )
 Index("ix_reports_unit_year", reports.c.unit, reports.c.year)
 Index("ix_reports_unit_key_year", reports.c.unit_key, reports.c.year)
@@ -212,6 +215,21 @@ analysis_base = Table(
     "analysis_base", metadata,
     Column("report_id", Integer, ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True),
     Column("analysis", JSON, nullable=False),
+)
+
+
+# a place's rule file (``fazhi rules attach``): the text as attached; the one
+# ``active`` row is what corpus add, the web app, checks and exports apply
+rule_sets = Table(
+    "rule_sets", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("attached_at", String(32), nullable=False),
+    Column("actor", String(64)),
+    Column("active", Boolean, nullable=False, default=False, server_default=false()),
+    Column("detached_at", String(32)),
 )
 
 

@@ -24,6 +24,8 @@ guidance), which Excel hides.
 """
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 import csv
 import datetime as dt
 import gc
@@ -538,10 +540,15 @@ def topic_sheets(reps: list[dict], hl: dict, used: set[str]) -> list[Sheet]:
     return sheets
 
 
-def _rules():
-    from ..rules import load_rules
+# the corpus's rule set while a workbook or Parquet export is built (``build_sheets``)
+_RULESET: ContextVar = ContextVar("fazhi_export_ruleset", default=None)
 
-    return [r for r in load_rules() if r.enabled]
+
+def _rules():
+    from ..rules import compiled, load_rules
+
+    rs = _RULESET.get()
+    return [r for r in (compiled(rs)[0] if rs is not None else load_rules()) if r.enabled]
 
 
 def rule_titles() -> dict[str, str]:
@@ -858,6 +865,9 @@ def build_sheets(engine: Engine, *, year: int | None = None, level: str | None =
                  roster: bool = True) -> list[Sheet]:
     from . import sheets as extra
 
+    from .rulesets import ruleset_of
+
+    _RULESET.set(ruleset_of(engine))   # titles of a place's rules (the context of this export)
     with engine.connect() as conn:
         reps = compare.report_rows(conn, year=year, level=level)
         every = reps if year is None else compare.report_rows(conn, level=level)
@@ -1055,6 +1065,9 @@ def write_parquet(engine: Engine, out: str | Path, *, year: int | None = None, l
     paths = parquet_paths(out)
     for p in paths.values():
         p.parent.mkdir(parents=True, exist_ok=True)
+    from .rulesets import ruleset_of
+
+    _RULESET.set(ruleset_of(engine))
     cat = compare.catalog()
     titles = {r.id: r.title for r in _rules()}
     r, f, fi = db.reports.c, db.facts.c, db.findings.c

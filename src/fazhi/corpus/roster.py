@@ -28,7 +28,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import delete, false, func, insert, or_, select
 from sqlalchemy.engine import Engine
 
 from ..data import load_yaml
@@ -269,11 +269,18 @@ def parse_date(v) -> str | None:
     return date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
 
 
-def default_deadline(year: int, level: str | None = None) -> str:
-    """The last day on time for a report on ``year`` (data/roster.yaml ``deadline``)."""
-    d = vocab()["deadline"]
-    md = (d.get("by_level") or {}).get(level) or d["last_day"]
-    return f"{year + 1}-{md}"
+def default_deadline(year: int, level: str | None = None, params: dict | None = None) -> str:
+    """The last day on time for a report on ``year``: the day before the
+    ``timeliness.deadline`` rule's date (``params``: ``rules.deadline_params`` of the
+    corpus's rule set; None: the national rules)."""
+    from datetime import timedelta
+
+    from ..rules import deadline_params
+
+    p = params if params is not None else deadline_params(None)
+    md = (p.get("by_level") or {}).get(level) or p["default"]
+    mo, da = (int(x) for x in str(md).split("-"))
+    return (date(year + 1, mo, da) - timedelta(days=1)).isoformat()
 
 
 # ------------------------------------------------------------------ reading a roster
@@ -481,13 +488,13 @@ def write_template(path) -> Path:
     dd.add(f"{dl_col}2:{dl_col}5000")
     ws.add_data_validation(dd)
     notes = wb.create_sheet("填写说明")
-    d = vocab()["deadline"]
+    last = default_deadline(2000)[5:]   # MM-DD of the national rules
     for line in [
         "应报单位名单：每个应报送法治政府建设年度报告的单位一行。第2行是示例（单位名称以“示例：”开头的行导入时忽略），可以删除。",
         "单位名称：与报告落款一致为好；“某某街道”“某某区某某街道办事处”“某某区人民政府”“某某区政府”均可识别。",
         f"层级：{level_choices()}（下拉选择）。",
         "上级单位、地区：用于按上级汇总和区分同名单位（如两个区都有的“城关镇”），可留空。",
-        f"报送截止日期：留空时按全国默认——报告年度次年的 {d['last_day'][:2]}月{d['last_day'][3:]}日（含）前公开"
+        f"报送截止日期：留空时按报告库的规则（全国默认：报告年度次年的 {last[:2]}月{last[3:]}日（含）前公开，附加了本地规则文件时按其规定）"
         "（《法治政府建设与责任落实督察工作规定》第二十四条：每年4月1日之前）；填写则以该日期（含当日）为准。",
         "导入：fazhi roster import 名单.xlsx --year 2024（同一年度再次导入会整体替换该年度的名单）。",
     ]:
@@ -575,12 +582,13 @@ def assign(engine: Engine, unit_name: str, *, report_id: int | None = None, fail
 
 
 # ------------------------------------------------------------------ status
-STATES = ("on_time", "late", "undated", "unreadable", "missing")
+STATES = ("on_time", "late", "undated", "unreadable", "other_genre", "missing")
 STATE_LABELS = {"on_time": "按期", "late": "逾期", "undated": "已报（无日期）", "unreadable": "读不了",
-                "missing": "未报"}
-COUNTS = ("expected", "reported", "on_time", "late", "undated", "unreadable", "missing")
+                "other_genre": "非本类报告", "missing": "未报"}
+COUNTS = ("expected", "reported", "on_time", "late", "undated", "unreadable", "other_genre", "missing")
 COUNT_LABELS = {"expected": "应报", "reported": "已报", "on_time": "按期", "late": "逾期",
-                "undated": "无日期", "unreadable": "读不了", "missing": "未报"}
+                "undated": "无日期", "unreadable": "读不了", "other_genre": "非本类", "missing": "未报"}
+DATE_KINDS = {"received_on": "收到", "published": "发布", "signed": "成文"}
 
 
 def _totals(rows: list[dict]) -> dict:
@@ -596,7 +604,8 @@ def _totals(rows: list[dict]) -> dict:
 
 
 def _decisive_date(rep, kinds) -> tuple[str, str] | None:
-    """(date, kind) of a report: its publication date, else its signing date (data/roster.yaml)."""
+    """(date, kind) of a report: its receipt date, else its publication date, else its
+    signing date (data/roster.yaml ``deadline.dates``)."""
     for k in kinds:
         if rep[k]:
             return rep[k], k
@@ -607,9 +616,13 @@ def status(engine: Engine, year: int) -> dict:
     """Who has reported on ``year``: a dict (JSON-ready).
 
     ``units``: one row per roster unit — name, level, parent, deadline (the roster's
-    override, else the default), state (on_time | late | undated | unreadable |
-    missing), the date that decided it and its kind (published/signed), the
-    report ids (all of that unit's stored reports of the year) and failure ids.
+    override, else the default of the corpus's rule set), state (on_time | late |
+    undated | unreadable | other_genre | missing), the date that decided it and its
+    kind (received_on / published / signed: the receipt date first — of the unit's
+    first version when it sent revisions), ``received`` (that receipt date), the
+    report ids (all of that unit's counted reports of the year) and failure ids.
+    ``other_genre``: all the unit sent is a report of another kind (a 政府信息公开
+    工作年度报告), not counted until a person accepts it.
     ``totals`` and ``by_level`` / ``by_parent``: counts of expected, reported,
     on_time, late, undated, unreadable, missing, and ``published_rate`` =
     reported / expected, ``on_time_rate`` = on_time / expected (as third-party
@@ -620,12 +633,25 @@ def status(engine: Engine, year: int) -> dict:
     with engine.connect() as conn:
         manual = conn.execute(select(a.report_id, a.failure_id, a.unit_name, a.year)).all()
         # the year's reports, and those a person assigned to this year whatever year the engine read
-        reps = conn.execute(select(r.id, r.path, r.unit, r.level, r.province, r.city, r.county, r.published,
-                                   r.signed, r.title)
-                            .where(or_(r.year == year, r.id.in_(select(a.report_id).where(a.year == year))))
+        of_year = or_(r.year == year, r.id.in_(select(a.report_id).where(a.year == year)))
+        cols = (r.id, r.path, r.unit, r.level, r.province, r.city, r.county, r.published, r.signed, r.title,
+                r.submission_id, r.received_on)
+        reps = conn.execute(select(*cols).where(of_year)
                             .where(db.counted())   # the current version of each report only
                             .order_by(r.id)).mappings().all()
+        # texts of another genre nobody accepted: not counted, but the unit did send something
+        others = conn.execute(select(*cols, r.genre).where(of_year, r.genre_ok == false(), r.accepted == false(),
+                                                           r.withdrawn_at.is_(None))
+                              .order_by(r.id)).mappings().all()
+        # the receipt of a submission is that of its first received file (a revision sent
+        # after the deadline does not make an on-time report late)
+        mine = select(r.submission_id).where(of_year, db.counted())
+        first = dict(conn.execute(select(r.submission_id, func.min(r.received_on))
+                                  .where(r.submission_id.in_(mine), r.received_on.is_not(None),
+                                         r.withdrawn_at.is_(None))
+                                  .group_by(r.submission_id)).all())
         fails = conn.execute(select(f.id, f.path, f.error).order_by(f.id)).mappings().all()
+    reps = [{**x, "received_on": first.get(x["submission_id"]) or x["received_on"]} for x in reps]
     by_report = {m.report_id: m.unit_name for m in manual if m.report_id is not None and m.year == year}
     by_failure = {m.failure_id: m.unit_name for m in manual if m.failure_id is not None and m.year == year}
     elsewhere = ({("r", m.report_id) for m in manual if m.report_id is not None and m.year != year}
@@ -649,6 +675,17 @@ def status(engine: Engine, year: int) -> dict:
         else:
             unmatched.append({"kind": "report", "id": rep["id"], "unit": rep["unit"], "title": rep["title"],
                               "path": rep["path"], "reason": m.reason, "candidates": m.candidates})
+    wrong: dict[str, list] = {n: [] for n in names}
+    for rep in others:
+        if ("r", rep["id"]) in elsewhere:
+            continue
+        if rep["id"] in by_report:
+            if by_report[rep["id"]] in names:
+                wrong[by_report[rep["id"]]].append(rep)
+            continue
+        m = idx.match(rep["unit"], region=(rep["province"], rep["city"], rep["county"]))
+        if m.name:
+            wrong[m.name].append(rep)
     for fl in fails:
         if ("f", fl["id"]) in elsewhere:
             continue
@@ -667,9 +704,14 @@ def status(engine: Engine, year: int) -> dict:
                               "reason": "读不了，文件名中" + ("没有名单中的单位" if not m.candidates else "有多个可能的单位"),
                               "candidates": m.candidates, "error": fl["error"]})
     dates = vocab()["deadline"]["dates"]
+    from ..rules import deadline_params
+    from .rulesets import active
+
+    rules = active(engine)
+    params = deadline_params(rules.ruleset if rules else None)
     rows = []
     for u in roster:
-        deadline = u["deadline"] or default_deadline(year, u["level"])
+        deadline = u["deadline"] or default_deadline(year, u["level"], params)
         mine = got[u["name"]]
         dated = sorted(d for d in (_decisive_date(rep, dates) for rep in mine) if d)
         if mine and dated:
@@ -680,14 +722,18 @@ def status(engine: Engine, year: int) -> dict:
             state = "undated"
         else:
             when = kind = None
-            state = "unreadable" if bad[u["name"]] else "missing"
+            state = ("other_genre" if wrong[u["name"]] else "unreadable" if bad[u["name"]] else "missing")
         rows.append({"name": u["name"], "level": u["level"], "level_label": LEVEL_LABELS.get(u["level"], u["level"]),
                      "parent": u["parent"], "region": u["region"], "contact": u["contact"], "phone": u["phone"],
                      "deadline": deadline, "deadline_overridden": bool(u["deadline"]),
                      "state": state, "state_label": STATE_LABELS[state], "date": when, "date_kind": kind,
+                     "date_kind_label": DATE_KINDS.get(kind), "received": min(
+                         (x["received_on"] for x in mine if x["received_on"]), default=None),
+                     "other_genre": [{"id": x["id"], "genre": x["genre"]} for x in wrong[u["name"]]],
+                     "published": min((x["published"] for x in mine if x["published"]), default=None),
                      # dated before the reported year ended (still counted on time; the report's
                      # own timeliness.premature finding says more)
-                     "premature": bool(when and when < f"{year + 1}-01-01"),
+                     "premature": bool(when and kind != "received_on" and when < f"{year + 1}-01-01"),
                      "reports": [rep["id"] for rep in mine], "failures": [fl["id"] for fl in bad[u["name"]]]})
     by_level = {}
     for lv in LEVELS:
@@ -698,6 +744,7 @@ def status(engine: Engine, year: int) -> dict:
     for x in rows:
         parents.setdefault(x["parent"] or "", []).append(x)
     by_parent = {p: {"label": p or "（未填上级）", **_totals(sub)} for p, sub in parents.items()}
-    return {"year": year, "default_deadline": default_deadline(year), "roster_size": len(roster),
+    return {"year": year, "default_deadline": default_deadline(year, None, params), "roster_size": len(roster),
+            "rules": rules.name if rules else None,
             "totals": _totals(rows), "by_level": by_level, "by_parent": by_parent, "units": rows,
             "unmatched": unmatched}

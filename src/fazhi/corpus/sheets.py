@@ -100,7 +100,7 @@ def _roster_unit(u: dict) -> dict:
     reports = u.get("reports") or []
     return {"unit": u.get("name"), "level": u.get("level"), "parent": u.get("parent"),
             "status": u.get("state_label") or u.get("state"), "received": u.get("received"),
-            "published": u.get("date") if u.get("date_kind") in (None, "published") else None,
+            "published": u.get("published", u.get("date") if u.get("date_kind") in (None, "published") else None),
             "deadline": u.get("deadline"), "report_id": reports[0] if reports else None}
 
 
@@ -188,6 +188,19 @@ def main_problems(rep: dict, finds_of: list[dict], titles: dict[str, str], copy:
 COVER_WIDTHS = [14, 16, 10, 10, 46]
 
 
+def _rules_row(engine: Engine) -> list:
+    """适用规则: the corpus's rule set (and how many reports another one checked)."""
+    from .rulesets import active, stale
+
+    a = active(engine)
+    with engine.connect() as c:
+        n = stale(c)
+    note = f"{a.attached_at[:10]} 附加" if a else "未附加本地规则文件"
+    if n:
+        note += f"；{n} 份报告按其他规则检查，请运行 fazhi rules recheck"
+    return ["适用规则", a.name if a else "全国规则（内置）", "", "", note]
+
+
 def cover_sheet(engine: Engine, reps: list[dict], every: list[dict], finds: list[dict], copies: dict,
                 fails: list[dict], *, year: int | None = None, level: str | None = None) -> Sheet:
     """概况: counts, average scores and rates, the five weakest units, the change since last year."""
@@ -218,6 +231,7 @@ def cover_sheet(engine: Engine, reps: list[dict], every: list[dict], finds: list
          f"雷同比例≥{COPY_NOTE_SHARE * 100:.0f}%，占 {_pct(s['copied_share'])}；见“抄袭雷同”"],
         ["问题", Val(n_err + n_warn, FMT_COUNT), "", "", f"错误 {n_err} 条，警告 {n_warn} 条；见“问题清单”"],
         ["无法读取的文件", Val(len(fails), FMT_COUNT), "", "", "见“无法读取”"],
+        _rules_row(engine),
     ]
     blocks = [("一、总体情况", ["项目", "数值", "", "", "说明"], rows)]
 

@@ -131,6 +131,9 @@ def plan(conn: Connection, rep: dict, facts: Counter, *, exclude: int | None = N
     n_me = len(text)
     match = None
     for c in cands:
+        if (uk is not None and c.unit_key is not None and c.unit_key != uk) or \
+                (year is not None and c.year is not None and c.year != year):
+            continue   # another unit's or year's text, however alike (a copy is not the same report)
         n = c.n or 0
         if not n or not n_me or min(n, n_me) / max(n, n_me) < SAME_TEXT * 0.8:
             continue   # lengths too different to be the same text
@@ -324,3 +327,30 @@ def rebuild(conn: Connection) -> int:
             genre=None if g.ok else g.label, genre_ok=g.ok))
         place(conn, rid)
     return len(ids)
+
+
+# ------------------------------------------------------------------ receipt dates
+def today():
+    """Today in China (the office's calendar day, whatever the server's zone)."""
+    import datetime as dt
+
+    return dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
+
+
+def parse_received(value) -> str | None:
+    """A 收到日期 as a person writes it (YYYY-MM-DD, or ``today``; not in the future)
+    -> ISO date; None when empty.  Raises ``SubmissionError`` (Chinese)."""
+    import datetime as dt
+
+    v = str(value or "").strip()
+    if not v:
+        return None
+    if v.lower() in ("today", "今天"):
+        return today().isoformat()
+    try:
+        d = dt.date.fromisoformat(v)
+    except ValueError:
+        raise SubmissionError(f"收到日期“{v[:20]}”应写成 年-月-日，如 2025-03-05") from None
+    if d > today():
+        raise SubmissionError(f"收到日期 {d.isoformat()} 晚于今天")
+    return d.isoformat()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -23,6 +24,7 @@ from ..model import Finding, Part, Report
 from ..textnorm import shadow
 
 SEVERITIES = ("error", "warning", "info")
+MAX_RULE_FILE = 256 * 1024   # bytes of a rule file
 LEVELS = ("province", "city", "county", "township", "department", "other")
 
 
@@ -97,23 +99,78 @@ def check(name: str):
 
 
 def _read_user_file(path: str | Path) -> dict:
-    p = Path(path)
+    rs = RuleSet.read(path)
+    return _parse(rs.text, rs.name)
+
+
+def _parse(text: str, name: str) -> dict:
+    """A rule file's text (YAML, or TOML when ``name`` ends in .toml) -> its mapping."""
+    if len(text) > MAX_RULE_FILE:
+        raise RuleError(f"规则文件 {name} 过大（超过 {MAX_RULE_FILE // 1024} KB）")
     try:
-        raw = p.read_bytes()
-    except OSError as e:
-        raise RuleError(f"无法读取规则文件 {p}：{e.strerror or e}") from None
-    try:
-        if p.suffix.lower() == ".toml":
-            data = tomllib.loads(raw.decode("utf-8"))
-        else:
-            data = safe_yaml(raw.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError, tomllib.TOMLDecodeError) as e:
-        raise RuleError(f"规则文件 {p.name} 格式有误：{str(e).splitlines()[0]}") from None
+        data = tomllib.loads(text) if name.lower().endswith(".toml") else safe_yaml(text)
+    except (yaml.YAMLError, tomllib.TOMLDecodeError) as e:
+        raise RuleError(f"规则文件 {name} 格式有误：{str(e).splitlines()[0]}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise RuleError(f"规则文件 {p.name} 格式有误：顶层应为包含 rules 或 scores 的映射")
+        raise RuleError(f"规则文件 {name} 格式有误：顶层应为包含 rules 或 scores 的映射")
     return data
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """A place's rule file as it was attached: its name and text (``fazhi rules attach``
+    stores it in the corpus; the batch workers and the web app receive it so)."""
+    name: str
+    text: str
+
+    @classmethod
+    def read(cls, path: str | Path) -> "RuleSet":
+        p = Path(path)
+        try:
+            raw = p.read_bytes()
+        except OSError as e:
+            raise RuleError(f"无法读取规则文件 {p}：{e.strerror or e}") from None
+        if len(raw) > MAX_RULE_FILE:
+            raise RuleError(f"规则文件 {p.name} 过大（超过 {MAX_RULE_FILE // 1024} KB）")
+        try:
+            return cls(p.name, raw.decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            raise RuleError(f"规则文件 {p.name} 格式有误：不是 UTF-8 编码的文本") from None
+
+    @property
+    def sha256(self) -> str:
+        import hashlib
+
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+def compiled(ruleset: RuleSet | None) -> tuple[tuple[Rule, ...] | None, dict | None]:
+    """(rules, rubric) of a rule set, parsed and validated once per process;
+    (None, None) for the built-in national rules."""
+    if ruleset is None:
+        return None, None
+    return _compiled(ruleset.name, ruleset.text)
+
+
+@lru_cache(maxsize=8)
+def _compiled(name: str, text: str) -> tuple[tuple[Rule, ...], dict | None]:
+    from ..scores import rubric
+
+    user = _parse(text, name)
+    cfg = _merge(user)
+    return tuple(_validate(r, name) for r in cfg["rules"]), rubric(user["scores"]) if user.get("scores") else None
+
+
+def deadline_params(ruleset: RuleSet | None) -> dict:
+    """The ``timeliness.deadline`` rule's params under a rule set: ``default``
+    ("MM-DD", the first day that is late) and ``by_level``."""
+    rules, _ = compiled(ruleset)
+    for r in rules if rules is not None else load_rules():
+        if r.id == "timeliness.deadline":
+            return {"default": str(r.params.get("default", "04-01")), "by_level": dict(r.params.get("by_level") or {})}
+    return {"default": "04-01", "by_level": {}}
 
 
 def _validate(r: dict, where: str) -> Rule:
@@ -142,11 +199,14 @@ def _validate(r: dict, where: str) -> Rule:
 
 def load_config(user_file: str | Path | None = None) -> dict:
     """The built-in rules.yaml, with a user's file merged over it."""
+    return _merge(_read_user_file(user_file) if user_file is not None else None)
+
+
+def _merge(user: dict | None) -> dict:
     _load_checks()
     base = copy.deepcopy(load_yaml("rules.yaml"))
-    if user_file is None:
+    if user is None:
         return base
-    user = _read_user_file(user_file)
     rules = {r["id"]: r for r in base["rules"]}
     order = [r["id"] for r in base["rules"]]
     for i, r in enumerate(user.get("rules") or []):

@@ -18,7 +18,7 @@ from ..corpus import compare, store, submissions
 from . import audit, auth, queries
 from .auth import require_admin, require_user
 from .responses import corpus_changed, csv_response, xlsx_response
-from .uploads import UploadError, forget_file, safe_name, too_large_message, upload_request
+from .uploads import UploadError, forget_file, received_date, safe_name, too_large_message, upload_request
 
 router = APIRouter(prefix="/api", tags=["API"])
 
@@ -147,6 +147,7 @@ async def _read_limited(request: Request, limit: int) -> bytes:
                           "`filename`；也接受 multipart/form-data 的 `file` 字段。类型按内容识别（PDF、docx、网页、"
                           "文本），与文件名无关。同一文件（sha256 相同）只入库一次。"))
 async def upload(request: Request, filename: str = Query("", max_length=1000, description="原文件名（仅显示用）"),
+                 received_on: str = Query("", max_length=20, description="收到日期（年-月-日，可选）：报送单位的报告何日收到"),
                  user=Depends(require_admin)):
     s = request.app.state.settings
     ctype = request.headers.get("content-type", "")
@@ -168,7 +169,7 @@ async def upload(request: Request, filename: str = Query("", max_length=1000, de
 
             filename = unquote(filename)
     try:
-        out = await upload_request(request, user, data, filename)
+        out = await upload_request(request, user, data, filename, received_on=received_date(received_on))
     except UploadError as e:
         raise HTTPException(e.status, e.message) from None
     got = await run_in_threadpool(queries.load_report, request.app.state.engine, out.report_id)

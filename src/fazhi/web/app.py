@@ -320,6 +320,9 @@ def create_app(settings: Settings | None = None, *, announce=None) -> FastAPI:
     from . import unit_pages  # units submit their own report (role ``unit``)
 
     app.include_router(unit_pages.router)
+    from . import submission_pages  # restore a withdrawn report, accept another genre
+
+    app.include_router(submission_pages.router)
 
     def answer(request: Request, status: int, message: str, headers: dict | None = None, **extra):
         if auth.is_api(request) or request.url.path.startswith("/static/"):

@@ -38,7 +38,9 @@ def _fail(msg: str, code: int = 2):
 @click.option("--secure-cookies", is_flag=True, envvar="FAZHI_SECURE_COOKIES",
               help="会话 Cookie 只经 HTTPS 发送（在 HTTPS 反向代理之后运行时使用）")
 @click.option("--no-keep-files", is_flag=True, help="不保存上传的原文件（只保存分析结果）")
-def serve(db, host, port, data_dir, max_size, secure_cookies, no_keep_files):
+@click.option("--rules", "rules_file", type=click.Path(dir_okay=False), default=None,
+              help="本地规则文件：附加到报告库（同 fazhi rules attach），上传、报送情况和导出都按它检查")
+def serve(db, host, port, data_dir, max_size, secure_cookies, no_keep_files, rules_file):
     """启动网页版：上传检查、报告库、统计看板、单位、导出，以及 /api/ 接口。
 
     首次启动时创建管理员账号 admin：密码取环境变量 FAZHI_ADMIN_PASSWORD，
@@ -68,6 +70,17 @@ def serve(db, host, port, data_dir, max_size, secure_cookies, no_keep_files):
         _fail(f"无法创建管理员账号：{e}")
     shown = f"[{host}]" if ":" in host else host
     from ..corpus import db as dbm
+
+    if rules_file:
+        from ..corpus.commands_rules import attach_file
+        from ..rules import RuleError
+        from .audit import cli_actor
+
+        try:
+            a, n = attach_file(app.state.engine, rules_file, cli_actor())
+        except RuleError as e:
+            _fail(str(e))
+        err.print(escape(f"适用规则：{a.name}（{a.sha256[:12]}）" + (f"；重新检查了 {n} 份报告" if n else "")))
 
     err.print(escape(f"fazhi 网页版：http://{shown}:{port}/   数据库：{dbm.describe(settings.db)}   （Ctrl-C 停止）"))
     if host not in ("127.0.0.1", "localhost", "::1") and not settings.secure_cookies:

@@ -74,7 +74,7 @@ async def fix_post(request: Request, rid: Rid, user=Depends(require_admin)):
             cm.record(c, rid, target, field, value, key=key, reason=reason, actor=user.username)
             audit.record(c, "correction", target=f"报告 {rid}", detail=f"{target}.{field} → {value}"
                          + (f"（{reason}）" if reason else ""), **_who(request, user))
-            return cm.apply(c, rid)
+            return cm.apply_version(c, rid)
 
     try:
         out = await run_in_threadpool(run)

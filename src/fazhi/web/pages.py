@@ -19,7 +19,7 @@ from . import audit, auth, queries
 from .auth import current_user, csrf_token, require_admin, require_user
 from .pools import Busy
 from .responses import content_disposition, corpus_changed, xlsx_response
-from .uploads import UploadError, forget_file, stored_path, too_large_message, upload_request
+from .uploads import UploadError, forget_file, received_date, stored_path, too_large_message, upload_request
 
 router = APIRouter(include_in_schema=False)
 
@@ -124,7 +124,9 @@ def card_css():
 # ------------------------------------------------------------------ upload
 @router.get("/upload")
 def upload_page(request: Request, user=Depends(require_user)):
-    return render(request, "upload.html", nav="upload", results=None)
+    from .uploads import today
+
+    return render(request, "upload.html", nav="upload", results=None, today=today().isoformat())
 
 
 @router.post("/upload")
@@ -135,6 +137,10 @@ async def upload_form(request: Request, user=Depends(require_admin)):
     files = [f for f in form.getlist("files") if hasattr(f, "read")]
     if not files:
         return render(request, "upload.html", status=400, nav="upload", results=None, error="请选择要上传的文件")
+    try:
+        received_on = received_date(form.get("received_on"))
+    except UploadError as e:
+        return render(request, "upload.html", status=400, nav="upload", results=None, error=e.message)
     results = []
     worst = 400
     for f in files:
@@ -142,7 +148,7 @@ async def upload_form(request: Request, user=Depends(require_admin)):
         try:
             if len(data) > s.max_bytes:
                 raise UploadError(too_large_message(s.max_bytes), 413)
-            out = await upload_request(request, user, data, f.filename or "")
+            out = await upload_request(request, user, data, f.filename or "", received_on=received_on)
             results.append({"name": out.name, "id": out.report_id, "duplicate": out.duplicate})
         except (UploadError, DatabaseFault, Busy) as e:
             status = getattr(e, "status", 503)

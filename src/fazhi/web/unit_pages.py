@@ -27,7 +27,7 @@ from .auth import Forbidden, require_user
 from .pages import _engine, flash, render
 from .pools import Busy
 from .tables import submissions as subs_t
-from .uploads import UploadError, too_large_message, upload_request
+from .uploads import UploadError, today, too_large_message, upload_request
 
 router = APIRouter(include_in_schema=False)
 
@@ -72,7 +72,7 @@ async def mine_upload(request: Request, user=Depends(_unit_user)):
     try:
         if len(data) > s.max_bytes:
             raise UploadError(too_large_message(s.max_bytes), 413)
-        out = await upload_request(request, user, data, f.filename or "")
+        out = await upload_request(request, user, data, f.filename or "", received_on=today().isoformat())
     except (UploadError, DatabaseFault, Busy) as e:
         return render(request, "mine.html", getattr(e, "status", 503), nav="mine", rows=submissions(eng, user.unit),
                       error=getattr(e, "message", str(e)))

@@ -210,9 +210,11 @@ def _refuse_withdrawn(row, shown: str) -> None:
 
 
 def process(engine: Engine, data: bytes, name: str, *, max_bytes: int, data_dir: Path | None = None,
-            keep: bool = True, on_stored=None) -> Outcome:
+            keep: bool = True, on_stored=None, received_on: str | None = None) -> Outcome:
     """Analyse one upload and store it; a file already stored (same sha256) gives the stored id.
-    ``on_stored(conn, report_id)`` runs in the storing transaction (the audit record)."""
+    ``on_stored(conn, report_id)`` runs in the storing transaction (the audit record);
+    ``received_on``: the office's receipt date (YYYY-MM-DD) recorded with a new report.
+    The corpus's rule set (``fazhi rules attach``) checks it."""
     shown = safe_name(name)
     if len(data) > max_bytes:
         raise UploadError(too_large_message(max_bytes), 413)
@@ -232,7 +234,7 @@ def process(engine: Engine, data: bytes, name: str, *, max_bytes: int, data_dir:
         return Outcome(out.report_id, True, sha, out.format, shown)
     try:
         out = _analyse_and_store(engine, data, shown, sha, max_bytes=max_bytes, data_dir=data_dir, keep=keep,
-                                 on_stored=on_stored)
+                                 on_stored=on_stored, received_on=received_on)
     except BaseException as e:
         mine.set_exception(e)
         raise
@@ -245,10 +247,14 @@ def process(engine: Engine, data: bytes, name: str, *, max_bytes: int, data_dir:
 
 
 def _analyse_and_store(engine: Engine, data: bytes, shown: str, sha: str, *, max_bytes: int,
-                       data_dir: Path | None, keep: bool, on_stored=None) -> Outcome:
+                       data_dir: Path | None, keep: bool, on_stored=None, received_on: str | None = None) -> Outcome:
+    from ..corpus.rulesets import active
+
     fmt = sniff(data, shown)
+    rules = active(engine)
     # analysed in a worker process (memory cap, deadline, at most WORKERS at once)
-    res = sandbox.shared().run(sandbox.Job(name=shown, data=data, fmt=fmt, sha256=sha, max_bytes=max_bytes))
+    res = sandbox.shared().run(sandbox.Job(name=shown, data=data, fmt=fmt, sha256=sha, max_bytes=max_bytes,
+                                           ruleset=rules.ruleset if rules else None))
     if res.kind == "memory":
         raise UploadError(res.error, 413)
     if not res.ok:
@@ -256,6 +262,7 @@ def _analyse_and_store(engine: Engine, data: bytes, shown: str, sha: str, *, max
         raise UploadError(f"“{shown}”无法分析：{res.error}")
     report = res.value
     rows = store.rows_of(report)
+    rows["report"].update(rules_id=rules.id if rules else None, received_on=received_on)
     kept = None
     if keep and data_dir is not None:
         path, created = keep_file(data_dir, sha, fmt, data)
@@ -305,7 +312,7 @@ def _record_failure(engine: Engine, sha: str, name: str, error: str) -> None:
 
 
 # ------------------------------------------------------------------ one upload of a request
-async def upload_request(request, user, data: bytes, name: str):
+async def upload_request(request, user, data: bytes, name: str, received_on: str | None = None):
     """Analyse and store one upload in the bounded upload pool, with its audit record."""
     from starlette.concurrency import run_in_threadpool
 
@@ -323,7 +330,7 @@ async def upload_request(request, user, data: bytes, name: str):
     try:
         out = await request.app.state.upload_pool.run(
             process, eng, data, name, max_bytes=s.max_bytes, data_dir=s.data_dir, keep=s.keep_files,
-            on_stored=on_stored, weight=len(data))
+            on_stored=on_stored, received_on=received_on, weight=len(data))
     except UploadError as e:
         if e.status < 500:
             await run_in_threadpool(auth.audit_quietly, eng, "upload.refused", target=shown,
@@ -343,3 +350,19 @@ async def upload_request(request, user, data: bytes, name: str):
     else:
         corpus_changed()
     return out
+
+
+def received_date(value) -> str | None:
+    """``submissions.parse_received`` with its error as an ``UploadError``."""
+    from ..corpus.submissions import SubmissionError, parse_received
+
+    try:
+        return parse_received(value)
+    except SubmissionError as e:
+        raise UploadError(str(e)) from None
+
+
+def today():
+    from ..corpus.submissions import today as _today
+
+    return _today()

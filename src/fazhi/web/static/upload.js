@@ -63,7 +63,9 @@
   function send(item) {
     running++;
     var xhr = new XMLHttpRequest();
-    xhr.open("POST", "/api/reports?filename=" + encodeURIComponent(item.file.name));
+    var rec = document.getElementById("received_on");
+    xhr.open("POST", "/api/reports?filename=" + encodeURIComponent(item.file.name) +
+             (rec && rec.value ? "&received_on=" + encodeURIComponent(rec.value) : ""));
     xhr.setRequestHeader("Content-Type", "application/octet-stream");
     xhr.setRequestHeader("X-CSRF-Token", window.fazhiCsrf || "");
     xhr.setRequestHeader("Accept", "application/json");

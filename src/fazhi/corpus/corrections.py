@@ -383,15 +383,16 @@ _UNSET = object()
 def apply(conn: Connection, report_id: int, ruleset=_UNSET) -> Outcome:
     """Rewrite one report's analysis rows from the engine's analysis and the active
     corrections of its file (``store.insert`` calls it for every new analysis),
-    under ``ruleset`` (default: the corpus's active rule set).  Idempotent: it
+    under ``ruleset`` (default: the rule set of the report's province, ``rulesets.active``).  Idempotent: it
     always starts from the engine's analysis."""
-    if ruleset is _UNSET:
-        from .rulesets import ruleset_of
-
-        ruleset = ruleset_of(conn)
     rep = conn.execute(select(db.reports).where(db.reports.c.id == report_id)).mappings().first()
     if rep is None:
         return Outcome(0, [])
+    if ruleset is _UNSET:
+        from .rulesets import attached, for_province
+
+        a = for_province(attached(conn), rep["province"], rep["city"], rep["county"])
+        ruleset = a.ruleset if a else None
     cors = active(conn, rep["sha256"])
     has_base = conn.execute(select(db.analysis_base.c.report_id)
                             .where(db.analysis_base.c.report_id == report_id)).first() is not None

@@ -218,8 +218,9 @@ analysis_base = Table(
 )
 
 
-# a place's rule file (``fazhi rules attach``): the text as attached; the one
-# ``active`` row is what corpus add, the web app, checks and exports apply
+# a place's rule file (``fazhi rules attach``): the text as attached; the
+# ``active`` row of each scope (the whole corpus, or one province) is what corpus
+# add, the web app, checks and exports apply
 rule_sets = Table(
     "rule_sets", metadata,
     Column("id", Integer, primary_key=True),
@@ -228,6 +229,7 @@ rule_sets = Table(
     Column("text", Text, nullable=False),
     Column("attached_at", String(32), nullable=False),
     Column("actor", String(64)),
+    Column("province", Text),                       # None: the whole corpus; else the reports of that province
     Column("active", Boolean, nullable=False, default=False, server_default=false()),
     Column("detached_at", String(32)),
 )

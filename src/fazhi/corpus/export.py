@@ -540,15 +540,19 @@ def topic_sheets(reps: list[dict], hl: dict, used: set[str]) -> list[Sheet]:
     return sheets
 
 
-# the corpus's rule set while a workbook or Parquet export is built (``build_sheets``)
-_RULESET: ContextVar = ContextVar("fazhi_export_ruleset", default=None)
+# the corpus's rule sets while a workbook or Parquet export is built (``build_sheets``)
+_RULESETS: ContextVar = ContextVar("fazhi_export_rulesets", default=())
 
 
 def _rules():
+    """The enabled rules: the national ones and those of the corpus's rule sets (by id, first wins)."""
     from ..rules import compiled, load_rules
 
-    rs = _RULESET.get()
-    return [r for r in (compiled(rs)[0] if rs is not None else load_rules()) if r.enabled]
+    seen: dict[str, object] = {}
+    for rules in [compiled(a.ruleset)[0] for a in _RULESETS.get()] + [load_rules()]:
+        for r in rules:
+            seen.setdefault(r.id, r)
+    return [r for r in seen.values() if r.enabled]
 
 
 def rule_titles() -> dict[str, str]:
@@ -865,9 +869,9 @@ def build_sheets(engine: Engine, *, year: int | None = None, level: str | None =
                  roster: bool = True) -> list[Sheet]:
     from . import sheets as extra
 
-    from .rulesets import ruleset_of
+    from .rulesets import attached
 
-    _RULESET.set(ruleset_of(engine))   # titles of a place's rules (the context of this export)
+    _RULESETS.set(tuple(attached(engine)))   # titles of a place's rules (the context of this export)
     with engine.connect() as conn:
         reps = compare.report_rows(conn, year=year, level=level)
         every = reps if year is None else compare.report_rows(conn, level=level)
@@ -1065,9 +1069,9 @@ def write_parquet(engine: Engine, out: str | Path, *, year: int | None = None, l
     paths = parquet_paths(out)
     for p in paths.values():
         p.parent.mkdir(parents=True, exist_ok=True)
-    from .rulesets import ruleset_of
+    from .rulesets import attached
 
-    _RULESET.set(ruleset_of(engine))
+    _RULESETS.set(tuple(attached(engine)))
     cat = compare.catalog()
     titles = {r.id: r.title for r in _rules()}
     r, f, fi = db.reports.c, db.facts.c, db.findings.c

@@ -705,13 +705,17 @@ def status(engine: Engine, year: int) -> dict:
                               "candidates": m.candidates, "error": fl["error"]})
     dates = vocab()["deadline"]["dates"]
     from ..rules import deadline_params
-    from .rulesets import active
+    from ..regions import province_of
+    from .rulesets import attached, for_province
 
-    rules = active(engine)
+    sets = attached(engine)
+    rules = for_province(sets, None)
     params = deadline_params(rules.ruleset if rules else None)
     rows = []
     for u in roster:
-        deadline = u["deadline"] or default_deadline(year, u["level"], params)
+        mine_rules = for_province(sets, province_of(u["region"])) if sets else None
+        u_params = params if mine_rules is rules else deadline_params(mine_rules.ruleset)
+        deadline = u["deadline"] or default_deadline(year, u["level"], u_params)
         mine = got[u["name"]]
         dated = sorted(d for d in (_decisive_date(rep, dates) for rep in mine) if d)
         if mine and dated:
@@ -745,6 +749,6 @@ def status(engine: Engine, year: int) -> dict:
         parents.setdefault(x["parent"] or "", []).append(x)
     by_parent = {p: {"label": p or "（未填上级）", **_totals(sub)} for p, sub in parents.items()}
     return {"year": year, "default_deadline": default_deadline(year, None, params), "roster_size": len(roster),
-            "rules": rules.name if rules else None,
+            "rules": "、".join(a.label for a in sets) or None,
             "totals": _totals(rows), "by_level": by_level, "by_parent": by_parent, "units": rows,
             "unmatched": unmatched}

@@ -1,12 +1,16 @@
-"""Rules per place: the rule file a corpus applies (``fazhi rules attach``).
+"""Rules per place: the rule files a corpus applies (``fazhi rules attach``).
 
 A province asks its departments for their reports before 3月1日, a city adds a
 rule of its own: the office attaches its rule file (YAML/TOML, merged over the
 national ``data/rules.yaml`` exactly as ``fazhi check --rules`` does) to its
-corpus once, and from then on
+corpus — for the whole corpus, or for the reports of one province
+(``--province 广东省``: an evaluator's corpus of many provinces, each with its own
+rules; a report gets its province's file, else the corpus-wide one, else the
+national rules).  A level is set apart inside the file (``by_level``, ``levels``).
+From then on
 
 - ``corpus add`` and the web app's uploads check every new report with it (the
-  workers receive its text: ``rules.RuleSet``);
+  workers receive the texts: ``rules.RuleChoice``);
 - ``attach`` rechecks the stored reports (``recheck``): their findings and
   scores are recomputed from the stored analysis under the new rules, a
   person's corrections and dismissals still applied;
@@ -15,8 +19,8 @@ corpus once, and from then on
 - the roster's deadlines (``roster.default_deadline``) follow the rule set's
   ``timeliness.deadline`` params (a roster row's own deadline still wins).
 
-``detach`` goes back to the national rules (and rechecks).  Every attached file
-stays in ``rule_sets`` as history; at most one row is ``active``.
+``detach`` goes back (and rechecks).  Every attached file stays in ``rule_sets``
+as history; at most one row per scope (a province, or the whole corpus) is active.
 """
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ from typing import Callable
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
 
-from ..rules import RuleError, RuleSet, compiled, deadline_params
+from ..rules import RuleChoice, RuleError, RuleSet, compiled, deadline_params, province_key
 from . import db
 
 
@@ -38,7 +42,12 @@ class Attached:
     sha256: str
     attached_at: str
     actor: str | None
+    province: str | None      # None: the whole corpus
     ruleset: RuleSet
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}（{self.province}）" if self.province else self.name
 
 
 def _now() -> str:
@@ -47,23 +56,60 @@ def _now() -> str:
     return now()
 
 
-def active(target: Engine | Connection) -> Attached | None:
-    """The rule set the corpus applies now (None: the national rules)."""
-    t = db.rule_sets.c
-    q = select(t.id, t.name, t.sha256, t.attached_at, t.actor, t.text).where(t.active == True).limit(1)  # noqa: E712
+def _conn(target: Engine | Connection, fn):
     if isinstance(target, Engine):
         with target.connect() as conn:
-            row = conn.execute(q).first()
-    else:
-        row = target.execute(q).first()
-    if row is None:
+            return fn(conn)
+    return fn(target)
+
+
+def attached(target: Engine | Connection) -> list[Attached]:
+    """The active rule sets: the corpus-wide one first, then one per province."""
+    t = db.rule_sets.c
+
+    def read(conn):
+        rows = conn.execute(select(t.id, t.name, t.sha256, t.attached_at, t.actor, t.province, t.text)
+                            .where(t.active == True).order_by(t.province.is_not(None), t.id)).all()  # noqa: E712
+        return [Attached(r.id, r.name, r.sha256, r.attached_at, r.actor, r.province, RuleSet(r.name, r.text))
+                for r in rows]
+
+    return _conn(target, read)
+
+
+def for_province(sets: list[Attached], province: str | None, *within: str | None) -> Attached | None:
+    """The rule set a report of ``province`` gets (its province's, else the corpus-wide
+    one); ``within``: its city and county, for a report that does not name its province."""
+    if not province and any(within) and any(a.province for a in sets):
+        from ..regions import province_of
+
+        province = province_of(*within)
+    k = province_key(province)
+    default = None
+    for a in sets:
+        if a.province is None:
+            default = a
+        elif k is not None and province_key(a.province) == k:
+            return a
+    return default
+
+
+def active(target: Engine | Connection, province: str | None = None) -> Attached | None:
+    """The rule set a report of ``province`` gets (None: the corpus-wide one; None
+    returned: the national rules)."""
+    return for_province(attached(target), province)
+
+
+def choice(sets: list[Attached]) -> RuleChoice | None:
+    """What the workers receive: every active rule set (None: the national rules only)."""
+    if not sets:
         return None
-    return Attached(row.id, row.name, row.sha256, row.attached_at, row.actor, RuleSet(row.name, row.text))
+    default = next((a.ruleset for a in sets if a.province is None), None)
+    return RuleChoice(default, tuple((a.province, a.ruleset) for a in sets if a.province))
 
 
-def ruleset_of(target: Engine | Connection) -> RuleSet | None:
-    a = active(target)
-    return a.ruleset if a else None
+def rules_id(sets: list[Attached], province: str | None, *within: str | None) -> int | None:
+    a = for_province(sets, province, *within)
+    return a.id if a else None
 
 
 def validate(rs: RuleSet) -> None:
@@ -78,65 +124,74 @@ def validate(rs: RuleSet) -> None:
             raise RuleError(f"规则文件 {rs.name}：timeliness.deadline 的期限“{md}”（{level}）应写成 月-日，如 03-01") from None
 
 
-def attach(conn: Connection, rs: RuleSet, actor: str | None = None) -> Attached:
-    """Make ``rs`` the corpus's rule set (validated first); the caller rechecks."""
+def _scope(province: str | None):
+    t = db.rule_sets.c
+    return t.province.is_(None) if province is None else t.province == province
+
+
+def attach(conn: Connection, rs: RuleSet, actor: str | None = None, province: str | None = None) -> Attached:
+    """Make ``rs`` the rule set of ``province`` (None: the whole corpus), validated
+    first; the caller rechecks."""
     validate(rs)
     t = db.rule_sets.c
     at = _now()
-    conn.execute(update(db.rule_sets).where(t.active == True).values(active=False, detached_at=at))  # noqa: E712
+    province = "".join((province or "").split())[:50] or None
+    conn.execute(update(db.rule_sets).where(t.active == True, _scope(province))  # noqa: E712
+                 .values(active=False, detached_at=at))
     rid = conn.execute(db.rule_sets.insert().values(name=rs.name[:200], sha256=rs.sha256, text=rs.text,
                                                     attached_at=at, actor=(actor or "")[:64] or None,
-                                                    active=True)).inserted_primary_key[0]
-    return Attached(rid, rs.name[:200], rs.sha256, at, actor, rs)
+                                                    province=province, active=True)).inserted_primary_key[0]
+    return Attached(rid, rs.name[:200], rs.sha256, at, actor, province, rs)
 
 
-def detach(conn: Connection) -> bool:
-    """Back to the national rules; False when none was attached."""
+def detach(conn: Connection, province: str | None = None) -> bool:
+    """Back to the next rule set for that scope; False when none was attached there."""
     t = db.rule_sets.c
-    n = conn.execute(update(db.rule_sets).where(t.active == True)  # noqa: E712
+    province = "".join((province or "").split()) or None
+    n = conn.execute(update(db.rule_sets).where(t.active == True, _scope(province))  # noqa: E712
                      .values(active=False, detached_at=_now())).rowcount
     return bool(n)
 
 
 def history(conn: Connection) -> list[dict]:
     t = db.rule_sets.c
-    return [dict(r) for r in conn.execute(select(t.id, t.name, t.sha256, t.attached_at, t.actor, t.active,
-                                                 t.detached_at).order_by(t.id)).mappings()]
+    return [dict(r) for r in conn.execute(select(t.id, t.name, t.sha256, t.attached_at, t.actor, t.province,
+                                                 t.active, t.detached_at).order_by(t.id)).mappings()]
 
 
-def _stale(a: Attached | None):
+def _stale_ids(conn: Connection, sets: list[Attached]) -> list[int]:
     r = db.reports.c
-    return r.rules_id.is_not(None) if a is None else r.rules_id.is_distinct_from(a.id)
+    rows = conn.execute(select(r.id, r.province, r.city, r.county, r.rules_id).order_by(r.id))
+    return [i for i, prov, city, county, have in rows if have != rules_id(sets, prov, city, county)]
 
 
 def stale(conn: Connection) -> int:
-    """Stored reports whose findings came from another rule set than the active one."""
-    from sqlalchemy import func
-
-    return conn.execute(select(func.count()).select_from(db.reports).where(_stale(active(conn)))).scalar_one()
+    """Stored reports whose findings came from another rule set than theirs now."""
+    return len(_stale_ids(conn, attached(conn)))
 
 
 def recheck(engine: Engine, *, only_stale: bool = True, batch: int = 200,
             progress: Callable[[int, int], None] | None = None) -> int:
-    """Recompute the findings and scores of stored reports under the active rule
-    set, ``batch`` reports per transaction (an interruption keeps what was
-    committed; running again continues with the reports still stale).  Returns
-    how many were rechecked."""
+    """Recompute the findings and scores of stored reports under their rule set,
+    ``batch`` reports per transaction (an interruption keeps what was committed;
+    running again continues with the reports still stale).  Returns how many
+    were rechecked."""
     from .corrections import recheck_one
 
-    a = active(engine)
-    want = a.id if a else None
-    r = db.reports.c
+    sets = attached(engine)
     with engine.connect() as conn:
-        q = select(r.id).order_by(r.id)
         if only_stale:
-            q = q.where(_stale(a))
-        ids = [x for (x,) in conn.execute(q)]
+            ids = _stale_ids(conn, sets)
+        else:
+            ids = [x for (x,) in conn.execute(select(db.reports.c.id).order_by(db.reports.c.id))]
     done = 0
     for i in range(0, len(ids), batch):
         with engine.begin() as conn:
             for rid in ids[i:i + batch]:
-                recheck_one(conn, rid, a.ruleset if a else None, want)
+                where = conn.execute(select(db.reports.c.province, db.reports.c.city, db.reports.c.county)
+                                     .where(db.reports.c.id == rid)).one()
+                a = for_province(sets, *where)
+                recheck_one(conn, rid, a.ruleset if a else None, a.id if a else None)
                 done += 1
         if progress:
             progress(done, len(ids))

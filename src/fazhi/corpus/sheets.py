@@ -190,15 +190,18 @@ COVER_WIDTHS = [14, 16, 10, 10, 46]
 
 def _rules_row(engine: Engine) -> list:
     """适用规则: the corpus's rule set (and how many reports another one checked)."""
-    from .rulesets import active, stale
+    from .rulesets import attached, stale
 
-    a = active(engine)
+    sets = attached(engine)
     with engine.connect() as c:
         n = stale(c)
-    note = f"{a.attached_at[:10]} 附加" if a else "未附加本地规则文件"
+    note = "；".join(f"{a.label} {a.attached_at[:10]} 附加" for a in sets) or "未附加本地规则文件"
     if n:
         note += f"；{n} 份报告按其他规则检查，请运行 fazhi rules recheck"
-    return ["适用规则", a.name if a else "全国规则（内置）", "", "", note]
+    names = "、".join(a.label for a in sets)
+    if sets and sets[0].province is not None:
+        names += "；其余按全国规则"
+    return ["适用规则", names or "全国规则（内置）", "", "", note]
 
 
 def cover_sheet(engine: Engine, reps: list[dict], every: list[dict], finds: list[dict], copies: dict,

@@ -146,6 +146,39 @@ class RuleSet:
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
 
+_PROVINCE_SUFFIX = ("维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "特别行政区", "省", "市")
+
+
+def province_key(name: str | None) -> str | None:
+    """A province as compared (广东省 = 广东; 新疆维吾尔自治区 = 新疆); None for none."""
+    s = "".join((name or "").split())
+    for suf in _PROVINCE_SUFFIX:
+        if s.endswith(suf) and len(s) > len(suf):
+            return s[: -len(suf)]
+    return s or None
+
+
+@dataclass(frozen=True)
+class RuleChoice:
+    """The rule sets a corpus applies: one for the whole corpus (``default``, None:
+    the national rules) and one per province; a report gets its province's."""
+    default: RuleSet | None = None
+    by_province: tuple[tuple[str, RuleSet], ...] = ()
+
+    def pick(self, province: str | None, *within: str | None) -> RuleSet | None:
+        """The rule set of ``province`` — or, when the report does not name its province,
+        of the province its city or county (``within``) belongs to."""
+        if self.by_province and not province and any(within):
+            from ..regions import province_of
+
+            province = province_of(*within)
+        k = province_key(province)
+        for p, rs in self.by_province:
+            if k is not None and province_key(p) == k:
+                return rs
+        return self.default
+
+
 def compiled(ruleset: RuleSet | None) -> tuple[tuple[Rule, ...] | None, dict | None]:
     """(rules, rubric) of a rule set, parsed and validated once per process;
     (None, None) for the built-in national rules."""

@@ -248,13 +248,13 @@ def process(engine: Engine, data: bytes, name: str, *, max_bytes: int, data_dir:
 
 def _analyse_and_store(engine: Engine, data: bytes, shown: str, sha: str, *, max_bytes: int,
                        data_dir: Path | None, keep: bool, on_stored=None, received_on: str | None = None) -> Outcome:
-    from ..corpus.rulesets import active
+    from ..corpus import rulesets
 
     fmt = sniff(data, shown)
-    rules = active(engine)
+    sets = rulesets.attached(engine)
     # analysed in a worker process (memory cap, deadline, at most WORKERS at once)
     res = sandbox.shared().run(sandbox.Job(name=shown, data=data, fmt=fmt, sha256=sha, max_bytes=max_bytes,
-                                           ruleset=rules.ruleset if rules else None))
+                                           ruleset=rulesets.choice(sets)))
     if res.kind == "memory":
         raise UploadError(res.error, 413)
     if not res.ok:
@@ -262,7 +262,9 @@ def _analyse_and_store(engine: Engine, data: bytes, shown: str, sha: str, *, max
         raise UploadError(f"“{shown}”无法分析：{res.error}")
     report = res.value
     rows = store.rows_of(report)
-    rows["report"].update(rules_id=rules.id if rules else None, received_on=received_on)
+    rep = rows["report"]
+    rep.update(rules_id=rulesets.rules_id(sets, rep.get("province"), rep.get("city"), rep.get("county")),
+               received_on=received_on)
     kept = None
     if keep and data_dir is not None:
         path, created = keep_file(data_dir, sha, fmt, data)

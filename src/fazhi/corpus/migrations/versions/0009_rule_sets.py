@@ -25,6 +25,7 @@ def upgrade():
         sa.Column("text", sa.Text, nullable=False),
         sa.Column("attached_at", sa.String(32), nullable=False),
         sa.Column("actor", sa.String(64)),
+        sa.Column("province", sa.Text),
         sa.Column("active", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.Column("detached_at", sa.String(32)),
     )

@@ -44,3 +44,21 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         return str(tmp_path / "corpus.db")
     return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def app(db_url, tmp_path):
+    """The web application over a fresh corpus (SQLite and PostgreSQL); a module may define its own."""
+    from test_web_helpers import make_app
+
+    return make_app(db_url, tmp_path)
+
+
+@pytest.fixture
+def admin(app):
+    """A TestClient logged in as the administrator, with its CSRF token as ``.csrf``."""
+    from test_web_helpers import TestClient, login
+
+    c = TestClient(app)
+    c.csrf = login(c)
+    return c

@@ -16,20 +16,8 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.fixture
-def app(db_url, tmp_path):
-    return make_app(db_url, tmp_path)
-
-
-@pytest.fixture
 def sqlite_app(tmp_path):
     return make_app(str(tmp_path / "corpus.db"), tmp_path)
-
-
-@pytest.fixture
-def admin(app):
-    c = TestClient(app)
-    c.csrf = login(c)
-    return c
 
 
 def upload(c, path_or_name, data: bytes | None = None, **headers):

@@ -4,12 +4,9 @@ API show the corrected values; a viewer sees the record but cannot correct;
 report text on the page is escaped."""
 from __future__ import annotations
 
-import re
-
-import pytest
 from sqlalchemy import select
 
-from test_web_helpers import TestClient, login, make_app
+from test_web_helpers import TestClient, login
 
 from fazhi.corpus import db
 from fazhi.web import audit, auth
@@ -19,18 +16,6 @@ REPORT = ("某某街道关于2024年法治政府建设情况的报告\n发布日
           "二、存在的不足和原因\n一是法治意识不强，主要原因是培训不够。\n"
           "三、党政主要负责人履行推进法治建设第一责任人职责情况\n主要负责同志召开会议4次。\n"
           "四、2025年推进法治政府建设的主要安排\n继续深化改革。\n").encode()
-
-
-@pytest.fixture
-def app(db_url, tmp_path):
-    return make_app(db_url, tmp_path)
-
-
-@pytest.fixture
-def admin(app):
-    c = TestClient(app)
-    c.csrf = login(c)
-    return c
 
 
 def _post(c, rid, csrf=True, **form):

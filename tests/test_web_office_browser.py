@@ -14,7 +14,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from test_web_browser import ARGS, CHROMIUM, _need_browser, expect
+from test_web_browser import _need_browser, browser, expect  # noqa: F401  (browser: the fixture, on this module's live)
 from test_web_helpers import ADMIN_PASSWORD, LiveServer, short_report
 
 from fazhi.corpus import db
@@ -37,16 +37,6 @@ def live(tmp_path_factory):
     with LiveServer(app) as srv:
         srv.engine = app.state.engine
         yield srv
-
-
-@pytest.fixture(scope="module")
-def browser(live):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def _page(browser, live, username: str, password: str):

@@ -6,9 +6,8 @@ import csv
 import io
 import re
 
-import pytest
 
-from test_web_helpers import short_report as report, TestClient, login, make_app
+from test_web_helpers import short_report as report, TestClient, login
 
 HEAD = ["单位名称", "层级", "上级单位", "地区", "报送截止日期（可选，覆盖默认）", "联系人", "联系电话"]
 XSS = "<script>alert(1)</script>"
@@ -20,18 +19,6 @@ def roster_csv(rows) -> bytes:
     w.writerow(HEAD)
     w.writerows(rows)
     return buf.getvalue().encode("utf-8-sig")
-
-
-@pytest.fixture
-def app(db_url, tmp_path):
-    return make_app(db_url, tmp_path)
-
-
-@pytest.fixture
-def admin(app):
-    c = TestClient(app)
-    c.csrf = login(c)
-    return c
 
 
 def post_report(c, name: str, data: bytes):

@@ -3,10 +3,9 @@ withdrawn list with 恢复, 确认计入统计 for a text of another genre; admi
 only; each action audited."""
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
-from test_web_helpers import ADMIN_PASSWORD, TestClient, csrf_of, login, make_app, short_report
+from test_web_helpers import ADMIN_PASSWORD, TestClient, csrf_of, login, short_report
 
 from fazhi.corpus import db
 from fazhi.web import auth
@@ -14,18 +13,6 @@ from fazhi.web import auth
 GENRE = ("增城区司法局2024年政府信息公开工作年度报告\n一、总体情况\n2024年，本局主动公开政府信息120条。\n"
          "二、主动公开政府信息情况\n三、收到和处理政府信息公开申请情况\n全年收到申请12件。\n"
          "四、政府信息公开行政复议、行政诉讼情况\n五、存在的主要问题及改进情况\n").encode()
-
-
-@pytest.fixture
-def app(db_url, tmp_path):
-    return make_app(db_url, tmp_path)
-
-
-@pytest.fixture
-def admin(app):
-    c = TestClient(app)
-    c.csrf = login(c)
-    return c
 
 
 def _row(app, rid):

@@ -7,15 +7,10 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from test_web_helpers import short_report as report, TestClient, login, make_app
+from test_web_helpers import short_report as report, TestClient, login
 
 from fazhi.corpus import roster as rm
 from fazhi.web import audit, auth
-
-
-@pytest.fixture
-def app(db_url, tmp_path):
-    return make_app(db_url, tmp_path)
 
 
 def _client(app, name, pw):

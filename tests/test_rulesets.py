@@ -77,6 +77,8 @@ def test_attach_rechecks_stored_reports_and_detach_goes_back(db_url, province):
 
     show = CliRunner().invoke(main, ["rules", "show", "--db", db_url])
     assert show.exit_code == 0 and "某省规则.yaml" in show.output and "部门 03-01 之前" in show.output
+    card = CliRunner().invoke(main, ["corpus", "show", str(rid), "--db", db_url])
+    assert card.exit_code == 0 and "检查规则" in card.output and "某省规则.yaml" in card.output
 
     run = CliRunner().invoke(main, ["rules", "detach", "--db", db_url])
     assert run.exit_code == 0 and "已取消整个报告库的规则文件" in run.output

@@ -55,6 +55,11 @@ def show_cmd(report_id, db):
             mark = "（已更正）" if ("meta", fld, fld) in done else ""
             t.add_row(f"{label}（{fld}）", escape(_shown(v)) + mark)
         t.add_row("总分", _shown(rep["score_total"]))
+        rules = c.execute(select(dbm.rule_sets.c.name, dbm.rule_sets.c.province)
+                          .where(dbm.rule_sets.c.id == rep["rules_id"])).first() if rep["rules_id"] else None
+        t.add_row("检查规则", escape(f"{rules.name}" + (f"（{rules.province}）" if rules.province else "")) if rules
+                  else "全国规则（内置）")
+        t.add_row("收到日期", _shown(rep["received_on"]))
         con.print(t)
         text = rep["text"]
         parts = c.execute(select(dbm.parts).where(dbm.parts.c.report_id == report_id).order_by(dbm.parts.c.id)).mappings()

@@ -24,7 +24,10 @@ _WIDTH.pop(0x200B)  # zero-width space is removed by clean, not here (length!)
 _FOLD_RE = re.compile("[\uff01-\uff5e\u3000\u00a0\u2002\u2003\u2009]")
 
 
-_OCR_DIGIT = re.compile(r"(?<=\d)[OoＯо](?=[\d\-/.年月日])|(?<=[\-/.年])[OoＯо](?=\d)")
+# an O between digits; the pattern starts with its character class (the lookbehinds
+# come after it) so that the regex engine skips to the candidates, not trying a
+# lookbehind at every position of the text
+_OCR_DIGIT = re.compile(r"[OoＯо](?:(?<=\d.)(?=[\d\-/.年月日])|(?<=[\-/.年].)(?=\d))")
 
 
 def _fold(m: re.Match) -> str:

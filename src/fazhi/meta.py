@@ -576,17 +576,14 @@ def find_level(unit: str | None) -> str | None:
 # --------------------------------------------------------------------- region
 def find_region(unit: str | None, level: str | None, c: Cleaned, sh: str) -> Region:
     # mentions in the body (page-metadata rows name the publisher, not the place)
-    body_mentions: list[str] = []
-    body = []
-    for ln in c.lines:
-        s = sh[ln.start:ln.end]
-        if META_ROW.search(s):
-            continue
-        body.append(s)
-        body_mentions.extend(n for n, _, _ in regions.mentions(s))
+    body = [s for ln in c.lines if not META_ROW.search(s := sh[ln.start:ln.end])]
+    joined = "\n".join(body)
+    # one pass over the lines joined: no name spans a line break, and a line
+    # start reads as the start of a text (what precedes it is no Chinese character)
+    body_mentions: list[str] = [n for n, _, _ in regions.mentions(joined)]
     mentioned = Counter(body_mentions)
     # provinces named without their suffix count too (江苏, 上海)
-    short_named = {_province_short()[m.group()] for m in _province_short_re().finditer("\n".join(body))}
+    short_named = {_province_short()[m.group()] for m in _province_short_re().finditer(joined)}
     anchor_names: list[str] = []
     su = shadow(unit) if unit else None
     if su:

@@ -62,11 +62,14 @@ _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s*(.*?)\s*#*\s*$")
 _BOLD_LINE = re.compile(r"^\s*(\*\*|__)(.+?)(\*\*|__)\s*[:：]?\s*$")
 _EMPH = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 _STRAY_STARS = re.compile(r"(?<![\w*])\*{2,3}|\*{2,3}(?![\w*])")
+# the hot patterns below start with a character class and check what precedes
+# it by a lookbehind after it: the regex engine then skips to the candidates
+# instead of trying a lookbehind at every position
 _PINYIN = re.compile(
-    rf"(?<=[{CJK}])[(（]\s*[a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ]*"
+    rf"[(（](?<=[{CJK}].)\s*[a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ]*"
     r"[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ1-4][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]*\s*[)）]"
 )
-_CJK_SPACE = re.compile(rf"(?<=[{CJK}])[ \t\u3000\u00a0]+(?=[{CJK}])")
+_CJK_SPACE = re.compile(rf"[ \t\u3000\u00a0](?<=[{CJK}].)[ \t\u3000\u00a0]*(?=[{CJK}])")
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # zero-width and control
 _SENT_END = "。！？!?；;：:”」』）)】]…"
 _HEADING_START = re.compile(
@@ -77,8 +80,10 @@ _HEADING_START = re.compile(
 _TITLE_LINE = re.compile(r"(法治|依法行政)[^，,。；;：:]{0,40}(报告|总结)$")
 _DATE_LINE = re.compile(r"^\s*(?:(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[〇○零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日)\s*$")
 _ENUM = re.compile(r"^\s*[一二三四五六七八九十]+是")
-_DIGIT_SPACE = re.compile(r"(?<=\d)[ \t\u3000\u00a0]+(?=[年月日号])|(?<=[年月])[ \t\u3000\u00a0]+(?=\d)")
-_ANY_SPACE = re.compile(_CJK_SPACE.pattern + "|" + _DIGIT_SPACE.pattern)
+_DIGIT_SPACE = re.compile(r"[ \t\u3000\u00a0](?:(?<=\d.)[ \t\u3000\u00a0]*(?=[年月日号])"
+                          r"|(?<=[年月].)[ \t\u3000\u00a0]*(?=\d))")
+_ANY_SPACE = re.compile(rf"[ \t\u3000\u00a0](?:(?<=[{CJK}].)[ \t\u3000\u00a0]*(?=[{CJK}])"
+                        r"|(?<=\d.)[ \t\u3000\u00a0]*(?=[年月日号])|(?<=[年月].)[ \t\u3000\u00a0]*(?=\d))")
 # run-on text: a numbered heading inside a long line, after a sentence end
 # (or a (一) label right after a heading's last word)
 _RUNON_MIN = 300
@@ -120,12 +125,33 @@ def is_meta_row(s: str) -> bool:
 
 
 
-def _clean_line(raw: str, trad: bool) -> tuple[str, tuple[str, int] | None] | None:
-    """One raw line -> (clean text, hint), or None to drop it."""
-    drop, inline, spam, kw, _, _ = _patterns()
+@lru_cache(maxsize=1)
+def _inline_each() -> tuple[re.Pattern, ...]:
+    """The inline patterns one by one: each starts with its own words, which the
+    regex engine skips to; their alternation it tries at every position."""
+    return tuple(re.compile(p) for p in load_yaml("clean.yaml")["inline"])
+
+
+def _has_inline(sh: str) -> bool:
+    """``bool(inline.search(sh))``, faster."""
+    return any(p.search(sh) for p in _inline_each())
+
+
+def _clean_line(raw: str, trad: bool, chrome: bool = True) -> tuple[str, tuple[str, int] | None] | None:
+    """One raw line -> (clean text, hint), or None to drop it.  ``chrome=False``:
+    the caller knows that no line has inline chrome (see ``clean``)."""
+    got = _line_start(raw, trad)
+    if got is None:
+        return ("", None)
+    return _line_end(*got, trad, chrome)
+
+
+def _line_start(raw: str, trad: bool) -> tuple[str, tuple[str, int] | None, str] | None:
+    """Markdown marks off: (text, hint, shadow of the text when it is short), or
+    None for an empty line."""
     s = _INVISIBLE.sub("", raw).strip()
     if not s:
-        return ("", None)
+        return None
     hint = None
     m = _MD_HEADING.match(s)
     if m and m.group(2):
@@ -140,9 +166,14 @@ def _clean_line(raw: str, trad: bool) -> tuple[str, tuple[str, int] | None] | No
         s = _STRAY_STARS.sub("", s)
     if s.startswith(">"):  # markdown quote
         s = s.lstrip("> ").strip()
-    sh = shadow(s, trad) if len(s) < 160 else s
+    return s, hint, (shadow(s, trad) if len(s) < 160 else s)
+
+
+def _line_end(s: str, hint: tuple[str, int] | None, sh: str, trad: bool,
+              chrome: bool) -> tuple[str, tuple[str, int] | None] | None:
+    drop, inline, spam, kw, _, _ = _patterns()
     if len(s) < 160:
-        if inline.search(sh):
+        if chrome and _has_inline(sh):
             # remove inline chrome, computing spans on the shadow (same length)
             keep, pos = [], 0
             for im in inline.finditer(sh):
@@ -289,7 +320,12 @@ def clean(raw: str) -> Cleaned:
     raw = raw.replace("\r\n", "\n").replace("\r", "\n")
     raw = _split_run_on(raw)
     trad = has_traditional(raw)
-    cleaned = [r for r in (_clean_line(x, trad) for x in raw.split("\n")) if r is not None]
+    starts = [_line_start(x, trad) for x in raw.split("\n")]
+    # inline chrome (字号, 打印 …) is looked for in the short lines all at once:
+    # joined, they match wherever one of them does (most texts have none)
+    chrome = _has_inline("\n".join(t[2] for t in starts if t is not None and len(t[0]) < 160))
+    cleaned = [r for r in (_line_end(*t, trad, chrome) if t is not None else ("", None) for t in starts)
+               if r is not None]
     wrap = _wrap_width(cleaned)
     out: list[tuple[str, tuple[str, int] | None]] = []
     pending_blank = False

@@ -214,8 +214,10 @@ _SENT_RE = re.compile("[。；;!！?？\n\r]")
 
 def _sentence_stops(norm: str) -> list[int]:
     """Positions of the sentence ends of ``norm`` (hard wraps excluded)."""
-    return [m.start() for m in _SENT_RE.finditer(norm)
-            if not (m.group() == "\n" and _soft_break(norm, m.start()))]
+    out = [m.start() for m in _SENT_RE.finditer(norm)]
+    if "\n" in norm:
+        out = [i for i in out if norm[i] != "\n" or not _soft_break(norm, i)]
+    return out
 
 
 def _sentence(stops: list[int], n: int, start: int, end: int) -> tuple[int, int]:

@@ -161,10 +161,16 @@ def _soft_break(sh: str, i: int) -> bool:
             and ("\u4e00" <= b <= "\u9fff" or b.isdigit()))
 
 
+@lru_cache(maxsize=8)
+def _stop_re(chars: str) -> re.Pattern:
+    return re.compile("[" + re.escape(chars) + "]")
+
+
 def _stops(sh: str, chars: str) -> list[int]:
-    rx = re.compile("[" + re.escape(chars) + "]")
-    return [m.start() for m in rx.finditer(sh)
-            if not (m.group() == "\n" and _soft_break(sh, m.start()))]
+    out = [m.start() for m in _stop_re(chars).finditer(sh)]
+    if "\n" in chars and "\n" in sh:
+        out = [i for i in out if sh[i] != "\n" or not _soft_break(sh, i)]
+    return out
 
 
 def _span(stops: list[int], n: int, pos: int) -> tuple[int, int]:
@@ -233,8 +239,9 @@ class _Doc:
             f = facts.get((q.start, q.end))
             self.qs.append(_Q(q, i, f.indicator if f else None, f.part if f else None))
         self.starts = [q.start for q in self.qs]
-        self.hard = _stops(sh, _HARD_STOPS)
+        # one pass: the sentence stops are the segment stops less the semicolons
         self.semi = _stops(sh, _HARD_STOPS + _SEMI_STOPS)
+        self.hard = [i for i in self.semi if sh[i] not in _SEMI_STOPS]
 
     def between(self, a: int, b: int) -> list[_Q]:
         """The quantities lying inside [a, b)."""

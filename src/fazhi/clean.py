@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .data import load_yaml
-from .textnorm import has_traditional, shadow
+from .textnorm import has_traditional, may_match, shadow
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 
@@ -134,7 +134,7 @@ def _inline_each() -> tuple[re.Pattern, ...]:
 
 def _has_inline(sh: str) -> bool:
     """``bool(inline.search(sh))``, faster."""
-    return any(p.search(sh) for p in _inline_each())
+    return any(may_match(p, sh) and p.search(sh) for p in _inline_each())
 
 
 def _clean_line(raw: str, trad: bool, chrome: bool = True) -> tuple[str, tuple[str, int] | None] | None:

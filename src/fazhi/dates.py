@@ -112,11 +112,32 @@ def parse_date(s: str) -> str | None:
     return found[0].iso if found else None
 
 
+# YEAR_RE's two forms apart, as for the dates (see ``_NUM_DATE``)
+_NUM_YEAR = re.compile(r"(?P<y>(?:1(?<![\d\-/.]1)9|2(?<![\d\-/.]2)0)\d{2})\s*年")
+_CN_YEAR_RE = re.compile(rf"(?P<cy>{_CN_YEAR})年")
+
+
+def _year_matches(s: str) -> list[re.Match]:
+    """``YEAR_RE.finditer(s)``, found faster."""
+    out = list(_NUM_YEAR.finditer(s))
+    cn = []
+    k = s.find("年", 4)
+    while k >= 0:
+        m = _CN_YEAR_RE.match(s, k - 4)
+        if m is not None:
+            cn.append(m)
+        k = s.find("年", k + 1)
+    if cn:
+        out = sorted(out + cn, key=lambda m: m.start())
+    return out
+
+
 def find_years(s: str) -> list[tuple[int, int, int]]:
     """(year, start, end) for every "2022年" / "二〇二二年" mention."""
     out = []
-    for m in YEAR_RE.finditer(s):
-        y = int(m.group("y")) if m.group("y") else cn_year(m.group("cy"))
+    for m in _year_matches(s):
+        g = m.groupdict()
+        y = int(g["y"]) if g.get("y") else cn_year(g["cy"])
         if 1949 <= y <= 2100:
             out.append((y, m.start(), m.end()))
     return out

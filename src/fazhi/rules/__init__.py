@@ -176,11 +176,12 @@ def _load_checks() -> None:
     from . import checks  # noqa: F401  (registers the checks)
 
 
-def run(report: Report, rules: list[Rule], sh: str | None = None) -> list[Finding]:
+def run(report: Report, rules: list[Rule], sh: str | None = None, cache: dict | None = None) -> list[Finding]:
     """Run the enabled rules that apply to the report's level (``sh``: the
-    shadow of ``report.text`` when the caller has it)."""
+    shadow of ``report.text`` when the caller has it; ``cache``: a per-report
+    dict the caller shares with the scores - the written and content texts)."""
     _load_checks()
-    ctx = Ctx(report, sh if sh is not None else shadow(report.text))
+    ctx = Ctx(report, sh if sh is not None else shadow(report.text), cache if cache is not None else {})
     out: list[Finding] = []
     for rule in rules:
         if not rule.enabled:

@@ -11,7 +11,6 @@ setting 1 March for departments)::
 from __future__ import annotations
 
 import copy
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -104,10 +103,12 @@ def _read_user_file(path: str | Path) -> dict:
         raise RuleError(f"无法读取规则文件 {p}：{e.strerror or e}") from None
     try:
         if p.suffix.lower() == ".toml":
+            import tomllib  # only for a user's .toml rule file (start-up stays light)
+
             data = tomllib.loads(raw.decode("utf-8"))
         else:
             data = safe_yaml(raw.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError, tomllib.TOMLDecodeError) as e:
+    except (UnicodeDecodeError, yaml.YAMLError, ValueError) as e:  # tomllib.TOMLDecodeError is a ValueError
         raise RuleError(f"规则文件 {p.name} 格式有误：{str(e).splitlines()[0]}") from None
     if data is None:
         return {}

@@ -21,6 +21,7 @@ from functools import lru_cache
 
 from .data import load_yaml
 from .model import REQUIRED_PARTS, Report
+from .rules.content import length, mask, written
 from .textnorm import shadow
 
 @lru_cache(maxsize=1)
@@ -56,7 +57,6 @@ def compute(report: Report, rub: dict | None = None, sh: str | None = None,
     have = {p.part for p in report.parts}
 
     sh = sh if sh is not None else shadow(report.text)
-    from .rules.content import length, mask, written
 
     cache = cache if cache is not None else {}
     w = cache.get("written")

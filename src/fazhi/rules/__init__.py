@@ -20,6 +20,7 @@ import yaml
 from ..data import load_yaml, safe_yaml
 from ..model import Finding, Part, Report
 from ..textnorm import shadow
+from . import content as _content
 
 SEVERITIES = ("error", "warning", "info")
 LEVELS = ("province", "city", "county", "township", "department", "other")
@@ -62,25 +63,19 @@ class Ctx:
     def written(self) -> str:
         """The shadow without placeholders 【请补充：…】 (blanked, same offsets)."""
         if "written" not in self.cache:
-            from .content import written
-
-            self.cache["written"] = written(self.sh)
+            self.cache["written"] = _content.written(self.sh)
         return self.cache["written"]
 
     @property
     def content(self) -> str:
         """The shadow without placeholders and bare headings: what is written."""
         if "content" not in self.cache:
-            from .content import mask
-
-            self.cache["content"] = mask(self.report, self.sh, self.written)
+            self.cache["content"] = _content.mask(self.report, self.sh, self.written)
         return self.cache["content"]
 
     def length(self, s: int = 0, e: int | None = None) -> int:
         """Characters of written content between ``s`` and ``e``."""
-        from .content import length
-
-        return length(self.content, s, e)
+        return _content.length(self.content, s, e)
 
 
 CheckFn = Callable[[Ctx, Rule], list[tuple[str, int | None, int | None]]]
@@ -174,7 +169,8 @@ def load_rules(user_file: str | Path | None = None) -> list[Rule]:
 
 
 def _load_checks() -> None:
-    from . import checks  # noqa: F401  (registers the checks)
+    if "part_present" not in CHECKS:  # imported once (an import statement per run costs)
+        from . import checks  # noqa: F401  (registers the checks)
 
 
 def run(report: Report, rules: list[Rule], sh: str | None = None, cache: dict | None = None) -> list[Finding]:

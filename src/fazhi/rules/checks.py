@@ -13,6 +13,7 @@ from ..dates import find_dates, find_years
 from ..model import PART_LABELS
 from ..textnorm import may_match
 from . import Ctx, Rule, check
+from . import numeric as num
 
 _SENT = re.compile(r"[^。！？；;!?\n]+[。！？；;!?]?")
 
@@ -231,8 +232,6 @@ def dates_present(ctx: Ctx, rule: Rule):
 # ------------------------------------------------------------------ numbers
 @check("numeric")
 def numeric(ctx: Ctx, rule: Rule):
-    from . import numeric as num
-
     # one pass gives every kind; its tuning (rate_tolerance …) is read from the
     # first numeric rule that runs (numeric.rate in the built-in order)
     key = "numeric"

@@ -26,6 +26,7 @@ from .clean import Cleaned, is_meta_row
 from .data import load_yaml
 from .dates import find_dates, find_years, parse_date
 from .model import Meta, Region
+from .textnorm import may_match
 from .textnorm import shadow as _shadow
 
 @lru_cache(maxsize=4096)
@@ -184,7 +185,7 @@ def find_title(c: Cleaned, sh: str, first_body: int, raw_title: str | None
     for k, (i, ln) in enumerate(cands):
         s = shs[k]
         line_end = ln.end
-        g = _TITLE_THEN_FIELDS.match(sh, ln.start, ln.end)
+        g = _TITLE_THEN_FIELDS.match(sh, ln.start, ln.end) if may_match(_TITLE_THEN_FIELDS, sh, ln.start, ln.end) else None
         if g and complete(g.group(1)):
             # page fields glued to the title line: "…的报告作者:海关总署 发布时间:…"
             line_end = g.end(1)

@@ -18,3 +18,29 @@ def test_simplified_legal_text_is_not_taken_for_traditional():
 @given(st.text())
 def test_shadow_never_changes_length(t):
     assert len(shadow(t)) == len(t)
+
+
+def test_literal_needs_never_rules_out_a_match():
+    """``may_match`` is a prefilter: wherever a pattern matches, it says it may."""
+    import random
+    import re
+
+    from fazhi.textnorm import literal_needs, may_match
+
+    atoms = ["a", "b", "密", "ab", "[ab]", "[a-c]", r"\s", ".", "(a|b)", "(?:ab|c)", "(?=a)", "(?<=b)", "^", "$"]
+    quants = ["", "", "*", "+", "?", "{2}", "{0,2}", "++"]
+    rnd = random.Random(7)
+    for _ in range(3000):
+        pat = "".join(rnd.choice(atoms) + rnd.choice(quants) for _ in range(rnd.randint(1, 4)))
+        if rnd.random() < 0.3:
+            pat += "|" + "".join(rnd.choice(atoms) for _ in range(rnd.randint(1, 3)))
+        try:
+            rx = re.compile(pat, re.M)
+        except re.error:
+            continue
+        for _ in range(20):
+            text = "".join(rnd.choice("ab密c \n") for _ in range(rnd.randint(0, 8)))
+            if rx.search(text):
+                assert may_match(rx, text), (pat, text, literal_needs(rx))
+    assert literal_needs(re.compile("内部资料|不得外传")) == ("不得外传", "内部资料")
+    assert literal_needs(re.compile("x|y*")) is None

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .data import load_yaml
-from .textnorm import has_traditional, shadow
+from .textnorm import has_traditional, may_match, shadow
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 
@@ -62,11 +62,14 @@ _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s*(.*?)\s*#*\s*$")
 _BOLD_LINE = re.compile(r"^\s*(\*\*|__)(.+?)(\*\*|__)\s*[:：]?\s*$")
 _EMPH = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 _STRAY_STARS = re.compile(r"(?<![\w*])\*{2,3}|\*{2,3}(?![\w*])")
+# the hot patterns below start with a character class and check what precedes
+# it by a lookbehind after it: the regex engine then skips to the candidates
+# instead of trying a lookbehind at every position
 _PINYIN = re.compile(
-    rf"(?<=[{CJK}])[(（]\s*[a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ]*"
+    rf"[(（](?<=[{CJK}].)\s*[a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ]*"
     r"[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ1-4][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]*\s*[)）]"
 )
-_CJK_SPACE = re.compile(rf"(?<=[{CJK}])[ \t\u3000\u00a0]+(?=[{CJK}])")
+_CJK_SPACE = re.compile(rf"[ \t\u3000\u00a0](?<=[{CJK}].)[ \t\u3000\u00a0]*(?=[{CJK}])")
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # zero-width and control
 _SENT_END = "。！？!?；;：:”」』）)】]…"
 _HEADING_START = re.compile(
@@ -77,8 +80,10 @@ _HEADING_START = re.compile(
 _TITLE_LINE = re.compile(r"(法治|依法行政)[^，,。；;：:]{0,40}(报告|总结)$")
 _DATE_LINE = re.compile(r"^\s*(?:(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[〇○零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日)\s*$")
 _ENUM = re.compile(r"^\s*[一二三四五六七八九十]+是")
-_DIGIT_SPACE = re.compile(r"(?<=\d)[ \t\u3000\u00a0]+(?=[年月日号])|(?<=[年月])[ \t\u3000\u00a0]+(?=\d)")
-_ANY_SPACE = re.compile(_CJK_SPACE.pattern + "|" + _DIGIT_SPACE.pattern)
+_DIGIT_SPACE = re.compile(r"[ \t\u3000\u00a0](?:(?<=\d.)[ \t\u3000\u00a0]*(?=[年月日号])"
+                          r"|(?<=[年月].)[ \t\u3000\u00a0]*(?=\d))")
+_ANY_SPACE = re.compile(rf"[ \t\u3000\u00a0](?:(?<=[{CJK}].)[ \t\u3000\u00a0]*(?=[{CJK}])"
+                        r"|(?<=\d.)[ \t\u3000\u00a0]*(?=[年月日号])|(?<=[年月].)[ \t\u3000\u00a0]*(?=\d))")
 # run-on text: a numbered heading inside a long line, after a sentence end
 # (or a (一) label right after a heading's last word)
 _RUNON_MIN = 300
@@ -101,20 +106,52 @@ def _is_spam(m: re.Match, kw) -> bool:
 
 
 # a page-metadata row: 发布时间：… / [ 索引号 ] … / 文    号 …
-META_ROW = re.compile(
+_META_ROW_HEAD = (
     r"^\s*[\[【]?\s*(?:来\s*源|发\s*布(?:时间|日期|机构|单位|者|于)|日\s*期|时\s*间|索\s*[引取]\s*号|文\s*号"
     r"|发文(?:字号|日期|时间|机关|单位|编号)|成文(?:日期|时间)|产生日期|作\s*者|点击(?:数|量|率)?|主题分类|体裁分类"
-    r"|信息来源|生成日期|公开(?:日期|时间|方式|范围)|效力(?:状态)?|签发人)\s*[\]】]?\s*(?:[:：]|[ \t]|$)"
-    r"|(?:来源|日期|时间|作者|点击|发布机构|发布日期|发布时间|成文日期|索引号|文号)\s*[\]】]?\s*[:：]"
-)
+    r"|信息来源|生成日期|公开(?:日期|时间|方式|范围)|效力(?:状态)?|签发人)\s*[\]】]?\s*(?:[:：]|[ \t]|$)")
+_META_ROW_ANY = r"(?:来源|日期|时间|作者|点击|发布机构|发布日期|发布时间|成文日期|索引号|文号)\s*[\]】]?\s*[:：]"
+META_ROW = re.compile(_META_ROW_HEAD + "|" + _META_ROW_ANY)
+# the two branches apart: the first is anchored (tried at the line start only),
+# the second starts with its words (the engine skips to their first characters);
+# one search of META_ROW tries the first branch at every position in vain
+_META_HEAD_RE = re.compile(_META_ROW_HEAD)
+_META_ANY_RE = re.compile(_META_ROW_ANY)
 
 
-def _clean_line(raw: str, trad: bool) -> tuple[str, tuple[str, int] | None] | None:
-    """One raw line -> (clean text, hint), or None to drop it."""
-    drop, inline, spam, kw, _, _ = _patterns()
+def is_meta_row(s: str) -> bool:
+    """``bool(META_ROW.search(s))``, faster."""
+    return _META_HEAD_RE.match(s) is not None or _META_ANY_RE.search(s) is not None
+
+
+
+@lru_cache(maxsize=1)
+def _inline_each() -> tuple[re.Pattern, ...]:
+    """The inline patterns one by one: each starts with its own words, which the
+    regex engine skips to; their alternation it tries at every position."""
+    return tuple(re.compile(p) for p in load_yaml("clean.yaml")["inline"])
+
+
+def _has_inline(sh: str) -> bool:
+    """``bool(inline.search(sh))``, faster."""
+    return any(may_match(p, sh) and p.search(sh) for p in _inline_each())
+
+
+def _clean_line(raw: str, trad: bool, chrome: bool = True) -> tuple[str, tuple[str, int] | None] | None:
+    """One raw line -> (clean text, hint), or None to drop it.  ``chrome=False``:
+    the caller knows that no line has inline chrome (see ``clean``)."""
+    got = _line_start(raw, trad)
+    if got is None:
+        return ("", None)
+    return _line_end(*got, trad, chrome)
+
+
+def _line_start(raw: str, trad: bool) -> tuple[str, tuple[str, int] | None, str] | None:
+    """Markdown marks off: (text, hint, shadow of the text when it is short), or
+    None for an empty line."""
     s = _INVISIBLE.sub("", raw).strip()
     if not s:
-        return ("", None)
+        return None
     hint = None
     m = _MD_HEADING.match(s)
     if m and m.group(2):
@@ -129,9 +166,14 @@ def _clean_line(raw: str, trad: bool) -> tuple[str, tuple[str, int] | None] | No
         s = _STRAY_STARS.sub("", s)
     if s.startswith(">"):  # markdown quote
         s = s.lstrip("> ").strip()
-    sh = shadow(s, trad) if len(s) < 160 else s
+    return s, hint, (shadow(s, trad) if len(s) < 160 else s)
+
+
+def _line_end(s: str, hint: tuple[str, int] | None, sh: str, trad: bool,
+              chrome: bool) -> tuple[str, tuple[str, int] | None] | None:
+    drop, inline, spam, kw, _, _ = _patterns()
     if len(s) < 160:
-        if inline.search(sh):
+        if chrome and _has_inline(sh):
             # remove inline chrome, computing spans on the shadow (same length)
             keep, pos = [], 0
             for im in inline.finditer(sh):
@@ -149,7 +191,7 @@ def _clean_line(raw: str, trad: bool) -> tuple[str, tuple[str, int] | None] | No
     if " " in s or "\t" in s or "\u3000" in s or "\xa0" in s:
         # spaces between Chinese characters (a hard wrap) and between a number and
         # 年/月/日 (a PDF text layer); in header rows spaces separate label and value
-        s = (_DIGIT_SPACE if META_ROW.search(sh) else _ANY_SPACE).sub("", s)
+        s = (_DIGIT_SPACE if is_meta_row(sh) else _ANY_SPACE).sub("", s)
     return (s.strip(), hint)
 
 
@@ -161,7 +203,7 @@ def _ends_open(s: str) -> bool:
     numbered line is prose only when a sentence ends inside it ("（二）认真贯彻…。
     坚持…"); a numbered line without one is a heading and never continues."""
     return (len(s) >= 40 and s[-1] not in _SENT_END and any(c in s for c in "，,。")
-            and not META_ROW.search(s)
+            and not is_meta_row(s)
             and (not _HEADING_START.match(s) or _SENT_INSIDE.search(s) is not None))
 
 
@@ -170,11 +212,11 @@ def _joins(prev: tuple[str, tuple[str, int] | None], last: str, s: str, hint, wr
     or a hard wrap)?  ``last`` is the last physical line of ``prev``."""
     p, phint = prev
     if wrap is not None and last and last[-1] not in _SENT_END and not hint \
-            and not _HEADING_START.match(s) and not _ENUM.match(s) and not META_ROW.search(s) \
+            and not _HEADING_START.match(s) and not _ENUM.match(s) and not is_meta_row(s) \
             and not _DATE_LINE.match(s):
         # a line filled to the wrap width; a heading or a header row only when
         # it is really full (a short heading is no wrapped line)
-        full = _HEADING_START.match(last) or META_ROW.search(last)
+        full = _HEADING_START.match(last) or is_meta_row(last)
         if _width(last) >= wrap - (1 if full else 3) and not (p == last and _TITLE_LINE.search(shadow(p))):
             return True
     return not phint and _ends_open(p) and _continues(s, hint)
@@ -182,7 +224,7 @@ def _joins(prev: tuple[str, tuple[str, int] | None], last: str, s: str, hint, wr
 
 def _continues(s: str, hint, short_ok: bool = False) -> bool:
     """A line that can be the second half of a split paragraph."""
-    if hint or _HEADING_START.match(s) or META_ROW.search(s):
+    if hint or _HEADING_START.match(s) or is_meta_row(s):
         return False
     return short_ok or len(s) >= 20 or (bool(s) and s[-1] in "。！？!?；;")
 
@@ -278,7 +320,12 @@ def clean(raw: str) -> Cleaned:
     raw = raw.replace("\r\n", "\n").replace("\r", "\n")
     raw = _split_run_on(raw)
     trad = has_traditional(raw)
-    cleaned = [r for r in (_clean_line(x, trad) for x in raw.split("\n")) if r is not None]
+    starts = [_line_start(x, trad) for x in raw.split("\n")]
+    # inline chrome (字号, 打印 …) is looked for in the short lines all at once:
+    # joined, they match wherever one of them does (most texts have none)
+    chrome = _has_inline("\n".join(t[2] for t in starts if t is not None and len(t[0]) < 160))
+    cleaned = [r for r in (_line_end(*t, trad, chrome) if t is not None else ("", None) for t in starts)
+               if r is not None]
     wrap = _wrap_width(cleaned)
     out: list[tuple[str, tuple[str, int] | None]] = []
     pending_blank = False

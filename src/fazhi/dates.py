@@ -20,6 +20,17 @@ DATE_RE = re.compile(
     r"|年\s*(?P<m2>\d{1,2})\s*月\s*(?P<d2>\d{1,2})\s*[日号])"
     rf"|(?P<cy>{_CN_YEAR})年(?P<cm>{_CN_SMALL})月(?P<cd>{_CN_SMALL})[日号]"
 )
+# DATE_RE's two forms apart, each written so that the regex engine can skip to
+# its candidates instead of trying the pattern at every position of a report:
+# the numeric one starts with its first digit (the lookbehind after it), the
+# Chinese one is matched only where a 年 stands four characters on.  A match of
+# one form never starts inside a match of the other (their characters differ),
+# so the two lists merged in order are DATE_RE's matches.
+_NUM_DATE = re.compile(
+    r"(?P<y>(?:1(?<!\d1)9|2(?<!\d2)0)\d{2})\s*(?:(?P<sep>[-/.])\s*(?P<m>\d{1,2})\s*(?P=sep)\s*(?P<d>\d{1,2})(?:(?!\d)|(?=\d{1,2}:\d{2}))"
+    r"|年\s*(?P<m2>\d{1,2})\s*月\s*(?P<d2>\d{1,2})\s*[日号])"
+)
+_CN_DATE = re.compile(rf"(?P<cy>{_CN_YEAR})年(?P<cm>{_CN_SMALL})月(?P<cd>{_CN_SMALL})[日号]")
 TIME_RE = re.compile(r"\s*\d{1,2}:\d{2}(?::\d{2})?")  # also glued to the date, as OCR gives it
 YEAR_RE = re.compile(rf"(?<![\d\-/.])(?P<y>(?:19|20)\d{{2}})\s*年|(?P<cy>{_CN_YEAR})年")
 
@@ -54,16 +65,34 @@ def _make(y: int, m: int, d: int) -> _dt.date | None:
         return None
 
 
+def _date_matches(s: str) -> list[re.Match]:
+    """``DATE_RE.finditer(s)``, found faster (see ``_NUM_DATE``)."""
+    out = list(_NUM_DATE.finditer(s))
+    cn = []
+    k = s.find("年", 4)
+    while k >= 0:
+        m = _CN_DATE.match(s, k - 4)
+        if m is not None:
+            cn.append(m)
+            k = s.find("年", m.end())
+        else:
+            k = s.find("年", k + 1)
+    if cn:
+        out = sorted(out + cn, key=lambda m: m.start())
+    return out
+
+
 def find_dates(s: str, with_time: bool = True) -> list[FoundDate]:
     out = []
-    for m in DATE_RE.finditer(s):
+    for m in _date_matches(s):
+        g = m.groupdict()
         try:
-            if m.group("cy"):
-                d = _make(cn_year(m.group("cy")), cn_small_int(m.group("cm")), cn_small_int(m.group("cd")))
+            if g.get("cy"):
+                d = _make(cn_year(g["cy"]), cn_small_int(g["cm"]), cn_small_int(g["cd"]))
             else:
-                mm = m.group("m") or m.group("m2")
-                dd = m.group("d") or m.group("d2")
-                d = _make(int(m.group("y")), int(mm), int(dd))
+                mm = g["m"] or g["m2"]
+                dd = g["d"] or g["d2"]
+                d = _make(int(g["y"]), int(mm), int(dd))
         except (KeyError, ValueError):
             d = None
         if d is None or not (1949 <= d.year <= 2100):
@@ -83,11 +112,32 @@ def parse_date(s: str) -> str | None:
     return found[0].iso if found else None
 
 
+# YEAR_RE's two forms apart, as for the dates (see ``_NUM_DATE``)
+_NUM_YEAR = re.compile(r"(?P<y>(?:1(?<![\d\-/.]1)9|2(?<![\d\-/.]2)0)\d{2})\s*年")
+_CN_YEAR_RE = re.compile(rf"(?P<cy>{_CN_YEAR})年")
+
+
+def _year_matches(s: str) -> list[re.Match]:
+    """``YEAR_RE.finditer(s)``, found faster."""
+    out = list(_NUM_YEAR.finditer(s))
+    cn = []
+    k = s.find("年", 4)
+    while k >= 0:
+        m = _CN_YEAR_RE.match(s, k - 4)
+        if m is not None:
+            cn.append(m)
+        k = s.find("年", k + 1)
+    if cn:
+        out = sorted(out + cn, key=lambda m: m.start())
+    return out
+
+
 def find_years(s: str) -> list[tuple[int, int, int]]:
     """(year, start, end) for every "2022年" / "二〇二二年" mention."""
     out = []
-    for m in YEAR_RE.finditer(s):
-        y = int(m.group("y")) if m.group("y") else cn_year(m.group("cy"))
+    for m in _year_matches(s):
+        g = m.groupdict()
+        y = int(g["y"]) if g.get("y") else cn_year(g["cy"])
         if 1949 <= y <= 2100:
             out.append((y, m.start(), m.end()))
     return out

@@ -109,6 +109,7 @@ class _Rules:
     from_re: re.Pattern
     to_re: re.Pattern
     type_max: int
+    unit_trigger: dict = None  # base unit -> union of its indicators' triggers or None (``_unit_trigger``)
 
 
 def _scoped(d: dict) -> tuple[str, re.Pattern]:
@@ -151,7 +152,7 @@ def _rules() -> _Rules:
             by_unit.setdefault(u, []).append(ind)
     for lst in by_unit.values():
         lst.sort(key=lambda i: -i.priority)
-    return _Rules(by_unit=by_unit, plan=re.compile(cat["plan_words"]),
+    return _Rules(by_unit=by_unit, unit_trigger={}, plan=re.compile(cat["plan_words"]),
                   rate_not=re.compile(cat["rate_not"]), ratio=re.compile(cat["ratio_words"]),
                   breakdown=cat["breakdown"], ratio_map=ratio_map,
                   cont_max=int(cat["continuation"]["max_left"]),
@@ -214,8 +215,10 @@ _SENT_RE = re.compile("[。；;!！?？\n\r]")
 
 def _sentence_stops(norm: str) -> list[int]:
     """Positions of the sentence ends of ``norm`` (hard wraps excluded)."""
-    return [m.start() for m in _SENT_RE.finditer(norm)
-            if not (m.group() == "\n" and _soft_break(norm, m.start()))]
+    out = [m.start() for m in _SENT_RE.finditer(norm)]
+    if "\n" in norm:
+        out = [i for i in out if norm[i] != "\n" or not _soft_break(norm, i)]
+    return out
 
 
 def _sentence(stops: list[int], n: int, start: int, end: int) -> tuple[int, int]:
@@ -269,6 +272,25 @@ class _Ctx:
         return False
 
 
+def _unit_trigger(R: _Rules, unit: str) -> re.Pattern | None:
+    """The union of the triggers of a unit's indicators: one search tells that none
+    of them matches (half the quantities), each trigger then need not be tried.
+    Compiled on first use (start-up compiles only the units a text has)."""
+    try:
+        return R.unit_trigger[unit]
+    except KeyError:
+        pass
+    pats = [i.trigger.pattern for i in R.by_unit.get(unit, ()) if i.trigger is not None]
+    rx = None
+    if len(pats) > 1:
+        try:
+            rx = re.compile("|".join(f"(?:{p})" for p in pats))
+        except re.error:  # patterns that cannot be joined (named groups): tried one by one
+            rx = None
+    R.unit_trigger[unit] = rx
+    return rx
+
+
 def _classify(q: Quantity, ctx: _Ctx, R: _Rules) -> str | None:
     if q.kind == "other":
         return None
@@ -278,10 +300,13 @@ def _classify(q: Quantity, ctx: _Ctx, R: _Rules) -> str | None:
         return None
     best = None
     best_key = None
-    for ind in R.by_unit.get(base_unit(q.unit), ()):
+    bu = base_unit(q.unit)
+    union = _unit_trigger(R, bu)
+    triggered = union is None or union.search(ctx.C) is not None
+    for ind in R.by_unit.get(bu, ()):
         if best_key is not None and ind.priority < best_key[0]:
             break  # sorted by priority: nothing better can follow
-        if ind.trigger is not None and not ind.trigger.search(ctx.C):
+        if ind.trigger is not None and (not triggered or not ind.trigger.search(ctx.C)):
             continue
         if any(ctx.has(sc, rx) for sc, rx in ind.nots):
             continue

@@ -21,6 +21,7 @@ def evaluate(report: Report, rules=None, rubric: dict | None = None, notes=(), s
     sh = sh if sh is not None else shadow(report.text)
     kept = [f for f in report.findings if f.rule == "ingest.note"]
     kept += [Finding("ingest.note", "info", n) for n in notes]
-    report.findings = kept + rules_mod.run(report, list(rules if rules is not None else default_rules()), sh)
-    report.scores = scores_mod.compute(report, rubric, sh)
+    cache: dict = {}  # the written/content texts, computed once for the rules and the scores
+    report.findings = kept + rules_mod.run(report, list(rules if rules is not None else default_rules()), sh, cache)
+    report.scores = scores_mod.compute(report, rubric, sh, cache)
     return report

@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from . import regions
-from .clean import META_ROW, Cleaned
+from .clean import Cleaned, is_meta_row
 from .data import load_yaml
 from .dates import find_dates, find_years, parse_date
 from .model import Meta, Region
+from .textnorm import may_match
 from .textnorm import shadow as _shadow
 
 @lru_cache(maxsize=4096)
@@ -178,18 +179,18 @@ def find_title(c: Cleaned, sh: str, first_body: int, raw_title: str | None
         return bool(v["title_needs"].search(s)) and ("报告" in s or "总结" in s) and not v["title_not"].search(s)
 
     def piece(s: str) -> bool:
-        return 0 < len(s) <= 40 and not _TITLE_PIECE_NOT.search(s) and not META_ROW.search(s) \
+        return 0 < len(s) <= 40 and not _TITLE_PIECE_NOT.search(s) and not is_meta_row(s) \
             and not v["title_not"].search(s) and not v["doc_number_line"].match(s)
 
     for k, (i, ln) in enumerate(cands):
         s = shs[k]
         line_end = ln.end
-        g = _TITLE_THEN_FIELDS.match(sh, ln.start, ln.end)
+        g = _TITLE_THEN_FIELDS.match(sh, ln.start, ln.end) if may_match(_TITLE_THEN_FIELDS, sh, ln.start, ln.end) else None
         if g and complete(g.group(1)):
             # page fields glued to the title line: "…的报告作者:海关总署 发布时间:…"
             line_end = g.end(1)
             s = sh[ln.start:line_end].strip("• ·")
-        if len(s) > 120 or (META_ROW.search(s) and not v["title_label"].match(s)) or v["title_not"].search(s):
+        if len(s) > 120 or (is_meta_row(s) and not v["title_label"].match(s)) or v["title_not"].search(s):
             continue
         if complete(s):
             title, date = clean_title(c.text[ln.start:line_end].strip().lstrip("•· "))
@@ -199,7 +200,7 @@ def find_title(c: Cleaned, sh: str, first_body: int, raw_title: str | None
             if _LACKS_SUBJECT.match(shadow(title)) and k > 0:
                 pi, pl = cands[k - 1]
                 ps = shs[k - 1]
-                if len(ps) <= 40 and v["unit_end"].search(ps) and not META_ROW.search(ps) and not v["title_needs"].search(ps):
+                if len(ps) <= 40 and v["unit_end"].search(ps) and not is_meta_row(ps) and not v["title_needs"].search(ps):
                     title = c.text[pl.start:pl.end].strip() + title
                     used.add(pi)
                     span = (pl.start, ln.end)
@@ -576,17 +577,14 @@ def find_level(unit: str | None) -> str | None:
 # --------------------------------------------------------------------- region
 def find_region(unit: str | None, level: str | None, c: Cleaned, sh: str) -> Region:
     # mentions in the body (page-metadata rows name the publisher, not the place)
-    body_mentions: list[str] = []
-    body = []
-    for ln in c.lines:
-        s = sh[ln.start:ln.end]
-        if META_ROW.search(s):
-            continue
-        body.append(s)
-        body_mentions.extend(n for n, _, _ in regions.mentions(s))
+    body = [s for ln in c.lines if not is_meta_row(s := sh[ln.start:ln.end])]
+    joined = "\n".join(body)
+    # one pass over the lines joined: no name spans a line break, and a line
+    # start reads as the start of a text (what precedes it is no Chinese character)
+    body_mentions: list[str] = [n for n, _, _ in regions.mentions(joined)]
     mentioned = Counter(body_mentions)
     # provinces named without their suffix count too (江苏, 上海)
-    short_named = {_province_short()[m.group()] for m in _province_short_re().finditer("\n".join(body))}
+    short_named = {_province_short()[m.group()] for m in _province_short_re().finditer(joined)}
     anchor_names: list[str] = []
     su = shadow(unit) if unit else None
     if su:

@@ -30,6 +30,8 @@ LABELS: list[tuple[str, re.Pattern]] = [
     ("num", re.compile(r"^\d{1,2}\s*(?:[.．](?!\d)|、)\s*")),
     ("circled", re.compile(r"^[①-⑳]\s*")),
 ]
+# the characters a label can start with (and any decimal digit): other lines skip the LABELS
+_LABEL_FIRST = frozenset("第" + CN_NUM + "、（(" + "".join(chr(c) for c in range(0x2460, 0x2474)))
 ENUM_ITEM = re.compile(rf"^[{CN_NUM}]+是")
 # a bare line that names a statutory part, e.g. "主要工作" / "存在的问题" / "下一步打算"
 BARE = re.compile(
@@ -81,7 +83,8 @@ def find_headings(c: Cleaned, sh: str, skip: set[int] = frozenset()) -> list[Hea
             seen_prose = seen_prose or prose
             continue
         kind = label = None
-        for k, rx in LABELS:
+        c0 = s[:1]
+        for k, rx in (LABELS if c0 in _LABEL_FIRST or c0.isdecimal() else ()):
             m = rx.match(s)
             if m:
                 kind, label = k, c.text[ln.start:ln.start + m.end()].strip()

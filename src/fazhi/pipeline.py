@@ -14,6 +14,7 @@ from pathlib import Path
 from .findings import evaluate
 from . import meta as meta_mod
 from .clean import clean
+from .facts import extract as extract_facts
 from .ingest import DEFAULT_MAX_BYTES, RawDoc, format_of, read_bytes, read_file
 from .model import Report, Source
 from .outline import LABELS, assign_levels, build_tree, find_headings
@@ -44,8 +45,6 @@ def analyze_raw(raw: RawDoc, source: Source, *, ruleset=None) -> Report:
     # parts read a heading's year against the year the body reports on: a title
     # with a wrong year must not turn the plans for next year into this year's work
     report.parts = find_parts(heads, sh, len(c.text), mr.body_year or mr.meta.year, why=report.why["parts"])
-    from .facts import extract as extract_facts
-
     report.why["facts"] = []
     report.facts = extract_facts(c.text, sh, report.parts, why=report.why["facts"])
     if isinstance(ruleset, RuleChoice):

@@ -60,16 +60,35 @@ def _lengths() -> tuple[int, ...]:
     return tuple(sorted({len(n) for n in index()}, reverse=True))
 
 
+@lru_cache(maxsize=1)
+def _lengths_by_tail() -> dict[str, tuple[int, ...]] | None:
+    """The name lengths (longest first) of the names ending in each two characters:
+    at a suffix character only these lengths can give a name (most end positions
+    - 城市, 全区, 地区 - have none).  None if a name has one character (none has)."""
+    by: dict[str, set[int]] = defaultdict(set)
+    for name in index():
+        if len(name) < 2:
+            return None
+        by[name[-2:]].add(len(name))
+    return {k: tuple(sorted(v, reverse=True)) for k, v in by.items()}
+
+
 _SUFFIX_RE = re.compile(f"[{SUFFIX_CHARS}]")
 
 
 def mentions(text: str) -> list[tuple[str, int, int]]:
     """(name, start, end) for each division name in ``text``, longest match
     at each end position, non-overlapping from the left."""
-    idx, lens = index(), _lengths()
+    idx, by_tail = index(), _lengths_by_tail()
     found: list[tuple[str, int, int]] = []
     for m in _SUFFIX_RE.finditer(text):
         end = m.end()
+        if by_tail is None:
+            lens = _lengths()
+        else:
+            lens = by_tail.get(text[end - 2:end]) if end >= 2 else None
+            if not lens:
+                continue
         for n in lens:
             st = end - n
             if st < 0:

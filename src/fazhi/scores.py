@@ -21,6 +21,7 @@ from functools import lru_cache
 
 from .data import load_yaml
 from .model import REQUIRED_PARTS, Report
+from .rules.content import length, mask, written
 from .textnorm import shadow
 
 @lru_cache(maxsize=1)
@@ -47,16 +48,23 @@ def _clamp(x: float) -> float:
     return round(max(0.0, min(100.0, x)), 1)
 
 
-def compute(report: Report, rub: dict | None = None, sh: str | None = None) -> dict[str, float]:
+def compute(report: Report, rub: dict | None = None, sh: str | None = None,
+            cache: dict | None = None) -> dict[str, float]:
+    """``cache``: the rules' per-report cache (``rules.Ctx.cache``) for the
+    written and content texts, when the caller ran the rules on the same ``sh``."""
     r = rub or rubric()
     rules = {f.rule for f in report.findings}
     have = {p.part for p in report.parts}
 
     sh = sh if sh is not None else shadow(report.text)
-    from .rules.content import length, mask, written
 
-    w = written(sh)
-    content = mask(report, sh, w)
+    cache = cache if cache is not None else {}
+    w = cache.get("written")
+    if w is None:
+        w = cache["written"] = written(sh)
+    content = cache.get("content")
+    if content is None:
+        content = cache["content"] = mask(report, sh, w)
     total_len = length(content) or 1
 
     def facts_in(pid: str) -> int:

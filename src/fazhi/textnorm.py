@@ -24,7 +24,10 @@ _WIDTH.pop(0x200B)  # zero-width space is removed by clean, not here (length!)
 _FOLD_RE = re.compile("[\uff01-\uff5e\u3000\u00a0\u2002\u2003\u2009]")
 
 
-_OCR_DIGIT = re.compile(r"(?<=\d)[OoＯо](?=[\d\-/.年月日])|(?<=[\-/.年])[OoＯо](?=\d)")
+# an O between digits; the pattern starts with its character class (the lookbehinds
+# come after it) so that the regex engine skips to the candidates, not trying a
+# lookbehind at every position of the text
+_OCR_DIGIT = re.compile(r"[OoＯо](?:(?<=\d.)(?=[\d\-/.年月日])|(?<=[\-/.年].)(?=\d))")
 
 
 def _fold(m: re.Match) -> str:
@@ -75,3 +78,72 @@ def shadow(text: str, traditional: bool | None = None) -> str:
         s = to_simplified(s)
     assert len(s) == len(text)
     return s
+
+
+# ----------------------------------------------------------------- prefilter
+def _needs(seq) -> frozenset[str] | None:
+    """Strings one of which every match of the parsed sequence ``seq`` contains
+    (None: no such set found).  Of the candidates of the sequence - a run of
+    literal characters, a group's or a repeated item's needs, a small character
+    class - the most selective is kept."""
+    from re import _constants as c
+
+    cands: list[frozenset[str]] = []
+    run: list[str] = []
+    for op, av in seq:
+        if op is c.LITERAL:
+            run.append(chr(av))
+            continue
+        if run:
+            cands.append(frozenset(["".join(run)]))
+            run = []
+        r = None
+        if op is c.SUBPATTERN:
+            r = _needs(av[3])
+        elif op is c.ATOMIC_GROUP:
+            r = _needs(av)
+        elif op is c.BRANCH:
+            rs = [_needs(b) for b in av[1]]
+            r = None if any(x is None for x in rs) else frozenset().union(*rs)
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT) and av[0] >= 1:
+            r = _needs(av[2])
+        elif op is c.IN and all(o is c.LITERAL for o, _ in av) and len(av) <= 8:
+            r = frozenset(chr(v) for _, v in av)
+        if r:
+            cands.append(r)
+    if run:
+        cands.append(frozenset(["".join(run)]))
+    if not cands:
+        return None
+    return max(cands, key=lambda s: (min(map(len, s)), -len(s)))
+
+
+def literal_needs(rx: re.Pattern) -> tuple[str, ...] | None:
+    """Strings one of which occurs in every text ``rx`` matches, or None when
+    none are found (case-insensitive patterns: None).  ``may_match`` tests them
+    with ``str.find`` - far faster than a search that fails at every position."""
+    if rx.flags & re.IGNORECASE:
+        return None
+    from re import _parser
+
+    try:
+        got = _needs(_parser.parse(rx.pattern, rx.flags).data)
+    except Exception:  # noqa: BLE001 - an unexpected parse tree: no prefilter
+        return None
+    return tuple(sorted(got)) if got and all(got) else None
+
+
+_NEEDS: dict[re.Pattern, tuple[str, ...] | None] = {}
+
+
+def may_match(rx: re.Pattern, text: str, start: int = 0, end: int | None = None) -> bool:
+    """False when ``rx`` cannot match in ``text[start:end]`` (none of its needed
+    strings occurs there); True when it may."""
+    try:
+        needs = _NEEDS[rx]
+    except KeyError:
+        needs = _NEEDS[rx] = literal_needs(rx)
+    if needs is None:
+        return True
+    e = len(text) if end is None else end
+    return any(text.find(w, start, e) >= 0 for w in needs)

@@ -1,8 +1,8 @@
 """Plain text and markdown: detect the encoding, decode, normalise line endings.
 
-The encoding is found by charset-normalizer (a statistical detector), after two
-exact checks that need no guessing: a byte-order mark, and NUL bytes (which no
-8-bit or multi-byte Chinese text contains).  Best effort where a file is odd but
+The encoding is found by charset-normalizer (a statistical detector), after three
+exact checks that need no guessing: a byte-order mark, NUL bytes (which no
+8-bit or multi-byte Chinese text contains), and strict UTF-8.  Best effort where a file is odd but
 still text, each with a note (an info finding):
 
 - NUL bytes nearly all at odd (or even) offsets: UTF-16 without a BOM (LE or BE);
@@ -342,6 +342,15 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str, bool]:
         else:
             _check_text(text)
             return text, declared, False
+    try:
+        # strict UTF-8 first: it needs no guessing (text in a legacy CJK codec is
+        # practically never valid UTF-8) and costs microseconds, the detector ~0.2 ms
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        _check_text(text)
+        return text, "utf-8", False
     enc = _detect(data)
     if enc is not None:
         try:

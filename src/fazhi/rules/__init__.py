@@ -11,7 +11,6 @@ setting 1 March for departments)::
 from __future__ import annotations
 
 import copy
-import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +21,7 @@ import yaml
 from ..data import load_yaml, safe_yaml
 from ..model import Finding, Part, Report
 from ..textnorm import shadow
+from . import content as _content
 
 SEVERITIES = ("error", "warning", "info")
 MAX_RULE_FILE = 256 * 1024   # bytes of a rule file
@@ -65,25 +65,19 @@ class Ctx:
     def written(self) -> str:
         """The shadow without placeholders 【请补充：…】 (blanked, same offsets)."""
         if "written" not in self.cache:
-            from .content import written
-
-            self.cache["written"] = written(self.sh)
+            self.cache["written"] = _content.written(self.sh)
         return self.cache["written"]
 
     @property
     def content(self) -> str:
         """The shadow without placeholders and bare headings: what is written."""
         if "content" not in self.cache:
-            from .content import mask
-
-            self.cache["content"] = mask(self.report, self.sh, self.written)
+            self.cache["content"] = _content.mask(self.report, self.sh, self.written)
         return self.cache["content"]
 
     def length(self, s: int = 0, e: int | None = None) -> int:
         """Characters of written content between ``s`` and ``e``."""
-        from .content import length
-
-        return length(self.content, s, e)
+        return _content.length(self.content, s, e)
 
 
 CheckFn = Callable[[Ctx, Rule], list[tuple[str, int | None, int | None]]]
@@ -108,8 +102,13 @@ def _parse(text: str, name: str) -> dict:
     if len(text) > MAX_RULE_FILE:
         raise RuleError(f"规则文件 {name} 过大（超过 {MAX_RULE_FILE // 1024} KB）")
     try:
-        data = tomllib.loads(text) if name.lower().endswith(".toml") else safe_yaml(text)
-    except (yaml.YAMLError, tomllib.TOMLDecodeError) as e:
+        if name.lower().endswith(".toml"):
+            import tomllib  # only for a user's .toml rule file (start-up stays light)
+
+            data = tomllib.loads(text)
+        else:
+            data = safe_yaml(text)
+    except (yaml.YAMLError, ValueError) as e:  # tomllib.TOMLDecodeError is a ValueError
         raise RuleError(f"规则文件 {name} 格式有误：{str(e).splitlines()[0]}") from None
     if data is None:
         return {}
@@ -266,14 +265,16 @@ def load_rules(user_file: str | Path | None = None) -> list[Rule]:
 
 
 def _load_checks() -> None:
-    from . import checks  # noqa: F401  (registers the checks)
+    if "part_present" not in CHECKS:  # imported once (an import statement per run costs)
+        from . import checks  # noqa: F401  (registers the checks)
 
 
-def run(report: Report, rules: list[Rule], sh: str | None = None) -> list[Finding]:
+def run(report: Report, rules: list[Rule], sh: str | None = None, cache: dict | None = None) -> list[Finding]:
     """Run the enabled rules that apply to the report's level (``sh``: the
-    shadow of ``report.text`` when the caller has it)."""
+    shadow of ``report.text`` when the caller has it; ``cache``: a per-report
+    dict the caller shares with the scores - the written and content texts)."""
     _load_checks()
-    ctx = Ctx(report, sh if sh is not None else shadow(report.text))
+    ctx = Ctx(report, sh if sh is not None else shadow(report.text), cache if cache is not None else {})
     out: list[Finding] = []
     for rule in rules:
         if not rule.enabled:

@@ -11,7 +11,9 @@ from functools import lru_cache
 
 from ..dates import find_dates, find_years
 from ..model import PART_LABELS
+from ..textnorm import may_match
 from . import Ctx, Rule, check
+from . import numeric as num
 
 _SENT = re.compile(r"[^。！？；;!?\n]+[。！？；;!?]?")
 
@@ -230,8 +232,6 @@ def dates_present(ctx: Ctx, rule: Rule):
 # ------------------------------------------------------------------ numbers
 @check("numeric")
 def numeric(ctx: Ctx, rule: Rule):
-    from . import numeric as num
-
     # one pass gives every kind; its tuning (rate_tolerance …) is read from the
     # first numeric rule that runs (numeric.rate in the built-in order)
     key = "numeric"
@@ -320,6 +320,8 @@ def plan_concreteness(ctx: Ctx, rule: Rule):
 @check("classified")
 def classified(ctx: Ctx, rule: Rule):
     rx = _rx(rule.params["pattern"], re.M)
+    if not may_match(rx, ctx.sh):
+        return []  # none of the words a marking needs occurs (most reports)
     return [(f"疑似涉密标识“{m.group(0).strip()}”：公开前请进行保密审查。", m.start(), m.end())
             for m in rx.finditer(ctx.sh)][:5]
 

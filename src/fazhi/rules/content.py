@@ -16,6 +16,7 @@ scores).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from functools import lru_cache
 
 from ..data import load_yaml
@@ -84,10 +85,28 @@ def mask(report: Report, sh: str, written_sh: str | None = None) -> str:
     return _blank(w, spans)
 
 
+_blanks_of: tuple[str | None, list[int]] = (None, [])  # the last text measured, its blanks
+
+
+def _blank_offsets(content: str) -> list[int]:
+    # the checks and the scores measure many spans of one text: find its blanks
+    # once (the cache holds the text itself, so ``is`` cannot mistake another;
+    # one tuple read and written whole, so threads cannot mix two texts up)
+    global _blanks_of
+    text, offsets = _blanks_of
+    if text is not content:
+        offsets = [m.start() for m in _BLANK.finditer(content)]
+        _blanks_of = (content, offsets)
+    return offsets
+
+
 def length(content: str, s: int = 0, e: int | None = None) -> int:
     """Characters of written content in ``content[s:e]`` (blanks not counted)."""
-    seg = content[s:e]
-    return len(seg) - len(_BLANK.findall(seg))
+    a, b, _ = slice(s, e).indices(len(content))
+    if b <= a:
+        return 0
+    blanks = _blank_offsets(content)
+    return b - a - (bisect_left(blanks, b) - bisect_left(blanks, a))
 
 
 def in_placeholder(spans: list[tuple[int, int]], pos: int) -> bool:

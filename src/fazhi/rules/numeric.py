@@ -161,10 +161,16 @@ def _soft_break(sh: str, i: int) -> bool:
             and ("\u4e00" <= b <= "\u9fff" or b.isdigit()))
 
 
+@lru_cache(maxsize=8)
+def _stop_re(chars: str) -> re.Pattern:
+    return re.compile("[" + re.escape(chars) + "]")
+
+
 def _stops(sh: str, chars: str) -> list[int]:
-    rx = re.compile("[" + re.escape(chars) + "]")
-    return [m.start() for m in rx.finditer(sh)
-            if not (m.group() == "\n" and _soft_break(sh, m.start()))]
+    out = [m.start() for m in _stop_re(chars).finditer(sh)]
+    if "\n" in chars and "\n" in sh:
+        out = [i for i in out if sh[i] != "\n" or not _soft_break(sh, i)]
+    return out
 
 
 def _span(stops: list[int], n: int, pos: int) -> tuple[int, int]:
@@ -233,8 +239,9 @@ class _Doc:
             f = facts.get((q.start, q.end))
             self.qs.append(_Q(q, i, f.indicator if f else None, f.part if f else None))
         self.starts = [q.start for q in self.qs]
-        self.hard = _stops(sh, _HARD_STOPS)
+        # one pass: the sentence stops are the segment stops less the semicolons
         self.semi = _stops(sh, _HARD_STOPS + _SEMI_STOPS)
+        self.hard = [i for i in self.semi if sh[i] not in _SEMI_STOPS]
 
     def between(self, a: int, b: int) -> list[_Q]:
         """The quantities lying inside [a, b)."""
@@ -541,6 +548,16 @@ _SUBSET_REACH = 64
 def _part_exceeds(doc: _Doc, out: list) -> None:
     sh = doc.sh
     carry: dict[int, bool] = {}  # segment start -> it names a carry-over (searched once per segment)
+    lefts: dict[tuple[int, int], str] = {}  # (quantity, segment start) -> its left clause
+
+    def left_of(q: _Q, ss: int) -> str:
+        # a count's left clause is read once per segment, not once per total before it
+        k = (q.i, ss)
+        v = lefts.get(k)
+        if v is None:
+            v = lefts[k] = _left(sh, q.start, doc.floor(q, ss))
+        return v
+
     for t in doc.qs:
         if not t.counted or not t.exact or t.part == "next_year":
             continue
@@ -549,8 +566,8 @@ def _part_exceeds(doc: _Doc, out: list) -> None:
             carry[ss] = bool(_CARRY_OVER.search(sh, ss, se))
         if carry[ss]:
             continue
-        tclause = doc.clause(t, ss)
-        tl = _left(sh, t.start, doc.floor(t, ss))
+        tl = left_of(t, ss)
+        tclause = tl + _right(sh, t.end)  # doc.clause(t, ss)
         if not _TOTAL_WORDS.search(tl) or _PLAN.search(tl) or _NEGATED.search(tl):
             continue
         for s in doc.qs[t.i + 1:t.i + 1 + _SUBSET_REACH]:
@@ -558,7 +575,7 @@ def _part_exceeds(doc: _Doc, out: list) -> None:
                 break
             if s.unit != t.unit or s.q.kind != t.q.kind:
                 continue
-            sl = _left(sh, s.start, doc.floor(s, ss))
+            sl = left_of(s, ss)
             if _TOTAL_WORDS.search(sl) and not _SUBSET_WORDS.search(sl):
                 break  # another total: the later subsets belong to it
             if not _SUBSET_WORDS.search(sl) or _SUBSET_NOT.search(sl) or _PLAN.search(sl):
@@ -575,7 +592,7 @@ def _part_exceeds(doc: _Doc, out: list) -> None:
             whole = t.value + sum(
                 q.value for q in mid
                 if _BREAKDOWN not in sh[t.end:q.start]
-                and not _SUBSET_WORDS.search(_left(sh, q.start, doc.floor(q, ss))))
+                and not _SUBSET_WORDS.search(left_of(q, ss)))
             if s.value <= whole:
                 continue
             # same object: what the subset clause names besides its verb must be

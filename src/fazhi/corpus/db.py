@@ -32,7 +32,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy import (JSON, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table,
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table,
                         Text, UniqueConstraint, create_engine, event, false, true)
 from sqlalchemy.engine import Engine, make_url
 
@@ -213,6 +213,22 @@ analysis_base = Table(
     Column("report_id", Integer, ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True),
     Column("analysis", JSON, nullable=False),
 )
+
+
+# the change log the pages' aggregates read (``fazhi.web.aggregates``; migration 0009_aggregates):
+# triggers on reports, parts, facts and findings bump ``corpus_version.n`` and stamp the report's row here
+corpus_version = Table(
+    "corpus_version", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("n", BigInteger, nullable=False),
+    Column("token", String(36), nullable=False),
+)
+report_changes = Table(
+    "report_changes", metadata,
+    Column("report_id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False, index=True),
+)
+Index("ix_reports_current_unit", reports.c.is_current, reports.c.unit, reports.c.year)
 
 
 def counted(table=None):

@@ -68,6 +68,9 @@ def serve(db, host, port, data_dir, max_size, secure_cookies, no_keep_files):
         _fail(f"无法创建管理员账号：{e}")
     shown = f"[{host}]" if ":" in host else host
     from ..corpus import db as dbm
+    from .aggregates import warm_in_background
+
+    warm_in_background(app.state.engine)   # the pages' aggregates: read once now, not on the first view
 
     err.print(escape(f"fazhi 网页版：http://{shown}:{port}/   数据库：{dbm.describe(settings.db)}   （Ctrl-C 停止）"))
     if host not in ("127.0.0.1", "localhost", "::1") and not settings.secure_cookies:

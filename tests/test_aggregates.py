@@ -40,8 +40,12 @@ def _check(eng) -> None:
     assert queries.counted_reports(eng) == store.count(eng)[0]
     with eng.connect() as c:
         units = {u for (u,) in c.execute(select(db.reports.c.unit).where(db.counted())) if u}
-    for u in sorted(units)[:5]:
+    from fazhi.corpus import follow as fl
+
+    snap = aggregates.snapshot(eng)
+    for u in sorted(units)[:5] + [u[:3] for u in sorted(units)[:2]]:
         assert queries.matching_units(eng, u) == queries.matching_units_fresh(eng, u)
+        assert fl.year_pairs(eng, u, names=snap.follow_names(u)) == fl.year_pairs(eng, u)
 
 
 def _add(eng, name):
@@ -100,6 +104,25 @@ def test_aggregates_follow_every_write(db_url, tmp_path):
     # and a new database at the same place starts over
     store.delete_report(eng, ids["seed-000"])
     _check(eng)
+
+
+def test_follow_pairs_from_the_aggregates_names(db_url, tmp_path):
+    from test_web_helpers import next_year_of
+
+    from fazhi.corpus import follow as fl
+
+    eng = db.connect(db_url)
+    text_ = (DEV / "seed-004.txt").read_text(encoding="utf-8")
+    _add(eng, "seed-004")
+    p = tmp_path / "礼嘉街道-2023.txt"
+    p.write_text(next_year_of(text_), encoding="utf-8")
+    store.add_report(eng, analyze_path(p))
+    _add(eng, "seed-000")
+    snap = aggregates.snapshot(eng)
+    for u in ("礼嘉街道", "礼嘉", "重庆市渝北区礼嘉街道办事处"):
+        want = fl.year_pairs(eng, u)
+        assert fl.year_pairs(eng, u, names=snap.follow_names(u)) == want
+    assert fl.year_pairs(eng, "礼嘉街道")     # the two years pair
 
 
 def test_change_log_names_each_report_written(db_url):

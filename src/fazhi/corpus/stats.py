@@ -40,9 +40,10 @@ def quartiles(xs: list[float]) -> dict:
     return quartiles_sorted(sorted(float(x) for x in xs if x is not None))
 
 
-def quartiles_sorted(xs: list[float]) -> dict:
+def quartiles_sorted(xs: list[float], total: float | None = None) -> dict:
     """``quartiles`` of floats already sorted (the aggregates keep them so): the inclusive
-    method of ``statistics.quantiles`` and ``statistics.fmean``, computed the same way."""
+    method of ``statistics.quantiles`` and ``statistics.fmean``, computed the same way.
+    ``total``: ``math.fsum(xs)`` when the caller keeps it (the correctly rounded sum)."""
     if not xs:
         return {"count": 0, "mean": None, "min": None, "q1": None, "median": None, "q3": None, "max": None}
     if len(xs) == 1:
@@ -54,7 +55,9 @@ def quartiles_sorted(xs: list[float]) -> dict:
             j, delta = divmod(i * m, 4)
             qs.append((xs[j] * (4 - delta) + xs[j + 1] * delta) / 4)
         q1, med, q3 = qs
-    return {"count": len(xs), "mean": round(math.fsum(xs) / len(xs), 2), "min": xs[0], "q1": round(q1, 2),
+    if total is None:
+        total = math.fsum(xs)
+    return {"count": len(xs), "mean": round(total / len(xs), 2), "min": xs[0], "q1": round(q1, 2),
             "median": round(med, 2), "q3": round(q3, 2), "max": xs[-1]}
 
 

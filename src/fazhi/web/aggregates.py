@@ -22,6 +22,7 @@ from __future__ import annotations
 import bisect
 import threading
 from collections import Counter
+from fractions import Fraction
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
@@ -108,6 +109,15 @@ def _derive(rep: dict) -> None:
     rep["_order"] = (rep["unit"] is None, rep["unit"] or "", rep["year"] or 0, rep["id"])
 
 
+def _exact_sum(xs: list[float]) -> Fraction:
+    """The exact sum of floats (each float is m·2^e: summed as integers over the smallest 2^e)."""
+    if not xs:
+        return Fraction(0)
+    parts = [x.as_integer_ratio() for x in xs]
+    den = max(d for _, d in parts)          # denominators are powers of two: the largest divides by all
+    return Fraction(sum(n * (den // d) for n, d in parts), den)
+
+
 def _insort(xs: list, x) -> None:
     bisect.insort(xs, x)
 
@@ -126,16 +136,47 @@ class IndAgg:
     def __init__(self, ind: str):
         self.ind = ind
         self.rank: list[tuple] = []     # (-value, unit, year, id): unit_table's order
-        self.order: list[tuple] = []    # report_rows order, for display_unit
+        # display_unit over the stated units in report_rows order: the base unit most used,
+        # ties to the one seen first — per base its count and its occurrences' positions
+        self.base_count: Counter = Counter()
+        self.base_first: dict[str, list[tuple]] = {}
 
-    def apply(self, rep: dict, sign: int) -> bool:
+    def apply(self, rep: dict, sign: int, bulk: bool = False) -> bool:
         h = rep["_heads"].get(self.ind)
         if h is None:
             return False
         a = (-compare.number(h.value), rep["unit"] or compare.NO_UNIT, rep["year"] or 0, rep["id"])
-        (_insort if sign > 0 else _remove)(self.rank, a)
-        (_insort if sign > 0 else _remove)(self.order, rep["_order"])
+        if bulk:
+            self.rank.append(a)
+        else:
+            (_insort if sign > 0 else _remove)(self.rank, a)
+        for j, u in enumerate(h.units):
+            if not u:
+                continue
+            b = compare.base_unit(u)
+            self.base_count[b] += sign
+            pos = self.base_first.setdefault(b, [])
+            if bulk:
+                pos.append((rep["_order"], j))
+            else:
+                (_insort if sign > 0 else _remove)(pos, (rep["_order"], j))
+            if self.base_count[b] <= 0:
+                del self.base_count[b], self.base_first[b]
         return True
+
+    def finish_bulk(self) -> None:
+        self.rank.sort()
+        for v in self.base_first.values():
+            v.sort()
+
+    def display_unit(self) -> str:
+        """``compare.display_unit(ind, units)`` of the units of every stated report."""
+        if not self.base_count:
+            return compare.display_unit(self.ind, None)
+        kind = (compare.catalog().get(self.ind) or {}).get("kind") or "count"
+        if kind in ("rate", "amount"):
+            return compare.display_unit(self.ind, None)
+        return min(self.base_count, key=lambda b: (-self.base_count[b], self.base_first[b][0]))
 
 
 class Agg:
@@ -145,6 +186,7 @@ class Agg:
         self.total = stats._new_bucket()
         self.groups: dict[str, dict] = {g: {} for g in GROUPS}
         self.scores: dict[str, list[float]] = {k: [] for k in SCORE_LABELS}
+        self.sums: dict[str, Fraction] = {k: Fraction(0) for k in SCORE_LABELS}   # exact: float(sum) == fsum
         self.hist = [0] * stats.BINS
         self.months: dict[int, Counter] = {}
         self.undated = 0
@@ -164,8 +206,9 @@ class Agg:
                     self.apply(rep, 1)
         finally:
             self._bulk = False
-        for v in self.scores.values():
+        for k, v in self.scores.items():
             v.sort()
+            self.sums[k] = _exact_sum(v)
         self.latest = {k: max(m.values())[1] for k, m in self.units.items()}
         self.chosen = sorted(self.latest.values())
         return self
@@ -199,6 +242,7 @@ class Agg:
                 self.scores[k].append(v)
             else:
                 (_insort if sign > 0 else _remove)(self.scores[k], v)
+                self.sums[k] += sign * Fraction(v)
             if k == "total":
                 self.hist[min(stats.BINS - 1, max(0, int(v // (100 / stats.BINS))))] += sign
         off = rep["_off"]
@@ -239,14 +283,10 @@ class Agg:
         ia = self.inds.get(ind)
         if ia is None:
             ia = IndAgg(ind)
-            rank, order = [], []
             for rep in reps.values():
-                if self.matches(rep) and ind in rep["_heads"]:
-                    h = rep["_heads"][ind]
-                    rank.append((-compare.number(h.value), rep["unit"] or compare.NO_UNIT, rep["year"] or 0,
-                                 rep["id"]))
-                    order.append(rep["_order"])
-            ia.rank, ia.order = sorted(rank), sorted(order)
+                if self.matches(rep):
+                    ia.apply(rep, 1, bulk=True)
+            ia.finish_bulk()
             self.inds[ind] = ia
         return ia
 
@@ -262,7 +302,8 @@ class Agg:
             "filters": {"year": self.year, "level": compare.normalise_level(self.level)},
             "timeliness": stats._finish(self.total),
             "by": {},
-            "scores": {k: {"label": SCORE_LABELS[k], **stats.quartiles_sorted(v)} for k, v in self.scores.items()},
+            "scores": {k: {"label": SCORE_LABELS[k], **stats.quartiles_sorted(v, total=float(self.sums[k]))}
+                       for k, v in self.scores.items()},
             "histogram": [{"lo": round(k * 100 / stats.BINS), "hi": round((k + 1) * 100 / stats.BINS), "count": c}
                           for k, c in enumerate(self.hist)],
         }
@@ -299,14 +340,9 @@ class Agg:
         """``queries.indicator_chart``."""
         ia = self.ind_agg(ind, reps)
         kind = (compare.catalog().get(ind) or {}).get("kind") or "count"
-        units = None
-        if kind not in ("rate", "amount"):
-            units = []
-            for o in ia.order:
-                units += reps[o[3]]["_heads"][ind].units
         rows = [reps[a[3]] for a in ia.rank[:top]]
         heads = [r["_heads"][ind] for r in rows]
-        return {"indicator": ind, "label": compare.indicator_label(ind), "unit": compare.display_unit(ind, units),
+        return {"indicator": ind, "label": compare.indicator_label(ind), "unit": ia.display_unit(),
                 "kind": kind,
                 "units": [f"{r['unit'] or compare.NO_UNIT}（{r['year'] or '—'}）" for r in rows],
                 "values": [compare.number(h.value) for h in heads], "display": [h.display() for h in heads],

@@ -540,11 +540,13 @@ generation = [0]  # bumped by the app on every add/delete
 
 
 def corpus_signature(engine: Engine) -> tuple:
-    r = db.reports.c
-    with engine.connect() as c:
-        n, mx, last = c.execute(select(func.count(), func.max(r.id), func.max(r.added_at))
-                                .where(db.counted())).one()
-    return (generation[0], n, mx, last)
+    """(generation, counted reports, change-log token, change-log version): moves on every write
+    (the change log of migration 0009_aggregates; the aggregates keep the count)."""
+    from . import aggregates
+
+    snap = aggregates.snapshot(engine)
+    with snap.lock:
+        return (generation[0], snap.count(), snap.token, snap.seen)
 
 
 def copies(engine: Engine):

@@ -163,8 +163,11 @@ def main() -> None:
         if "after" in d:
             line += f" {d['after'][0]:>10.0f} {pct(d['after'], 50):>10.0f} {pct(d['after'], 95):>10.0f}"
         print(line)
+    import resource
+
     print(f"\n(p50/p95 over {a.repeat} requests; 'after' = the {a.repeat + 1} requests after one upload, "
-          f"the first of them also shown alone; machine load: {os.getloadavg()[0]:.1f})")
+          f"the first of them also shown alone; machine load: {os.getloadavg()[0]:.1f}; "
+          f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
 
 
 if __name__ == "__main__":

@@ -264,3 +264,9 @@ def test_a_rule_file_for_one_province_applies_to_its_reports_only(db_url, provin
     assert "广东省的报告" in show.output and "整个报告库（未附加）" in show.output
     run = CliRunner().invoke(main, ["rules", "detach", "--province", "广东省", "--db", db_url])
     assert run.exit_code == 0 and "timeliness.deadline" not in _rules_of(eng, gd)
+
+
+def test_migration_tables_match_db_py(db_url):
+    from schema_drift import drift
+
+    assert drift(db_url, {"rule_sets", "rules_id", "received_on"}) == []

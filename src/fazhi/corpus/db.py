@@ -32,8 +32,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy import (JSON, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table,
-                        Text, UniqueConstraint, create_engine, event, false, true)
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String,
+                        Table, Text, UniqueConstraint, create_engine, event, false, true)
 from sqlalchemy.engine import Engine, make_url
 
 DEFAULT_DB = "fazhi.db"
@@ -233,6 +233,21 @@ rule_sets = Table(
     Column("active", Boolean, nullable=False, default=False, server_default=false()),
     Column("detached_at", String(32)),
 )
+
+# the change log the pages' aggregates read (``fazhi.web.aggregates``; migration 0010_aggregates):
+# triggers on reports, parts, facts and findings bump ``corpus_version.n`` and stamp the report's row here
+corpus_version = Table(
+    "corpus_version", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("n", BigInteger, nullable=False),
+    Column("token", String(36), nullable=False),
+)
+report_changes = Table(
+    "report_changes", metadata,
+    Column("report_id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False, index=True),
+)
+Index("ix_reports_current_unit", reports.c.is_current, reports.c.unit, reports.c.year)
 
 
 def counted(table=None):

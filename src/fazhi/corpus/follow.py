@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Engine
 
 from ..clean import Cleaned, Line
@@ -393,15 +393,28 @@ def _load(conn, rid: int) -> Doc:
     return Doc(row.id, row.unit, row.year, row.text, parts)
 
 
-def year_pairs(engine: Engine, unit: str | None = None, year: int | None = None) -> list[tuple[int, int]]:
+def year_pairs(engine: Engine, unit: str | None = None, year: int | None = None, *,
+               names=None) -> list[tuple[int, int]]:
     """(report of N, report of N+1) for every unit with both years; one report per unit-year
-    (the longest, when a year was stored more than once)."""
+    (the longest, when a year was stored more than once).
+
+    ``names``: the stored unit names that can match ``unit`` (the web's aggregates know
+    them): only their rows are read, through the (unit, year) index, instead of every
+    report's; the result is the same as long as ``names`` holds every matching name."""
     r = db.reports.c
     want = norm_unit(unit) if unit else None
     best: dict[tuple[str, int], tuple[int, int]] = {}
+    q = (select(r.id, r.unit, r.year, func.length(r.text))
+         .where(r.year.is_not(None), r.unit.is_not(None), db.counted()))
     with engine.connect() as conn:
-        rows = conn.execute(select(r.id, r.unit, r.year, func.length(r.text))
-                            .where(r.year.is_not(None), r.unit.is_not(None), db.counted())).all()
+        if names is not None:
+            names = sorted(set(names))
+            rows = []
+            for k in range(0, len(names), 500):
+                rows += conn.execute(q.where(r.unit.in_(bindparam("names", expanding=True))),
+                                     {"names": names[k:k + 500]}).all()
+        else:
+            rows = conn.execute(q).all()
     for rid, u, y, n in rows:
         key = norm_unit(u)
         if not key:
@@ -420,9 +433,10 @@ def year_pairs(engine: Engine, unit: str | None = None, year: int | None = None)
 
 
 def follow_corpus(engine: Engine, unit: str | None = None, year: int | None = None, *,
-                  threshold: float = THRESHOLD):
-    """Follow-through for every unit/year pair of the corpus (a generator)."""
-    for a_id, b_id in year_pairs(engine, unit, year):
+                  threshold: float = THRESHOLD, names=None):
+    """Follow-through for every unit/year pair of the corpus (a generator); ``names`` as for
+    ``year_pairs``."""
+    for a_id, b_id in year_pairs(engine, unit, year, names=names):
         with engine.connect() as conn:
             a, b = _load(conn, a_id), _load(conn, b_id)
         yield follow(a, b, threshold=threshold)

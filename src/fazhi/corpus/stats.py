@@ -17,7 +17,7 @@
 """
 from __future__ import annotations
 
-import statistics
+import math
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
@@ -37,14 +37,27 @@ def _share(n: int, d: int) -> float | None:
 
 def quartiles(xs: list[float]) -> dict:
     """count, mean, min, q1, median, q3, max (None when empty)."""
-    xs = sorted(float(x) for x in xs if x is not None)
+    return quartiles_sorted(sorted(float(x) for x in xs if x is not None))
+
+
+def quartiles_sorted(xs: list[float], total: float | None = None) -> dict:
+    """``quartiles`` of floats already sorted (the aggregates keep them so): the inclusive
+    method of ``statistics.quantiles`` and ``statistics.fmean``, computed the same way.
+    ``total``: ``math.fsum(xs)`` when the caller keeps it (the correctly rounded sum)."""
     if not xs:
         return {"count": 0, "mean": None, "min": None, "q1": None, "median": None, "q3": None, "max": None}
     if len(xs) == 1:
         q1 = med = q3 = xs[0]
     else:
-        q1, med, q3 = statistics.quantiles(xs, n=4, method="inclusive")
-    return {"count": len(xs), "mean": round(statistics.fmean(xs), 2), "min": xs[0], "q1": round(q1, 2),
+        m = len(xs) - 1
+        qs = []
+        for i in (1, 2, 3):     # statistics.quantiles(xs, n=4, method="inclusive"), term for term
+            j, delta = divmod(i * m, 4)
+            qs.append((xs[j] * (4 - delta) + xs[j + 1] * delta) / 4)
+        q1, med, q3 = qs
+    if total is None:
+        total = math.fsum(xs)
+    return {"count": len(xs), "mean": round(total / len(xs), 2), "min": xs[0], "q1": round(q1, 2),
             "median": round(med, 2), "q3": round(q3, 2), "max": xs[-1]}
 
 

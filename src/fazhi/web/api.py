@@ -265,11 +265,9 @@ def _year_level(year, level):
             summary="统计：发布时效、法定部分齐全率、评分分布、看板图表数据")
 def stats(request: Request, year: str | None = Query(None, description="年度"),
           level: str | None = Query(None, description="层级"), user=Depends(require_user)):
-    from ..corpus import stats as st
-
     eng = request.app.state.engine
     y, lv = _year_level(year, level)
-    return {"corpus": st.corpus_stats(eng, year=y, level=lv), "dashboard": queries.dashboard(eng, year=y, level=lv)}
+    return {"corpus": queries.corpus_stats(eng, year=y, level=lv), "dashboard": queries.dashboard(eng, year=y, level=lv)}
 
 
 @router.get("/indicators", responses=ERR, summary="报告库中出现过的指标（按报告数排序）")

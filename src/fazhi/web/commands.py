@@ -70,6 +70,9 @@ def serve(db, host, port, data_dir, max_size, secure_cookies, no_keep_files, rul
         _fail(f"无法创建管理员账号：{e}")
     shown = f"[{host}]" if ":" in host else host
     from ..corpus import db as dbm
+    from .aggregates import warm_in_background
+
+    warm_in_background(app.state.engine)   # the pages' aggregates: read once now, not on the first view
 
     if rules_file:
         from ..corpus.commands_rules import attach_file

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ..corpus import compare, store, submissions
+from ..corpus import compare, submissions
 from ..corpus.faults import DatabaseFault
 from . import audit, auth, queries
 from .auth import current_user, csrf_token, require_admin, require_user
@@ -176,7 +176,7 @@ def reports_page(request: Request, user=Depends(require_user)):
         rows, total = queries.list_reports(eng, f)
     pages = max(1, -(-total // f.per_page))
     return render(request, "reports.html", nav="reports", f=f, rows=rows, hits=hits, total=total, pages=pages,
-                  facets=queries.facets(eng), corpus_total=store.count(eng)[0])
+                  facets=queries.facets(eng), corpus_total=queries.counted_reports(eng))
 
 
 def _load(request: Request, rid: int):
@@ -258,7 +258,7 @@ def unit_page(request: Request, name: str = "", user=Depends(require_user)):
     name = name.strip()[:100]
     if not name:
         return RedirectResponse("/reports", status_code=303)
-    page = queries.unit_page(_engine(request), name)
+    page = queries.unit_page(_engine(request), name, compute_copies=request.query_params.get("copies") == "1")
     if page is None:
         raise HTTPException(404, f"报告库中没有单位“{name}”的报告")
     chart = {"years": page.years, "trends": page.trends}
@@ -269,7 +269,7 @@ def unit_page(request: Request, name: str = "", user=Depends(require_user)):
 @router.get("/export")
 def export_page(request: Request, user=Depends(require_user)):
     eng = _engine(request)
-    return render(request, "export.html", nav="export", facets=queries.facets(eng), total=store.count(eng)[0])
+    return render(request, "export.html", nav="export", facets=queries.facets(eng), total=queries.counted_reports(eng))
 
 
 @router.get("/export/download")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import json
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
@@ -191,13 +192,35 @@ def list_reports(engine: Engine, f: Filters) -> tuple[list[dict], int]:
 
 
 def facets(engine: Engine) -> dict:
-    """Values for the filter menus: levels, provinces, years present in the corpus."""
+    """Values for the filter menus: levels, provinces, years present in the corpus (from the
+    aggregates: ``aggregates.Snapshot``)."""
+    from . import aggregates
+
+    snap = aggregates.snapshot(engine)
+    with snap.lock:
+        levels, provinces, years = snap.facet_values()
+    return _facets(levels, provinces, years)
+
+
+def facets_fresh(engine: Engine) -> dict:
+    """``facets`` read from the reports table (the reference the aggregates are checked against)."""
     r = db.reports.c
     cur = db.counted()
     with engine.connect() as c:
         levels = [x for (x,) in c.execute(select(r.level).distinct().where(cur))]
         provinces = sorted(x for (x,) in c.execute(select(r.province).distinct().where(cur)) if x)
         years = sorted((x for (x,) in c.execute(select(r.year).distinct().where(cur)) if x), reverse=True)
+    return _facets(levels, provinces, years)
+
+
+def counted_reports(engine: Engine) -> int:
+    """Counted reports in the corpus (``store.count(engine)[0]``, from the aggregates)."""
+    from . import aggregates
+
+    return aggregates.snapshot(engine).count()
+
+
+def _facets(levels: list, provinces: list, years: list) -> dict:
     lv = [(k, LEVEL_LABELS[k]) for k in LEVELS if k in levels]
     if None in levels:
         lv.append(("none", "未识别"))
@@ -343,10 +366,20 @@ def timeliness_by_month(engine: Engine, reps: list[dict]) -> dict:
 
 
 def indicators_in_corpus(engine: Engine) -> list[dict]:
-    """Catalog indicators stated by at least one report, most reports first."""
+    """Catalog indicators stated by at least one counted report, most reports first (aggregates)."""
+    from . import aggregates
+
+    snap = aggregates.snapshot(engine)
+    with snap.lock:
+        return snap.indicator_list()
+
+
+def indicators_in_corpus_fresh(engine: Engine) -> list[dict]:
+    """``indicators_in_corpus`` counted from the facts table (counted reports only, as every total)."""
     f = db.facts.c
     q = (select(f.indicator, func.count(func.distinct(f.report_id)).label("n"))
-         .where(f.indicator.is_not(None)).group_by(f.indicator))
+         .join(db.reports, db.reports.c.id == f.report_id)
+         .where(f.indicator.is_not(None), db.counted()).group_by(f.indicator))
     with engine.connect() as c:
         rows = c.execute(q).all()
     out = [{"id": i, "label": compare.indicator_label(i), "reports": n} for i, n in rows]
@@ -356,7 +389,18 @@ def indicators_in_corpus(engine: Engine) -> list[dict]:
 
 def indicator_chart(engine: Engine, indicator: str, *, year: int | None = None, level: str | None = None,
                     top: int = 30) -> dict:
-    """Units ranked by their headline value of ``indicator`` (compare.unit_table)."""
+    """Units ranked by their headline value of ``indicator`` (compare.unit_table), from the aggregates."""
+    from . import aggregates
+
+    ind = compare.check_indicator(indicator)
+    snap = aggregates.snapshot(engine)
+    with snap.lock:
+        return snap.agg(year, level).chart(ind, snap.reps, top)
+
+
+def indicator_chart_fresh(engine: Engine, indicator: str, *, year: int | None = None, level: str | None = None,
+                          top: int = 30) -> dict:
+    """``indicator_chart`` recomputed from the database."""
     t = compare.unit_table(engine, indicator, year=year, level=level)
     rows = t["rows"][:top]
     return {"indicator": t["indicator"], "label": t["label"], "unit": t["unit"], "kind": t["kind"],
@@ -376,8 +420,11 @@ def heatmap(engine: Engine, reps: list[dict], max_rows: int = 40) -> dict:
             latest[key] = rep
     chosen = sorted(latest.values(), key=lambda r: (-(r["n_errors"] or 0), -(r["n_warnings"] or 0),
                                                     r["unit"] or "", r["id"]))
-    n_units = len(chosen)
-    chosen = chosen[:max_rows]
+    return heatmap_of(engine, chosen[:max_rows], len(chosen))
+
+
+def heatmap_of(engine: Engine, chosen: list[dict], n_units: int) -> dict:
+    """The heatmap of the chosen reports (the latest of each unit, in order) among ``n_units`` units."""
     finds = export.load_findings(engine, chosen, with_excerpts=False) if chosen else []
     cols = export.matrix_columns(finds)
     hit: dict[tuple[int, str], int] = {}
@@ -402,10 +449,53 @@ def heatmap(engine: Engine, reps: list[dict], max_rows: int = 40) -> dict:
 
 def dashboard(engine: Engine, *, year: int | None = None, level: str | None = None,
               indicator: str | None = None) -> dict:
-    """Everything the 统计看板 draws, from the database."""
+    """Everything the 统计看板 draws, from the aggregates (``aggregates.Snapshot``): kept up to
+    date report by report, equal to ``dashboard_fresh``; the result is kept until the corpus changes."""
+    from . import aggregates
+
+    if indicator and indicator not in compare.catalog():
+        raise QueryError(f"未知的指标“{indicator[:50]}”")
+    snap = aggregates.snapshot(engine)
+    with snap.lock:
+        agg = snap.agg(year, level)
+        key = (snap.token, snap.seen, indicator)
+        hit = agg.cache.get("dashboard")
+        if hit and hit[0] == key:
+            return hit[1]
+        inds = snap.indicator_list()
+        chosen, n_units = agg.heat_rows(snap.reps, 40)
+        out = _dashboard(agg.stats(("level",)), inds, indicator, year, level, agg.timeliness(),
+                         lambda ind: agg.chart(ind, snap.reps), heatmap_of(engine, chosen, n_units))
+        agg.cache["dashboard"] = (key, out)
+        return out
+
+
+def corpus_stats(engine: Engine, by=("level", "region", "year"), *, year: int | None = None,
+                 level: str | None = None) -> dict:
+    """``stats.corpus_stats`` from the aggregates."""
+    from . import aggregates
+
+    snap = aggregates.snapshot(engine)
+    with snap.lock:
+        return snap.agg(year, level).stats(by)
+
+
+def dashboard_fresh(engine: Engine, *, year: int | None = None, level: str | None = None,
+                    indicator: str | None = None) -> dict:
+    """``dashboard`` recomputed from the database (the reference; `fazhi` commands use it)."""
+    if indicator and indicator not in compare.catalog():
+        raise QueryError(f"未知的指标“{indicator[:50]}”")
     st = stats.corpus_stats(engine, by=("level",), year=year, level=level)
     with engine.connect() as c:
         reps = compare.report_rows(c, year=year, level=level)
+    return _dashboard(st, indicators_in_corpus_fresh(engine), indicator, year, level,
+                      timeliness_by_month(engine, reps),
+                      lambda ind: indicator_chart_fresh(engine, ind, year=year, level=level),
+                      heatmap(engine, reps))
+
+
+def _dashboard(st: dict, inds: list[dict], indicator: str | None, year, level, timeliness: dict, chart,
+               heat: dict) -> dict:
     by_level = st["by"]["level"]
     parts = {"levels": [row["label"] for row in by_level],
              "reports": [row["reports"] for row in by_level],
@@ -414,9 +504,6 @@ def dashboard(engine: Engine, *, year: int | None = None, level: str | None = No
                         for p in REQUIRED_PARTS]
              + [{"part": "all", "label": "四部分齐全",
                  "data": [round((row["all_parts_share"] or 0) * 100, 1) for row in by_level]}]}
-    inds = indicators_in_corpus(engine)
-    if indicator and indicator not in compare.catalog():
-        raise QueryError(f"未知的指标“{indicator[:50]}”")
     ind = indicator if indicator and any(i["id"] == indicator for i in inds) else (inds[0]["id"] if inds else None)
     total = st["timeliness"]
     return {
@@ -427,13 +514,13 @@ def dashboard(engine: Engine, *, year: int | None = None, level: str | None = No
                     "unknown": total["unknown"], "mean_score": st["scores"]["total"]["mean"],
                     "median_score": st["scores"]["total"]["median"]},
         "parts": parts,
-        "timeliness": timeliness_by_month(engine, reps),
+        "timeliness": timeliness,
         "scores": {"bins": [f"{b['lo']}–{b['hi']}" for b in st["histogram"]],
                    "counts": [b["count"] for b in st["histogram"]],
                    "components": {k: v for k, v in st["scores"].items()}},
         "indicators": inds,
-        "indicator": indicator_chart(engine, ind, year=year, level=level) if ind else None,
-        "heatmap": heatmap(engine, reps),
+        "indicator": chart(ind) if ind else None,
+        "heatmap": heat,
     }
 
 
@@ -453,11 +540,13 @@ generation = [0]  # bumped by the app on every add/delete
 
 
 def corpus_signature(engine: Engine) -> tuple:
-    r = db.reports.c
-    with engine.connect() as c:
-        n, mx, last = c.execute(select(func.count(), func.max(r.id), func.max(r.added_at))
-                                .where(db.counted())).one()
-    return (generation[0], n, mx, last)
+    """(generation, counted reports, change-log token, change-log version): moves on every write
+    (the change log of migration 0010_aggregates; the aggregates keep the count)."""
+    from . import aggregates
+
+    snap = aggregates.snapshot(engine)
+    with snap.lock:
+        return (generation[0], snap.count(), snap.token, snap.seen)
 
 
 def copies(engine: Engine):
@@ -501,6 +590,15 @@ def report_copies(engine: Engine, rid: int, *, compute: bool) -> tuple[dict | No
 
 def matching_units(engine: Engine, name: str) -> list[str]:
     """Stored unit names that are ``name`` (or the same unit by norm_unit)."""
+    from . import aggregates
+
+    snap = aggregates.snapshot(engine)
+    with snap.lock:
+        return snap.units_named(name)
+
+
+def matching_units_fresh(engine: Engine, name: str) -> list[str]:
+    """``matching_units`` read from the reports table."""
     r = db.reports.c
     key = norm_unit(name)
     with engine.connect() as c:
@@ -518,9 +616,41 @@ class UnitPage:
     copies: list[dict] = field(default_factory=list)
     follow: list[dict] = field(default_factory=list)
     copies_skipped: bool = False
+    copies_pending: bool = False     # not computed since the corpus changed: the page offers a link
 
 
-def unit_page(engine: Engine, name: str, *, max_paragraphs: int = 60) -> UnitPage | None:
+_follow_lock = threading.Lock()
+_follow_cache: "OrderedDict[tuple, object]" = OrderedDict()
+FOLLOW_CACHE = 4096
+
+
+def _follow_pair(engine: Engine, a_id: int, b_id: int):
+    """follow.follow of two stored reports, kept while neither report changes (the change log's
+    stamps of both are in the key)."""
+    from ..corpus import follow as fl
+
+    rc = db.report_changes.c
+    with engine.connect() as c:
+        stamps = dict(c.execute(select(rc.report_id, rc.seq).where(rc.report_id.in_([a_id, b_id]))).all())
+    key = (str(engine.url), a_id, b_id, stamps.get(a_id), stamps.get(b_id))
+    with _follow_lock:
+        if key in _follow_cache:
+            _follow_cache.move_to_end(key)
+            return _follow_cache[key]
+    with engine.connect() as conn:
+        a, b = fl._load(conn, a_id), fl._load(conn, b_id)
+    fr = fl.follow(a, b)
+    with _follow_lock:
+        _follow_cache[key] = fr
+        while len(_follow_cache) > FOLLOW_CACHE:
+            _follow_cache.popitem(last=False)
+    return fr
+
+
+def unit_page(engine: Engine, name: str, *, max_paragraphs: int = 60, compute_copies: bool = True) -> UnitPage | None:
+    """A unit's reports, trends, copied paragraphs and follow-through.  ``compute_copies=False``
+    (the web page): the corpus-wide copy search is only shown when already computed since the
+    last change (``copies_pending`` otherwise: the page links to ``?copies=1``)."""
     from ..corpus import follow as fl
     from ..corpus import similarity
 
@@ -564,7 +694,12 @@ def unit_page(engine: Engine, name: str, *, max_paragraphs: int = 60) -> UnitPag
         page.copies_skipped = True
         index, res = None, {}
     else:
-        index, res = copies(engine)
+        got = copies(engine) if compute_copies else copies_cached(engine)
+        if got is None:
+            page.copies_pending = True
+            index, res = None, {}
+        else:
+            index, res = got
     want = []
     for x in reps:
         rc = res.get(x["id"])
@@ -586,9 +721,14 @@ def unit_page(engine: Engine, name: str, *, max_paragraphs: int = 60) -> UnitPag
             "source_unit": (src.unit if src else None) or compare.NO_UNIT, "source_year": src.year if src else None,
             "source_para_no": cp.source_para_no + 1, "source_body": bodies.get(cp.source_para_id, ""),
         })
-    # plan follow-through
+    # plan follow-through: only the rows of the names that can match (the aggregates know them)
+    from . import aggregates
+
+    snap = aggregates.snapshot(engine)
     for u in units:
-        for fr in fl.follow_corpus(engine, u):
+        with snap.lock:
+            names = snap.follow_names(u)
+        for fr in (_follow_pair(engine, a_id, b_id) for a_id, b_id in fl.year_pairs(engine, u, names=names)):
             page.follow.append({
                 "year": fr.year, "next_year": (fr.year + 1) if fr.year else None, "report": fr.report,
                 "next_report": fr.next_report, "done": fr.done, "total": len(fr.plans), "reused": fr.reused,

@@ -277,10 +277,12 @@ def _write_reports(conn: Connection, batch: list[dict], pending: list, out: list
             p.values = {"is_current": bool(rep.get("genre_ok", True)), "submission_id": sid, "version": 1}
             pending[k] = (i, rep, p)
     defaults = _report_defaults()
-    params = []
     for _, rep, p in pending:
         rep.update(p.values)
-        params.append({k: rep.get(k, v) for k, v in defaults.items()})
+    # one key set for the executemany: a column no row gives gets its default from
+    # SQLAlchemy (as in ``insert``), one that only some rows give the scalar default
+    keys = [k for k in defaults if any(k in rep for _, rep, _ in pending)]
+    params = [{k: rep.get(k, defaults[k]) for k in keys} for _, rep, _ in pending]
     rids = [x for (x,) in conn.execute(sa_insert(db.reports).returning(db.reports.c.id, sort_by_parameter_order=True),
                                        params)]
     facts = [{**x, "report_id": rid} for (i, _, _), rid in zip(pending, rids) for x in batch[i]["facts"]]

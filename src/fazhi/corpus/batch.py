@@ -10,11 +10,13 @@ Design
   came earlier in this run.  Re-adding a directory therefore adds nothing.
 - Workers analyse in the sandbox (``fazhi.sandbox``: a memory cap, one deadline
   per file, one file per worker at a time): read -> analyse -> ``store.rows_of``
-  -> a plain dict.  The main process is the **only writer**: it inserts each result as it arrives
-  (``store.insert`` / ``store.record_failure``) into an open transaction that is
-  committed every ``commit_every`` results (or every few seconds).  If a transaction
-  fails, the results since the last commit are replayed one report per transaction,
-  so one row the database refuses costs only its own file.
+  -> a plain dict.  The main process is the **only writer**: it buffers the results as
+  they arrive and writes them every ``_Writer.WRITE_EVERY`` (``store.insert_many``, the
+  same rows as ``store.insert`` one by one; ``store.record_failure``) into an open
+  transaction that is committed every ``commit_every`` results (or every few seconds).
+  If a write or a commit fails, the results since the last commit are replayed one
+  report per transaction (``store.insert``), so one row the database refuses costs
+  only its own file.
 - Files are streamed to the workers one at a time (the sandbox keeps each busy;
   32 per task for Dask, at most ``3 × workers`` tasks in flight), so memory stays
   flat however large the corpus.

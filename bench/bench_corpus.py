@@ -10,6 +10,8 @@ default N).  Each run is a separate process, so its memory figures are its own:
 - peak memory: max RSS of the main process (``getrusage(RUSAGE_SELF)``), of the
   largest worker (``RUSAGE_CHILDREN``), and the peak of the whole process tree
   (main + workers, sampled from /proc every 0.5 s);
+- the writer's own time (inserting and committing, ``AddStats.write_seconds``) per report,
+  and the CPU time per report of the main process and of the workers;
 - database size (file + WAL) and the number of rows.
 
     python bench/bench_corpus.py [--n 100000] [--dask-n 10000] [--workers 2] [--engine both|local|dask]
@@ -122,6 +124,7 @@ def run_one(a) -> None:
     print(json.dumps({
         "engine": a.run, "n": a.run_n, "workers": a.workers, "added": st.added, "skipped": st.skipped,
         "failed": st.failed, "seconds": elapsed, "rate": st.added / elapsed if elapsed else 0,
+        "writer_s": getattr(st, "write_seconds", None), "writer_cpu_s": getattr(st, "write_cpu_seconds", None),
         "main_maxrss_mb": me.ru_maxrss / 1024, "children_maxrss_mb": ch.ru_maxrss / 1024,
         "cpu_main_s": me.ru_utime + me.ru_stime, "cpu_children_s": ch.ru_utime + ch.ru_stime,
         "db_bytes": size, "rows": rows,
@@ -166,7 +169,12 @@ def show(r: dict) -> None:
     print(f"   elapsed {int(m)} min {s:.1f} s  ->  {r['rate']:.1f} reports/s")
     print(f"   peak memory: main {r['main_maxrss_mb']:.0f} MB, largest worker {r['children_maxrss_mb']:.0f} MB, "
           f"whole tree {r['tree_peak_mb']:.0f} MB ({r['tree_peak_procs']} processes)")
-    print(f"   CPU: main {r['cpu_main_s']:.0f} s, workers {r['cpu_children_s']:.0f} s")
+    n = max(1, r["added"])
+    print(f"   CPU: main {r['cpu_main_s']:.0f} s, workers {r['cpu_children_s']:.0f} s "
+          f"({r['cpu_main_s'] / n * 1000:.2f} + {r['cpu_children_s'] / n * 1000:.2f} ms per report)")
+    if r.get("writer_s") is not None:
+        print(f"   writer (insert + commit): {r['writer_s']:.0f} s wall = {r['writer_s'] / n * 1000:.2f} ms per report, "
+              f"CPU {r['writer_cpu_s'] / n * 1000:.2f} ms per report")
     print(f"   database {r['db_bytes'] / 2**20:.0f} MB ({r['db_bytes'] / max(1, r['rows']['reports']) / 1024:.1f} KB "
           f"per report); rows: " + ", ".join(f"{k} {v:,}" for k, v in r["rows"].items()))
 

@@ -112,6 +112,34 @@ def test_bad_files_cost_only_themselves(tmp_path):
     con.close()
 
 
+def test_a_row_the_database_refuses_costs_only_its_file(tmp_path):
+    """The writer stores a group with one statement per table; when the database refuses
+    one report's row, the buffer is replayed one report per transaction: the others are
+    stored, that one is recorded as a failure, nothing is half-written."""
+    d = _some(tmp_path, 6)
+    victim = sorted(d.iterdir())[2].name
+    path = tmp_path / "c.db"
+    from fazhi.corpus import db as dbm
+
+    eng = dbm.connect(str(path))
+    with eng.begin() as c:
+        c.exec_driver_sql("CREATE TRIGGER refuse BEFORE INSERT ON paragraphs WHEN NEW.report_id IN "
+                          f"(SELECT id FROM reports WHERE path LIKE '%{victim}') "
+                          "BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    eng.dispose()
+    st = batch.add([d], str(path), workers=2, progress=False)
+    assert (st.added, st.failed) == (5, 1), st
+    con = sqlite3.connect(path)
+    fails = dict(con.execute("SELECT path, error FROM failures"))
+    stored = {Path(p).name for (p,) in con.execute("SELECT path FROM reports")}
+    orphans = con.execute("SELECT count(*) FROM paragraphs WHERE report_id NOT IN (SELECT id FROM reports)").fetchone()
+    con.close()
+    assert [Path(p).name for p in fails] == [victim] and "数据库错误" in next(iter(fails.values()))
+    assert victim not in stored and len(stored) == 5
+    assert orphans == (0,)
+    assert _counts(path)["fts"] == _counts(path)["paragraphs"]
+
+
 def test_cli_add_failures_info(tmp_path):
     d = _some(tmp_path, 4)
     (d / "junk.txt").write_bytes(bytes(range(256)) * 20)

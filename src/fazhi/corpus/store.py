@@ -150,6 +150,175 @@ def insert(conn: Connection, rows: dict) -> int | None:
     return rid
 
 
+# ------------------------------------------------------------------ many reports at once
+def _report_defaults() -> dict:
+    """Column -> the value an insert that leaves it out stores (the Python-side default)."""
+    out = {}
+    for c in db.reports.columns:
+        if c.primary_key:
+            continue
+        d = c.default
+        out[c.name] = d.arg if d is not None and d.is_scalar else None
+    return out
+
+
+def _keys_of(rep: dict) -> tuple:
+    """What ``submissions.plan`` looks candidates up by: (unit_key, year) and title_key."""
+    uk, year, tk = rep.get("unit_key"), rep.get("year"), rep.get("title_key")
+    return ((uk, year) if uk is not None and year is not None else None), (tk or None)
+
+
+def insert_many(conn: Connection, batch: list[dict]) -> list[int | None]:
+    """``insert`` for many reports, in order, with the same rows as a loop of ``insert``
+    (ids, submissions, versions, current flags, corrections), in a few statements per table.
+
+    A report is placed by ``submissions.plan`` only when a stored row (or one earlier in
+    ``batch``) shares its (unit_key, year) or title_key — the rows ``plan`` compares it
+    with; the ``reports`` and ``facts`` rows before it (all ``plan`` reads) are written
+    first.  Any other report starts a new submission (what ``plan`` decides when it finds
+    no candidate) without a query.  ``parts``, ``findings``, ``paragraphs`` and the
+    full-text indexes, which placing never reads, are written once at the end, in the
+    same order.  A report with a correction of its file goes through ``insert`` (after
+    everything before it is written).  Returns the new ids (None for a sha256 already
+    stored, or repeated in ``batch``)."""
+    from . import submissions
+
+    if not batch:
+        return []
+    r = db.reports.c
+    shas = [rows["report"]["sha256"] for rows in batch]
+    q_in = lambda col: col.in_(bindparam("v", expanding=True))  # noqa: E731
+    stored = {x for (x,) in conn.execute(select(r.sha256).where(q_in(r.sha256)), {"v": shas})}
+    corrected = {x for (x,) in conn.execute(select(db.corrections.c.sha256).distinct()
+                                            .where(q_in(db.corrections.c.sha256)), {"v": shas})}
+    failed = {x for (x,) in conn.execute(select(db.failures.c.sha256).where(q_in(db.failures.c.sha256)),
+                                         {"v": shas})}
+    reps = [_submission_fields(dict(rows["report"])) for rows in batch]
+    pairs = {k for k in (_keys_of(rep)[0] for rep in reps) if k}
+    titles = {k for k in (_keys_of(rep)[1] for rep in reps) if k}
+    # the keys a stored, placed row has among this batch's: a report with one of them is planned
+    seen_pairs: set = set()
+    seen_titles: set = set()
+    if titles:
+        seen_titles = {x for (x,) in conn.execute(select(r.title_key).distinct().where(
+            q_in(r.title_key), r.submission_id.is_not(None)), {"v": sorted(titles)})}
+    if pairs:
+        seen_pairs = {(u, y) for u, y in conn.execute(
+            select(r.unit_key, r.year).distinct().where(
+                r.unit_key.in_(bindparam("u", expanding=True)), r.year.in_(bindparam("y", expanding=True)),
+                r.submission_id.is_not(None)),
+            {"u": sorted({u for u, _ in pairs}), "y": sorted({y for _, y in pairs})})} & pairs
+    out: list[int | None] = [None] * len(batch)
+    pending: list[tuple[int, dict, object]] = []      # (index in batch, report columns, Placement or None)
+    written: list[tuple[int, int]] = []               # (index in batch, id) whose other rows are due
+    p_pairs: set = set()
+    p_titles: set = set()
+    locked = False
+
+    def flush() -> None:
+        if pending:
+            written.extend(_write_reports(conn, batch, pending, out))
+            seen_pairs.update(p_pairs)
+            seen_titles.update(p_titles)
+            pending.clear()
+            p_pairs.clear()
+            p_titles.clear()
+
+    done: set = set()
+    for i, (rows, rep) in enumerate(zip(batch, reps)):
+        sha = shas[i]
+        if sha in stored or sha in done:
+            continue
+        done.add(sha)
+        pair, tk = _keys_of(rep)
+        if sha in corrected:                 # corrections are applied by the one-report path
+            flush()
+            _write_rest(conn, batch, written, failed)
+            out[i] = insert(conn, rows)
+            if pair:
+                seen_pairs.add(pair)
+            if tk:
+                seen_titles.add(tk)
+            continue
+        if (pair and (pair in p_pairs or pair in seen_pairs)) or (tk and (tk in p_titles or tk in seen_titles)):
+            flush()                          # plan compares with stored rows: write the earlier ones first
+            p = submissions.plan(conn, rep, submissions.facts_key(rows["facts"]))
+            locked = True
+        else:
+            p = None                         # no candidate: a new submission (made in _write_reports)
+            if not locked:
+                submissions._lock(conn)      # as plan() does (PostgreSQL), once per transaction
+                locked = True
+        pending.append((i, rep, p))
+        if pair:
+            p_pairs.add(pair)
+        if tk:
+            p_titles.add(tk)
+    flush()
+    _write_rest(conn, batch, written, failed)
+    return out
+
+
+def _write_reports(conn: Connection, batch: list[dict], pending: list, out: list) -> list[tuple[int, int]]:
+    """The ``submissions`` (a None placement: a new one), ``reports`` and ``facts`` rows
+    of ``pending`` [(index in batch, report columns, Placement or None)], one statement
+    per table; returns [(index, id)]."""
+    from . import submissions
+
+    new = [k for k, (_, _, p) in enumerate(pending) if p is None]
+    if new:
+        subs = [{"unit_key": pending[k][1].get("unit_key"), "year": pending[k][1].get("year"),
+                 "received_at": pending[k][1].get("received_at") or pending[k][1].get("added_at")} for k in new]
+        sids = [x for (x,) in conn.execute(
+            sa_insert(db.submissions).returning(db.submissions.c.id, sort_by_parameter_order=True), subs)]
+        for k, sid in zip(new, sids):
+            i, rep, _ = pending[k]
+            p = submissions.Placement(submissions.NEW, sid, 1)
+            p.values = {"is_current": bool(rep.get("genre_ok", True)), "submission_id": sid, "version": 1}
+            pending[k] = (i, rep, p)
+    defaults = _report_defaults()
+    for _, rep, p in pending:
+        rep.update(p.values)
+    # one key set for the executemany: a column no row gives gets its default from
+    # SQLAlchemy (as in ``insert``), one that only some rows give the scalar default
+    keys = [k for k in defaults if any(k in rep for _, rep, _ in pending)]
+    params = [{k: rep.get(k, defaults[k]) for k in keys} for _, rep, _ in pending]
+    rids = [x for (x,) in conn.execute(sa_insert(db.reports).returning(db.reports.c.id, sort_by_parameter_order=True),
+                                       params)]
+    facts = [{**x, "report_id": rid} for (i, _, _), rid in zip(pending, rids) for x in batch[i]["facts"]]
+    if facts:
+        conn.execute(sa_insert(db.facts), facts)
+    for (i, rep, p), rid in zip(pending, rids):
+        submissions.after_insert(conn, p)   # another version or file of its submission is no longer current
+        batch[i]["placement"] = {"kind": p.kind, "withdrawn": p.withdrawn, "genre_ok": bool(rep["genre_ok"]),
+                                 "submission_id": p.submission_id, "version": p.version}
+        out[i] = rid
+    return [(i, rid) for (i, _, _), rid in zip(pending, rids)]
+
+
+def _write_rest(conn: Connection, batch: list[dict], written: list, failed: set) -> None:
+    """The ``parts``, ``findings`` and ``paragraphs`` rows (and the SQLite full-text
+    indexes) of the reports in ``written`` [(index in batch, id)]; their failures go."""
+    if not written:
+        return
+    for name, table in (("parts", db.parts), ("findings", db.findings), ("paragraphs", db.paragraphs)):
+        many = [{**x, "report_id": rid} for i, rid in written for x in batch[i][name]]
+        if many:
+            conn.execute(sa_insert(table), many)
+    rids = [rid for i, rid in written if batch[i]["paragraphs"]]
+    if rids and db.is_sqlite(conn.engine):
+        for sql in ("INSERT INTO paragraphs_fts(rowid, seg) SELECT id, seg FROM paragraphs "
+                    "WHERE report_id IN :ids ORDER BY id",
+                    "INSERT INTO paragraphs_tri(rowid, body) SELECT id, body FROM paragraphs "
+                    "WHERE report_id IN :ids ORDER BY id"):
+            conn.execute(text(sql).bindparams(bindparam("ids", expanding=True)), {"ids": rids})
+    gone = [batch[i]["report"]["sha256"] for i, _ in written if batch[i]["report"]["sha256"] in failed]
+    if gone:   # a file that failed before and now reads is no longer a failure
+        conn.execute(delete(db.failures).where(db.failures.c.sha256.in_(bindparam("v", expanding=True))),
+                     {"v": gone})
+    written.clear()
+
+
 def record_failure(conn: Connection, sha256: str, path: str, error: str) -> bool:
     """Record a file that could not be analysed; False when it was recorded already (a retry
     that fails again updates the error and the time of that record)."""

@@ -45,7 +45,19 @@ def _check(eng) -> None:
     snap = aggregates.snapshot(eng)
     for u in sorted(units)[:5] + [u[:3] for u in sorted(units)[:2]]:
         assert queries.matching_units(eng, u) == queries.matching_units_fresh(eng, u)
-        assert fl.year_pairs(eng, u, names=snap.follow_names(u)) == fl.year_pairs(eng, u)
+        assert fl.year_pairs(eng, u, names=snap.follow_names(u)) == fl.year_pairs(eng, u) == _scanned(eng, u)
+
+
+def _scanned(eng, unit):
+    """year_pairs over every report, kept where the first report's unit matches ``unit``
+    (the reference: no name lookup at all)."""
+    from fazhi.corpus import follow as fl
+    from fazhi.evaluate import norm_unit
+
+    with eng.connect() as c:
+        units = dict(c.execute(select(db.reports.c.id, db.reports.c.unit)).all())
+    return [p for p in fl.year_pairs(eng, names=None) if units[p[0]] and
+            (norm_unit(units[p[0]]) == norm_unit(unit) or unit in units[p[0]])]
 
 
 def _add(eng, name):
@@ -121,7 +133,7 @@ def test_follow_pairs_from_the_aggregates_names(db_url, tmp_path):
     snap = aggregates.snapshot(eng)
     for u in ("礼嘉街道", "礼嘉", "重庆市渝北区礼嘉街道办事处"):
         want = fl.year_pairs(eng, u)
-        assert fl.year_pairs(eng, u, names=snap.follow_names(u)) == want
+        assert fl.year_pairs(eng, u, names=snap.follow_names(u)) == want == _scanned(eng, u)
     assert fl.year_pairs(eng, "礼嘉街道")     # the two years pair
 
 

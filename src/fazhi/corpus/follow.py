@@ -393,6 +393,18 @@ def _load(conn, rid: int) -> Doc:
     return Doc(row.id, row.unit, row.year, row.text, parts)
 
 
+def unit_names(conn, unit: str) -> list[str]:
+    """The stored unit names ``year_pairs`` can match for ``unit`` (its key, or the
+    text inside the name): read from the unit column alone, never the report texts."""
+    from .store import _like
+
+    r = db.reports.c
+    q = (select(r.unit).where(db.counted(), r.unit.is_not(None),
+                              (r.unit_key == norm_unit(unit)) | r.unit.like(_like(unit), escape="\\"))
+         .distinct())
+    return [u for (u,) in conn.execute(q)]
+
+
 def year_pairs(engine: Engine, unit: str | None = None, year: int | None = None, *,
                names=None) -> list[tuple[int, int]]:
     """(report of N, report of N+1) for every unit with both years; one report per unit-year
@@ -407,6 +419,8 @@ def year_pairs(engine: Engine, unit: str | None = None, year: int | None = None,
     q = (select(r.id, r.unit, r.year, func.length(r.text))
          .where(r.year.is_not(None), r.unit.is_not(None), db.counted()))
     with engine.connect() as conn:
+        if names is None and unit:
+            names = unit_names(conn, unit)
         if names is not None:
             names = sorted(set(names))
             rows = []

@@ -69,9 +69,9 @@ def _planted(eng) -> dict:
     return ids
 
 
-@pytest.fixture(scope="module")
-def planted(tmp_path_factory):
-    eng = dbm.connect(tmp_path_factory.mktemp("ci") / "c.db")
+@pytest.fixture
+def planted(db_url):
+    eng = dbm.connect(db_url)
     return eng, _planted(eng)
 
 
@@ -147,9 +147,8 @@ def test_keys_are_written_on_insert_and_the_backfill_writes_the_same(planted, tm
     assert ci.build_index(eng) == 0
 
 
-def test_lookup_builds_a_missing_index_itself(tmp_path):
-    eng = dbm.connect(tmp_path / "c.db")
-    ids = _planted(eng)
+def test_lookup_builds_a_missing_index_itself(planted):
+    eng, ids = planted
     with eng.begin() as c:
         c.execute(delete(dbm.copy_keys))
         c.execute(delete(dbm.copy_reports))
@@ -159,9 +158,8 @@ def test_lookup_builds_a_missing_index_itself(tmp_path):
         assert c.execute(select(func.count()).select_from(dbm.copy_reports)).scalar_one() == len(ids)
 
 
-def test_withdrawn_deleted_and_renamed_reports(tmp_path):
-    eng = dbm.connect(tmp_path / "c.db")
-    ids = _planted(eng)
+def test_withdrawn_deleted_and_renamed_reports(planted):
+    eng, ids = planted
     # withdrawn: keys stay, the lookup no longer counts it (nor does analyse)
     with eng.begin() as c:
         submissions.withdraw(c, ids["s0"], "test")
@@ -184,18 +182,17 @@ def test_withdrawn_deleted_and_renamed_reports(tmp_path):
         assert ci._stale(c) == []
 
 
-def test_a_new_report_is_matched_against_the_stored_ones(planted, tmp_path):
-    eng = dbm.connect(tmp_path / "c.db")
-    ids = _planted(eng)
+def test_a_new_report_is_matched_against_the_stored_ones(planted):
+    eng, ids = planted
     new = add_report(eng, analyze_text(_next_year(_read("seed-000.txt"), 2).replace("荔湖", "新塘"), "new.txt"))
     _, rc = ci.copies_of(eng, new)
     assert rc.other_chars > 0 and set(rc.sources) <= set(ids.values())
     _assert_equal_to_analyse(eng)
 
 
-def test_cli_detail_uses_the_index(planted, tmp_path):
+def test_cli_detail_uses_the_index(planted, db_url):
     eng, ids = planted
-    url = str(eng.url)
+    url = db_url
     r = CliRunner().invoke(main, ["corpus", "copies", "--detail", str(ids["copy"]), "--db", url])
     assert r.exit_code == 0, r.output
     assert "抄自他单位" in r.output and "荔湖街道" in r.output
@@ -203,3 +200,37 @@ def test_cli_detail_uses_the_index(planted, tmp_path):
     assert r.exit_code == 2
     r = CliRunner().invoke(main, ["corpus", "copies", "--build-index", "--db", url])
     assert r.exit_code == 0 and "0" in r.output
+
+
+def test_migration_tables_match_db_py(db_url):
+    from schema_drift import drift
+
+    assert drift(db_url, {"copy_keys", "copy_reports", "ix_copy_keys_key", "ix_copy_keys_report_id"}) == []
+
+
+def test_upgrading_a_stored_corpus_then_the_backfill(db_url):
+    """A corpus stored at revision 0010 (no copy tables): the upgrade adds them empty and keeps
+    every report; the backfill then indexes what an insert would have."""
+    from alembic import command
+
+    eng = dbm.connect(db_url)
+    ids = [add_report(eng, analyze_text(_read(f"{n}.txt"), f"{n}.txt")) for n in ("seed-000", "seed-004")]
+    ids.append(add_report(eng, analyze_text(_next_year(_read("seed-004.txt")), "next.txt")))
+    k = dbm.copy_keys.c
+    with eng.connect() as c:
+        want = sorted(c.execute(select(k.key, k.kind, k.report_id, k.para_id)).all())
+    cfg = dbm._alembic_config()
+    with eng.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0010")
+    with eng.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    with eng.connect() as c:
+        assert c.execute(select(func.count()).select_from(dbm.reports)).scalar_one() == 3
+        assert c.execute(select(func.count()).select_from(dbm.copy_keys)).scalar_one() == 0
+    assert ci.build_index(eng) == 3
+    with eng.connect() as c:
+        assert sorted(c.execute(select(k.key, k.kind, k.report_id, k.para_id)).all()) == want
+    _, rc = ci.copies_of(eng, ids[2])
+    assert rc.own_chars > 0 and ids[1] in rc.sources

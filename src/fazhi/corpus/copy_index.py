@@ -108,11 +108,18 @@ def index_report(conn: Connection, rid: int) -> int:
     return index_reports(conn, [rid])
 
 
-def _stale(conn: Connection, limit: int | None = None, after: int = 0) -> list[int]:
-    """Reports (id > ``after``) not indexed, or indexed with another unit name than they carry now."""
+def _stale(conn: Connection, limit: int | None = None, after: int = 0, among: list[int] | None = None) -> list[int]:
+    """Reports (id > ``after``; of ``among`` when given) not indexed, or indexed with another unit
+    name than they carry now."""
     r, c = db.reports.c, db.copy_reports.c
     q = (select(r.id).select_from(db.reports.outerjoin(db.copy_reports, c.report_id == r.id))
          .where(r.id > after, c.report_id.is_(None) | (c.unit != func.coalesce(r.unit, ""))).order_by(r.id))
+    if among is not None:
+        out = []
+        for c0 in range(0, len(among), _CHUNK):
+            out.extend(x for (x,) in conn.execute(q.where(r.id.in_(bindparam("ids", expanding=True))),
+                                                  {"ids": among[c0:c0 + _CHUNK]}))
+        return out
     if limit:
         q = q.limit(limit)
     return [x for (x,) in conn.execute(q)]
@@ -145,11 +152,37 @@ def build_index(engine: Engine, *, batch: int = 1000, progress=None) -> int:
             progress(done)
 
 
+_checked: dict[str, tuple[str, int]] = {}   # engine URL -> (change-log token, version) when last complete
+
+
 def ensure_index(engine: Engine) -> int:
-    """``build_index`` when any report is missing from the index (the lookup's first use)."""
+    """Index what is missing or stale before a lookup; the number of reports indexed.
+
+    The first call in a process checks every report (``build_index`` when one is missing); later
+    calls read the change log of migration 0010 (``corpus_version``, ``report_changes``, kept by
+    triggers on every write to ``reports``) and check only the reports changed since."""
+    key = str(engine.url)
+    cv, rc = db.corpus_version.c, db.report_changes.c
     with engine.connect() as conn:
-        missing = bool(_stale(conn, 1))
-    return build_index(engine) if missing else 0
+        tok, n = conn.execute(select(cv.token, cv.n).where(cv.id == 1)).one()
+        last = _checked.get(key)
+        if last is not None and last[0] == tok:
+            if last[1] == n:
+                return 0
+            changed = sorted(x for (x,) in conn.execute(select(rc.report_id).where(rc.seq > last[1])))
+            stale = _stale(conn, among=changed)
+            full = False
+        else:
+            stale, full = _stale(conn, 1), True
+    done = 0
+    if stale and full:
+        done = build_index(engine)
+    elif stale:
+        with engine.begin() as conn:
+            index_reports(conn, stale)
+        done = len(stale)
+    _checked[key] = (tok, n)
+    return done
 
 
 def _infos(conn: Connection, rids: list[int]) -> dict[int, sim.ReportInfo]:
@@ -166,14 +199,14 @@ def _infos(conn: Connection, rids: list[int]) -> dict[int, sim.ReportInfo]:
 
 
 def _members(conn: Connection, keys: list[int]) -> list[tuple]:
-    """(key, kind, report_id, para_id) of the counted paragraphs holding one of ``keys``."""
+    """(key, kind, report_id, para_id) of the paragraphs holding one of ``keys`` — an index-only
+    read of ``ix_copy_keys_key``; the caller keeps the counted reports (``_infos``).  (A join with
+    ``reports`` here made SQLite scan the counted reports first: 1.4 s instead of 0.09 s.)"""
     k = db.copy_keys.c
     out: list = []
     for c0 in range(0, len(keys), _CHUNK):
         out.extend(conn.execute(
-            select(k.key, k.kind, k.report_id, k.para_id)
-            .join(db.reports, db.reports.c.id == k.report_id)
-            .where(k.key.in_(bindparam("keys", expanding=True)), db.counted()),
+            select(k.key, k.kind, k.report_id, k.para_id).where(k.key.in_(bindparam("keys", expanding=True))),
             {"keys": keys[c0:c0 + _CHUNK]}).all())
     return out
 

@@ -193,8 +193,7 @@ def _infos(conn: Connection, rids: list[int]) -> dict[int, sim.ReportInfo]:
                                 .where(r.id.in_(bindparam("ids", expanding=True)), db.counted()),
                                 {"ids": rids[c0:c0 + _CHUNK]}):
             out[row.id] = sim.ReportInfo(row.id, row.unit, row.year, sim._unit_key(row.id, row.unit),
-                                         masks=sim.unit_masks(row.unit),
-                                         date=sim._date(row.published, row.signed))
+                                         date=sim._date(row.published, row.signed))   # masks: when used
     return out
 
 
@@ -282,8 +281,10 @@ def copies_of(engine: Engine, report_id: int, *, threshold: float = sim.THRESHOL
             meta.update((pid, (no, b)) for pid, no, b in conn.execute(
                 select(p.id, p.para_no, p.body).where(p.id.in_(bindparam("ids", expanding=True))),
                 {"ids": rest[c0:c0 + _CHUNK]}))
-    norms = [sim.split_normalised(meta[x][1], infos[mem_rid[x]].masks)[0] for x in pids]
     used = {mem_rid[x] for x in pids}
+    for rid in used:
+        infos[rid].masks = sim.unit_masks(infos[rid].unit)
+    norms = [sim.split_normalised(meta[x][1], infos[mem_rid[x]].masks)[0] for x in pids]
     index = sim.Index(np.array(pids, dtype=np.int64), np.array([mem_rid[x] for x in pids], dtype=np.int64),
                       np.array([meta[x][0] for x in pids], dtype=np.int32),
                       np.array([len(meta[x][1]) for x in pids], dtype=np.int32),

@@ -533,7 +533,6 @@ def json_for_script(data) -> Markup:
 
 
 # ------------------------------------------------------------------ units
-COPIES_MAX_REPORTS = 20000  # above this the unit page leaves the corpus-wide copy search to `fazhi corpus copies`
 _copies_lock = threading.Lock()
 _copies_cache: dict[str, tuple] = {}
 generation = [0]  # bumped by the app on every add/delete
@@ -550,7 +549,8 @@ def corpus_signature(engine: Engine) -> tuple:
 
 
 def copies(engine: Engine):
-    """similarity.analyse over the whole corpus, cached until the corpus changes."""
+    """similarity.analyse over the whole corpus, cached until the corpus changes (the pages look
+    one report up in the copy index instead: ``report_copies``, ``unit_page``)."""
     from ..corpus import similarity
 
     key = str(engine.url)
@@ -562,14 +562,6 @@ def copies(engine: Engine):
         index, res = similarity.analyse(engine)
         _copies_cache[key] = (sig, index, res)
         return index, res
-
-
-def copies_cached(engine: Engine):
-    """The cached ``copies`` result when it is current, else None (nothing is computed)."""
-    sig = corpus_signature(engine)
-    with _copies_lock:
-        hit = _copies_cache.get(str(engine.url))
-    return (hit[1], hit[2]) if hit and hit[0] == sig else None
 
 
 def report_copies(engine: Engine, rid: int, *, compute: bool = True) -> tuple[dict | None, str]:

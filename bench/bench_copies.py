@@ -253,7 +253,7 @@ def incremental(db: Path, n_new: int, batch: int) -> None:
         look.append(time.perf_counter() - t)
         if got is None:   # not counted (another version of a unit's year): nothing to report
             continue
-        found.append((len(got[1].paragraphs), len(got[0])))
+        found.append((len(got[1].paragraphs), len(got[0]), look[-1]))
     t = time.perf_counter()
     ci.ensure_index(eng)
     t_ensure = time.perf_counter() - t
@@ -261,6 +261,8 @@ def incremental(db: Path, n_new: int, batch: int) -> None:
     print(f"new reports: {len(rids)}; matched paragraphs per report: median "
           f"{statistics.median(f[0] for f in found):.0f}; candidates verified per report: median "
           f"{statistics.median(f[1] for f in found):.0f}")
+    slow = max(found, key=lambda f: f[2])
+    print(f"slowest lookup: {slow[2] * 1000:.0f} ms, {slow[1]} paragraphs verified, {slow[0]} matched")
     print(f"| step | time |\n|---|---|")
     print(f"| store.insert of a new report (transaction) | {ms(ins)} |")
     print(f"| ... of which writing its copy keys | {ms(spent)} (share of insert: "

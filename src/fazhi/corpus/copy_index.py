@@ -98,7 +98,8 @@ def index_reports(conn: Connection, rids: Iterable[int]) -> int:
                         for key, kind, pid in paragraph_keys(paras[rid], unit))
         if rows:
             conn.execute(sa_insert(db.copy_keys), rows)
-        conn.execute(sa_insert(db.copy_reports), [{"report_id": rid, "unit": unit or ""} for rid, unit in units.items()])
+        conn.execute(sa_insert(db.copy_reports),
+                     [{"report_id": rid, "unit": unit or ""} for rid, unit in units.items()])
         n += len(rows)
     return n
 

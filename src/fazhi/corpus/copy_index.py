@@ -167,7 +167,7 @@ def ensure_index(engine: Engine) -> int:
     with engine.connect() as conn:
         tok, n = conn.execute(select(cv.token, cv.n).where(cv.id == 1)).one()
         last = _checked.get(key)
-        if last is not None and last[0] == tok:
+        if last is not None and last[0] == tok and n >= last[1]:   # else another database (a restore): all
             if last[1] == n:
                 return 0
             changed = sorted(x for (x,) in conn.execute(select(rc.report_id).where(rc.seq > last[1])))

@@ -23,6 +23,13 @@ before/after ``--rounds`` times; elapsed time and peak RSS
 ratio after/before.
 
     python bench/bench_copies.py [--n 5000] [--rounds 2] [--before 8c8b588]
+
+``--incremental K`` measures the copy index instead (``copy_index``): the backfill of the db
+(its speed is the figure for an existing corpus), then K new reports stored through
+``store.insert`` (the time of writing their keys, and its share of the insert), then
+``copies_of`` for each of them.
+
+    python bench/bench_copies.py --db /tmp/c100k.db --incremental 20
 """
 from __future__ import annotations
 
@@ -133,6 +140,140 @@ def run_one(db: Path, variant: str, before: str) -> dict:
         "common": sum(1 for rc in res.values() if getattr(rc, "common_chars", 0) > 0)}
 
 
+def _new_texts(eng, n_new: int, seed: int = 11) -> list[str]:
+    """``n_new`` new reports made like ``build``'s, whose copies come from stored paragraphs
+    (sampled by id): whole paragraphs, half paragraphs followed by new text, kept texts."""
+    import gen_corpus
+    from sqlalchemy import func, select
+
+    from fazhi.corpus import db as dbm
+
+    import shutil
+    import tempfile
+
+    src = Path(tempfile.mkdtemp())
+    for f in sorted((ROOT / "tests" / "data" / "dev").glob("*.txt")):
+        shutil.copy(f, src / f.name)
+    bases = gen_corpus.stems_of(src)
+    shutil.rmtree(src)
+    p, k = dbm.paragraphs.c, dbm.copy_keys.c
+    with eng.connect() as c:
+        top = c.execute(select(func.max(k.report_id))).scalar_one()
+    rng = random.Random(f"{seed}:{top}")   # new names on every run (a rerun adds other units)
+
+    def stored() -> str:   # a compared paragraph of a random stored report
+        with eng.connect() as c:
+            pid = c.execute(select(k.para_id).where(k.report_id >= rng.randint(1, top)).order_by(k.report_id)
+                            .limit(1)).scalar()
+            return c.execute(select(p.body).where(p.id == pid)).scalar()
+
+    out = []
+    for i in range(n_new):
+        name, text, unit, stem = bases[i % len(bases)]
+        text = gen_corpus.perturb(text, unit, stem, gen_corpus.made_up_name(900000 + top + i, seed), rng)
+        lines = []
+        for line in text.split("\n"):
+            if len(line) < 40:
+                lines.append(line)
+                continue
+            r = rng.random()
+            if r < 0.62:
+                body = stored()
+                lines.append(body if r < 0.45 else body + _rewrite(line, rng, 0.5))
+            else:
+                lines.append(_rewrite(line, rng))
+        out.append("\n".join(lines))
+    return out
+
+
+def incremental(db: Path, n_new: int, batch: int) -> None:
+    """The copy index on a stored corpus, in one run: the backfill (``--build-index``), the cost
+    of writing the keys when a report is stored, and ``copies_of`` for each new report."""
+    import statistics
+
+    from fazhi.corpus import copy_index as ci
+    from fazhi.corpus import db as dbm
+    from fazhi.corpus import store
+    from fazhi.pipeline import analyze_text
+    from sqlalchemy import func, select
+
+    t0 = time.perf_counter()
+    eng = dbm.connect(db)
+    t_open = time.perf_counter() - t0
+    with eng.connect() as c:
+        n_rep = c.execute(select(func.count()).select_from(dbm.reports)).scalar_one()
+        n_par = c.execute(select(func.count()).select_from(dbm.paragraphs)).scalar_one()
+    print(f"corpus: {n_rep:,} reports, {n_par:,} paragraphs ({db}); open + migrate {t_open:.1f} s", flush=True)
+    t0 = time.perf_counter()
+    last = [t0]
+
+    def prog(k):
+        if time.perf_counter() - last[0] > 30:
+            last[0] = time.perf_counter()
+            print(f"  backfill: {k:,} reports, {k / (last[0] - t0):.0f} reports/s", flush=True)
+    done = ci.build_index(eng, batch=batch, progress=prog)
+    t_build = time.perf_counter() - t0
+    with eng.connect() as c:
+        n_keys = c.execute(select(func.count()).select_from(dbm.copy_keys)).scalar_one()
+    if done:
+        print(f"backfill: {done:,} reports in {t_build:.1f} s ({done / t_build:.0f} reports/s, "
+              f"{t_build / done * 1000:.2f} ms/report), {n_keys:,} key rows", flush=True)
+    else:
+        print(f"backfill: nothing to index ({n_keys:,} key rows)", flush=True)
+    texts = _new_texts(eng, n_new)
+    rows = [store.rows_of(analyze_text(t, f"new-{i:03d}.txt")) for i, t in enumerate(texts)]
+    # insert: the whole store.insert, and the part of it that writes the keys (index_report, timed by a wrapper)
+    hook = ci.index_report
+    spent: list[float] = []
+
+    def timed(conn, rid):
+        t = time.perf_counter()
+        try:
+            return hook(conn, rid)
+        finally:
+            spent.append(time.perf_counter() - t)
+    ci.index_report = timed
+    ins, rids = [], []
+    try:
+        for rw in rows:
+            t = time.perf_counter()
+            with eng.begin() as conn:
+                rid = store.insert(conn, rw)
+            ins.append(time.perf_counter() - t)
+            rids.append(rid)
+    finally:
+        ci.index_report = hook
+    t = time.perf_counter()
+    ci.ensure_index(eng)          # the first in a process: every report checked
+    t_first = time.perf_counter() - t
+    look, found = [], []
+    for rid in rids:
+        t = time.perf_counter()
+        got = ci.copies_of(eng, rid, ensure=False)
+        look.append(time.perf_counter() - t)
+        if got is None:   # not counted (another version of a unit's year): nothing to report
+            continue
+        found.append((len(got[1].paragraphs), len(got[0]), look[-1]))
+    t = time.perf_counter()
+    ci.ensure_index(eng)
+    t_ensure = time.perf_counter() - t
+    ms = lambda xs: f"median {statistics.median(xs) * 1000:.0f} ms, max {max(xs) * 1000:.0f} ms"  # noqa: E731
+    print(f"new reports: {len(rids)}; matched paragraphs per report: median "
+          f"{statistics.median(f[0] for f in found):.0f}; candidates verified per report: median "
+          f"{statistics.median(f[1] for f in found):.0f}")
+    slow = max(found, key=lambda f: f[2])
+    print(f"slowest lookup: {slow[2] * 1000:.0f} ms, {slow[1]} paragraphs verified, {slow[0]} matched")
+    print(f"| step | time |\n|---|---|")
+    print(f"| store.insert of a new report (transaction) | {ms(ins)} |")
+    print(f"| ... of which writing its copy keys | {ms(spent)} (share of insert: "
+          f"{sum(spent) / sum(ins):.2f}) |")
+    print(f"| copies_of one new report | {ms(look)} |")
+    print(f"| ensure_index, first call in a process (every report checked) | {t_first * 1000:.0f} ms |")
+    print(f"| ensure_index, later calls (the change log: nothing changed) | {t_ensure * 1000:.0f} ms |")
+    if done:
+        print(f"| backfill | {t_build:.0f} s for {done:,} reports ({t_build / done * 1000:.2f} ms/report) |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=5000)
@@ -141,6 +282,9 @@ def main() -> None:
     ap.add_argument("--db", default=None)
     ap.add_argument("--bases", default="*.txt", help="dev files the reports are made from (glob), e.g. 'seed-*.txt'")
     ap.add_argument("--one", choices=("before", "after"), help=argparse.SUPPRESS)
+    ap.add_argument("--incremental", type=int, default=0, metavar="K",
+                    help="instead: the copy index — backfill the db, store K new reports, copies_of each")
+    ap.add_argument("--batch", type=int, default=1000, help="reports per backfill transaction (--incremental)")
     a = ap.parse_args()
     tag = "" if a.bases == "*.txt" else "-" + "".join(ch for ch in a.bases if ch.isalnum())
     db = Path(a.db or f"/tmp/fazhi-bench-copies-{a.n}{tag}.db")
@@ -149,6 +293,9 @@ def main() -> None:
         return
     if not db.exists():
         build(db, a.n, bases_glob=a.bases)
+    if a.incremental:
+        incremental(db, a.incremental, a.batch)
+        return
     runs: dict[str, list[dict]] = {"before": [], "after": []}
     for _ in range(a.rounds):
         for v in ("before", "after"):

@@ -46,8 +46,10 @@ def _who(info) -> str:
               help="包含度阈值（较短段落的 5 字片段出现在另一段中的比例，默认 0.8）")
 @click.option("--common-units", type=int, default=None,
               help="同一段文字出现在至少这么多个不同单位的报告中即视为通用表述，不计为抄袭（默认 6）")
+@click.option("--build-index", "build_index", is_flag=True,
+              help="为已入库的报告补建段落比对索引（可中断后续建；新入库的报告自动建立）")
 @DB_OPTION
-def copies_cmd(top, min_share, unit, year, detail, threshold, containment, common_units, db):
+def copies_cmd(top, min_share, unit, year, detail, threshold, containment, common_units, build_index, db):
     """查抄袭与沿用：全库段落近似重复检测（MinHash LSH），先认定沿用本单位往年表述，再按发布日期和年度判断谁抄自谁；
     同年且日期不能判断先后的列为相互雷同（先后待核）；多个单位共有的文字列为通用表述。"""
     from . import db as dbm
@@ -62,18 +64,30 @@ def copies_cmd(top, min_share, unit, year, detail, threshold, containment, commo
     if cu < 2:
         err.print("[red]错误：[/red]--common-units 至少为 2")
         sys.exit(2)
+    console = Console()
+    if build_index or detail is not None:
+        from . import copy_index
+
+        eng = dbm.connect(db)
+        if build_index:
+            n = copy_index.build_index(
+                eng, progress=lambda k: print(f"\r已建立索引 {k} 份报告", end="", file=sys.stderr, flush=True))
+            if n:
+                print(file=sys.stderr)
+            click.echo(f"段落比对索引已是最新：本次补建 {n} 份报告。")
+            if detail is None:
+                return
+        # one report: its stored keys looked up, not the whole corpus recomputed (the same result)
+        got = copy_index.copies_of(eng, detail, threshold=thr, containment=cont, common_units=cu)
+        if got is None:
+            err.print(f"[red]错误：[/red]报告库中没有编号为 {detail} 的报告（或该报告不计入统计）")
+            sys.exit(2)
+        _detail(console, eng, *got)
+        return
     eng = dbm.connect(db, write=False)
     index, res = sim.analyse(eng, threshold=thr, containment=cont, common_units=cu)
-    console = Console()
     if not index.reports:
         click.echo("报告库中还没有报告。请先用 fazhi corpus add 入库。")
-        return
-    if detail is not None:
-        rc = res.get(detail)
-        if rc is None:
-            err.print(f"[red]错误：[/red]报告库中没有编号为 {detail} 的报告")
-            sys.exit(2)
-        _detail(console, eng, index, rc)
         return
     rows = [rc for rc in res.values()
             if rc.share >= min_share and rc.share > 0 and _unit_ok(rc.unit, unit)

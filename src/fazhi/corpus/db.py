@@ -32,8 +32,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String,
-                        Table, Text, UniqueConstraint, create_engine, event, false, true)
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, SmallInteger,
+                        String, Table, Text, UniqueConstraint, create_engine, event, false, true)
 from sqlalchemy.engine import Engine, make_url
 
 DEFAULT_DB = "fazhi.db"
@@ -248,6 +248,24 @@ report_changes = Table(
     Column("seq", BigInteger, nullable=False, index=True),
 )
 Index("ix_reports_current_unit", reports.c.is_current, reports.c.unit, reports.c.year)
+
+# the copy-detection index (``fazhi.corpus.copy_index``; migration 0011_copy_index): per compared
+# paragraph its 25 LSH band keys (kind 0) and its sentence fingerprints (kind 1), written when a
+# report is stored; ``copy_reports`` says which reports are indexed and with which unit name masked
+copy_keys = Table(
+    "copy_keys", metadata,
+    Column("key", BigInteger, nullable=False),
+    Column("kind", SmallInteger, nullable=False),
+    Column("report_id", Integer, ForeignKey("reports.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("para_id", Integer, nullable=False),
+)
+Index("ix_copy_keys_key", copy_keys.c.key, copy_keys.c.kind, copy_keys.c.report_id, copy_keys.c.para_id)
+copy_reports = Table(
+    "copy_reports", metadata,
+    Column("report_id", Integer, ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True,
+           autoincrement=False),
+    Column("unit", Text, nullable=False),      # the unit name masked when indexed ('' none)
+)
 
 
 def counted(table=None):

@@ -571,9 +571,17 @@ def verified_pairs(engine: Engine, index: Index, *, threshold: float = THRESHOLD
 
     Pairs whose normalised texts are identical match fully without computing it;
     shingle sets are cached by normalised text (at most ``cache_max`` of them)."""
+    return verify_candidates(engine, index, candidate_pairs(index), threshold=threshold,
+                             containment=containment, block=block, cache_max=cache_max)
+
+
+def verify_candidates(engine: Engine, index: Index, cand: np.ndarray, *, threshold: float = THRESHOLD,
+                      containment: float = CONTAINMENT, block: int = 50000, cache_max: int = 200000) -> Pairs:
+    """The verification step of ``verified_pairs`` on given candidate pairs (index rows i < j):
+    the signature pre-filter, then the exact shingle Jaccard or containment on the stored text
+    (``copy_index.copies_of`` verifies one report's candidates with it)."""
     f0 = np.zeros(0)
     empty = Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64), f0, f0, f0)
-    cand = candidate_pairs(index)
     if not len(cand):
         return empty
     nsh = (np.maximum(index.nlen - SHINGLE + 1, 1) if index.nlen is not None

@@ -144,6 +144,9 @@ def insert(conn: Connection, rows: dict) -> int | None:
         from .corrections import apply
 
         apply(conn, rid)
+    from .copy_index import index_report
+
+    index_report(conn, rid)   # its LSH band keys and sentence fingerprints (copy_index.copies_of)
     submissions.after_insert(conn, p)
     rows["placement"] = {"kind": p.kind, "withdrawn": p.withdrawn, "genre_ok": bool(rep["genre_ok"]),
                          "submission_id": p.submission_id, "version": p.version}

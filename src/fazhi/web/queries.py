@@ -533,7 +533,6 @@ def json_for_script(data) -> Markup:
 
 
 # ------------------------------------------------------------------ units
-COPIES_MAX_REPORTS = 20000  # above this the unit page leaves the corpus-wide copy search to `fazhi corpus copies`
 _copies_lock = threading.Lock()
 _copies_cache: dict[str, tuple] = {}
 generation = [0]  # bumped by the app on every add/delete
@@ -550,7 +549,8 @@ def corpus_signature(engine: Engine) -> tuple:
 
 
 def copies(engine: Engine):
-    """similarity.analyse over the whole corpus, cached until the corpus changes."""
+    """similarity.analyse over the whole corpus, cached until the corpus changes (the pages look
+    one report up in the copy index instead: ``report_copies``, ``unit_page``)."""
     from ..corpus import similarity
 
     key = str(engine.url)
@@ -564,28 +564,16 @@ def copies(engine: Engine):
         return index, res
 
 
-def copies_cached(engine: Engine):
-    """The cached ``copies`` result when it is current, else None (nothing is computed)."""
-    sig = corpus_signature(engine)
-    with _copies_lock:
-        hit = _copies_cache.get(str(engine.url))
-    return (hit[1], hit[2]) if hit and hit[0] == sig else None
+def report_copies(engine: Engine, rid: int, *, compute: bool = True) -> tuple[dict | None, str]:
+    """One report's copy summary (``similarity.summary``) and the state "ok": looked up in the
+    copy index (``copy_index.copies_of``, the same result as the whole-corpus run), so it is
+    shown on every view whatever the corpus size.  ``compute`` is kept for callers; unused."""
+    from ..corpus import copy_index, similarity
 
-
-def report_copies(engine: Engine, rid: int, *, compute: bool) -> tuple[dict | None, str]:
-    """One report's copy summary (``similarity.summary``) and a state: "ok"; "pending" (not
-    computed yet and ``compute`` is false — the page offers a link); "skipped" (a corpus too
-    large for the web, see COPIES_MAX_REPORTS)."""
-    from ..corpus import similarity
-
-    if corpus_signature(engine)[1] > COPIES_MAX_REPORTS:
-        return None, "skipped"
-    got = copies(engine) if compute else copies_cached(engine)
+    got = copy_index.copies_of(engine, rid)
     if got is None:
-        return None, "pending"
-    index, res = got
-    rc = res.get(rid)
-    return (similarity.summary(index, rc) if rc else None), "ok"
+        return None, "ok"
+    return similarity.summary(*got), "ok"
 
 
 def matching_units(engine: Engine, name: str) -> list[str]:
@@ -648,9 +636,9 @@ def _follow_pair(engine: Engine, a_id: int, b_id: int):
 
 
 def unit_page(engine: Engine, name: str, *, max_paragraphs: int = 60, compute_copies: bool = True) -> UnitPage | None:
-    """A unit's reports, trends, copied paragraphs and follow-through.  ``compute_copies=False``
-    (the web page): the corpus-wide copy search is only shown when already computed since the
-    last change (``copies_pending`` otherwise: the page links to ``?copies=1``)."""
+    """A unit's reports, trends, copied paragraphs and follow-through.  The copies of each report
+    come from the copy index (``copy_index.copies_of``) on every view; ``compute_copies`` is kept
+    for callers and unused (``copies_pending`` / ``copies_skipped`` stay False)."""
     from ..corpus import follow as fl
     from ..corpus import similarity
 
@@ -689,30 +677,25 @@ def unit_page(engine: Engine, name: str, *, max_paragraphs: int = 60, compute_co
                                 "stated": stated, "changes": len(set(known)) > 1})
     # the indicators stated in most years first; among those, the ones that changed
     page.trends.sort(key=lambda t: (-t["stated"], not t["changes"], t["id"]))
-    # copied paragraphs
-    if corpus_signature(engine)[1] > COPIES_MAX_REPORTS:
-        page.copies_skipped = True
-        index, res = None, {}
-    else:
-        got = copies(engine) if compute_copies else copies_cached(engine)
-        if got is None:
-            page.copies_pending = True
-            index, res = None, {}
-        else:
-            index, res = got
+    # copied paragraphs: each report's copies looked up in the copy index (copy_index.copies_of)
+    from ..corpus import copy_index
+
     want = []
+    copy_index.ensure_index(engine)
     for x in reps:
-        rc = res.get(x["id"])
-        if rc is None:
+        got = copy_index.copies_of(engine, x["id"], ensure=False)
+        if got is None:
             continue
+        index, rc = got
         x["copy_share"], x["other_share"], x["own_share"] = rc.share, rc.other_share, rc.own_share
         x["mutual_share"], x["common_share"] = rc.mutual_share, rc.common_share
         x["copy_summary"] = similarity.summary(index, rc)
         for cp in rc.paragraphs:
-            want.append((x, cp))
+            want.append((x, cp, index))
     want = want[:max_paragraphs]
-    bodies = {} if not want else similarity.paragraph_bodies(engine, [cp.para_id for _, cp in want] + [cp.source_para_id for _, cp in want])
-    for x, cp in want:
+    bodies = {} if not want else similarity.paragraph_bodies(
+        engine, [cp.para_id for _, cp, _ in want] + [cp.source_para_id for _, cp, _ in want])
+    for x, cp, index in want:
         src = index.reports.get(cp.source_report)
         page.copies.append({
             "report_id": x["id"], "year": x["year"], "para_no": cp.para_no + 1,

@@ -1,0 +1,236 @@
+"""Incremental copy detection (``copy_index``): the keys written when a report is stored, the
+backfill, and ``copies_of`` — one report's copies from an indexed lookup — equal to what the
+whole-corpus ``similarity.analyse`` reports for that report, on a corpus with planted copies."""
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import delete, func, select, update
+
+from fazhi.cli import main
+from fazhi.corpus import copy_index as ci
+from fazhi.corpus import db as dbm
+from fazhi.corpus import similarity as sim
+from fazhi.corpus import submissions
+from fazhi.corpus.store import add_report, delete_report
+from fazhi.pipeline import analyze_text
+
+DEV = Path(__file__).parent / "data" / "dev"
+
+# a text printed by many units (通用表述), written for this test
+COMMON = ("坚持以习近平新时代中国特色社会主义思想为指导，深入学习贯彻习近平法治思想，全面贯彻落实党中央、"
+          "国务院关于法治政府建设的决策部署，严格对照法治政府建设实施纲要，统筹推进依法行政各项工作，"
+          "为经济社会高质量发展提供坚实法治保障。")
+# the new half of a half-copied paragraph
+NEW_HALF = ("街道今年还组织开展了行政执法案卷交叉评查活动，抽取执法案卷三十余宗，逐卷对照评查标准打分，"
+            "对发现的文书不规范、证据链不完整等问题建立清单，限期整改并组织回头看，执法规范化水平有了明显提升。")
+
+
+def _read(name: str) -> str:
+    return (DEV / name).read_text(encoding="utf-8")
+
+
+def _with_line(text: str, line: str) -> str:
+    """``line`` inserted after the first long line of ``text``."""
+    lines = text.split("\n")
+    k = next(i for i, ln in enumerate(lines) if len(ln) >= 40)
+    return "\n".join(lines[:k + 1] + [line] + lines[k + 1:])
+
+
+def _next_year(text: str, n: int = 1) -> str:
+    for _ in range(n):
+        text = text.replace("2024", "2025").replace("2023", "2024").replace("2022", "2023")
+    return text
+
+
+def _long_line(text: str, k: int = 0) -> str:
+    return [ln for ln in text.split("\n") if len(ln) >= 80][k]
+
+
+def _planted(eng) -> dict:
+    ids = {}
+    excerpts = sorted(DEV.glob("excerpt-*.txt"))[:14]
+    for i, f in enumerate(excerpts):           # COMMON in ten units (a big bucket once MAX_BUCKET is small)
+        t = f.read_text(encoding="utf-8")
+        ids[f.stem] = add_report(eng, analyze_text(_with_line(t, COMMON) if i < 10 else t, f.name))
+    s0, s2, s4 = _read("seed-000.txt"), _read("seed-002.txt"), _read("seed-004.txt")
+    ids["s0"] = add_report(eng, analyze_text(s0, "seed-000.txt"))
+    ids["s2"] = add_report(eng, analyze_text(s2, "seed-002.txt"))
+    # own earlier years, three of them, each with COMMON (own-unit neighbours inside a big bucket)
+    for n in range(3):
+        ids[f"s4+{n}"] = add_report(eng, analyze_text(_with_line(_next_year(s4, n), COMMON), f"seed-004-{n}.txt"))
+    # another unit copies whole paragraphs of seed-000 a year later
+    ids["copy"] = add_report(eng, analyze_text(_next_year(s0).replace("荔湖", "石滩"), "copy.txt"))
+    # a same-year pair without dates: seed-002 reprinted by another town the same year
+    ids["mutual"] = add_report(eng, analyze_text(s2.replace("阴平", "阳平"), "mutual.txt"))
+    # half a paragraph: two paragraphs of seed-000 each followed by as much new text
+    half = _with_line(_with_line(_read("excerpt-030.txt"), _long_line(s0, 1) + NEW_HALF), _long_line(s0, 2) + NEW_HALF)
+    ids["half"] = add_report(eng, analyze_text(half, "half.txt"))
+    return ids
+
+
+@pytest.fixture
+def planted(db_url):
+    eng = dbm.connect(db_url)
+    return eng, _planted(eng)
+
+
+def _canon(rc: sim.ReportCopies) -> dict:
+    return {"chars": rc.chars, "other": rc.other_chars, "own": rc.own_chars, "mutual": rc.mutual_chars,
+            "common": rc.common_chars, "copied": rc.copied_chars, "sources": rc.sources,
+            "source_kinds": rc.source_kinds,
+            "paragraphs": [(c.kind, c.para_id, c.para_no, c.chars, c.source_report, c.source_para_id,
+                            c.source_para_no, round(c.jaccard, 12), round(c.containment, 12), round(c.cover, 12))
+                           for c in rc.paragraphs]}
+
+
+def _assert_equal_to_analyse(eng) -> dict:
+    index, res = sim.analyse(eng)
+    assert res
+    for rid, rc in res.items():
+        got = ci.copies_of(eng, rid)
+        assert got is not None
+        local, mine = got
+        assert _canon(mine) == _canon(rc), rid
+        assert sim.summary(local, mine) == sim.summary(index, rc)
+    return res
+
+
+def _kinds(res) -> set:
+    return {c.kind for rc in res.values() for c in rc.paragraphs}
+
+
+def test_copies_of_equals_analyse_on_planted_copies(planted):
+    eng, ids = planted
+    res = _assert_equal_to_analyse(eng)
+    # the planted cases are there (else the equality would prove little)
+    assert _kinds(res) == set(sim.KINDS)
+    assert res[ids["copy"]].other_chars > 0 and ids["s0"] in res[ids["copy"]].sources
+    assert res[ids["s4+2"]].own_chars > 0 and res[ids["s4+2"]].common_chars > 0
+    assert res[ids["mutual"]].mutual_chars > 0 and res[ids["s2"]].mutual_chars > 0
+    half = res[ids["half"]]
+    assert any(c.cover < 1 and c.containment >= sim.CONTAINMENT for c in half.paragraphs)
+
+
+def test_copies_of_equals_analyse_with_big_buckets(planted, monkeypatch):
+    """MAX_BUCKET and REPS small, so that COMMON's buckets take the big-bucket path (the earliest
+    members and the unit's neighbouring years only) in both."""
+    eng, ids = planted
+    monkeypatch.setattr(sim, "MAX_BUCKET", 6)
+    monkeypatch.setattr(sim, "REPS", 3)
+    monkeypatch.setattr(sim.lsh_pairs, "__defaults__", (sim.BANDS, sim.ROWS, 6))
+    monkeypatch.setattr(sim.sentence_pairs, "__defaults__", (6,))
+    res = _assert_equal_to_analyse(eng)
+    assert res[ids["s4+2"]].own_chars > 0           # own years found inside the big bucket
+    assert any(c.kind == "common" for rc in res.values() for c in rc.paragraphs)
+
+
+def test_keys_are_written_on_insert_and_the_backfill_writes_the_same(planted, tmp_path):
+    eng, ids = planted
+    k = dbm.copy_keys.c
+    with eng.connect() as c:
+        before = sorted(c.execute(select(k.key, k.kind, k.report_id, k.para_id)).all())
+        n_rep = c.execute(select(func.count()).select_from(dbm.copy_reports)).scalar_one()
+        n_all = c.execute(select(func.count()).select_from(dbm.reports)).scalar_one()
+    assert before and n_rep == n_all
+    assert {kd for _, kd, _, _ in before} == {ci.BAND, ci.SENT}
+    # a stored corpus without keys (an older database): the backfill, interrupted and resumed
+    with eng.begin() as c:
+        c.execute(delete(dbm.copy_keys))
+        c.execute(delete(dbm.copy_reports))
+    with eng.begin() as c:
+        ci.index_reports(c, sorted(ids.values())[:3])
+    assert ci.build_index(eng, batch=4) == n_all - 3
+    with eng.connect() as c:
+        after = sorted(c.execute(select(k.key, k.kind, k.report_id, k.para_id)).all())
+    assert after == before
+    assert ci.build_index(eng) == 0
+
+
+def test_lookup_builds_a_missing_index_itself(planted):
+    eng, ids = planted
+    with eng.begin() as c:
+        c.execute(delete(dbm.copy_keys))
+        c.execute(delete(dbm.copy_reports))
+    _, rc = ci.copies_of(eng, ids["copy"])
+    assert rc.other_chars > 0
+    with eng.connect() as c:
+        assert c.execute(select(func.count()).select_from(dbm.copy_reports)).scalar_one() == len(ids)
+
+
+def test_withdrawn_deleted_and_renamed_reports(planted):
+    eng, ids = planted
+    # withdrawn: keys stay, the lookup no longer counts it (nor does analyse)
+    with eng.begin() as c:
+        submissions.withdraw(c, ids["s0"], "test")
+    _, rc = ci.copies_of(eng, ids["copy"])
+    assert ids["s0"] not in rc.sources
+    assert ci.copies_of(eng, ids["s0"]) is None
+    _assert_equal_to_analyse(eng)
+    # deleted: its keys go with it
+    delete_report(eng, ids["mutual"])
+    with eng.connect() as c:
+        assert not c.execute(select(dbm.copy_keys.c.key).where(dbm.copy_keys.c.report_id == ids["mutual"])).first()
+        assert not c.execute(select(dbm.copy_reports).where(dbm.copy_reports.c.report_id == ids["mutual"])).first()
+    # a unit renamed after it was indexed (its name is masked): indexed again on the next lookup
+    with eng.begin() as c:
+        c.execute(update(dbm.reports).where(dbm.reports.c.id == ids["copy"]).values(unit="石滩镇人民政府"))
+    with eng.connect() as c:
+        assert ci._stale(c) == [ids["copy"]]
+    _assert_equal_to_analyse(eng)
+    with eng.connect() as c:
+        assert ci._stale(c) == []
+
+
+def test_a_new_report_is_matched_against_the_stored_ones(planted):
+    eng, ids = planted
+    new = add_report(eng, analyze_text(_next_year(_read("seed-000.txt"), 2).replace("荔湖", "新塘"), "new.txt"))
+    _, rc = ci.copies_of(eng, new)
+    assert rc.other_chars > 0 and set(rc.sources) <= set(ids.values())
+    _assert_equal_to_analyse(eng)
+
+
+def test_cli_detail_uses_the_index(planted, db_url):
+    eng, ids = planted
+    url = db_url
+    r = CliRunner().invoke(main, ["corpus", "copies", "--detail", str(ids["copy"]), "--db", url])
+    assert r.exit_code == 0, r.output
+    assert "抄自他单位" in r.output and "荔湖街道" in r.output
+    r = CliRunner().invoke(main, ["corpus", "copies", "--detail", "999999", "--db", url])
+    assert r.exit_code == 2
+    r = CliRunner().invoke(main, ["corpus", "copies", "--build-index", "--db", url])
+    assert r.exit_code == 0 and "0" in r.output
+
+
+def test_migration_tables_match_db_py(db_url):
+    from schema_drift import drift
+
+    assert drift(db_url, {"copy_keys", "copy_reports", "ix_copy_keys_key", "ix_copy_keys_report_id"}) == []
+
+
+def test_upgrading_a_stored_corpus_then_the_backfill(db_url):
+    """A corpus stored at revision 0010 (no copy tables): the upgrade adds them empty and keeps
+    every report; the backfill then indexes what an insert would have."""
+    from alembic import command
+
+    eng = dbm.connect(db_url)
+    ids = [add_report(eng, analyze_text(_read(f"{n}.txt"), f"{n}.txt")) for n in ("seed-000", "seed-004")]
+    ids.append(add_report(eng, analyze_text(_next_year(_read("seed-004.txt")), "next.txt")))
+    k = dbm.copy_keys.c
+    with eng.connect() as c:
+        want = sorted(c.execute(select(k.key, k.kind, k.report_id, k.para_id)).all())
+    cfg = dbm._alembic_config()
+    with eng.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0010")
+    with eng.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    with eng.connect() as c:
+        assert c.execute(select(func.count()).select_from(dbm.reports)).scalar_one() == 3
+        assert c.execute(select(func.count()).select_from(dbm.copy_keys)).scalar_one() == 0
+    assert ci.build_index(eng) == 3
+    with eng.connect() as c:
+        assert sorted(c.execute(select(k.key, k.kind, k.report_id, k.para_id)).all()) == want
+    _, rc = ci.copies_of(eng, ids[2])
+    assert rc.own_chars > 0 and ids[1] in rc.sources

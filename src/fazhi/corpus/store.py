@@ -319,6 +319,10 @@ def _write_rest(conn: Connection, batch: list[dict], written: list, failed: set)
     if gone:   # a file that failed before and now reads is no longer a failure
         conn.execute(delete(db.failures).where(db.failures.c.sha256.in_(bindparam("v", expanding=True))),
                      {"v": gone})
+    from .copy_index import index_reports
+
+    # as ``insert``: their LSH band keys and sentence fingerprints (copy_index.copies_of)
+    index_reports(conn, [rid for _, rid in written])
     written.clear()
 
 

@@ -101,7 +101,8 @@ def _dump(eng) -> dict:
             # every report is stamped all the same) are no part of what is stored
             cols = [col for col in t.columns if (t.name, col.name) not in (("corpus_version", "token"),
                                                                             ("report_changes", "seq"))]
-            out[t.name] = [tuple(r) for r in c.execute(select(*cols).order_by(*t.primary_key.columns))]
+            order = list(t.primary_key.columns) or cols   # a table without a key (copy_keys): every column
+            out[t.name] = [tuple(r) for r in c.execute(select(*cols).order_by(*order))]
         if db.is_sqlite(eng):
             for q in ("SELECT rowid FROM paragraphs_fts WHERE paragraphs_fts MATCH '法治' ORDER BY rowid",
                       "SELECT rowid FROM paragraphs_tri WHERE paragraphs_tri MATCH '\"依法行政\"' ORDER BY rowid",

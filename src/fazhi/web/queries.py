@@ -564,10 +564,10 @@ def copies(engine: Engine):
         return index, res
 
 
-def report_copies(engine: Engine, rid: int, *, compute: bool = True) -> tuple[dict | None, str]:
+def report_copies(engine: Engine, rid: int) -> tuple[dict | None, str]:
     """One report's copy summary (``similarity.summary``) and the state "ok": looked up in the
     copy index (``copy_index.copies_of``, the same result as the whole-corpus run), so it is
-    shown on every view whatever the corpus size.  ``compute`` is kept for callers; unused."""
+    shown on every view whatever the corpus size."""
     from ..corpus import copy_index, similarity
 
     got = copy_index.copies_of(engine, rid)
@@ -603,8 +603,6 @@ class UnitPage:
     trends: list[dict] = field(default_factory=list)
     copies: list[dict] = field(default_factory=list)
     follow: list[dict] = field(default_factory=list)
-    copies_skipped: bool = False
-    copies_pending: bool = False     # not computed since the corpus changed: the page offers a link
 
 
 _follow_lock = threading.Lock()
@@ -635,10 +633,9 @@ def _follow_pair(engine: Engine, a_id: int, b_id: int):
     return fr
 
 
-def unit_page(engine: Engine, name: str, *, max_paragraphs: int = 60, compute_copies: bool = True) -> UnitPage | None:
+def unit_page(engine: Engine, name: str, *, max_paragraphs: int = 60) -> UnitPage | None:
     """A unit's reports, trends, copied paragraphs and follow-through.  The copies of each report
-    come from the copy index (``copy_index.copies_of``) on every view; ``compute_copies`` is kept
-    for callers and unused (``copies_pending`` / ``copies_skipped`` stay False)."""
+    come from the copy index (``copy_index.copies_of``) on every view."""
     from ..corpus import follow as fl
     from ..corpus import similarity
 

@@ -119,3 +119,17 @@ def test_year_not_taken_from_a_plan_period():
 def test_dated_title_block_is_the_signing_date():
     m = _meta("某某市人民政府关于2023年度法治政府建设情况的报告\n（2024年3月10日）\n一、主要举措和成效\n正文。")
     assert m.signed == "2024-03-10" and m.published is None
+
+
+def test_fast_date_and_year_scans_equal_the_reference_patterns():
+    """dates._date_matches / _year_matches find exactly what DATE_RE / YEAR_RE find."""
+    import random
+
+    from fazhi import dates
+
+    alpha = list("0123456789年月日号-/. 〇○零一二三四五六七八九十a")
+    rnd = random.Random(7)
+    for _ in range(20000):
+        s = "".join(rnd.choice(alpha) for _ in range(rnd.randint(0, 30)))
+        assert [m.span() for m in dates._date_matches(s)] == [m.span() for m in dates.DATE_RE.finditer(s)], s
+        assert [m.span() for m in dates._year_matches(s)] == [m.span() for m in dates.YEAR_RE.finditer(s)], s

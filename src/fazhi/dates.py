@@ -65,21 +65,25 @@ def _make(y: int, m: int, d: int) -> _dt.date | None:
         return None
 
 
-def _date_matches(s: str) -> list[re.Match]:
-    """``DATE_RE.finditer(s)``, found faster (see ``_NUM_DATE``)."""
-    out = list(_NUM_DATE.finditer(s))
+def _matches(s: str, numeric: re.Pattern, chinese: re.Pattern) -> list[re.Match]:
+    """The matches of ``numeric`` and of ``chinese`` (a pattern of four Chinese year
+    digits then 年, tried only 4 characters before each 年), in order of start."""
+    out = list(numeric.finditer(s))
     cn = []
     k = s.find("年", 4)
     while k >= 0:
-        m = _CN_DATE.match(s, k - 4)
+        m = chinese.match(s, k - 4)
         if m is not None:
             cn.append(m)
-            k = s.find("年", m.end())
-        else:
-            k = s.find("年", k + 1)
+        k = s.find("年", m.end() if m is not None else k + 1)
     if cn:
         out = sorted(out + cn, key=lambda m: m.start())
     return out
+
+
+def _date_matches(s: str) -> list[re.Match]:
+    """``DATE_RE.finditer(s)``, found faster (see ``_NUM_DATE``)."""
+    return _matches(s, _NUM_DATE, _CN_DATE)
 
 
 def find_dates(s: str, with_time: bool = True) -> list[FoundDate]:
@@ -119,17 +123,7 @@ _CN_YEAR_RE = re.compile(rf"(?P<cy>{_CN_YEAR})年")
 
 def _year_matches(s: str) -> list[re.Match]:
     """``YEAR_RE.finditer(s)``, found faster."""
-    out = list(_NUM_YEAR.finditer(s))
-    cn = []
-    k = s.find("年", 4)
-    while k >= 0:
-        m = _CN_YEAR_RE.match(s, k - 4)
-        if m is not None:
-            cn.append(m)
-        k = s.find("年", k + 1)
-    if cn:
-        out = sorted(out + cn, key=lambda m: m.start())
-    return out
+    return _matches(s, _NUM_YEAR, _CN_YEAR_RE)
 
 
 def find_years(s: str) -> list[tuple[int, int, int]]:

@@ -661,15 +661,21 @@ def status(engine: Engine, year: int) -> dict:
     got: dict[str, list] = {n: [] for n in names}
     bad: dict[str, list] = {n: [] for n in names}
     unmatched: list[dict] = []
-    for rep in reps:
+
+    def owner(rep) -> Match | None:
+        """The roster unit a report row belongs to: a person's assignment, else the
+        engine's reading matched; None when a person put it on another year's roster."""
         if ("r", rep["id"]) in elsewhere:
-            continue   # a person put it on another year's roster
-        if rep["id"] in by_report and by_report[rep["id"]] in names:
-            got[by_report[rep["id"]]].append(rep)
+            return None
+        if rep["id"] in by_report:
+            n = by_report[rep["id"]]
+            return Match(n, "人工指定") if n in names else Match(None, f"人工指定的“{n}”不在本年度名单中")
+        return idx.match(rep["unit"], region=(rep["province"], rep["city"], rep["county"]))
+
+    for rep in reps:
+        m = owner(rep)
+        if m is None:
             continue
-        m = idx.match(rep["unit"], region=(rep["province"], rep["city"], rep["county"]))
-        if rep["id"] in by_report:   # assigned to a unit no longer on the roster
-            m = Match(None, f"人工指定的“{by_report[rep['id']]}”不在本年度名单中")
         if m.name:
             got[m.name].append(rep)
         else:
@@ -677,14 +683,8 @@ def status(engine: Engine, year: int) -> dict:
                               "path": rep["path"], "reason": m.reason, "candidates": m.candidates})
     wrong: dict[str, list] = {n: [] for n in names}
     for rep in others:
-        if ("r", rep["id"]) in elsewhere:
-            continue
-        if rep["id"] in by_report:
-            if by_report[rep["id"]] in names:
-                wrong[by_report[rep["id"]]].append(rep)
-            continue
-        m = idx.match(rep["unit"], region=(rep["province"], rep["city"], rep["county"]))
-        if m.name:
+        m = owner(rep)
+        if m is not None and m.name:
             wrong[m.name].append(rep)
     for fl in fails:
         if ("f", fl["id"]) in elsewhere:

@@ -43,17 +43,22 @@ def _need_browser():
         pytest.skip(why)
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory):
+def live_server(d: Path):
+    """``fazhi serve``'s application over a fresh corpus in ``d``, served on 127.0.0.1
+    (a generator for a module fixture: yields the server, ``.engine`` its database)."""
     _need_browser()
     from fazhi.web.app import create_app
     from fazhi.web.settings import Settings
 
-    d = tmp_path_factory.mktemp("web")
     app = create_app(Settings(db=str(d / "corpus.db"), data_dir=d / "files", admin_password=ADMIN_PASSWORD))
     with LiveServer(app) as srv:
         srv.engine = app.state.engine
         yield srv
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    yield from live_server(tmp_path_factory.mktemp("web"))
 
 
 @pytest.fixture(scope="module")

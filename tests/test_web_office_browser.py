@@ -14,8 +14,8 @@ import io
 import pytest
 from sqlalchemy import select
 
-from test_web_browser import _need_browser, browser, expect  # noqa: F401  (browser: the fixture, on this module's live)
-from test_web_helpers import ADMIN_PASSWORD, LiveServer, short_report
+from test_web_browser import browser, expect, live_server  # noqa: F401  (browser: the fixture, on this module's live)
+from test_web_helpers import ADMIN_PASSWORD, short_report
 
 from fazhi.corpus import db
 from fazhi.corpus.submissions import today
@@ -28,15 +28,7 @@ ROSTER = ("单位名称,层级,上级单位,地区,报送截止日期（可选�
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    _need_browser()
-    from fazhi.web.app import create_app
-    from fazhi.web.settings import Settings
-
-    d = tmp_path_factory.mktemp("office")
-    app = create_app(Settings(db=str(d / "corpus.db"), data_dir=d / "files", admin_password=ADMIN_PASSWORD))
-    with LiveServer(app) as srv:
-        srv.engine = app.state.engine
-        yield srv
+    yield from live_server(tmp_path_factory.mktemp("office"))
 
 
 def _page(browser, live, username: str, password: str):

@@ -313,11 +313,12 @@ def _evaluated(r: Report, notes: list[str], dismissed: set[str] = frozenset(), r
     return r
 
 
-def _rule_ids(conn: Connection, *rulesets) -> set[str]:
+def _rule_ids(*rulesets) -> set[str]:
     """The finding ids the rules produce (national, and each given rule set's)."""
-    from ..rules import compiled, load_rules
+    from ..findings import default_rules
+    from ..rules import compiled
 
-    ids = {r.id for r in load_rules()}
+    ids = {r.id for r in default_rules()}
     for rs in rulesets:
         if rs is not None:
             ids |= {r.id for r in compiled(rs)[0]}
@@ -347,7 +348,7 @@ def recheck_one(conn: Connection, report_id: int, ruleset, rules_id: int | None)
     snap = _snapshot(conn, rep) if has_base else _rows_snapshot(conn, rep)
     base = _report_of(rep, snap)
     base.outline = _outline(base.text)
-    made_by_rules = _rule_ids(conn, ruleset, _ruleset_by_id(conn, rep["rules_id"]))
+    made_by_rules = _rule_ids(ruleset, _ruleset_by_id(conn, rep["rules_id"]))
     kept = [f for f in base.findings if f.rule not in made_by_rules]
     notes = [f.message for f in kept if f.rule == "ingest.note" and f.severity == "info"]
     after = _evaluated(base, notes, ruleset=ruleset)

@@ -159,15 +159,22 @@ def history(conn: Connection) -> list[dict]:
                                                  t.active, t.detached_at).order_by(t.id)).mappings()]
 
 
-def _stale_ids(conn: Connection, sets: list[Attached]) -> list[int]:
+def _due(conn: Connection, sets: list[Attached], only_stale: bool = True) -> list[tuple[int, Attached | None]]:
+    """(report id, the rule set it gets now) of every stored report, or only of those
+    whose findings came from another one."""
     r = db.reports.c
-    rows = conn.execute(select(r.id, r.province, r.city, r.county, r.rules_id).order_by(r.id))
-    return [i for i, prov, city, county, have in rows if have != rules_id(sets, prov, city, county)]
+    out = []
+    for i, prov, city, county, have in conn.execute(select(r.id, r.province, r.city, r.county, r.rules_id)
+                                                    .order_by(r.id)):
+        a = for_province(sets, prov, city, county)
+        if not only_stale or have != (a.id if a else None):
+            out.append((i, a))
+    return out
 
 
 def stale(conn: Connection) -> int:
     """Stored reports whose findings came from another rule set than theirs now."""
-    return len(_stale_ids(conn, attached(conn)))
+    return len(_due(conn, attached(conn)))
 
 
 def recheck(engine: Engine, *, only_stale: bool = True, batch: int = 200,
@@ -180,19 +187,13 @@ def recheck(engine: Engine, *, only_stale: bool = True, batch: int = 200,
 
     sets = attached(engine)
     with engine.connect() as conn:
-        if only_stale:
-            ids = _stale_ids(conn, sets)
-        else:
-            ids = [x for (x,) in conn.execute(select(db.reports.c.id).order_by(db.reports.c.id))]
+        todo = _due(conn, sets, only_stale)
     done = 0
-    for i in range(0, len(ids), batch):
+    for i in range(0, len(todo), batch):
         with engine.begin() as conn:
-            for rid in ids[i:i + batch]:
-                where = conn.execute(select(db.reports.c.province, db.reports.c.city, db.reports.c.county)
-                                     .where(db.reports.c.id == rid)).one()
-                a = for_province(sets, *where)
+            for rid, a in todo[i:i + batch]:
                 recheck_one(conn, rid, a.ruleset if a else None, a.id if a else None)
                 done += 1
         if progress:
-            progress(done, len(ids))
+            progress(done, len(todo))
     return done

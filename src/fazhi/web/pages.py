@@ -124,7 +124,7 @@ def card_css():
 # ------------------------------------------------------------------ upload
 @router.get("/upload")
 def upload_page(request: Request, user=Depends(require_user)):
-    from .uploads import today
+    from ..corpus.submissions import today
 
     return render(request, "upload.html", nav="upload", results=None, today=today().isoformat())
 

@@ -27,7 +27,8 @@ from .auth import Forbidden, require_user
 from .pages import _engine, flash, render
 from .pools import Busy
 from .tables import submissions as subs_t
-from .uploads import UploadError, today, too_large_message, upload_request
+from ..corpus.submissions import today
+from .uploads import UploadError, too_large_message, upload_request
 
 router = APIRouter(include_in_schema=False)
 

@@ -362,9 +362,3 @@ def received_date(value) -> str | None:
         return parse_received(value)
     except SubmissionError as e:
         raise UploadError(str(e)) from None
-
-
-def today():
-    from ..corpus.submissions import today as _today
-
-    return _today()

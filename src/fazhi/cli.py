@@ -17,14 +17,49 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+
+from . import recache
+
+recache.install()  # before the engine's ~370 patterns are compiled (start-up time)
 
 from .ingest import EXTENSIONS, SUPPORTED, display_name
 from .model import LEVEL_LABELS, PART_LABELS
 
-err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+# rich is imported on first use: it is a third of the start-up of ``fazhi analyze one.txt``,
+# whose JSON output never needs it
+def Console(**kw):  # noqa: N802 - stands in for rich's class
+    from rich.console import Console as _Console
+
+    return _Console(**kw)
+
+
+def Table(*a, **kw):  # noqa: N802
+    from rich.table import Table as _Table
+
+    return _Table(*a, **kw)
+
+
+def escape(s: str) -> str:
+    """rich markup escaped (``[`` in report text is not a style)."""
+    from rich.markup import escape as _escape
+
+    return _escape(s)
+
+
+class _LazyConsole:
+    """The stderr console, made when something is first printed."""
+
+    def __init__(self, **kw):
+        self._kw, self._console = kw, None
+
+    def __getattr__(self, name):
+        if self._console is None:
+            self._console = Console(**self._kw)
+        return getattr(self._console, name)
+
+
+err = _LazyConsole(stderr=True, soft_wrap=True, highlight=False)
 
 # top-level commands that live beside their code: name -> module that registers it on ``main``
 LAZY_COMMANDS = {
@@ -163,7 +198,7 @@ def _dump(d: dict, indent: int | None = 1) -> str:
     return json.dumps(d, ensure_ascii=False, indent=indent)
 
 
-def _summary_table(report) -> Table:
+def _summary_table(report):
     m = report.meta
     t = Table(title=escape(m.title or "（未识别标题）"), show_header=False, title_justify="left")
     t.add_column("项目", style="bold", no_wrap=True)
@@ -228,7 +263,7 @@ def analyze(paths, fmt, out_dir, max_size):
     max_bytes = int(max_size * 1048576) if max_size else None
     fmt = fmt or ("json" if len(files) == 1 else "jsonl")
     out = output_dir(out_dir) if out_dir else None
-    console = Console()
+    console = _LazyConsole()
     failed: list = []
     used_names: set[str] = set()
     for f, report in each_report(files, max_bytes, failed):
@@ -296,7 +331,7 @@ def explanation(report) -> dict:
 SEV_STYLE = {"error": ("错误", "bold red"), "warning": ("警告", "yellow"), "info": ("提示", "cyan")}
 
 
-def _findings_table(report) -> Table:
+def _findings_table(report):
     from .scores import SCORE_LABELS
 
     m = report.meta
@@ -353,7 +388,7 @@ def check(paths, rules_file, fmt, html_out, max_size, annotate_out):
         html_dir = output_dir(html_out)
     elif html_out:
         html_out = output_file(html_out)
-    console = Console()
+    console = _LazyConsole()
     failed: list = []
     errors = 0
     for f, report in each_report(files, max_bytes, failed):
@@ -401,7 +436,7 @@ def explain(path, fmt, max_size):
     if fmt == "json":
         click.echo(_dump(ex))
         return
-    console = Console()
+    console = _LazyConsole()
     t = Table(title=f"分析依据：{escape(path)}", title_justify="left")
     for col in ("项目", "结果", "依据"):
         t.add_column(col, overflow="fold", ratio=1 if col == "依据" else None)
@@ -594,7 +629,7 @@ def eval_cmd(gold_dir, input_dir, strict_null, per_file, worst, as_json):
     for k, (ok, n) in sorted(res.meta.items()):
         t.add_row(f"元数据 {k}", "", "", f"{ok}/{n}")
     t.add_row("元数据总准确率 meta", "", "", f"{res.meta_acc:.3f}")
-    console = Console()
+    console = _LazyConsole()
     console.print(t)
     gt = Table(title="按文件组 / by group", title_justify="left")
     for col in ("组", "文件数", "parts F1", "标题一致", "facts F1", "meta"):

@@ -46,7 +46,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
-from . import settings
+from . import recache, settings
 
 TIMEOUT_MSG = "处理超时（超过 {n:g} 秒），已跳过"
 CRASH_MSG = "处理时进程异常退出（可能内存不足或文件触发了程序错误），已跳过"
@@ -365,6 +365,7 @@ def _worker_main(conn, memory: int, threads: int) -> None:
         except Exception as e:  # noqa: BLE001 - a value that does not pickle
             conn.send(("result", Result(res.key, res.name, "bug", error=BUG_MSG.format(name=type(e).__name__),
                                         detail=traceback.format_exc(limit=-4), rss_kb=res.rss_kb)))
+        recache.save(child=True)  # patterns first compiled for this file, for the next process
 
 
 def warm(want: str = "report") -> None:

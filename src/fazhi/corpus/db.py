@@ -34,7 +34,7 @@ from pathlib import Path
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, SmallInteger,
                         String, Table, Text, UniqueConstraint, create_engine, event, false, true)
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 
 DEFAULT_DB = "fazhi.db"
 
@@ -297,6 +297,28 @@ def normalise_url(db: str | Path | None) -> str:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+PG_WRITE_LOCK = 0x66617A6870  # advisory lock held (per transaction) by a write that reads before it writes
+
+
+def write_lock(conn: Connection) -> None:
+    """Make the rest of this transaction the only writer of its kind, before it reads what it
+    will decide on (is this file stored already, which submission does it belong to).
+
+    Two writers at once — two ``fazhi serve`` processes, or a ``corpus add`` beside the web
+    app — would otherwise both read "no such report yet" and both store it as current.
+    SQLite: ``BEGIN IMMEDIATE`` takes the database's write lock now (Python's sqlite3 would
+    begin the transaction only at the first INSERT, after the reads); nothing is done when
+    a write of this transaction has taken it already.  PostgreSQL: a transaction-level
+    advisory lock (re-entrant; the same one ``submissions.plan`` takes); under READ
+    COMMITTED the statements after it see every write committed before it was granted."""
+    if is_sqlite(conn.engine):
+        raw = conn.connection.dbapi_connection
+        if not getattr(raw, "in_transaction", True):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
 
 
 def sqlite_path(url_or_engine) -> str | None:

@@ -116,6 +116,7 @@ def known_hashes(conn: Connection) -> set[str]:
 def insert(conn: Connection, rows: dict) -> int | None:
     """Insert one report's rows; None when its sha256 is already stored."""
     sha = rows["report"]["sha256"]
+    db.write_lock(conn)   # another writer's report of the same file or unit and year is seen, or waits
     if conn.execute(select(db.reports.c.id).where(db.reports.c.sha256 == sha)).first():
         return None
     from . import submissions
@@ -189,6 +190,7 @@ def insert_many(conn: Connection, batch: list[dict]) -> list[int | None]:
     if not batch:
         return []
     r = db.reports.c
+    db.write_lock(conn)   # as in insert: what this batch reads is not changed by another writer meanwhile
     shas = [rows["report"]["sha256"] for rows in batch]
     q_in = lambda col: col.in_(bindparam("v", expanding=True))  # noqa: E731
     stored = {x for (x,) in conn.execute(select(r.sha256).where(q_in(r.sha256)), {"v": shas})}

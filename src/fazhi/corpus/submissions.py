@@ -44,7 +44,6 @@ from . import db
 
 SAME_TEXT = 0.9          # shingle Jaccard of the letters-and-digits text: the same version
 MAX_CANDIDATES = 50      # rows compared when placing one file
-PG_PLACE_LOCK = 0x66617A6870  # advisory lock held (per transaction) while placing, on PostgreSQL
 
 NEW, SAME, REVISION = "new", "same", "revision"   # what place() did
 _KEEP = re.compile(r"[^\W_]+")
@@ -93,8 +92,7 @@ class Placement:
 
 
 def _lock(conn: Connection) -> None:
-    if not db.is_sqlite(conn.engine):
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_PLACE_LOCK})")
+    db.write_lock(conn)
 
 
 def _new_submission(conn: Connection, rep: dict) -> int:

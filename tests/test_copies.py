@@ -266,3 +266,30 @@ def test_big_bucket_pairs_with_earliest_and_own_years():
         if prev:   # paired with its own unit's nearest earlier year
             m = max(prev, key=lambda m: year[m])
             assert any(tuple(sorted((k, q))) in got for q in prev if year[q] == year[m])
+
+
+def test_band_keys_equal_the_per_band_definition():
+    """Stored copy indexes hold these keys: the vectorised band_keys must give exactly the
+    keys of the definition (band b: mix over its ROWS values, seeded with b x golden ratio)."""
+    import numpy as np
+
+    from fazhi.corpus import similarity as sim
+
+    def reference(sig):
+        keys = np.empty((sig.shape[0], sim.BANDS), dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for b in range(sim.BANDS):
+                h = np.full(sig.shape[0], np.uint64(b) * np.uint64(0x9E3779B97F4A7C15), dtype=np.uint64)
+                for r in range(sim.ROWS):
+                    h = sim._mix(h ^ sig[:, b * sim.ROWS + r].astype(np.uint64))
+                keys[:, b] = h
+        return keys
+
+    rng = np.random.default_rng(14)
+    for n in (0, 1, 7, 300):
+        sig = rng.integers(0, 2 ** 32, size=(n, sim.NUM_PERM), dtype=np.uint64).astype(np.uint32)
+        got = sim.band_keys(sig)
+        assert got.dtype == np.uint64 and got.shape == (n, sim.BANDS)
+        assert (got == reference(sig)).all()
+    texts = ["依法行政工作扎实推进，行政复议案件办理规范" * 3, "法治政府建设年度报告" * 4]
+    assert (sim.band_keys(sim.signatures(texts)) == reference(sim.signatures(texts))).all()

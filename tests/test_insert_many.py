@@ -137,3 +137,14 @@ def test_insert_many_stores_the_same_rows_as_insert(db_url, tmp_path, monkeypatc
         wd = c.execute(select(db.reports.c.withdrawn_at).where(db.reports.c.path == "withdrawn-twin.txt")).scalar()
     assert unit == "某某纠正后的单位"                             # the correction was applied
     assert wd == NOW                                             # joined the withdrawn version
+    # the copy keys came with the rows (computed where each report was analysed); computed
+    # again here from the stored texts and unit names they are the same rows — the corrected
+    # unit's report included (its keys were computed at insert, the rows' unit being stale)
+    from fazhi.corpus import copy_index
+
+    with many.begin() as c:
+        copy_index.index_reports(c, [i for i in ids_many if i is not None] +
+                                 [x for (x,) in c.execute(select(db.reports.c.id))])
+    again = _dump(many)
+    assert again["copy_keys"] and again["copy_keys"] == b["copy_keys"]
+    assert again["copy_reports"] == b["copy_reports"]

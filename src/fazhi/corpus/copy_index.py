@@ -75,27 +75,55 @@ def paragraph_keys(paras: list[tuple[int, str]], unit: str | None) -> list[tuple
     return out
 
 
-def index_reports(conn: Connection, rids: Iterable[int]) -> int:
-    """(Re-)index reports in ``conn``'s transaction; the number of key rows written."""
+def row_keys(rows: dict) -> dict:
+    """What ``index_reports`` writes for one report's ``store.rows_of`` rows, computed where
+    the report was analysed (a ``corpus add`` worker) instead of in the one writer: the unit
+    name that was masked and the (key, kind, paragraph number in ``rows["paragraphs"]``) rows."""
+    unit = rows["report"].get("unit")
+    paras = [(i, p["body"]) for i, p in enumerate(rows["paragraphs"])]
+    return {"unit": unit or "", "n": len(paras), "keys": paragraph_keys(paras, unit)}
+
+
+def index_reports(conn: Connection, rids: Iterable[int], known: dict[int, dict] | None = None) -> int:
+    """(Re-)index reports in ``conn``'s transaction; the number of key rows written.
+
+    ``known``: report id -> ``row_keys`` of the rows just inserted for it; used when the
+    stored unit name is still the one they were computed with (a correction applied at
+    insert may have changed it), else the keys are computed here from the stored text."""
     rids = sorted(set(int(r) for r in rids))
+    known = known or {}
     r, p, k = db.reports.c, db.paragraphs.c, db.copy_keys.c
     n = 0
     for c0 in range(0, len(rids), _CHUNK):
         chunk = rids[c0:c0 + _CHUNK]
         units = dict(conn.execute(select(r.id, r.unit).where(r.id.in_(bindparam("ids", expanding=True))),
                                   {"ids": chunk}).all())
-        paras: dict[int, list] = {rid: [] for rid in units}
-        for pid, rid, body in conn.execute(
-                select(p.id, p.report_id, p.body).where(p.report_id.in_(bindparam("ids", expanding=True)))
-                .order_by(p.id), {"ids": chunk}):
-            paras[rid].append((pid, body))
+        ready = {rid for rid in units if rid in known and known[rid]["unit"] == (units[rid] or "")}
+        ids_of: dict[int, list] = {rid: [] for rid in ready}
+        if ready:
+            for pid, rid in conn.execute(
+                    select(p.id, p.report_id).where(p.report_id.in_(bindparam("ids", expanding=True)))
+                    .order_by(p.id), {"ids": sorted(ready)}):
+                ids_of[rid].append(pid)
+            ready = {rid for rid in ready if len(ids_of[rid]) == known[rid]["n"]}
+        todo = [rid for rid in units if rid not in ready]
+        paras: dict[int, list] = {rid: [] for rid in todo}
+        if todo:
+            for pid, rid, body in conn.execute(
+                    select(p.id, p.report_id, p.body).where(p.report_id.in_(bindparam("ids", expanding=True)))
+                    .order_by(p.id), {"ids": todo}):
+                paras[rid].append((pid, body))
         conn.execute(delete(db.copy_keys).where(k.report_id.in_(bindparam("ids", expanding=True))), {"ids": chunk})
         conn.execute(delete(db.copy_reports).where(db.copy_reports.c.report_id.in_(
             bindparam("ids", expanding=True))), {"ids": chunk})
         rows = []
         for rid, unit in units.items():
-            rows.extend({"key": key, "kind": kind, "report_id": rid, "para_id": pid}
-                        for key, kind, pid in paragraph_keys(paras[rid], unit))
+            if rid in ready:
+                ids = ids_of[rid]    # paragraph number -> id: inserted in order, ids ascending
+                keys = [(key, kind, ids[i]) for key, kind, i in known[rid]["keys"]]
+            else:
+                keys = paragraph_keys(paras[rid], unit)
+            rows.extend({"key": key, "kind": kind, "report_id": rid, "para_id": pid} for key, kind, pid in keys)
         if rows:
             conn.execute(sa_insert(db.copy_keys), rows)
         conn.execute(sa_insert(db.copy_reports),
@@ -104,9 +132,10 @@ def index_reports(conn: Connection, rids: Iterable[int]) -> int:
     return n
 
 
-def index_report(conn: Connection, rid: int) -> int:
-    """The hook ``store.insert`` calls once a report's rows (and corrections) are written."""
-    return index_reports(conn, [rid])
+def index_report(conn: Connection, rid: int, known: dict | None = None) -> int:
+    """The hook ``store.insert`` calls once a report's rows (and corrections) are written;
+    ``known``: its ``row_keys``, when they came with the rows."""
+    return index_reports(conn, [rid], {rid: known} if known else None)
 
 
 def _stale(conn: Connection, limit: int | None = None, after: int = 0, among: list[int] | None = None) -> list[int]:

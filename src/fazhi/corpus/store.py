@@ -69,7 +69,7 @@ def rows_of(report: Report) -> dict:
             continue
         paras.append({"para_no": k, "part": part_at(report.parts, start), "start": start, "body": line,
                       "seg": segment(line)})
-    return {
+    rows = {
         "report": rep,
         "parts": [{"part": p.part, "heading": p.heading, "start": p.start, "end": p.end} for p in report.parts],
         "facts": [{"indicator": f.indicator, "value": float(f.value), "unit": f.unit, "approx": bool(f.approx),
@@ -78,6 +78,10 @@ def rows_of(report: Report) -> dict:
                       "end": f.end} for f in report.findings],
         "paragraphs": paras,
     }
+    from .copy_index import row_keys
+
+    rows["copy_keys"] = row_keys(rows)   # here, in the worker that analysed it, not in the one writer
+    return rows
 
 
 def _submission_fields(rep: dict) -> dict:
@@ -147,7 +151,8 @@ def insert(conn: Connection, rows: dict) -> int | None:
         apply(conn, rid)
     from .copy_index import index_report
 
-    index_report(conn, rid)   # its LSH band keys and sentence fingerprints (copy_index.copies_of)
+    # its LSH band keys and sentence fingerprints (copy_index.copies_of)
+    index_report(conn, rid, rows.get("copy_keys"))
     submissions.after_insert(conn, p)
     rows["placement"] = {"kind": p.kind, "withdrawn": p.withdrawn, "genre_ok": bool(rep["genre_ok"]),
                          "submission_id": p.submission_id, "version": p.version}
@@ -324,7 +329,8 @@ def _write_rest(conn: Connection, batch: list[dict], written: list, failed: set)
     from .copy_index import index_reports
 
     # as ``insert``: their LSH band keys and sentence fingerprints (copy_index.copies_of)
-    index_reports(conn, [rid for _, rid in written])
+    index_reports(conn, [rid for _, rid in written],
+                  {rid: batch[i]["copy_keys"] for i, rid in written if batch[i].get("copy_keys")})
     written.clear()
 
 

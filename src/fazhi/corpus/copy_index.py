@@ -123,9 +123,8 @@ def index_reports(conn: Connection, rids: Iterable[int], known: dict[int, dict] 
                 keys = [(key, kind, ids[i]) for key, kind, i in known[rid]["keys"]]
             else:
                 keys = paragraph_keys(paras[rid], unit)
-            rows.extend({"key": key, "kind": kind, "report_id": rid, "para_id": pid} for key, kind, pid in keys)
-        if rows:
-            conn.execute(sa_insert(db.copy_keys), rows)
+            rows.extend((key, kind, rid, pid) for key, kind, pid in keys)
+        db.insert_tuples(conn, db.copy_keys, rows)   # columns: key, kind, report_id, para_id
         conn.execute(sa_insert(db.copy_reports),
                      [{"report_id": rid, "unit": unit or ""} for rid, unit in units.items()])
         n += len(rows)

@@ -10,6 +10,10 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, text
 
+# the pages wait this long for a copy comparison before showing "比对中" (web.queries.copies_for);
+# on a loaded test machine 0.2 s can pass: the tests of that behaviour set their own wait
+os.environ.setdefault("FAZHI_COPY_WAIT", "120")
+
 
 def _pg_base():
     url = os.environ.get("FAZHI_TEST_PG")

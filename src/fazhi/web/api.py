@@ -290,12 +290,14 @@ def indicator(request: Request, indicator: str = Query(..., max_length=100, desc
 @router.get("/unit", responses={**ERR, 404: {"description": "没有这个单位"}},
             summary="单位：历年报告、指标趋势、抄袭段落、承诺落实")
 def unit(request: Request, name: str = Query(..., min_length=1, max_length=100), user=Depends(require_user)):
-    page = queries.unit_page(request.app.state.engine, name.strip())
+    page = queries.unit_page(request.app.state.engine, name.strip(),
+                             copy_wait=request.app.state.settings.copy_wait)
     if page is None:
         raise HTTPException(404, f"报告库中没有单位“{name}”的报告")
     return {"name": page.name, "units": page.units, "years": page.years,
             "reports": [{k: v for k, v in r.items() if k != "missing_labels"} for r in page.reports],
-            "trends": page.trends, "copies": page.copies, "follow": page.follow}
+            "trends": page.trends, "copies": page.copies, "copies_state": page.copies_state,
+            "follow": page.follow}
 
 
 @router.get("/export", responses={**ERR, 200: {"description": "xlsx 工作簿或 csv 文件",

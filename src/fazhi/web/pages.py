@@ -202,7 +202,7 @@ def report_page(request: Request, rid: Rid, user=Depends(require_user)):
         pass
     cp, cp_state = None, "hidden"
     if user.role != "unit":   # the sources name other units' reports: the office's view only
-        cp, cp_state = queries.report_copies(_engine(request), rid)
+        cp, cp_state = queries.report_copies(_engine(request), rid, s.copy_wait)
     return render(request, "report.html", nav="reports", row=row, card=queries.card_body(report), has_file=has_file,
                   copies=cp, copies_state=cp_state)
 
@@ -258,7 +258,7 @@ def unit_page(request: Request, name: str = "", user=Depends(require_user)):
     name = name.strip()[:100]
     if not name:
         return RedirectResponse("/reports", status_code=303)
-    page = queries.unit_page(_engine(request), name)
+    page = queries.unit_page(_engine(request), name, copy_wait=request.app.state.settings.copy_wait)
     if page is None:
         raise HTTPException(404, f"报告库中没有单位“{name}”的报告")
     chart = {"years": page.years, "trends": page.trends}

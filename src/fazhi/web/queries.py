@@ -564,16 +564,102 @@ def copies(engine: Engine):
         return index, res
 
 
-def report_copies(engine: Engine, rid: int) -> tuple[dict | None, str]:
-    """One report's copy summary (``similarity.summary``) and the state "ok": looked up in the
-    copy index (``copy_index.copies_of``, the same result as the whole-corpus run), so it is
-    shown on every view whatever the corpus size."""
-    from ..corpus import copy_index, similarity
+# ------------------------------------------------------------------ copies on the pages
+# One report's copies (copy_index.copies_of) cost 5 ms in a corpus of distinct texts but
+# seconds where every text has thousands of near-copies (通用表述, a template every unit
+# filled in): the pages keep the results, look up what is missing in one background thread
+# and wait for it at most COPY_WAIT seconds; past that they show the last result (marked as
+# from an earlier state of the corpus) or say the comparison is running.
+COPY_WAIT = 0.2
+COPY_CACHE = 4096
+_copy_lock = threading.Lock()
+_copy_cache: "OrderedDict[tuple, tuple]" = OrderedDict()   # (url, rid) -> (stamp, result)
+_copy_jobs: dict[tuple, object] = {}                       # (url, rid, stamp) -> Future
+_copy_pool = None
 
-    got = copy_index.copies_of(engine, rid)
-    if got is None:
-        return None, "ok"
-    return similarity.summary(*got), "ok"
+
+def _background_priority() -> None:
+    """The copy-lookup thread yields the CPU to the threads answering requests (Linux: a
+    thread has its own nice value)."""
+    import os
+
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 15)
+    except (AttributeError, OSError):
+        pass
+
+
+def _copy_stamp(engine: Engine) -> tuple:
+    cv = db.corpus_version.c
+    with engine.connect() as c:
+        return tuple(c.execute(select(cv.token, cv.n).where(cv.id == 1)).one())
+
+
+def _copy_job(engine: Engine, rid: int, stamp: tuple):
+    from ..corpus import copy_index
+
+    try:
+        copy_index.ensure_index(engine)
+        got = copy_index.copies_of(engine, rid, ensure=False)
+    finally:
+        with _copy_lock:
+            _copy_jobs.pop((str(engine.url), rid, stamp), None)
+    with _copy_lock:
+        _copy_cache[(str(engine.url), rid)] = (stamp, got)
+        _copy_cache.move_to_end((str(engine.url), rid))
+        while len(_copy_cache) > COPY_CACHE:
+            _copy_cache.popitem(last=False)
+    return got
+
+
+def copies_for(engine: Engine, rids: list[int], wait: float = COPY_WAIT) -> tuple[dict, str]:
+    """{rid: copy_index.copies_of(rid)} for the reports whose result is ready, and the state:
+    "ok" (all of the current corpus), "stale" (some from an earlier state; being updated) or
+    "pending" (some not compared yet; being compared)."""
+    global _copy_pool
+    from concurrent.futures import ThreadPoolExecutor, wait as wait_all
+
+    url, stamp = str(engine.url), _copy_stamp(engine)
+    out, futures, old = {}, [], {}
+    with _copy_lock:
+        for rid in rids:
+            hit = _copy_cache.get((url, rid))
+            if hit is not None and hit[0] == stamp:
+                out[rid] = hit[1]
+                continue
+            if hit is not None:
+                old[rid] = hit[1]
+            fut = _copy_jobs.get((url, rid, stamp))
+            if fut is None:
+                if _copy_pool is None:
+                    _copy_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fazhi-copies",
+                                                    initializer=_background_priority)
+                fut = _copy_jobs[(url, rid, stamp)] = _copy_pool.submit(_copy_job, engine, rid, stamp)
+            futures.append((rid, fut))
+    if any(rid not in old for rid, _ in futures):   # an earlier result of each: show it at once
+        wait_all([f for _, f in futures], timeout=wait)
+    state = "ok"
+    for rid, fut in futures:
+        if fut.done() and fut.exception() is None:
+            out[rid] = fut.result()
+        elif fut.done():
+            raise fut.exception()
+        elif rid in old:
+            out[rid], state = old[rid], "stale" if state != "pending" else state
+        else:
+            state = "pending"
+    return out, state
+
+
+def report_copies(engine: Engine, rid: int, wait: float = COPY_WAIT) -> tuple[dict | None, str]:
+    """One report's copy summary (``similarity.summary``) from the copy index and the state of
+    ``copies_for``: "ok", "stale" (an earlier result, being updated) or "pending" (None)."""
+    from ..corpus import similarity
+
+    got, state = copies_for(engine, [rid], wait)
+    if rid not in got:
+        return None, state
+    return (similarity.summary(*got[rid]) if got[rid] is not None else None), state
 
 
 def matching_units(engine: Engine, name: str) -> list[str]:
@@ -602,6 +688,7 @@ class UnitPage:
     years: list[int]
     trends: list[dict] = field(default_factory=list)
     copies: list[dict] = field(default_factory=list)
+    copies_state: str = "ok"      # copies_for: ok | stale | pending
     follow: list[dict] = field(default_factory=list)
 
 
@@ -633,9 +720,9 @@ def _follow_pair(engine: Engine, a_id: int, b_id: int):
     return fr
 
 
-def unit_page(engine: Engine, name: str, *, max_paragraphs: int = 60) -> UnitPage | None:
+def unit_page(engine: Engine, name: str, *, max_paragraphs: int = 60, copy_wait: float = COPY_WAIT) -> UnitPage | None:
     """A unit's reports, trends, copied paragraphs and follow-through.  The copies of each report
-    come from the copy index (``copy_index.copies_of``) on every view."""
+    come from the copy index through ``copies_for`` (kept, looked up in the background)."""
     from ..corpus import follow as fl
     from ..corpus import similarity
 
@@ -674,13 +761,11 @@ def unit_page(engine: Engine, name: str, *, max_paragraphs: int = 60) -> UnitPag
                                 "stated": stated, "changes": len(set(known)) > 1})
     # the indicators stated in most years first; among those, the ones that changed
     page.trends.sort(key=lambda t: (-t["stated"], not t["changes"], t["id"]))
-    # copied paragraphs: each report's copies looked up in the copy index (copy_index.copies_of)
-    from ..corpus import copy_index
-
+    # copied paragraphs: each report's copies looked up in the copy index (copies_for)
     want = []
-    copy_index.ensure_index(engine)
+    found, page.copies_state = copies_for(engine, [x["id"] for x in reps], copy_wait)
     for x in reps:
-        got = copy_index.copies_of(engine, x["id"], ensure=False)
+        got = found.get(x["id"])
         if got is None:
             continue
         index, rc = got

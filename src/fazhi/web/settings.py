@@ -13,6 +13,7 @@
 | hash_workers / hash_queue (argon2 at once / waiting) | FAZHI_HASH_WORKERS / FAZHI_HASH_QUEUE | 1 / 8, then 503 |
 | max_requests (requests in progress) | FAZHI_MAX_REQUESTS | 200, then 503 |
 | header_timeout / body_timeout / write_timeout (s) | FAZHI_HEADER_TIMEOUT / FAZHI_BODY_TIMEOUT / FAZHI_WRITE_TIMEOUT | 30 / 120 / 60 |
+| copy_wait (s a report or unit page waits for its copy comparison, then shows the last one or 比对中) | FAZHI_COPY_WAIT | 0.2 |
 """
 from __future__ import annotations
 
@@ -33,6 +34,13 @@ def default_data_dir(db: str | None) -> Path:
         return Path("fazhi-files")
     p = Path(s.removeprefix("sqlite:///")).expanduser()
     return p.with_name(p.stem + "-files")
+
+
+def _copy_wait() -> float:
+    try:
+        return max(0.0, float(os.environ.get("FAZHI_COPY_WAIT", "") or 0.2))
+    except ValueError:
+        raise ValueError(f"环境变量 FAZHI_COPY_WAIT 应为数字：“{os.environ['FAZHI_COPY_WAIT']}”") from None
 
 
 def _cores() -> int:
@@ -67,6 +75,7 @@ class Settings:
     header_timeout: float = 30.0      # a request's headers must arrive within this
     body_timeout: float = 120.0       # and its body within this
     write_timeout: float = 60.0       # a client that stops reading the answer for this long is cut
+    copy_wait: float = field(default_factory=_copy_wait)   # queries.copies_for: then the last result / 比对中
 
     def __post_init__(self):
         if self.data_dir is None:

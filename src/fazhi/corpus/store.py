@@ -223,7 +223,6 @@ def insert_many(conn: Connection, batch: list[dict]) -> list[int | None]:
     written: list[tuple[int, int]] = []               # (index in batch, id) whose other rows are due
     p_pairs: set = set()
     p_titles: set = set()
-    locked = False
 
     def flush() -> None:
         if pending:
@@ -253,12 +252,8 @@ def insert_many(conn: Connection, batch: list[dict]) -> list[int | None]:
         if (pair and (pair in p_pairs or pair in seen_pairs)) or (tk and (tk in p_titles or tk in seen_titles)):
             flush()                          # plan compares with stored rows: write the earlier ones first
             p = submissions.plan(conn, rep, submissions.facts_key(rows["facts"]))
-            locked = True
         else:
             p = None                         # no candidate: a new submission (made in _write_reports)
-            if not locked:
-                submissions._lock(conn)      # as plan() does (PostgreSQL), once per transaction
-                locked = True
         pending.append((i, rep, p))
         if pair:
             p_pairs.add(pair)

@@ -91,10 +91,6 @@ class Placement:
     values: dict = field(default_factory=dict)   # the columns the new row gets
 
 
-def _lock(conn: Connection) -> None:
-    db.write_lock(conn)
-
-
 def _new_submission(conn: Connection, rep: dict) -> int:
     return conn.execute(sa_insert(db.submissions).values(
         unit_key=rep.get("unit_key"), year=rep.get("year"),
@@ -107,7 +103,7 @@ def plan(conn: Connection, rep: dict, facts: Counter, *, exclude: int | None = N
     insert so that the row is written once.  A new submission gets its row in
     ``submissions`` here.  ``exclude``: the row's own id when it is stored already."""
     r = db.reports.c
-    _lock(conn)
+    db.write_lock(conn)
     text = rep.get("text") or ""
     uk, year, tk = rep.get("unit_key"), rep.get("year"), rep.get("title_key")
     genre_ok = bool(rep.get("genre_ok", True))

@@ -17,7 +17,7 @@ from starlette.datastructures import FormData, UploadFile
 from ..corpus import compare, store, submissions
 from . import audit, auth, queries
 from .auth import require_admin, require_user
-from .responses import corpus_changed, csv_response, xlsx_response
+from .responses import csv_response, xlsx_response
 from .uploads import UploadError, forget_file, received_date, safe_name, too_large_message, upload_request
 
 router = APIRouter(prefix="/api", tags=["API"])
@@ -240,7 +240,6 @@ def delete_report(request: Request, rid: Rid, user=Depends(require_admin)):
         audit.record(conn, "report.delete", actor=user.username, actor_id=user.id,
                      address=auth.client_address(request), target=f"报告 {rid}：{row['unit'] or row['path']}"[:500],
                      detail=f"{row['path']}（API）")
-    corpus_changed()
     s = request.app.state.settings
     forget_file(s.data_dir, row["sha256"], row["format"])
     return Response(status_code=204)

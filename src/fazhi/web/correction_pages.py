@@ -23,7 +23,6 @@ from ..model import LEVEL_LABELS, PART_LABELS
 from . import audit
 from .auth import require_admin, require_user
 from .pages import Rid, _engine, _who, error_page, flash, render
-from .responses import corpus_changed
 
 router = APIRouter(include_in_schema=False)
 
@@ -83,6 +82,5 @@ async def fix_post(request: Request, rid: Rid, user=Depends(require_admin)):
         if data is None:
             return error_page(request, 404, str(e))
         return render(request, "fix.html", 400, nav="reports", error=str(e), **data)
-    corpus_changed()
     flash(request, "已更正" + (f"；{len(out.unapplied)} 项未能应用（原文中已找不到其依据）" if out.unapplied else ""))
     return RedirectResponse(f"/reports/{rid}/fix", status_code=303)

@@ -18,7 +18,7 @@ from ..corpus.faults import DatabaseFault
 from . import audit, auth, queries
 from .auth import current_user, csrf_token, require_admin, require_user
 from .pools import Busy
-from .responses import content_disposition, corpus_changed, xlsx_response
+from .responses import content_disposition, xlsx_response
 from .uploads import UploadError, forget_file, received_date, stored_path, too_large_message, upload_request
 
 router = APIRouter(include_in_schema=False)
@@ -216,7 +216,6 @@ def report_delete(request: Request, rid: Rid, user=Depends(require_admin)):
         submissions.withdraw(conn, rid, f"网页删除（{user.username}）")
         audit.record(conn, "report.delete", target=f"报告 {rid}：{row['unit'] or row['path']}"[:500],
                      detail=row["path"], **_who(request, user))
-    corpus_changed()
     s = request.app.state.settings
     forget_file(s.data_dir, row["sha256"], row["format"])
     flash(request, f"已删除报告 {rid}：{row['unit'] or row['path']}")

@@ -533,37 +533,6 @@ def json_for_script(data) -> Markup:
 
 
 # ------------------------------------------------------------------ units
-_copies_lock = threading.Lock()
-_copies_cache: dict[str, tuple] = {}
-generation = [0]  # bumped by the app on every add/delete
-
-
-def corpus_signature(engine: Engine) -> tuple:
-    """(generation, counted reports, change-log token, change-log version): moves on every write
-    (the change log of migration 0010_aggregates; the aggregates keep the count)."""
-    from . import aggregates
-
-    snap = aggregates.snapshot(engine)
-    with snap.lock:
-        return (generation[0], snap.count(), snap.token, snap.seen)
-
-
-def copies(engine: Engine):
-    """similarity.analyse over the whole corpus, cached until the corpus changes (the pages look
-    one report up in the copy index instead: ``report_copies``, ``unit_page``)."""
-    from ..corpus import similarity
-
-    key = str(engine.url)
-    sig = corpus_signature(engine)
-    with _copies_lock:
-        hit = _copies_cache.get(key)
-        if hit and hit[0] == sig:
-            return hit[1], hit[2]
-        index, res = similarity.analyse(engine)
-        _copies_cache[key] = (sig, index, res)
-        return index, res
-
-
 # ------------------------------------------------------------------ copies on the pages
 # One report's copies (copy_index.copies_of) cost 5 ms in a corpus of distinct texts but
 # seconds where every text has thousands of near-copies (通用表述, a template every unit
@@ -598,17 +567,20 @@ def _copy_stamp(engine: Engine) -> tuple:
 def _copy_job(engine: Engine, rid: int, stamp: tuple):
     from ..corpus import copy_index
 
+    url = str(engine.url)
     try:
         copy_index.ensure_index(engine)
         got = copy_index.copies_of(engine, rid, ensure=False)
-    finally:
+    except BaseException:
         with _copy_lock:
-            _copy_jobs.pop((str(engine.url), rid, stamp), None)
-    with _copy_lock:
-        _copy_cache[(str(engine.url), rid)] = (stamp, got)
-        _copy_cache.move_to_end((str(engine.url), rid))
+            _copy_jobs.pop((url, rid, stamp), None)
+        raise
+    with _copy_lock:   # kept before the job is forgotten: a view in between finds one or the other
+        _copy_cache[(url, rid)] = (stamp, got)
+        _copy_cache.move_to_end((url, rid))
         while len(_copy_cache) > COPY_CACHE:
             _copy_cache.popitem(last=False)
+        _copy_jobs.pop((url, rid, stamp), None)
     return got
 
 

@@ -1,6 +1,5 @@
 """Responses shared by the pages and the API: downloads (xlsx / csv exports with a
-Content-Disposition that survives Chinese file names) and the corpus-changed
-signal for the caches of ``queries``."""
+Content-Disposition that survives Chinese file names)."""
 from __future__ import annotations
 
 import shutil
@@ -12,13 +11,8 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from ..corpus import compare, export
-from . import queries
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def corpus_changed() -> None:
-    queries.generation[0] += 1
 
 
 def content_disposition(name: str) -> str:

@@ -18,7 +18,6 @@ from ..corpus import db, submissions
 from . import audit
 from .auth import require_admin
 from .pages import Rid, _engine, _who, error_page, flash, render
-from .responses import corpus_changed
 
 router = APIRouter(include_in_schema=False)
 LIMIT = 500   # rows shown on the withdrawn page
@@ -58,7 +57,6 @@ async def _act(request: Request, rid: int, user, fn, action: str, done: str, def
         ids = await run_in_threadpool(run)
     except submissions.SubmissionError as e:
         return error_page(request, 400, str(e))
-    corpus_changed()
     flash(request, done.format(rid=rid, n=len(ids)))
     return RedirectResponse(_next(form, default_next.format(rid=rid)), status_code=303)
 

@@ -319,7 +319,6 @@ async def upload_request(request, user, data: bytes, name: str, received_on: str
     from starlette.concurrency import run_in_threadpool
 
     from . import audit, auth
-    from .responses import corpus_changed
 
     s = request.app.state.settings
     eng = request.app.state.engine
@@ -349,8 +348,6 @@ async def upload_request(request, user, data: bytes, name: str, received_on: str
     if out.duplicate:
         await run_in_threadpool(auth.audit_quietly, eng, "upload", target=f"报告 {out.report_id}：{shown}",
                                 detail="同一文件已在库中，未重复入库", **who)
-    else:
-        corpus_changed()
     return out
 
 

@@ -161,9 +161,42 @@ def _regexes():
         rf"(?P<post>{post})?"
     )
     pct = re.compile(rf"(?=[百{pre1}])(?P<pre>{pre})?百分之(?P<cn>百(?![分余])|{_CN})(?P<post>{post})?")
-    pre_bare = re.compile(rf"(?=[{pre1}])(?P<pre>{pre})(?P<bare>[百千万])(?P<mult>[万亿])?(?P<unit>{_unit_alt()})(?P<post>{post})?")
+    # no look-ahead in front: the pattern starts with an alternation of words,
+    # whose first characters the engine skips to by itself
+    pre_bare = re.compile(rf"(?P<pre>{pre})(?P<bare>[百千万])(?P<mult>[万亿])?(?P<unit>{_unit_alt()})(?P<post>{post})?")
     named = re.compile(rf"(?:{_NAMED_TAIL})")
-    return q, pct, pre_bare, named
+    return q, pct, pre_bare, named, _candidates()
+
+
+def _candidates() -> re.Pattern:
+    """Where a quantity of ``q`` (``_regexes``) may start, found by one scan that
+    starts with a character class (the engine skips to those characters; ``q``,
+    whose first item is optional, is tried at every position of the text).
+
+    A superset of the starts of ``q``: a word of ``PRE_APPROX`` before a number;
+    a digit that no [\\d.A-Za-z/_-] precedes, a Chinese numeral no numeral
+    precedes, a bare 百/千/万 before 余/多 - each followed, within a bounded
+    look-ahead, by what may stand between a number and its unit and a unit's
+    first character (or by a number longer than the look-ahead).  Every part
+    is of bounded width: linear on any text."""
+    digits = "零〇一二两三四五六七八九"
+    num_first = rf"[\d{digits}十百千万]"
+    firsts = "".join(sorted({re.escape(u[0]) for u in UNITS}))
+    mid = "".join(MID_APPROX)
+    tail = rf"[ \t]?[{mid}]?[万亿千]?[{mid}]?[ \t]?[{firsts}]"
+    pres = []
+    for first in sorted({a[0] for a in PRE_APPROX}):
+        rests = sorted({a[1:] for a in PRE_APPROX if a[0] == first}, key=len, reverse=True)
+        rest = "|".join(re.escape(r) for r in rests if r)
+        opt = "?" if "" in rests else ""
+        pres.append(rf"(?<={first})(?=(?:{rest}){opt}{num_first})" if rest else rf"(?<={first})(?={num_first})")
+    pre1 = "".join(sorted({a[0] for a in PRE_APPROX}))
+    num = (
+        rf"(?<=\d)(?<![\d.A-Za-z/_\-]\d)(?=[\d,.]{{0,40}}+{tail}|[\d,.]{{40}})"
+        rf"|(?<=[{digits}十])(?<![{_CN_CHARS}].)(?=[{_CN_CHARS}]{{0,40}}(?:点[{digits}]+)?{tail}|[{_CN_CHARS}]{{40}})"
+        rf"|(?<=[百千万])(?<![{_CN_CHARS}].)(?=[{mid}])"
+    )
+    return re.compile(rf"[\d{digits}十百千万{pre1}](?:" + "|".join(pres) + "|" + num + ")")
 
 
 _OPEN_QUOTES = "“\"「『《‘'"
@@ -207,8 +240,21 @@ def find(norm: str) -> list[Quantity]:
     return list(_find_cached(norm))
 
 
-# the two rarer forms are scanned for only when a cheap test says they may occur
-_PRE_BARE_HINT = re.compile("(?:" + "|".join(PRE_APPROX) + ")[百千万]")
+
+
+def _matches(q_re: re.Pattern, cand_re: re.Pattern, norm: str):
+    """``q_re.finditer(norm)``: ``q_re`` is tried only where a candidate starts
+    (no match of it starts elsewhere), the scan resuming where a match ends."""
+    search, match = cand_re.search, q_re.match
+    pos = 0
+    while (c := search(norm, pos)) is not None:
+        p = c.start()
+        m = match(norm, p)
+        if m is None:
+            pos = p + 1
+            continue
+        yield m
+        pos = m.end()
 
 
 @lru_cache(maxsize=1)
@@ -217,7 +263,7 @@ def _find_cached(norm: str) -> tuple[Quantity, ...]:
 
 
 def _find(norm: str) -> list[Quantity]:
-    q_re, pct_re, pre_bare_re, named_re = _regexes()
+    q_re, pct_re, pre_bare_re, named_re, cand_re = _regexes()
     out: list[Quantity] = []
     taken: list[tuple[int, int]] = []
 
@@ -235,7 +281,7 @@ def _find(norm: str) -> list[Quantity]:
     # hostile or broken: stop well above what the facts cap keeps (MAX_FACTS),
     # so that the facts and the numeric rules stay bounded too
     limit = 4 * settings.get("MAX_FACTS")
-    for m in q_re.finditer(norm):
+    for m in _matches(q_re, cand_re, norm):
         if len(out) >= limit:
             break
         unit = m.group("unit")
@@ -286,7 +332,7 @@ def _find(norm: str) -> list[Quantity]:
         start = m.start("pre") if m.group("pre") else m.start()
         extra.append(Quantity(v, "%", "rate", bool(m.group("pre") or m.group("post")),
                               start, m.end(), m.start("cn"), m.end("cn")))
-    for m in (pre_bare_re.finditer(norm) if _PRE_BARE_HINT.search(norm) else ()):  # 近千人, 超万人
+    for m in pre_bare_re.finditer(norm):  # 近千人, 超万人
         v = cn_value(m.group("bare"))
         if m.group("mult"):
             v *= MULT[m.group("mult")]

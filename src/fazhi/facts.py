@@ -46,6 +46,7 @@ from functools import lru_cache
 from .model import Fact, Part
 from .parts import part_at
 from .quantities import UNITS, Quantity, find
+from .textnorm import SENTENCE_STOPS, positions
 
 _CATALOG_FILE = "indicators.yaml"
 
@@ -210,14 +211,18 @@ def _right_end(norm: str, pos: int, ceil: int) -> int:
     return i
 
 
-_SENT_RE = re.compile("[。；;!！?？\n\r]")
-
-
-def _sentence_stops(norm: str) -> list[int]:
-    """Positions of the sentence ends of ``norm`` (hard wraps excluded)."""
-    out = [m.start() for m in _SENT_RE.finditer(norm)]
+def _sentence_stops(norm: str, masked: list[tuple[int, int]] = ()) -> list[int]:
+    """Positions of the sentence ends (。；;!！?？ and line ends) of ``norm``
+    (hard wraps excluded), less those inside the ``masked`` spans (disjoint, in
+    text order: the titles, whose stand-ins hold no stop)."""
+    out = positions(norm, SENTENCE_STOPS)
     if "\n" in norm:
         out = [i for i in out if norm[i] != "\n" or not _soft_break(norm, i)]
+    for a, b in reversed(masked):
+        i = bisect_left(out, a)
+        j = bisect_left(out, b, i)
+        if i < j:
+            del out[i:j]
     return out
 
 
@@ -365,10 +370,24 @@ def extract(text: str, norm: str, parts: list[Part], why: list | None = None) ->
     R = _rules()
     parts = parts or []
     qs = find(norm)
+    masked: list[tuple[int, int]] = []
     if "《" in norm:
-        norm = _TITLE.sub(_mask_title, norm)
+        # the stops are those of the text less the ones inside a title (a stand-in
+        # has none, and a line end is never inside one): read before masking,
+        # on the text the numeric rules read too
+        pieces, pos = [], 0
+        for m in _TITLE.finditer(norm):
+            pieces.append(norm[pos:m.start()])
+            pieces.append(_mask_title(m))
+            pos = m.end()
+            masked.append(m.span(1))
+        stops = _sentence_stops(norm, masked)
+        if masked:
+            pieces.append(norm[pos:])
+            norm = "".join(pieces)
+    else:
+        stops = _sentence_stops(norm)
     n = len(qs)
-    stops = _sentence_stops(norm)
     inds: list[str | None] = [None] * n
     lefts: list[int] = [0] * n
     rights: list[int] = [0] * n

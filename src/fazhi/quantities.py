@@ -281,47 +281,46 @@ def _find(norm: str) -> list[Quantity]:
     # hostile or broken: stop well above what the facts cap keeps (MAX_FACTS),
     # so that the facts and the numeric rules stay bounded too
     limit = 4 * settings.get("MAX_FACTS")
+    n = len(norm)
     for m in _matches(q_re, cand_re, norm):
         if len(out) >= limit:
             break
-        unit = m.group("unit")
+        # the groups in one call: pre, ar, cn, bare, m1, mult, m2, unit, post
+        pre, ar, cn, _bare, m1, mult, m2, unit, post = m.groups()
         kind = UNITS[unit][0]
-        grp = "ar" if m.group("ar") else ("cn" if m.group("cn") else "bare")
+        grp = 2 if ar else (3 if cn else 4)
         ns, ne = m.span(grp)
-        if prefix_blocked(ns):
+        if ns > 0 and prefix_blocked(ns):
             continue
-        numtxt = m.group(grp)
-        if grp == "ar":
-            v = _ar_value(numtxt)
+        end = m.end()
+        if grp == 2:
+            v = _ar_value(ar)
             if v is None or not v < MAX_VALUE:
                 continue  # a digit run no report counts in (or inf)
         else:
-            if grp == "cn":
+            numtxt = cn if grp == 3 else _bare
+            if grp == 3:
                 # the article 一 (一批, 一件事, 一次, 统一部署 ...) is not a count;
                 # 一名/一位 are genuine people counts
                 # (unless nothing follows the unit: "审结一件。")
-                if numtxt == "一" and not m.group("mult") and unit not in ("名", "位") and (
+                if numtxt == "一" and not mult and unit not in ("名", "位") and (
                         kind not in ("count", "people")
-                        or m.end() < len(norm) and _is_wordchar(norm[m.end()])):
+                        or end < n and _is_wordchar(norm[end])):
                     continue
                 # named concepts: “四个意识”, 三项制度, 十件实事, 两所(…)
                 if ns > 0 and norm[ns - 1] in _OPEN_QUOTES:
                     continue
-                if kind == "count" and named_re.match(norm, m.end()):
+                if kind == "count" and named_re.match(norm, end):
                     continue
             v = cn_value(numtxt)
             if v is None:
                 continue
-        mult = m.group("mult")
         if mult:
             v *= MULT[mult]
-        approx = bool(m.group("pre") or m.group("m1") or m.group("m2") or m.group("post")
-                      or grp == "bare")
-        if grp == "bare":
-            approx = True
-        start = m.start("pre") if m.group("pre") else ns
-        out.append(Quantity(v, (mult or "") + unit, kind, approx, start, m.end(), ns, ne))
-        taken.append((start, m.end()))
+        approx = bool(pre or m1 or m2 or post or grp == 4)
+        start = m.start(1) if pre else ns
+        out.append(Quantity(v, (mult or "") + unit, kind, approx, start, end, ns, ne))
+        taken.append((start, end))
 
     extra: list[Quantity] = []
     for m in (pct_re.finditer(norm) if "百分之" in norm else ()):

@@ -147,3 +147,33 @@ def may_match(rx: re.Pattern, text: str, start: int = 0, end: int | None = None)
         return True
     e = len(text) if end is None else end
     return any(text.find(w, start, e) >= 0 for w in needs)
+
+
+# ------------------------------------------------------------ punctuation
+# the sentence-ending characters the facts and the numeric rules split on
+# (the shadow folds ！？； to !?; — both forms are looked for)
+SENTENCE_STOPS = "。；;!！?？\n\r"
+
+_positions_of: tuple[str | None, str, list[int]] = (None, "", [])  # the last text scanned
+
+
+def positions(text: str, chars: str = SENTENCE_STOPS) -> list[int]:
+    """The sorted offsets in ``text`` of the characters ``chars`` (a fresh list).
+
+    ``str.find`` per character: it skips through CJK text many times faster
+    than a regex character class.  The facts and the numeric rules ask for the
+    same text's stops: the last answer is kept (the text itself is held, so
+    ``is`` cannot mistake another; one tuple read and written whole)."""
+    global _positions_of
+    t, c, got = _positions_of
+    if t is not text or c != chars:
+        got = []
+        find = text.find
+        for ch in chars:
+            i = find(ch)
+            while i >= 0:
+                got.append(i)
+                i = find(ch, i + 1)
+        got.sort()
+        _positions_of = (text, chars, got)
+    return list(got)

@@ -33,6 +33,7 @@ from functools import lru_cache
 
 from ..facts import base_unit, load_catalog
 from ..quantities import Quantity, find
+from ..textnorm import SENTENCE_STOPS, positions
 
 KINDS = ("rate_mismatch", "breakdown_exceeds_total", "percent_over_100", "part_exceeds_total")
 DEFAULT_TOLERANCE = 0.6  # percentage points
@@ -167,7 +168,10 @@ def _stop_re(chars: str) -> re.Pattern:
 
 
 def _stops(sh: str, chars: str) -> list[int]:
-    out = [m.start() for m in _stop_re(chars).finditer(sh)]
+    if all(c in SENTENCE_STOPS for c in chars):  # the stops the facts stage found
+        out = [i for i in positions(sh, SENTENCE_STOPS) if sh[i] in chars]
+    else:
+        out = [m.start() for m in _stop_re(chars).finditer(sh)]
     if "\n" in chars and "\n" in sh:
         out = [i for i in out if sh[i] != "\n" or not _soft_break(sh, i)]
     return out

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
 from functools import lru_cache
 
 from ..facts import base_unit, load_catalog
@@ -111,38 +110,18 @@ _SUBSET_FILL = re.compile(
 
 
 # ----------------------------------------------------------------- helpers
-@dataclass
 class _Q:
-    q: Quantity
-    i: int
-    indicator: str | None
-    part: str | None
+    """A quantity as the checks read it: its value, span and base unit, whether
+    it is an exact integer count (not approximate, not rounded to 万/亿/千) and
+    a count of things or people - worked out once, read many times."""
+    __slots__ = ("q", "i", "indicator", "part", "value", "start", "end", "unit", "exact", "counted")
 
-    @property
-    def value(self) -> float:
-        return self.q.value
-
-    @property
-    def start(self) -> int:
-        return self.q.start
-
-    @property
-    def end(self) -> int:
-        return self.q.end
-
-    @property
-    def unit(self) -> str:
-        return base_unit(self.q.unit)
-
-    @property
-    def exact(self) -> bool:
-        """An exact integer count: not approximate, not rounded to 万/亿/千."""
-        return (not self.q.approx and self.q.unit == base_unit(self.q.unit)
-                and float(self.q.value).is_integer())
-
-    @property
-    def counted(self) -> bool:
-        return self.q.kind in ("count", "people")
+    def __init__(self, q: Quantity, i: int, indicator: str | None, part: str | None):
+        self.q, self.i, self.indicator, self.part = q, i, indicator, part
+        self.value, self.start, self.end = q.value, q.start, q.end
+        self.unit = base_unit(q.unit)
+        self.exact = not q.approx and q.unit == self.unit and float(q.value).is_integer()
+        self.counted = q.kind in ("count", "people")
 
 
 @lru_cache(maxsize=1)

@@ -146,10 +146,11 @@ def _clean_line(raw: str, trad: bool, chrome: bool = True) -> tuple[str, tuple[s
     return _line_end(*got, trad, chrome)
 
 
-def _line_start(raw: str, trad: bool) -> tuple[str, tuple[str, int] | None, str] | None:
+def _line_start(raw: str, trad: bool, visible: bool = False) -> tuple[str, tuple[str, int] | None, str] | None:
     """Markdown marks off: (text, hint, shadow of the text when it is short), or
-    None for an empty line."""
-    s = _INVISIBLE.sub("", raw).strip()
+    None for an empty line.  ``visible``: the caller removed the invisible
+    characters already."""
+    s = (raw if visible else _INVISIBLE.sub("", raw)).strip()
     if not s:
         return None
     hint = None
@@ -282,13 +283,17 @@ def _split_run_on(raw: str) -> str:
     return raw.replace(longest, "\n".join(p.strip() for p in pieces), 1)
 
 
-_WIDE = re.compile("[\u1100-\u115f\u2e80-\u303e\u3041-\u9fff\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff01-\uff60\uffe0-\uffe6]")
+_WIDE_RANGES = "\u1100-\u115f\u2e80-\u303e\u3041-\u9fff\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff01-\uff60\uffe0-\uffe6"
+_WIDE = re.compile(f"[{_WIDE_RANGES}]")
+# the runs of narrow characters: a line has few (digits, Latin), where a match
+# per wide character costs a match object per character
+_NARROW_RUN = re.compile(f"[^{_WIDE_RANGES}]+")
 
 
 def _width(s: str) -> int:
     """Display width: a CJK character or full-width form counts 2 (as East Asian
     Width W/F does for the ranges these reports use)."""
-    return len(s) + len(_WIDE.findall(s))
+    return 2 * len(s) - sum(map(len, _NARROW_RUN.findall(s)))
 
 
 def _wrap_width(lines: list[tuple[str, tuple[str, int] | None]]) -> int | None:
@@ -320,7 +325,9 @@ def clean(raw: str) -> Cleaned:
     raw = raw.replace("\r\n", "\n").replace("\r", "\n")
     raw = _split_run_on(raw)
     trad = has_traditional(raw)
-    starts = [_line_start(x, trad) for x in raw.split("\n")]
+    # the invisible characters (never a line break) go in one pass over the
+    # text, not one per line
+    starts = [_line_start(x, trad, True) for x in _INVISIBLE.sub("", raw).split("\n")]
     # inline chrome (字号, 打印 …) is looked for in the short lines all at once:
     # joined, they match wherever one of them does (most texts have none)
     chrome = _has_inline("\n".join(t[2] for t in starts if t is not None and len(t[0]) < 160))

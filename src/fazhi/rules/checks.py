@@ -311,8 +311,8 @@ def plan_concreteness(ctx: Ctx, rule: Rule):
         return []
     s, e = ctx.body(p)
     measurable = len(written_facts(ctx, "next_year"))
-    timed = _rx(rule.params["time_words"]).search(ctx.written, s, e)
-    if not measurable and not timed:
+    # the time words are looked for only when no measurable target settles it
+    if not measurable and not _rx(rule.params["time_words"]).search(ctx.written, s, e):
         return [("下一年度安排只有原则性表述，没有可衡量的目标（数量、比率）或时间节点，难以检查落实。", p.start, p.end)]
     return []
 

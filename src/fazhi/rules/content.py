@@ -85,19 +85,38 @@ def mask(report: Report, sh: str, written_sh: str | None = None) -> str:
     return _blank(w, spans)
 
 
-_blanks_of: tuple[str | None, list[int]] = (None, [])  # the last text measured, its blanks
+_BLANK_RUN = re.compile(r"\s+")
+# the last text measured and its blank runs: starts, ends, blanks before each run
+_blanks_of: tuple[str | None, list[int], list[int], list[int]] = (None, [], [], [])
 
 
-def _blank_offsets(content: str) -> list[int]:
+def _blank_runs(content: str) -> tuple[list[int], list[int], list[int]]:
     # the checks and the scores measure many spans of one text: find its blanks
-    # once (the cache holds the text itself, so ``is`` cannot mistake another;
-    # one tuple read and written whole, so threads cannot mix two texts up)
+    # once, as runs (a masked heading is a run of spaces: one match, not one per
+    # space); the cache holds the text itself, so ``is`` cannot mistake another;
+    # one tuple read and written whole, so threads cannot mix two texts up
     global _blanks_of
-    text, offsets = _blanks_of
+    text, starts, ends, before = _blanks_of
     if text is not content:
-        offsets = [m.start() for m in _BLANK.finditer(content)]
-        _blanks_of = (content, offsets)
-    return offsets
+        starts, ends, before = [], [], []
+        n = 0
+        for m in _BLANK_RUN.finditer(content):
+            a, b = m.span()
+            starts.append(a)
+            ends.append(b)
+            before.append(n)
+            n += b - a
+        _blanks_of = (content, starts, ends, before)
+    return starts, ends, before
+
+
+def _blanks_before(runs: tuple[list[int], list[int], list[int]], x: int) -> int:
+    """The blank characters of the text before offset ``x``."""
+    starts, ends, before = runs
+    k = bisect_left(starts, x)  # the runs starting before x
+    if not k:
+        return 0
+    return before[k - 1] + min(x, ends[k - 1]) - starts[k - 1]
 
 
 def length(content: str, s: int = 0, e: int | None = None) -> int:
@@ -105,8 +124,8 @@ def length(content: str, s: int = 0, e: int | None = None) -> int:
     a, b, _ = slice(s, e).indices(len(content))
     if b <= a:
         return 0
-    blanks = _blank_offsets(content)
-    return b - a - (bisect_left(blanks, b) - bisect_left(blanks, a))
+    runs = _blank_runs(content)
+    return b - a - (_blanks_before(runs, b) - _blanks_before(runs, a))
 
 
 def in_placeholder(spans: list[tuple[int, int]], pos: int) -> bool:

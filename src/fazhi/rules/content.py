@@ -22,7 +22,6 @@ from functools import lru_cache
 from ..data import load_yaml
 from ..model import Node, Report
 
-_BLANK = re.compile(r"\s")
 
 
 @lru_cache(maxsize=1)
@@ -85,7 +84,6 @@ def mask(report: Report, sh: str, written_sh: str | None = None) -> str:
     return _blank(w, spans)
 
 
-_BLANK_RUN = re.compile(r"\s+")
 # the last text measured and its blank runs: starts, ends, blanks before each run
 _blanks_of: tuple[str | None, list[int], list[int], list[int]] = (None, [], [], [])
 
@@ -98,14 +96,23 @@ def _blank_runs(content: str) -> tuple[list[int], list[int], list[int]]:
     global _blanks_of
     text, starts, ends, before = _blanks_of
     if text is not content:
+        # the runs are the gaps between the words of ``str.split()`` (the same
+        # whitespace as ``\s``): far faster than a regex scan of the text
         starts, ends, before = [], [], []
-        n = 0
-        for m in _BLANK_RUN.finditer(content):
-            a, b = m.span()
-            starts.append(a)
-            ends.append(b)
+        n = pos = 0
+        find = content.find
+        for word in content.split():
+            i = find(word, pos)  # the gap before it is blank: the first occurrence
+            if i > pos:
+                starts.append(pos)
+                ends.append(i)
+                before.append(n)
+                n += i - pos
+            pos = i + len(word)
+        if pos < len(content):
+            starts.append(pos)
+            ends.append(len(content))
             before.append(n)
-            n += b - a
         _blanks_of = (content, starts, ends, before)
     return starts, ends, before
 

@@ -23,7 +23,6 @@ from ..data import load_yaml
 from ..model import Node, Report
 
 
-
 @lru_cache(maxsize=1)
 def placeholder_re() -> re.Pattern:
     rule = next((r for r in load_yaml("rules.yaml")["rules"] if r["id"] == "draft.placeholder"), None)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .data import load_yaml
-from .textnorm import has_traditional, may_match, shadow
+from .textnorm import has_traditional, literal_needs, may_match, shadow
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 
@@ -132,8 +132,25 @@ def _inline_each() -> tuple[re.Pattern, ...]:
     return tuple(re.compile(p) for p in load_yaml("clean.yaml")["inline"])
 
 
+@lru_cache(maxsize=1)
+def _inline_needs() -> tuple[str, ...] | None:
+    """Strings one of which every inline chrome match holds (the patterns'
+    ``literal_needs`` together), or None when a pattern has none."""
+    got: set[str] = set()
+    for p in _inline_each():
+        needs = literal_needs(p)
+        if needs is None:
+            return None
+        got.update(needs)
+    return tuple(sorted(got))
+
+
 def _has_inline(sh: str) -> bool:
-    """``bool(inline.search(sh))``, faster."""
+    """``bool(inline.search(sh))``, faster: a line holding none of the words
+    any pattern needs (most lines) is settled by a few ``in`` tests."""
+    needs = _inline_needs()
+    if needs is not None and not any(w in sh for w in needs):
+        return False
     return any(may_match(p, sh) and p.search(sh) for p in _inline_each())
 
 

@@ -46,7 +46,7 @@ from functools import lru_cache
 from .model import Fact, Part
 from .parts import part_at
 from .quantities import UNITS, Quantity, find
-from .textnorm import SENTENCE_STOPS, positions
+from .textnorm import SENTENCE_STOPS, positions, tester
 
 _CATALOG_FILE = "indicators.yaml"
 
@@ -94,6 +94,7 @@ class _Ind:
     nots: list   # list[tuple[scope, Pattern]]
     ratio_of: tuple
     trigger: re.Pattern | None = None  # union of the first words of the rules (c scope)
+    test: object = None  # the trigger's test (``textnorm.tester``)
 
 
 @dataclass
@@ -111,6 +112,9 @@ class _Rules:
     to_re: re.Pattern
     type_max: int
     unit_trigger: dict = None  # base unit -> union of its indicators' triggers or None (``_unit_trigger``)
+    plan_test: object = None   # the tests (``textnorm.tester``) of plan, from_re and rate_not
+    from_test: object = None
+    rate_not_test: object = None
 
 
 def _scoped(d: dict) -> tuple[str, re.Pattern]:
@@ -147,13 +151,14 @@ def _rules() -> _Rules:
         firsts = [r[0][0] for r in ind.rules]
         if firsts and all(sc == "c" for sc, _ in firsts):
             ind.trigger = re.compile("|".join(f"(?:{rx.pattern})" for _, rx in firsts))
+            ind.test = tester(ind.trigger)
         for src in ind.ratio_of:
             ratio_map[src] = ind.id
         for u in ind.units:
             by_unit.setdefault(u, []).append(ind)
     for lst in by_unit.values():
         lst.sort(key=lambda i: -i.priority)
-    return _Rules(by_unit=by_unit, unit_trigger={}, plan=re.compile(cat["plan_words"]),
+    R = _Rules(by_unit=by_unit, unit_trigger={}, plan=re.compile(cat["plan_words"]),
                   rate_not=re.compile(cat["rate_not"]), ratio=re.compile(cat["ratio_words"]),
                   breakdown=cat["breakdown"], ratio_map=ratio_map,
                   cont_max=int(cat["continuation"]["max_left"]),
@@ -162,6 +167,8 @@ def _rules() -> _Rules:
                   from_re=re.compile(cat["from_to"]["from"]),
                   to_re=re.compile(cat["from_to"]["to"]),
                   type_max=int(cat["breakdown_by_type"]["max_left"]))
+    R.plan_test, R.from_test, R.rate_not_test = tester(R.plan), tester(R.from_re), tester(R.rate_not)
+    return R
 
 
 def base_unit(unit: str) -> str:
@@ -277,10 +284,11 @@ class _Ctx:
         return False
 
 
-def _unit_trigger(R: _Rules, unit: str) -> re.Pattern | None:
-    """The union of the triggers of a unit's indicators: one search tells that none
-    of them matches (half the quantities), each trigger then need not be tried.
-    Compiled on first use (start-up compiles only the units a text has)."""
+def _unit_trigger(R: _Rules, unit: str):
+    """The union of the triggers of a unit's indicators, as a test (``textnorm.tester``):
+    one search tells that none of them matches (half the quantities), each trigger
+    then need not be tried.  Compiled on first use (start-up compiles only the
+    units a text has)."""
     try:
         return R.unit_trigger[unit]
     except KeyError:
@@ -289,7 +297,7 @@ def _unit_trigger(R: _Rules, unit: str) -> re.Pattern | None:
     rx = None
     if len(pats) > 1:
         try:
-            rx = re.compile("|".join(f"(?:{p})" for p in pats))
+            rx = tester(re.compile("|".join(f"(?:{p})" for p in pats)))
         except re.error:  # patterns that cannot be joined (named groups): tried one by one
             rx = None
     R.unit_trigger[unit] = rx
@@ -297,21 +305,23 @@ def _unit_trigger(R: _Rules, unit: str) -> re.Pattern | None:
 
 
 def _classify(q: Quantity, ctx: _Ctx, R: _Rules) -> str | None:
+    # the searches whose match is only tested run as ``textnorm.tester``'s
+    # (led by a character class: the engine skips to the candidates)
     if q.kind == "other":
         return None
-    if R.plan.search(ctx.L) or R.from_re.search(ctx.L):
+    if R.plan_test(ctx.L) or R.from_test(ctx.L):
         return None
-    if q.kind == "rate" and (R.rate_not.search(ctx.L) or R.rate_not.search(ctx.R[:4])):
+    if q.kind == "rate" and (R.rate_not_test(ctx.L) or R.rate_not_test(ctx.R[:4])):
         return None
     best = None
     best_key = None
     bu = base_unit(q.unit)
     union = _unit_trigger(R, bu)
-    triggered = union is None or union.search(ctx.C) is not None
+    triggered = union is None or union(ctx.C) is not None
     for ind in R.by_unit.get(bu, ()):
         if best_key is not None and ind.priority < best_key[0]:
             break  # sorted by priority: nothing better can follow
-        if ind.trigger is not None and (not triggered or not ind.trigger.search(ctx.C)):
+        if ind.trigger is not None and (not triggered or not ind.test(ctx.C)):
             continue
         if any(ctx.has(sc, rx) for sc, rx in ind.nots):
             continue

@@ -179,3 +179,119 @@ def positions(text: str, chars: str = SENTENCE_STOPS) -> list[int]:
         got.sort()
         _positions_of = (text, chars, got)
     return list(got)
+
+
+# ------------------------------------------------------------ fast tests
+def _class_items(items) -> list[str] | None:
+    """A parsed character class as class text, or None (negated, other categories)."""
+    from re import _constants as c
+
+    out = []
+    for op, av in items:
+        if op is c.LITERAL:
+            out.append(re.escape(chr(av)))
+        elif op is c.RANGE:
+            out.append(f"{re.escape(chr(av[0]))}-{re.escape(chr(av[1]))}")
+        elif op is c.CATEGORY and av in _CATEGORIES:
+            out.append(_CATEGORIES[av])
+        else:
+            return None
+    return out
+
+
+def _firsts(seq) -> tuple[list[str], bool] | None:
+    """(class text of the characters a match of the parsed sequence ``seq`` can
+    start with, whether it can match the empty string), or None when unknown.
+    Zero-width items (look-arounds, anchors) are passed over: the set is then
+    a superset, which is all a prefilter needs."""
+    from re import _constants as c
+
+    got: list[str] = []
+    for op, av in seq:
+        if op is c.LITERAL:
+            return got + [re.escape(chr(av))], False
+        if op is c.IN:
+            cl = _class_items(av)
+            return None if cl is None else (got + cl, False)
+        if op in (c.ASSERT, c.ASSERT_NOT, c.AT):
+            continue
+        if op is c.SUBPATTERN:
+            if av[1] or av[2]:  # (?i:...) and other local flags
+                return None
+            r = _firsts(av[3])
+        elif op is c.ATOMIC_GROUP:
+            r = _firsts(av)
+        elif op is c.BRANCH:
+            r = ([], False)
+            for b in av[1]:
+                x = _firsts(b)
+                if x is None:
+                    return None
+                r = (r[0] + x[0], r[1] or x[1])
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            r = _firsts(av[2])
+            if r is not None:
+                r = (r[0], r[1] or av[0] == 0)
+        else:
+            return None
+        if r is None:
+            return None
+        got += r[0]
+        if not r[1]:
+            return got, False
+    return got, True
+
+
+def _categories() -> dict:
+    from re import _constants as c
+
+    return {c.CATEGORY_DIGIT: r"\d", c.CATEGORY_SPACE: r"\s", c.CATEGORY_WORD: r"\w"}
+
+
+_CATEGORIES = _categories()
+
+
+def _has_prefix(rx: re.Pattern) -> bool:
+    """Does the engine skip to the candidates of ``rx`` by itself (a literal
+    prefix or a leading character set)?  Then its search is as fast as a test."""
+    from re import _compiler, _parser
+
+    try:
+        tree = _parser.parse(rx.pattern, rx.flags)
+        return bool(_compiler._get_literal_prefix(tree, rx.flags)[0] or _compiler._get_charset_prefix(tree, rx.flags))
+    except Exception:  # noqa: BLE001 - internals of another Python version: assume not
+        return False
+_TESTS: dict[re.Pattern, object] = {}
+
+
+def tester(rx: re.Pattern):
+    """A search function whose result is truthy exactly when ``rx.search``'s is
+    (same arguments: text, pos, endpos); the match it returns is no match of
+    ``rx``: use it as a test only.
+
+    Python's regex engine skips through a text to the candidates only when a
+    pattern starts with a literal or a character class; a pattern led by a
+    look-behind, a group or an alternation of groups is tried at every position.
+    The test pattern starts with the class of the characters a match of ``rx``
+    can start with, then asserts ``rx`` at that character:
+    ``[F](?<=(?=(?:rx))(?s:.))`` - the engine skips to the candidates, and tries
+    ``rx`` once at each, as the plain search does at every position."""
+    try:
+        return _TESTS[rx]
+    except KeyError:
+        pass
+    fn = rx.search
+    if isinstance(rx.pattern, str) and not rx.flags & (re.IGNORECASE | re.VERBOSE | re.LOCALE):
+        from re import _parser
+
+        try:
+            r = _firsts(_parser.parse(rx.pattern, rx.flags).data)
+        except Exception:  # noqa: BLE001 - an unexpected parse tree: the plain search
+            r = None
+        if r is not None and r[0] and not r[1] and not _has_prefix(rx):
+            try:
+                fn = re.compile(f"[{''.join(sorted(set(r[0])))}](?<=(?=(?:{rx.pattern}))(?s:.))", rx.flags).search
+            except re.error:
+                fn = rx.search
+    _TESTS[rx] = fn
+    return fn

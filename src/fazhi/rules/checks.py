@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from ..dates import find_dates, find_years
 from ..model import PART_LABELS
-from ..textnorm import may_match
+from ..textnorm import may_match, tester
 from . import Ctx, Rule, check
 from . import numeric as num
 
@@ -325,7 +325,7 @@ def plan_concreteness(ctx: Ctx, rule: Rule):
     s, e = ctx.body(p)
     measurable = len(written_facts(ctx, "next_year"))
     # the time words are looked for only when no measurable target settles it
-    if not measurable and not _rx(rule.params["time_words"]).search(ctx.written, s, e):
+    if not measurable and not tester(_rx(rule.params["time_words"]))(ctx.written, s, e):
         return [("下一年度安排只有原则性表述，没有可衡量的目标（数量、比率）或时间节点，难以检查落实。", p.start, p.end)]
     return []
 

@@ -162,7 +162,7 @@ def test_chinese_percent_beside_counts_is_kept_once():
 
 _SPAN_ALPHABET = list(
     "0123456789.,-/_%一二两三四五六七八九十百千万亿零〇点余多约近超过大将逾以上左右第每前年月件人名次元份个"
-    "场项条米克平方公里百分之倍部门事（）()“”、。 \tAaZ"
+    "场项条米克平方公里百分之倍部门事（）()“”、。 \tAaZ٣𝟑"
 )
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from . import settings
+from .textnorm import digit_class
 
 # ---------------------------------------------------------------------------
 # Unit vocabulary: unit -> (kind, negative lookahead: what may not follow).
@@ -196,7 +197,12 @@ def _candidates() -> re.Pattern:
         rf"|(?<=[{digits}十])(?<![{_CN_CHARS}].)(?=[{_CN_CHARS}]{{0,40}}(?:点[{digits}]+)?{tail}|[{_CN_CHARS}]{{40}})"
         rf"|(?<=[百千万])(?<![{_CN_CHARS}].)(?=[{mid}])"
     )
-    return re.compile(rf"[\d{digits}十百千万{pre1}](?:" + "|".join(pres) + "|" + num + ")")
+    # the words' alternatives behind one class test: a numeral (most candidates)
+    # is not tried against each word
+    words = rf"(?<=[{pre1}])(?:" + "|".join(pres) + ")"
+    # the leading class with the digits as ranges (not the category \d): the
+    # engine skips through the text several times faster
+    return re.compile(rf"[{digit_class()}{digits}十百千万{pre1}](?:" + num + "|" + words + ")")
 
 
 _OPEN_QUOTES = "“\"「『《‘'"

@@ -192,8 +192,8 @@ def _class_items(items) -> list[str] | None:
             out.append(re.escape(chr(av)))
         elif op is c.RANGE:
             out.append(f"{re.escape(chr(av[0]))}-{re.escape(chr(av[1]))}")
-        elif op is c.CATEGORY and av in _CATEGORIES:
-            out.append(_CATEGORIES[av])
+        elif op is c.CATEGORY and av in _categories():
+            out.append(_categories()[av])
         else:
             return None
     return out
@@ -242,13 +242,26 @@ def _firsts(seq) -> tuple[list[str], bool] | None:
     return got, True
 
 
+@lru_cache(maxsize=1)
 def _categories() -> dict:
     from re import _constants as c
 
-    return {c.CATEGORY_DIGIT: r"\d", c.CATEGORY_SPACE: r"\s", c.CATEGORY_WORD: r"\w"}
+    return {c.CATEGORY_DIGIT: digit_class(), c.CATEGORY_SPACE: r"\s", c.CATEGORY_WORD: r"\w"}
 
 
-_CATEGORIES = _categories()
+@lru_cache(maxsize=1)
+def digit_class() -> str:
+    """Class text (for inside ``[...]``) of a superset of what ``\\d`` matches: the
+    BMP's decimal digits as ranges and every astral character.  The engine tests
+    a class of ranges several times faster than the Unicode category ``\\d``: a
+    scan led by it skips through a text faster."""
+    import array
+
+    bmp = array.array("I", range(0x10000)).tobytes().decode("utf-32-le", "surrogatepass")
+    ranges = [f"{re.escape(m.group()[0])}-{re.escape(m.group()[-1])}" for m in re.finditer(r"\d+", bmp)]
+    return "".join(ranges) + "\U00010000-\U0010ffff"
+
+
 
 
 def _has_prefix(rx: re.Pattern) -> bool:

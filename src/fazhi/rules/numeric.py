@@ -553,9 +553,9 @@ def _part_exceeds(doc: _Doc, out: list) -> None:
         if carry[ss]:
             continue
         tl = left_of(t, ss)
-        tclause = tl + _right(sh, t.end)  # doc.clause(t, ss)
         if not _TOTAL_TEST(tl) or _PLAN.search(tl) or _NEGATED.search(tl):
             continue
+        tclause = tl + _right(sh, t.end)  # doc.clause(t, ss)
         for s in doc.qs[t.i + 1:t.i + 1 + _SUBSET_REACH]:
             if s.start >= se:
                 break

@@ -135,19 +135,26 @@ def literal_needs(rx: re.Pattern) -> tuple[str, ...] | None:
     return tuple(sorted(got)) if got and all(got) else None
 
 
-_NEEDS: dict[re.Pattern, tuple[str, ...] | None] = {}
+_NEEDS: dict[re.Pattern, tuple] = {}  # pattern -> (its needs or None, a search for any of them or None)
 
 
 def may_match(rx: re.Pattern, text: str, start: int = 0, end: int | None = None) -> bool:
     """False when ``rx`` cannot match in ``text[start:end]`` (none of its needed
     strings occurs there); True when it may."""
     try:
-        needs = _NEEDS[rx]
+        needs, alt = _NEEDS[rx]
     except KeyError:
-        needs = _NEEDS[rx] = literal_needs(rx)
+        needs = literal_needs(rx)
+        # three words or more: one scan for their alternation (led by their first
+        # characters) is faster than a ``str.find`` per word
+        alt = (re.compile("|".join(re.escape(w) for w in sorted(needs, key=len, reverse=True))).search
+               if needs is not None and len(needs) >= 3 else None)
+        _NEEDS[rx] = needs, alt
     if needs is None:
         return True
     e = len(text) if end is None else end
+    if alt is not None:
+        return alt(text, start, e) is not None
     return any(text.find(w, start, e) >= 0 for w in needs)
 
 

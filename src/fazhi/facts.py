@@ -535,13 +535,18 @@ def _ind_by_id() -> dict:
     return out
 
 
-_HEAD_TRIM = re.compile(r"(?:共|共计|合计|累计|总计|达到|达|为|有|约|近|超过|计|的|等|数|总数|数量|余)+$")
+_HEAD_WORDS = ("共", "共计", "合计", "累计", "总计", "达到", "达", "为", "有", "约", "近", "超过", "计", "的", "等",
+               "数", "总数", "数量", "余")
+_HEAD_TRIM = re.compile("(?:" + "|".join(_HEAD_WORDS) + ")+$")
 
 
 def _head(left: str) -> str | None:
     """The head noun of the words before a number (its last two characters once
     counting words are trimmed): 行政许可事项 -> 事项, 家庭纠纷 -> 纠纷."""
-    w = _HEAD_TRIM.sub("", left.strip(" ,，、:：(（"))
+    w = left.strip(" ,，、:：(（")
+    # most end with none of the words (nor with a line break, before which $ matches too)
+    if w.endswith(_HEAD_WORDS) or w.endswith("\n"):
+        w = _HEAD_TRIM.sub("", w)
     if len(w) < 3 or not ("\u4e00" <= w[-1] <= "\u9fff" and "\u4e00" <= w[-2] <= "\u9fff"):
         return None
     return w[-2:]

@@ -224,7 +224,18 @@ def _sentence_stops(norm: str, masked: list[tuple[int, int]] = ()) -> list[int]:
     text order: the titles, whose stand-ins hold no stop)."""
     out = positions(norm, SENTENCE_STOPS)
     if "\n" in norm:
-        out = [i for i in out if norm[i] != "\n" or not _soft_break(norm, i)]
+        # ``_soft_break`` written out: a paragraph end (after 。) is told at its first character
+        last = len(norm) - 1
+        kept = []
+        for i in out:
+            if norm[i] == "\n" and 0 < i < last:
+                a = norm[i - 1]
+                if "\u4e00" <= a <= "\u9fff" or a.isdigit():
+                    b = norm[i + 1]
+                    if "\u4e00" <= b <= "\u9fff" or b.isdigit():
+                        continue
+            kept.append(i)
+        out = kept
     for a, b in reversed(masked):
         i = bisect_left(out, a)
         j = bisect_left(out, b, i)

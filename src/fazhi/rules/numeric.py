@@ -155,7 +155,18 @@ def _stops(sh: str, chars: str) -> list[int]:
     else:
         out = [m.start() for m in _stop_re(chars).finditer(sh)]
     if "\n" in chars and "\n" in sh:
-        out = [i for i in out if sh[i] != "\n" or not _soft_break(sh, i)]
+        # ``_soft_break`` written out: a paragraph end (after 。) is told at its first character
+        last = len(sh) - 1
+        kept = []
+        for i in out:
+            if sh[i] == "\n" and 0 < i < last:
+                a = sh[i - 1]
+                if "\u4e00" <= a <= "\u9fff" or a.isdigit() or a == "%":
+                    b = sh[i + 1]
+                    if "\u4e00" <= b <= "\u9fff" or b.isdigit():
+                        continue
+            kept.append(i)
+        out = kept
     return out
 
 

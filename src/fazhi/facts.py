@@ -189,11 +189,23 @@ def _soft_break(norm: str, i: int) -> bool:
     return ("\u4e00" <= a <= "\u9fff" or a.isdigit()) and ("\u4e00" <= b <= "\u9fff" or b.isdigit())
 
 
+# the last clause stop or closing parenthesis before the end of the searched span
+# (the look-ahead is bounded by the span: at most _LEFT_MAX characters)
+_EVENTS = "".join(sorted(_LEFT_STOP | {")"}))
+_LAST_EVENT = re.compile(f"[{re.escape(_EVENTS)}](?=[^{re.escape(_EVENTS)}]*\\Z)")
+
+
 def _left_start(norm: str, pos: int, floor: int) -> int:
     """Start of the clause that ends at ``pos`` (not before ``floor``)."""
     lim = max(floor, pos - _LEFT_MAX)
     i = pos
+    last = _LAST_EVENT.search
     while i > lim:
+        # the characters after the last stop or ")" left of i: passed in one step
+        m = last(norm, lim, i)
+        if m is None:
+            return lim
+        i = m.start() + 1
         c = norm[i - 1]
         if c == ")":  # skip a parenthesis: "发放宣传资料(物品)2.3万余份"
             j = norm.rfind("(", lim, i - 1)

@@ -178,13 +178,18 @@ def _span(stops: list[int], n: int, pos: int) -> tuple[int, int]:
     return a, b
 
 
+# the last clause stop before the end of the searched span (the look-ahead is
+# bounded by the span, at most ``limit`` characters)
+_LAST_STOP = re.compile("[{0}](?=[^{0}]*\\Z)".format(re.escape("".join(sorted(_CLAUSE_STOPS)))))
+
+
 def _left(sh: str, pos: int, floor: int, limit: int = 30) -> str:
     """The clause left of ``pos`` (not before ``floor``)."""
     lim = max(floor, pos - limit, 0)
-    i = pos
-    while i > lim and sh[i - 1] not in _CLAUSE_STOPS:
-        i -= 1
-    return sh[i:pos]
+    if pos <= lim:
+        return sh[pos:pos]
+    m = _LAST_STOP.search(sh, lim, pos)  # the characters after it, passed in one step
+    return sh[m.start() + 1 if m else lim:pos]
 
 
 def _left_start(sh: str, pos: int, floor: int, limit: int = 30) -> int:

@@ -226,12 +226,20 @@ def find_title(c: Cleaned, sh: str, first_body: int, raw_title: str | None
 
 
 # ----------------------------------------------------------------------- year
+# "2023年，…" at the start of the text or of a line: the text start is tried with
+# ``match``, the line starts by a search led by the line break (the engine skips
+# to it; an alternation with ^ in front is tried at every position)
+_YEAR_LINE = r"\s*((?:19|20)\d{2})\s*年(?:以来|来|度)?\s*[，,]"
+_YEAR_AT_START = re.compile(_YEAR_LINE)
+_YEAR_AT_LINE = re.compile("\n" + _YEAR_LINE)
+
+
 def body_year(sh: str, first_body: int) -> int | None:
     """The year the opening of the body says it reports on ("现将2023年度…报告如下",
     "2023年，…"), whatever the title says."""
     head = sh[:max(first_body, 0) + 1500]
     m = re.search(r"现(?:将|对|就)[^。]{0,30}?((?:19|20)\d{2})\s*年", head) \
-        or re.search(r"(?:^|\n)\s*((?:19|20)\d{2})\s*年(?:以来|来|度)?\s*[，,]", head)
+        or _YEAR_AT_START.match(head) or _YEAR_AT_LINE.search(head)
     return int(m.group(1)) if m else None
 
 

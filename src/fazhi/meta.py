@@ -252,7 +252,7 @@ def find_year(title: str | None, sh: str, first_body: int) -> tuple[int | None, 
     m = re.search(r"现(?:将|对|就)[^。]{0,30}?((?:19|20)\d{2})\s*年", head)
     if m:
         return int(m.group(1)), "“现将…年度…报告如下”"
-    m = re.search(r"(?:^|\n)\s*((?:19|20)\d{2})\s*年(?:以来|来|度)?\s*[，,]", head)
+    m = _YEAR_AT_START.match(head) or _YEAR_AT_LINE.search(head)
     if m:
         return int(m.group(1)), "开篇“某年，…”"
     m = re.search(r"(?<![—\-–~至到])((?:19|20)\d{2})\s*年度?[^。，,)）》]{0,12}法治(政府)?建设", head)

@@ -531,8 +531,8 @@ def extract(text: str, norm: str, parts: list[Part], why: list | None = None) ->
         a = max(lefts[i], q.start - 16)
         b = min(rights[i], q.end + 14)
         quote = text[a:b].strip(_QUOTE_STRIP)
-        facts.append(Fact(indicator=ind, value=q.value, unit=q.unit, approx=q.approx,
-                          start=q.start, end=q.end, part=part, quote=quote))
+        # (positional: indicator, value, unit, approx, start, end, part, quote)
+        facts.append(Fact(ind, q.value, q.unit, q.approx, q.start, q.end, part, quote))
     return facts
 
 

@@ -127,11 +127,23 @@ def _blanks_before(runs: tuple[list[int], list[int], list[int]], x: int) -> int:
 
 def length(content: str, s: int = 0, e: int | None = None) -> int:
     """Characters of written content in ``content[s:e]`` (blanks not counted)."""
-    a, b, _ = slice(s, e).indices(len(content))
+    n = len(content)
+    if e is None:
+        e = n
+    if s is None or s < 0 or e < 0:
+        a, b, _ = slice(s, e).indices(n)  # offsets from the end, as a slice reads them
+    else:
+        a, b = min(s, n), min(e, n)
     if b <= a:
         return 0
-    runs = _blank_runs(content)
-    return b - a - (_blanks_before(runs, b) - _blanks_before(runs, a))
+    starts, ends, before = _blank_runs(content)
+    # the blanks before b less those before a (``_blanks_before`` written out)
+    k = bisect_left(starts, b)
+    blanks = before[k - 1] + min(b, ends[k - 1]) - starts[k - 1] if k else 0
+    k = bisect_left(starts, a, 0, k)
+    if k:
+        blanks -= before[k - 1] + min(a, ends[k - 1]) - starts[k - 1]
+    return b - a - blanks
 
 
 def in_placeholder(spans: list[tuple[int, int]], pos: int) -> bool:

@@ -265,18 +265,29 @@ def _sentence(stops: list[int], n: int, start: int, end: int) -> tuple[int, int]
 
 
 class _Ctx:
-    __slots__ = ("L", "R", "S", "C")
+    __slots__ = ("L", "R", "_S", "C")
 
-    def __init__(self, L: str, R: str, S: str):
+    def __init__(self, L: str, R: str, S):
+        """``S``: the sentence, or (text, start, end) to cut it from when a rule
+        of sentence scope asks for it (few do: most quantities never need it)."""
         # any line break left inside a context is a hard wrap: read through it
         if "\n" in L:
             L = L.replace("\n", "")
         if "\n" in R:
             R = R.replace("\n", "")
+        self.L, self.R, self._S = L, R, S
+        self.C = L + "\x00" + R
+
+    @property
+    def S(self) -> str:
+        S = self._S
+        if type(S) is tuple:
+            text, a, b = S
+            S = text[a:b]
         if "\n" in S:
             S = S.replace("\n", "")
-        self.L, self.R, self.S = L, R, S
-        self.C = L + "\x00" + R
+        self._S = S
+        return S
 
     def dist(self, scope: str, rx: re.Pattern) -> int | None:
         """Distance of the nearest match to the number, or None."""
@@ -434,7 +445,7 @@ def extract(text: str, norm: str, parts: list[Part], why: list | None = None) ->
         re_ = _right_end(norm, q.end, ceil)
         ss, se = _sentence(stops, len(norm), q.start, q.end)
         lefts[i], rights[i], sents[i] = ls, re_, (ss, se)
-        ctx = _Ctx(norm[ls:q.start], norm[q.end:re_], norm[ss:se])
+        ctx = _Ctx(norm[ls:q.start], norm[q.end:re_], (norm, ss, se))
         ind = _classify(q, ctx, R)
         h_ = "words"
         if ind is None and ls > ss and ls > floor and q.start - ls <= _FALLBACK_LEFT \
@@ -444,20 +455,20 @@ def extract(text: str, norm: str, parts: list[Part], why: list | None = None) ->
             ls2 = _left_start(norm, ls - 1, max(floor, ss))
             h_ = "borrow"
             if ls2 < ls - 1:
-                ind = _classify(q, _Ctx(norm[ls2:q.start], ctx.R, ctx.S), R)
+                ind = _classify(q, _Ctx(norm[ls2:q.start], ctx.R, ctx._S), R)
             elif i and ls - 1 <= floor + 1 and lefts[i - 1] >= ss and qs[i - 1].kind != q.kind:
                 # the clause before ends with a quantity of another kind: borrow
                 # its words ("开展执法证件考试2次,参考人员260人"); a count after a
                 # count measures something else ("审查合同120件,提出意见30件")
                 L2 = norm[lefts[i - 1]:qs[i - 1].start] + "，" + norm[ls:q.start]
-                ind = _classify(q, _Ctx(L2, ctx.R, ctx.S), R)
+                ind = _classify(q, _Ctx(L2, ctx.R, ctx._S), R)
         in_list = bool(i) and ls == floor and norm.startswith("、", ls)
         if ind is None and in_list and q.start - ls <= _LIST_LEFT:
             # a list sharing its verb: "审查重大行政决策事项18件、行政规范性文件26件"
             h, h_ = list_head, "list"
             if lefts[h] >= ss:
                 L2 = norm[lefts[h]:qs[h].start] + "，" + norm[ls + 1:q.start]
-                ind = _classify(q, _Ctx(L2, ctx.R, ctx.S), R)
+                ind = _classify(q, _Ctx(L2, ctx.R, ctx._S), R)
         inds[i] = ind
         how[i] = h_ if ind else None
         if not in_list:
@@ -475,7 +486,7 @@ def extract(text: str, norm: str, parts: list[Part], why: list | None = None) ->
             # "出庭应诉率由2021年的85%提高到100%"
             L = norm[lefts[p]:qs[p].start]
             L = L[:R.from_re.search(L).start()]
-            inds[i] = _classify(q, _Ctx(L, norm[q.end:rights[i]], norm[ss:sents[i][1]]), R)
+            inds[i] = _classify(q, _Ctx(L, norm[q.end:rights[i]], (norm, ss, sents[i][1])), R)
             how[i] = "from_to"
             continue
         if q.kind == "rate":
@@ -518,7 +529,7 @@ def extract(text: str, norm: str, parts: list[Part], why: list | None = None) ->
                 and lefts[i] > qs[p].end and not R.cont_not.search(left) \
                 and R.cont_verbs.search(left.strip()):
             ind = _ind_by_id()[inds[p]]
-            ctx = _Ctx(left, norm[q.end:rights[i]], norm[ss:sents[i][1]])
+            ctx = _Ctx(left, norm[q.end:rights[i]], (norm, ss, sents[i][1]))
             if not any(ctx.has(sc, rx) for sc, rx in ind.nots):
                 inds[i], how[i] = inds[p], "continuation"
 

@@ -246,8 +246,6 @@ def find(norm: str) -> list[Quantity]:
     return list(_find_cached(norm))
 
 
-
-
 def _matches(q_re: re.Pattern, cand_re: re.Pattern, norm: str):
     """``q_re.finditer(norm)``: ``q_re`` is tried only where a candidate starts
     (no match of it starts elsewhere), the scan resuming where a match ends."""

@@ -301,6 +301,8 @@ def tester(rx: re.Pattern):
         return _TESTS[rx]
     except KeyError:
         pass
+    if len(_TESTS) >= 4096:  # patterns compiled again and again (users' rule files): stay bounded
+        _TESTS.clear()
     fn = rx.search
     if isinstance(rx.pattern, str) and not rx.flags & (re.IGNORECASE | re.VERBOSE | re.LOCALE):
         from re import _parser

@@ -158,3 +158,20 @@ def test_chinese_percent_beside_counts_is_kept_once():
 
     got = _find("受理案件12件，占百分之三十，办结11件，近千人参加。")
     assert [(q.value, q.unit) for q in got] == [(12, "件"), (30, "%"), (11, "件"), (1000, "人")]
+
+
+_SPAN_ALPHABET = list(
+    "0123456789.,-/_%一二两三四五六七八九十百千万亿零〇点余多约近超过大将逾以上左右第每前年月件人名次元份个"
+    "场项条米克平方公里百分之倍部门事（）()“”、。 \tAaZ٣𝟑"
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet=st.sampled_from(_SPAN_ALPHABET), max_size=60))
+def test_candidate_scan_finds_what_the_grammar_does(text):
+    """The grammar is tried only where the candidate scan says a quantity may
+    start: the matches must be those of the grammar tried at every position."""
+    from fazhi.quantities import _matches, _regexes
+
+    q_re, *_, cand_re = _regexes()
+    assert [m.span() for m in _matches(q_re, cand_re, text)] == [m.span() for m in q_re.finditer(text)]

@@ -44,3 +44,41 @@ def test_literal_needs_never_rules_out_a_match():
                 assert may_match(rx, text), (pat, text, literal_needs(rx))
     assert literal_needs(re.compile("内部资料|不得外传")) == ("不得外传", "内部资料")
     assert literal_needs(re.compile("x|y*")) is None
+
+
+def test_tester_agrees_with_search():
+    """``tester(rx)`` is a search whose result is truthy exactly when ``rx.search``'s
+    is, for any text, pos and endpos (random patterns, then the catalog's)."""
+    import random
+    import re
+
+    from fazhi import facts
+    from fazhi.textnorm import tester
+
+    atoms = ["a", "b", "密", "ab", "[ab]", "[a-c]", r"\s", r"\d", ".", "(a|b)", "(?:ab|c)", "(?=a)", "(?<=b)",
+             "(?<!a)", "^", "$", r"\b", "(?i:a)", "[^a]"]
+    quants = ["", "", "*", "+", "?", "{2}", "{0,2}", "++"]
+    rnd = random.Random(11)
+    pats = []
+    for _ in range(3000):
+        pat = "".join(rnd.choice(atoms) + rnd.choice(quants) for _ in range(rnd.randint(1, 4)))
+        if rnd.random() < 0.4:
+            pat += "|" + "".join(rnd.choice(atoms) for _ in range(rnd.randint(1, 3)))
+        try:
+            pats.append(re.compile(pat, rnd.choice([0, re.M])))
+        except re.error:
+            continue
+    R = facts._rules()
+    words = set()
+    for rx in [R.plan, R.from_re, R.rate_not] + [i.trigger for lst in R.by_unit.values() for i in lst if i.trigger]:
+        pats.append(rx)
+        words.update(re.findall(r"[\u4e00-\u9fff]+", rx.pattern))
+    pieces = sorted(words) + list("ab密c \n1,，的由")
+    for rx in pats:
+        test = tester(rx)
+        for _ in range(30):
+            text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 8)))
+            a = rnd.randint(0, len(text))
+            b = rnd.randint(a, len(text))
+            assert bool(test(text)) == bool(rx.search(text)), (rx.pattern, text)
+            assert bool(test(text, a, b)) == bool(rx.search(text, a, b)), (rx.pattern, text, a, b)

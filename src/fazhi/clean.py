@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .data import load_yaml
-from .textnorm import has_traditional, may_match, shadow
+from .textnorm import has_traditional, literal_needs, may_match, shadow
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 
@@ -120,8 +120,10 @@ _META_ANY_RE = re.compile(_META_ROW_ANY)
 
 
 def is_meta_row(s: str) -> bool:
-    """``bool(META_ROW.search(s))``, faster."""
-    return _META_HEAD_RE.match(s) is not None or _META_ANY_RE.search(s) is not None
+    """``bool(META_ROW.search(s))``, faster (the second branch ends with a colon:
+    a line without one - most lines - is not searched)."""
+    return _META_HEAD_RE.match(s) is not None or (
+        (":" in s or "：" in s) and _META_ANY_RE.search(s) is not None)
 
 
 
@@ -132,8 +134,26 @@ def _inline_each() -> tuple[re.Pattern, ...]:
     return tuple(re.compile(p) for p in load_yaml("clean.yaml")["inline"])
 
 
+@lru_cache(maxsize=1)
+def _inline_needs():
+    """A search for the strings one of which every inline chrome match holds
+    (the patterns' ``literal_needs`` together, as one alternation of literals),
+    or None when a pattern has none."""
+    got: set[str] = set()
+    for p in _inline_each():
+        needs = literal_needs(p)
+        if needs is None:
+            return None
+        got.update(needs)
+    return re.compile("|".join(re.escape(w) for w in sorted(got, key=len, reverse=True))).search
+
+
 def _has_inline(sh: str) -> bool:
-    """``bool(inline.search(sh))``, faster."""
+    """``bool(inline.search(sh))``, faster: a line holding none of the words
+    any pattern needs (most lines) is settled by one search for them."""
+    needs = _inline_needs()
+    if needs is not None and needs(sh) is None:
+        return False
     return any(may_match(p, sh) and p.search(sh) for p in _inline_each())
 
 
@@ -146,10 +166,11 @@ def _clean_line(raw: str, trad: bool, chrome: bool = True) -> tuple[str, tuple[s
     return _line_end(*got, trad, chrome)
 
 
-def _line_start(raw: str, trad: bool) -> tuple[str, tuple[str, int] | None, str] | None:
+def _line_start(raw: str, trad: bool, visible: bool = False) -> tuple[str, tuple[str, int] | None, str] | None:
     """Markdown marks off: (text, hint, shadow of the text when it is short), or
-    None for an empty line."""
-    s = _INVISIBLE.sub("", raw).strip()
+    None for an empty line.  ``visible``: the caller removed the invisible
+    characters already."""
+    s = (raw if visible else _INVISIBLE.sub("", raw)).strip()
     if not s:
         return None
     hint = None
@@ -282,13 +303,17 @@ def _split_run_on(raw: str) -> str:
     return raw.replace(longest, "\n".join(p.strip() for p in pieces), 1)
 
 
-_WIDE = re.compile("[\u1100-\u115f\u2e80-\u303e\u3041-\u9fff\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff01-\uff60\uffe0-\uffe6]")
+_WIDE_RANGES = "\u1100-\u115f\u2e80-\u303e\u3041-\u9fff\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff01-\uff60\uffe0-\uffe6"
+_WIDE = re.compile(f"[{_WIDE_RANGES}]")
+# the runs of narrow characters: a line has few (digits, Latin), where a match
+# per wide character costs a match object per character
+_NARROW_RUN = re.compile(f"[^{_WIDE_RANGES}]+")
 
 
 def _width(s: str) -> int:
     """Display width: a CJK character or full-width form counts 2 (as East Asian
     Width W/F does for the ranges these reports use)."""
-    return len(s) + len(_WIDE.findall(s))
+    return 2 * len(s) - sum(map(len, _NARROW_RUN.findall(s)))
 
 
 def _wrap_width(lines: list[tuple[str, tuple[str, int] | None]]) -> int | None:
@@ -320,7 +345,9 @@ def clean(raw: str) -> Cleaned:
     raw = raw.replace("\r\n", "\n").replace("\r", "\n")
     raw = _split_run_on(raw)
     trad = has_traditional(raw)
-    starts = [_line_start(x, trad) for x in raw.split("\n")]
+    # the invisible characters (never a line break) go in one pass over the
+    # text, not one per line
+    starts = [_line_start(x, trad, True) for x in _INVISIBLE.sub("", raw).split("\n")]
     # inline chrome (字号, 打印 …) is looked for in the short lines all at once:
     # joined, they match wherever one of them does (most texts have none)
     chrome = _has_inline("\n".join(t[2] for t in starts if t is not None and len(t[0]) < 160))

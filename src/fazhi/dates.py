@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 _CN_DIGIT = {"〇": 0, "○": 0, "零": 0, "Ｏ": 0, "O": 0, "o": 0, "０": 0,
              "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_YEAR = "[〇○零Ｏ一二三四五六七八九]{4}"
+_CN_YEAR_DIGITS = "〇○零Ｏ一二三四五六七八九"
+_CN_YEAR = f"[{_CN_YEAR_DIGITS}]{{4}}"
 _CN_SMALL = "[一二三四五六七八九十]{1,3}"
 
 DATE_RE = re.compile(
@@ -72,7 +73,8 @@ def _matches(s: str, numeric: re.Pattern, chinese: re.Pattern) -> list[re.Match]
     cn = []
     k = s.find("年", 4)
     while k >= 0:
-        m = chinese.match(s, k - 4)
+        # a Chinese year digit right before 年, or no match there (most 年 follow 2022)
+        m = chinese.match(s, k - 4) if s[k - 1] in _CN_YEAR_DIGITS else None
         if m is not None:
             cn.append(m)
         k = s.find("年", m.end() if m is not None else k + 1)

@@ -46,6 +46,7 @@ from functools import lru_cache
 from .model import Fact, Part
 from .parts import part_at
 from .quantities import UNITS, Quantity, find
+from .textnorm import SENTENCE_STOPS, positions, tester
 
 _CATALOG_FILE = "indicators.yaml"
 
@@ -93,6 +94,7 @@ class _Ind:
     nots: list   # list[tuple[scope, Pattern]]
     ratio_of: tuple
     trigger: re.Pattern | None = None  # union of the first words of the rules (c scope)
+    test: object = None  # the trigger's test (``textnorm.tester``)
 
 
 @dataclass
@@ -110,6 +112,9 @@ class _Rules:
     to_re: re.Pattern
     type_max: int
     unit_trigger: dict = None  # base unit -> union of its indicators' triggers or None (``_unit_trigger``)
+    plan_test: object = None   # the tests (``textnorm.tester``) of plan, from_re and rate_not
+    from_test: object = None
+    rate_not_test: object = None
 
 
 def _scoped(d: dict) -> tuple[str, re.Pattern]:
@@ -146,13 +151,14 @@ def _rules() -> _Rules:
         firsts = [r[0][0] for r in ind.rules]
         if firsts and all(sc == "c" for sc, _ in firsts):
             ind.trigger = re.compile("|".join(f"(?:{rx.pattern})" for _, rx in firsts))
+            ind.test = tester(ind.trigger)
         for src in ind.ratio_of:
             ratio_map[src] = ind.id
         for u in ind.units:
             by_unit.setdefault(u, []).append(ind)
     for lst in by_unit.values():
         lst.sort(key=lambda i: -i.priority)
-    return _Rules(by_unit=by_unit, unit_trigger={}, plan=re.compile(cat["plan_words"]),
+    R = _Rules(by_unit=by_unit, unit_trigger={}, plan=re.compile(cat["plan_words"]),
                   rate_not=re.compile(cat["rate_not"]), ratio=re.compile(cat["ratio_words"]),
                   breakdown=cat["breakdown"], ratio_map=ratio_map,
                   cont_max=int(cat["continuation"]["max_left"]),
@@ -161,6 +167,8 @@ def _rules() -> _Rules:
                   from_re=re.compile(cat["from_to"]["from"]),
                   to_re=re.compile(cat["from_to"]["to"]),
                   type_max=int(cat["breakdown_by_type"]["max_left"]))
+    R.plan_test, R.from_test, R.rate_not_test = tester(R.plan), tester(R.from_re), tester(R.rate_not)
+    return R
 
 
 def base_unit(unit: str) -> str:
@@ -181,11 +189,23 @@ def _soft_break(norm: str, i: int) -> bool:
     return ("\u4e00" <= a <= "\u9fff" or a.isdigit()) and ("\u4e00" <= b <= "\u9fff" or b.isdigit())
 
 
+# the last clause stop or closing parenthesis before the end of the searched span
+# (the look-ahead is bounded by the span: at most _LEFT_MAX characters)
+_EVENTS = "".join(sorted(_LEFT_STOP | {")"}))
+_LAST_EVENT = re.compile(f"[{re.escape(_EVENTS)}](?=[^{re.escape(_EVENTS)}]*\\Z)")
+
+
 def _left_start(norm: str, pos: int, floor: int) -> int:
     """Start of the clause that ends at ``pos`` (not before ``floor``)."""
     lim = max(floor, pos - _LEFT_MAX)
     i = pos
+    last = _LAST_EVENT.search
     while i > lim:
+        # the characters after the last stop or ")" left of i: passed in one step
+        m = last(norm, lim, i)
+        if m is None:
+            return lim
+        i = m.start() + 1
         c = norm[i - 1]
         if c == ")":  # skip a parenthesis: "发放宣传资料(物品)2.3万余份"
             j = norm.rfind("(", lim, i - 1)
@@ -210,14 +230,29 @@ def _right_end(norm: str, pos: int, ceil: int) -> int:
     return i
 
 
-_SENT_RE = re.compile("[。；;!！?？\n\r]")
-
-
-def _sentence_stops(norm: str) -> list[int]:
-    """Positions of the sentence ends of ``norm`` (hard wraps excluded)."""
-    out = [m.start() for m in _SENT_RE.finditer(norm)]
+def _sentence_stops(norm: str, masked: list[tuple[int, int]] = ()) -> list[int]:
+    """Positions of the sentence ends (。；;!！?？ and line ends) of ``norm``
+    (hard wraps excluded), less those inside the ``masked`` spans (disjoint, in
+    text order: the titles, whose stand-ins hold no stop)."""
+    out = positions(norm, SENTENCE_STOPS)
     if "\n" in norm:
-        out = [i for i in out if norm[i] != "\n" or not _soft_break(norm, i)]
+        # ``_soft_break`` written out: a paragraph end (after 。) is told at its first character
+        last = len(norm) - 1
+        kept = []
+        for i in out:
+            if norm[i] == "\n" and 0 < i < last:
+                a = norm[i - 1]
+                if "\u4e00" <= a <= "\u9fff" or a.isdigit():
+                    b = norm[i + 1]
+                    if "\u4e00" <= b <= "\u9fff" or b.isdigit():
+                        continue
+            kept.append(i)
+        out = kept
+    for a, b in reversed(masked):
+        i = bisect_left(out, a)
+        j = bisect_left(out, b, i)
+        if i < j:
+            del out[i:j]
     return out
 
 
@@ -230,18 +265,29 @@ def _sentence(stops: list[int], n: int, start: int, end: int) -> tuple[int, int]
 
 
 class _Ctx:
-    __slots__ = ("L", "R", "S", "C")
+    __slots__ = ("L", "R", "_S", "C")
 
-    def __init__(self, L: str, R: str, S: str):
+    def __init__(self, L: str, R: str, S):
+        """``S``: the sentence, or (text, start, end) to cut it from when a rule
+        of sentence scope asks for it (few do: most quantities never need it)."""
         # any line break left inside a context is a hard wrap: read through it
         if "\n" in L:
             L = L.replace("\n", "")
         if "\n" in R:
             R = R.replace("\n", "")
+        self.L, self.R, self._S = L, R, S
+        self.C = L + "\x00" + R
+
+    @property
+    def S(self) -> str:
+        S = self._S
+        if type(S) is tuple:
+            text, a, b = S
+            S = text[a:b]
         if "\n" in S:
             S = S.replace("\n", "")
-        self.L, self.R, self.S = L, R, S
-        self.C = L + "\x00" + R
+        self._S = S
+        return S
 
     def dist(self, scope: str, rx: re.Pattern) -> int | None:
         """Distance of the nearest match to the number, or None."""
@@ -272,10 +318,11 @@ class _Ctx:
         return False
 
 
-def _unit_trigger(R: _Rules, unit: str) -> re.Pattern | None:
-    """The union of the triggers of a unit's indicators: one search tells that none
-    of them matches (half the quantities), each trigger then need not be tried.
-    Compiled on first use (start-up compiles only the units a text has)."""
+def _unit_trigger(R: _Rules, unit: str):
+    """The union of the triggers of a unit's indicators, as a test (``textnorm.tester``):
+    one search tells that none of them matches (half the quantities), each trigger
+    then need not be tried.  Compiled on first use (start-up compiles only the
+    units a text has)."""
     try:
         return R.unit_trigger[unit]
     except KeyError:
@@ -284,7 +331,7 @@ def _unit_trigger(R: _Rules, unit: str) -> re.Pattern | None:
     rx = None
     if len(pats) > 1:
         try:
-            rx = re.compile("|".join(f"(?:{p})" for p in pats))
+            rx = tester(re.compile("|".join(f"(?:{p})" for p in pats)))
         except re.error:  # patterns that cannot be joined (named groups): tried one by one
             rx = None
     R.unit_trigger[unit] = rx
@@ -292,21 +339,23 @@ def _unit_trigger(R: _Rules, unit: str) -> re.Pattern | None:
 
 
 def _classify(q: Quantity, ctx: _Ctx, R: _Rules) -> str | None:
+    # the searches whose match is only tested run as ``textnorm.tester``'s
+    # (led by a character class: the engine skips to the candidates)
     if q.kind == "other":
         return None
-    if R.plan.search(ctx.L) or R.from_re.search(ctx.L):
+    if R.plan_test(ctx.L) or R.from_test(ctx.L):
         return None
-    if q.kind == "rate" and (R.rate_not.search(ctx.L) or R.rate_not.search(ctx.R[:4])):
+    if q.kind == "rate" and (R.rate_not_test(ctx.L) or R.rate_not_test(ctx.R[:4])):
         return None
     best = None
     best_key = None
     bu = base_unit(q.unit)
     union = _unit_trigger(R, bu)
-    triggered = union is None or union.search(ctx.C) is not None
+    triggered = union is None or union(ctx.C) is not None
     for ind in R.by_unit.get(bu, ()):
         if best_key is not None and ind.priority < best_key[0]:
             break  # sorted by priority: nothing better can follow
-        if ind.trigger is not None and (not triggered or not ind.trigger.search(ctx.C)):
+        if ind.trigger is not None and (not triggered or not ind.test(ctx.C)):
             continue
         if any(ctx.has(sc, rx) for sc, rx in ind.nots):
             continue
@@ -365,10 +414,24 @@ def extract(text: str, norm: str, parts: list[Part], why: list | None = None) ->
     R = _rules()
     parts = parts or []
     qs = find(norm)
+    masked: list[tuple[int, int]] = []
     if "《" in norm:
-        norm = _TITLE.sub(_mask_title, norm)
+        # the stops are those of the text less the ones inside a title (a stand-in
+        # has none, and a line end is never inside one): read before masking,
+        # on the text the numeric rules read too
+        pieces, pos = [], 0
+        for m in _TITLE.finditer(norm):
+            pieces.append(norm[pos:m.start()])
+            pieces.append(_mask_title(m))
+            pos = m.end()
+            masked.append(m.span(1))
+        stops = _sentence_stops(norm, masked)
+        if masked:
+            pieces.append(norm[pos:])
+            norm = "".join(pieces)
+    else:
+        stops = _sentence_stops(norm)
     n = len(qs)
-    stops = _sentence_stops(norm)
     inds: list[str | None] = [None] * n
     lefts: list[int] = [0] * n
     rights: list[int] = [0] * n
@@ -382,7 +445,7 @@ def extract(text: str, norm: str, parts: list[Part], why: list | None = None) ->
         re_ = _right_end(norm, q.end, ceil)
         ss, se = _sentence(stops, len(norm), q.start, q.end)
         lefts[i], rights[i], sents[i] = ls, re_, (ss, se)
-        ctx = _Ctx(norm[ls:q.start], norm[q.end:re_], norm[ss:se])
+        ctx = _Ctx(norm[ls:q.start], norm[q.end:re_], (norm, ss, se))
         ind = _classify(q, ctx, R)
         h_ = "words"
         if ind is None and ls > ss and ls > floor and q.start - ls <= _FALLBACK_LEFT \
@@ -392,20 +455,20 @@ def extract(text: str, norm: str, parts: list[Part], why: list | None = None) ->
             ls2 = _left_start(norm, ls - 1, max(floor, ss))
             h_ = "borrow"
             if ls2 < ls - 1:
-                ind = _classify(q, _Ctx(norm[ls2:q.start], ctx.R, ctx.S), R)
+                ind = _classify(q, _Ctx(norm[ls2:q.start], ctx.R, ctx._S), R)
             elif i and ls - 1 <= floor + 1 and lefts[i - 1] >= ss and qs[i - 1].kind != q.kind:
                 # the clause before ends with a quantity of another kind: borrow
                 # its words ("开展执法证件考试2次,参考人员260人"); a count after a
                 # count measures something else ("审查合同120件,提出意见30件")
                 L2 = norm[lefts[i - 1]:qs[i - 1].start] + "，" + norm[ls:q.start]
-                ind = _classify(q, _Ctx(L2, ctx.R, ctx.S), R)
+                ind = _classify(q, _Ctx(L2, ctx.R, ctx._S), R)
         in_list = bool(i) and ls == floor and norm.startswith("、", ls)
         if ind is None and in_list and q.start - ls <= _LIST_LEFT:
             # a list sharing its verb: "审查重大行政决策事项18件、行政规范性文件26件"
             h, h_ = list_head, "list"
             if lefts[h] >= ss:
                 L2 = norm[lefts[h]:qs[h].start] + "，" + norm[ls + 1:q.start]
-                ind = _classify(q, _Ctx(L2, ctx.R, ctx.S), R)
+                ind = _classify(q, _Ctx(L2, ctx.R, ctx._S), R)
         inds[i] = ind
         how[i] = h_ if ind else None
         if not in_list:
@@ -423,7 +486,7 @@ def extract(text: str, norm: str, parts: list[Part], why: list | None = None) ->
             # "出庭应诉率由2021年的85%提高到100%"
             L = norm[lefts[p]:qs[p].start]
             L = L[:R.from_re.search(L).start()]
-            inds[i] = _classify(q, _Ctx(L, norm[q.end:rights[i]], norm[ss:sents[i][1]]), R)
+            inds[i] = _classify(q, _Ctx(L, norm[q.end:rights[i]], (norm, ss, sents[i][1])), R)
             how[i] = "from_to"
             continue
         if q.kind == "rate":
@@ -466,7 +529,7 @@ def extract(text: str, norm: str, parts: list[Part], why: list | None = None) ->
                 and lefts[i] > qs[p].end and not R.cont_not.search(left) \
                 and R.cont_verbs.search(left.strip()):
             ind = _ind_by_id()[inds[p]]
-            ctx = _Ctx(left, norm[q.end:rights[i]], norm[ss:sents[i][1]])
+            ctx = _Ctx(left, norm[q.end:rights[i]], (norm, ss, sents[i][1]))
             if not any(ctx.has(sc, rx) for sc, rx in ind.nots):
                 inds[i], how[i] = inds[p], "continuation"
 
@@ -479,8 +542,8 @@ def extract(text: str, norm: str, parts: list[Part], why: list | None = None) ->
         a = max(lefts[i], q.start - 16)
         b = min(rights[i], q.end + 14)
         quote = text[a:b].strip(_QUOTE_STRIP)
-        facts.append(Fact(indicator=ind, value=q.value, unit=q.unit, approx=q.approx,
-                          start=q.start, end=q.end, part=part, quote=quote))
+        # (positional: indicator, value, unit, approx, start, end, part, quote)
+        facts.append(Fact(ind, q.value, q.unit, q.approx, q.start, q.end, part, quote))
     return facts
 
 
@@ -506,13 +569,18 @@ def _ind_by_id() -> dict:
     return out
 
 
-_HEAD_TRIM = re.compile(r"(?:共|共计|合计|累计|总计|达到|达|为|有|约|近|超过|计|的|等|数|总数|数量|余)+$")
+_HEAD_WORDS = ("共", "共计", "合计", "累计", "总计", "达到", "达", "为", "有", "约", "近", "超过", "计", "的", "等",
+               "数", "总数", "数量", "余")
+_HEAD_TRIM = re.compile("(?:" + "|".join(_HEAD_WORDS) + ")+$")
 
 
 def _head(left: str) -> str | None:
     """The head noun of the words before a number (its last two characters once
     counting words are trimmed): 行政许可事项 -> 事项, 家庭纠纷 -> 纠纷."""
-    w = _HEAD_TRIM.sub("", left.strip(" ,，、:：(（"))
+    w = left.strip(" ,，、:：(（")
+    # most end with none of the words (nor with a line break, before which $ matches too)
+    if w.endswith(_HEAD_WORDS) or w.endswith("\n"):
+        w = _HEAD_TRIM.sub("", w)
     if len(w) < 3 or not ("\u4e00" <= w[-1] <= "\u9fff" and "\u4e00" <= w[-2] <= "\u9fff"):
         return None
     return w[-2:]

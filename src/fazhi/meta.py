@@ -26,7 +26,7 @@ from .clean import Cleaned, is_meta_row
 from .data import load_yaml
 from .dates import find_dates, find_years, parse_date
 from .model import Meta, Region
-from .textnorm import may_match
+from .textnorm import may_match, tester
 from .textnorm import shadow as _shadow
 
 @lru_cache(maxsize=4096)
@@ -97,7 +97,7 @@ def parse_fields(c: Cleaned, sh: str, first_body: int) -> tuple[dict[str, str], 
         s = sh[ln.start:ln.end]
         if len(s) > 200:
             continue
-        ms = list(v["label_re"].finditer(s))
+        ms = list(v["label_re"].finditer(s)) if tester(v["label_re"])(s) else []
         # a label counts only at the line start or after a separator
         ms = [m for m in ms if m.start() == 0 or s[m.start()] in " \t[【|" or s[m.start() - 1] in " \t|｜•·[]【】"
               or m.group(0).rstrip()[-1:] in ":：]】"
@@ -140,7 +140,7 @@ def clean_title(t: str) -> tuple[str, str | None]:
     s = t.strip()
     if "|" in s or "｜" in s:
         cells = [x for x in _TITLE_CELLS.split(s) if x.strip()]
-        good = [x for x in cells if v["title_needs"].search(shadow(x))]
+        good = [x for x in cells if tester(v["title_needs"])(shadow(x))]
         if good:
             s = good[0].strip()
     for rx in (v["title_label"], _TITLE_TAG):
@@ -176,11 +176,11 @@ def find_title(c: Cleaned, sh: str, first_body: int, raw_title: str | None
     shs = [sh[ln.start:ln.end].strip("• ·") for _, ln in cands]
 
     def complete(s: str) -> bool:
-        return bool(v["title_needs"].search(s)) and ("报告" in s or "总结" in s) and not v["title_not"].search(s)
+        return bool(tester(v["title_needs"])(s)) and ("报告" in s or "总结" in s) and not tester(v["title_not"])(s)
 
     def piece(s: str) -> bool:
         return 0 < len(s) <= 40 and not _TITLE_PIECE_NOT.search(s) and not is_meta_row(s) \
-            and not v["title_not"].search(s) and not v["doc_number_line"].match(s)
+            and not tester(v["title_not"])(s) and not v["doc_number_line"].match(s)
 
     for k, (i, ln) in enumerate(cands):
         s = shs[k]
@@ -190,7 +190,7 @@ def find_title(c: Cleaned, sh: str, first_body: int, raw_title: str | None
             # page fields glued to the title line: "…的报告作者:海关总署 发布时间:…"
             line_end = g.end(1)
             s = sh[ln.start:line_end].strip("• ·")
-        if len(s) > 120 or (is_meta_row(s) and not v["title_label"].match(s)) or v["title_not"].search(s):
+        if len(s) > 120 or (is_meta_row(s) and not v["title_label"].match(s)) or tester(v["title_not"])(s):
             continue
         if complete(s):
             title, date = clean_title(c.text[ln.start:line_end].strip().lstrip("•· "))
@@ -200,7 +200,7 @@ def find_title(c: Cleaned, sh: str, first_body: int, raw_title: str | None
             if _LACKS_SUBJECT.match(shadow(title)) and k > 0:
                 pi, pl = cands[k - 1]
                 ps = shs[k - 1]
-                if len(ps) <= 40 and v["unit_end"].search(ps) and not is_meta_row(ps) and not v["title_needs"].search(ps):
+                if len(ps) <= 40 and v["unit_end"].search(ps) and not is_meta_row(ps) and not tester(v["title_needs"])(ps):
                     title = c.text[pl.start:pl.end].strip() + title
                     used.add(pi)
                     span = (pl.start, ln.end)
@@ -226,12 +226,20 @@ def find_title(c: Cleaned, sh: str, first_body: int, raw_title: str | None
 
 
 # ----------------------------------------------------------------------- year
+# "2023年，…" at the start of the text or of a line: the text start is tried with
+# ``match``, the line starts by a search led by the line break (the engine skips
+# to it; an alternation with ^ in front is tried at every position)
+_YEAR_LINE = r"\s*((?:19|20)\d{2})\s*年(?:以来|来|度)?\s*[，,]"
+_YEAR_AT_START = re.compile(_YEAR_LINE)
+_YEAR_AT_LINE = re.compile("\n" + _YEAR_LINE)
+
+
 def body_year(sh: str, first_body: int) -> int | None:
     """The year the opening of the body says it reports on ("现将2023年度…报告如下",
     "2023年，…"), whatever the title says."""
     head = sh[:max(first_body, 0) + 1500]
     m = re.search(r"现(?:将|对|就)[^。]{0,30}?((?:19|20)\d{2})\s*年", head) \
-        or re.search(r"(?:^|\n)\s*((?:19|20)\d{2})\s*年(?:以来|来|度)?\s*[，,]", head)
+        or _YEAR_AT_START.match(head) or _YEAR_AT_LINE.search(head)
     return int(m.group(1)) if m else None
 
 
@@ -244,7 +252,7 @@ def find_year(title: str | None, sh: str, first_body: int) -> tuple[int | None, 
     m = re.search(r"现(?:将|对|就)[^。]{0,30}?((?:19|20)\d{2})\s*年", head)
     if m:
         return int(m.group(1)), "“现将…年度…报告如下”"
-    m = re.search(r"(?:^|\n)\s*((?:19|20)\d{2})\s*年(?:以来|来|度)?\s*[，,]", head)
+    m = _YEAR_AT_START.match(head) or _YEAR_AT_LINE.search(head)
     if m:
         return int(m.group(1)), "开篇“某年，…”"
     m = re.search(r"(?<![—\-–~至到])((?:19|20)\d{2})\s*年度?[^。，,)）》]{0,12}法治(政府)?建设", head)
@@ -315,7 +323,7 @@ def valid_unit(u: str | None) -> bool:
     s = shadow(u)
     if not 2 <= len(s) <= 30 or not v["unit_end"].search(s) or v["generic"].search(s):
         return False
-    if v["not_start"].search(s) or v["not_contain"].search(s):
+    if v["not_start"].search(s) or tester(v["not_contain"])(s):
         return False
     stem = v["unit_end"].sub("", s)
     if len(stem) < 2 and not regions.lookup(s) and not v["short_ok"].match(s):
@@ -399,7 +407,7 @@ def _opening_re():
 
 def _unit_from_opening(sh: str, text: str, first_body: int) -> tuple[str | None, tuple[int, int] | None]:
     head = sh[:max(first_body, 0) + 800]
-    for m in _opening_re().finditer(head):
+    for m in (_opening_re().finditer(head) if tester(_opening_re())(head) else ()):
         a, b = m.span("u")
         u = normalise_unit(text[a:b])
         if _trusted(u):
@@ -413,7 +421,7 @@ def self_level(sh: str) -> tuple[str | None, int]:
     v = _vocab()
     cnt = Counter()
     for lvl, rx in v["self_refs"].items():
-        cnt[lvl] = len(rx.findall(sh))
+        cnt[lvl] = len(rx.findall(sh)) if tester(rx)(sh) else 0  # the test: led by a class, not a group
     if "自治区" in sh[:3000] and re.search(r"自治区(党委|人民政府|政府)", sh):
         cnt["province"] += cnt.pop("county", 0)  # 全区 in an autonomous region's report
     top = cnt.most_common(2)
@@ -450,12 +458,12 @@ def _unit_from_self(sh: str, text: str) -> tuple[str | None, str | None, tuple[i
     lvl, n = self_level(sh)
     if lvl is None or lvl in ("department", "township") or n < 1:
         return None, lvl, None  # a department's or a township's own name is not in the division data
-    if v["self_refs"]["department"].search(sh):
+    if tester(v["self_refs"]["department"])(sh):
         return None, lvl, None  # a department speaking of 全市 is not the city
     sufs = _LEVEL_SUFFIX[lvl]
     cnt: Counter = Counter()
     first: dict[str, tuple[int, int]] = {}
-    for m in v["named_body"].finditer(sh):
+    for m in (v["named_body"].finditer(sh) if tester(v["named_body"])(sh) else ()):
         g = "n" if m.group("n") else "n2"
         name, suf = m.group(g), m.group("s" if g == "n" else "s2")
         if suf not in sufs:
@@ -649,7 +657,7 @@ def extract(c: Cleaned, sh: str, first_body: int, raw_fields: dict[str, str], ra
     title, title_lines, tspan, title_date = find_title(c, sh, first_body, raw_title)
     if title is None and fields.get("title"):
         t, d = clean_title(fields["title"])
-        if v["title_needs"].search(shadow(t)):
+        if tester(v["title_needs"])(shadow(t)):
             title, title_date = t, d
             why["title"] = "页面“标题”栏"
     meta = Meta(title=title)
@@ -730,7 +738,8 @@ def extract(c: Cleaned, sh: str, first_body: int, raw_fields: dict[str, str], ra
     if meta.level:
         why["level"] = f"单位名称“{meta.unit}”的后缀"
     else:
-        m = v["masked"].search(sh[:first_body + 1500])
+        head = sh[:first_body + 1500]
+        m = v["masked"].search(head) if tester(v["masked"])(head) else None
         lvl, n = self_level(sh)
         if m:
             meta.level = find_level("某" + m.group(1))

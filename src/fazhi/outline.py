@@ -30,6 +30,10 @@ LABELS: list[tuple[str, re.Pattern]] = [
     ("num", re.compile(r"^\d{1,2}\s*(?:[.．](?!\d)|、)\s*")),
     ("circled", re.compile(r"^[①-⑳]\s*")),
 ]
+# the LABELS as one pattern (its alternatives in the same order, each anchored at
+# the line start: the first that matches is the one the loop over LABELS finds)
+_LABELS_ONE = re.compile("|".join(f"(?P<g{i}>{rx.pattern})" for i, (_, rx) in enumerate(LABELS)))
+_LABEL_KIND = {f"g{i}": k for i, (k, _) in enumerate(LABELS)}
 # the characters a label can start with (and any decimal digit): other lines skip the LABELS
 _LABEL_FIRST = frozenset("第" + CN_NUM + "、（(" + "".join(chr(c) for c in range(0x2460, 0x2474)))
 ENUM_ITEM = re.compile(rf"^[{CN_NUM}]+是")
@@ -84,11 +88,10 @@ def find_headings(c: Cleaned, sh: str, skip: set[int] = frozenset()) -> list[Hea
             continue
         kind = label = None
         c0 = s[:1]
-        for k, rx in (LABELS if c0 in _LABEL_FIRST or c0.isdecimal() else ()):
-            m = rx.match(s)
+        if c0 in _LABEL_FIRST or c0.isdecimal():
+            m = _LABELS_ONE.match(s)
             if m:
-                kind, label = k, c.text[ln.start:ln.start + m.end()].strip()
-                break
+                kind, label = _LABEL_KIND[m.lastgroup], c.text[ln.start:ln.start + m.end()].strip()
         if label == "、" and (i == 0 or not _after_stop(sh, c.lines[i - 1])):
             kind = label = None  # "、" starts a heading only after a finished line
         if kind is None:
@@ -115,13 +118,13 @@ def find_headings(c: Cleaned, sh: str, skip: set[int] = frozenset()) -> list[Hea
                 continue
             if kind in ("num", "num_paren", "circled") and len(s) > 200 and not TITLE_STOP.search(s, 0, MAX_TITLE):
                 continue  # a long numbered sentence, not a heading
-        end = _title_end(sh, ln.start, ln.end)
+        end = stop = _title_end(sh, ln.start, ln.end)
         if end - ln.start > MAX_TITLE + len(label or ""):
             # no full stop near: cut at the first comma-level break if the clause is long
             m = re.compile(r"[，,：:]").search(sh, ln.start + len(label or ""), ln.end)
             end = m.start() if m and m.start() - ln.start <= MAX_TITLE else min(ln.end, ln.start + MAX_TITLE)
         title = c.text[ln.start:end].strip()
-        words_end = min(_title_end(sh, ln.start, ln.end), ln.start + len(label or "") + MAX_TITLE)
+        words_end = min(stop, ln.start + len(label or "") + MAX_TITLE)
         out.append(Heading(i, kind, label or "", title, ln.start, end, words_end=max(end, words_end)))
         seen_prose = seen_prose or (prose and kind not in ("md1", "md2", "bold"))
     assign_levels(out)

@@ -25,6 +25,7 @@ from functools import lru_cache
 from .data import load_yaml
 from .model import Part
 from .outline import Heading
+from .textnorm import tester
 
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _NEXT_WORDS = re.compile("下一|明年|来年|今后|下步")
@@ -42,10 +43,15 @@ def _vocab():
     anyp = re.compile("|".join(f"(?:{x})" for p in d["order"] for x in d["patterns"][p]))
     subp = re.compile("|".join(f"(?:{x})" for p in d["sub_parts"] for x in d["patterns"][p]) + "|下一|明年|\\d{4}年")
     lead = d["leader"]
+    lead_head = re.compile(lead["heading"])
     return {
         "order": d["order"], "pats": pats, "any": anyp, "sub_any": subp, "plan": re.compile(d["plan_words"]),
-        "lead_head": re.compile(lead["heading"]), "lead_content": re.compile(lead["content"]),
+        "lead_head": lead_head, "lead_content": re.compile(lead["content"]),
         "window": int(lead["window"]), "sub_parts": tuple(d["sub_parts"]), "sub_max": int(d["sub_part_max"]),
+        # the alternations of groups are tried at every position: tested first
+        # (``textnorm.tester``), searched only where they match
+        "tests": {p: tester(rx) for p, rx in pats.items()}, "any_test": tester(anyp),
+        "sub_any_test": tester(subp), "lead_head_test": tester(lead_head),
     }
 
 
@@ -60,10 +66,10 @@ def explicit(heading: str, year: int | None) -> tuple[str | None, str]:
         m = v["plan"].search(s)
         if m:
             return "next_year", f"{max(years)}年{m.group()}"
-    if not v["any"].search(s):
+    if not v["any_test"](s):
         return None, ""
     for part in v["order"]:
-        m = v["pats"][part].search(s)
+        m = v["pats"][part].search(s) if v["tests"][part](s) else None
         if not m:
             continue
         if part == "next_year" and year is not None and years and all(y <= year for y in years) \
@@ -81,7 +87,7 @@ def classify(heading: str, year: int | None) -> str | None:
 def _leads(title: str, opening: str) -> tuple[str, str] | None:
     """(heading cue, content cue) when a chapter is about leading the work."""
     v = _vocab()
-    mh = v["lead_head"].search(title)
+    mh = v["lead_head"].search(title) if v["lead_head_test"](title) else None
     if not mh:
         return None
     mc = v["lead_content"].search(opening)
@@ -198,7 +204,7 @@ def find_parts(heads: list[Heading], sh: str, text_len: int, year: int | None,
             if not (h.start < c.start < end):
                 continue
             ct = _title(sh, c)
-            if len(ct.strip()) > v["sub_max"] or not v["sub_any"].search(ct):
+            if len(ct.strip()) > v["sub_max"] or not v["sub_any_test"](ct):
                 continue
             cp, cw = explicit(ct, year)
             if cp in v["sub_parts"] and len(ct.strip()) <= v["sub_max"] and cp != cur:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from . import settings
+from .textnorm import digit_class
 
 # ---------------------------------------------------------------------------
 # Unit vocabulary: unit -> (kind, negative lookahead: what may not follow).
@@ -161,9 +162,47 @@ def _regexes():
         rf"(?P<post>{post})?"
     )
     pct = re.compile(rf"(?=[百{pre1}])(?P<pre>{pre})?百分之(?P<cn>百(?![分余])|{_CN})(?P<post>{post})?")
-    pre_bare = re.compile(rf"(?=[{pre1}])(?P<pre>{pre})(?P<bare>[百千万])(?P<mult>[万亿])?(?P<unit>{_unit_alt()})(?P<post>{post})?")
+    # no look-ahead in front: the pattern starts with an alternation of words,
+    # whose first characters the engine skips to by itself
+    pre_bare = re.compile(rf"(?P<pre>{pre})(?P<bare>[百千万])(?P<mult>[万亿])?(?P<unit>{_unit_alt()})(?P<post>{post})?")
     named = re.compile(rf"(?:{_NAMED_TAIL})")
-    return q, pct, pre_bare, named
+    return q, pct, pre_bare, named, _candidates()
+
+
+def _candidates() -> re.Pattern:
+    """Where a quantity of ``q`` (``_regexes``) may start, found by one scan that
+    starts with a character class (the engine skips to those characters; ``q``,
+    whose first item is optional, is tried at every position of the text).
+
+    A superset of the starts of ``q``: a word of ``PRE_APPROX`` before a number;
+    a digit that no [\\d.A-Za-z/_-] precedes, a Chinese numeral no numeral
+    precedes, a bare 百/千/万 before 余/多 - each followed, within a bounded
+    look-ahead, by what may stand between a number and its unit and a unit's
+    first character (or by a number longer than the look-ahead).  Every part
+    is of bounded width: linear on any text."""
+    digits = "零〇一二两三四五六七八九"
+    num_first = rf"[\d{digits}十百千万]"
+    firsts = "".join(sorted({re.escape(u[0]) for u in UNITS}))
+    mid = "".join(MID_APPROX)
+    tail = rf"[ \t]?[{mid}]?[万亿千]?[{mid}]?[ \t]?[{firsts}]"
+    pres = []
+    for first in sorted({a[0] for a in PRE_APPROX}):
+        rests = sorted({a[1:] for a in PRE_APPROX if a[0] == first}, key=len, reverse=True)
+        rest = "|".join(re.escape(r) for r in rests if r)
+        opt = "?" if "" in rests else ""
+        pres.append(rf"(?<={first})(?=(?:{rest}){opt}{num_first})" if rest else rf"(?<={first})(?={num_first})")
+    pre1 = "".join(sorted({a[0] for a in PRE_APPROX}))
+    num = (
+        rf"(?<=\d)(?<![\d.A-Za-z/_\-]\d)(?=[\d,.]{{0,40}}+{tail}|[\d,.]{{40}})"
+        rf"|(?<=[{digits}十])(?<![{_CN_CHARS}].)(?=[{_CN_CHARS}]{{0,40}}(?:点[{digits}]+)?{tail}|[{_CN_CHARS}]{{40}})"
+        rf"|(?<=[百千万])(?<![{_CN_CHARS}].)(?=[{mid}])"
+    )
+    # the words' alternatives behind one class test: a numeral (most candidates)
+    # is not tried against each word
+    words = rf"(?<=[{pre1}])(?:" + "|".join(pres) + ")"
+    # the leading class with the digits as ranges (not the category \d): the
+    # engine skips through the text several times faster
+    return re.compile(rf"[{digit_class()}{digits}十百千万{pre1}](?:" + num + "|" + words + ")")
 
 
 _OPEN_QUOTES = "“\"「『《‘'"
@@ -207,8 +246,19 @@ def find(norm: str) -> list[Quantity]:
     return list(_find_cached(norm))
 
 
-# the two rarer forms are scanned for only when a cheap test says they may occur
-_PRE_BARE_HINT = re.compile("(?:" + "|".join(PRE_APPROX) + ")[百千万]")
+def _matches(q_re: re.Pattern, cand_re: re.Pattern, norm: str):
+    """``q_re.finditer(norm)``: ``q_re`` is tried only where a candidate starts
+    (no match of it starts elsewhere), the scan resuming where a match ends."""
+    search, match = cand_re.search, q_re.match
+    pos = 0
+    while (c := search(norm, pos)) is not None:
+        p = c.start()
+        m = match(norm, p)
+        if m is None:
+            pos = p + 1
+            continue
+        yield m
+        pos = m.end()
 
 
 @lru_cache(maxsize=1)
@@ -217,7 +267,7 @@ def _find_cached(norm: str) -> tuple[Quantity, ...]:
 
 
 def _find(norm: str) -> list[Quantity]:
-    q_re, pct_re, pre_bare_re, named_re = _regexes()
+    q_re, pct_re, pre_bare_re, named_re, cand_re = _regexes()
     out: list[Quantity] = []
     taken: list[tuple[int, int]] = []
 
@@ -235,47 +285,46 @@ def _find(norm: str) -> list[Quantity]:
     # hostile or broken: stop well above what the facts cap keeps (MAX_FACTS),
     # so that the facts and the numeric rules stay bounded too
     limit = 4 * settings.get("MAX_FACTS")
-    for m in q_re.finditer(norm):
+    n = len(norm)
+    for m in _matches(q_re, cand_re, norm):
         if len(out) >= limit:
             break
-        unit = m.group("unit")
+        # the groups in one call: pre, ar, cn, bare, m1, mult, m2, unit, post
+        pre, ar, cn, _bare, m1, mult, m2, unit, post = m.groups()
         kind = UNITS[unit][0]
-        grp = "ar" if m.group("ar") else ("cn" if m.group("cn") else "bare")
+        grp = 2 if ar else (3 if cn else 4)
         ns, ne = m.span(grp)
-        if prefix_blocked(ns):
+        if ns > 0 and prefix_blocked(ns):
             continue
-        numtxt = m.group(grp)
-        if grp == "ar":
-            v = _ar_value(numtxt)
+        end = m.end()
+        if grp == 2:
+            v = _ar_value(ar)
             if v is None or not v < MAX_VALUE:
                 continue  # a digit run no report counts in (or inf)
         else:
-            if grp == "cn":
+            numtxt = cn if grp == 3 else _bare
+            if grp == 3:
                 # the article 一 (一批, 一件事, 一次, 统一部署 ...) is not a count;
                 # 一名/一位 are genuine people counts
                 # (unless nothing follows the unit: "审结一件。")
-                if numtxt == "一" and not m.group("mult") and unit not in ("名", "位") and (
+                if numtxt == "一" and not mult and unit not in ("名", "位") and (
                         kind not in ("count", "people")
-                        or m.end() < len(norm) and _is_wordchar(norm[m.end()])):
+                        or end < n and _is_wordchar(norm[end])):
                     continue
                 # named concepts: “四个意识”, 三项制度, 十件实事, 两所(…)
                 if ns > 0 and norm[ns - 1] in _OPEN_QUOTES:
                     continue
-                if kind == "count" and named_re.match(norm, m.end()):
+                if kind == "count" and named_re.match(norm, end):
                     continue
             v = cn_value(numtxt)
             if v is None:
                 continue
-        mult = m.group("mult")
         if mult:
             v *= MULT[mult]
-        approx = bool(m.group("pre") or m.group("m1") or m.group("m2") or m.group("post")
-                      or grp == "bare")
-        if grp == "bare":
-            approx = True
-        start = m.start("pre") if m.group("pre") else ns
-        out.append(Quantity(v, (mult or "") + unit, kind, approx, start, m.end(), ns, ne))
-        taken.append((start, m.end()))
+        approx = bool(pre or m1 or m2 or post or grp == 4)
+        start = m.start(1) if pre else ns
+        out.append(Quantity(v, (mult or "") + unit, kind, approx, start, end, ns, ne))
+        taken.append((start, end))
 
     extra: list[Quantity] = []
     for m in (pct_re.finditer(norm) if "百分之" in norm else ()):
@@ -286,7 +335,7 @@ def _find(norm: str) -> list[Quantity]:
         start = m.start("pre") if m.group("pre") else m.start()
         extra.append(Quantity(v, "%", "rate", bool(m.group("pre") or m.group("post")),
                               start, m.end(), m.start("cn"), m.end("cn")))
-    for m in (pre_bare_re.finditer(norm) if _PRE_BARE_HINT.search(norm) else ()):  # 近千人, 超万人
+    for m in pre_bare_re.finditer(norm):  # 近千人, 超万人
         v = cn_value(m.group("bare"))
         if m.group("mult"):
             v *= MULT[m.group("mult")]

@@ -22,7 +22,7 @@ from functools import lru_cache
 from .data import load_yaml
 from .model import REQUIRED_PARTS, Report
 from .rules.content import length, mask, written
-from .textnorm import shadow
+from .textnorm import shadow, tester
 
 @lru_cache(maxsize=1)
 def _time_words() -> re.Pattern:
@@ -106,7 +106,8 @@ def compute(report: Report, rub: dict | None = None, sh: str | None = None,
     nxt = [p for p in report.parts if p.part == "next_year"]
     if nxt:
         items = facts_in("next_year")
-        timed = any(_time_words().search(w, p.start, p.end) for p in nxt)
+        test = tester(_time_words())  # a truth test: led by \d, the pattern is tried at every position
+        timed = any(test(w, p.start, p.end) for p in nxt)
         plan = min(100, 70 * items / pl["full_at_items"]) + pl["time_bonus"] * timed
     else:
         plan = 0

@@ -27,7 +27,9 @@ _FOLD_RE = re.compile("[\uff01-\uff5e\u3000\u00a0\u2002\u2003\u2009]")
 # an O between digits; the pattern starts with its character class (the lookbehinds
 # come after it) so that the regex engine skips to the candidates, not trying a
 # lookbehind at every position of the text
-_OCR_DIGIT = re.compile(r"[OoＯо](?:(?<=\d.)(?=[\d\-/.年月日])|(?<=[\-/.年].)(?=\d))")
+_OCR_O = "OoＯо"  # O-like letters (Latin, full-width, Cyrillic)
+_O1, _O2, _O3, _O4 = _OCR_O
+_OCR_DIGIT = re.compile(rf"[{_OCR_O}](?:(?<=\d.)(?=[\d\-/.年月日])|(?<=[\-/.年].)(?=\d))")
 
 
 def _fold(m: re.Match) -> str:
@@ -72,7 +74,8 @@ def shadow(text: str, traditional: bool | None = None) -> str:
     once for the whole document and pass it.
     """
     s = _FOLD_RE.sub(_fold, text) if _FOLD_RE.search(text) else text
-    if _OCR_DIGIT.search(s):
+    # four `in` tests are faster than the pattern's search (most texts have no O)
+    if (_O1 in s or _O2 in s or _O3 in s or _O4 in s) and _OCR_DIGIT.search(s):
         s = _OCR_DIGIT.sub("0", s)  # OCR reads 0 as O between digits: 2O23-03-01
     if traditional if traditional is not None else has_traditional(s):
         s = to_simplified(s)
@@ -133,17 +136,185 @@ def literal_needs(rx: re.Pattern) -> tuple[str, ...] | None:
     return tuple(sorted(got)) if got and all(got) else None
 
 
-_NEEDS: dict[re.Pattern, tuple[str, ...] | None] = {}
+_NEEDS: dict[re.Pattern, tuple] = {}  # pattern -> (its needs or None, a search for any of them or None)
 
 
 def may_match(rx: re.Pattern, text: str, start: int = 0, end: int | None = None) -> bool:
     """False when ``rx`` cannot match in ``text[start:end]`` (none of its needed
     strings occurs there); True when it may."""
     try:
-        needs = _NEEDS[rx]
+        needs, alt = _NEEDS[rx]
     except KeyError:
-        needs = _NEEDS[rx] = literal_needs(rx)
+        needs = literal_needs(rx)
+        # three words or more: one scan for their alternation (led by their first
+        # characters) is faster than a ``str.find`` per word
+        alt = (re.compile("|".join(re.escape(w) for w in sorted(needs, key=len, reverse=True))).search
+               if needs is not None and len(needs) >= 3 else None)
+        _NEEDS[rx] = needs, alt
     if needs is None:
         return True
     e = len(text) if end is None else end
+    if alt is not None:
+        return alt(text, start, e) is not None
     return any(text.find(w, start, e) >= 0 for w in needs)
+
+
+# ------------------------------------------------------------ punctuation
+# the sentence-ending characters the facts and the numeric rules split on
+# (the shadow folds ！？； to !?; — both forms are looked for)
+SENTENCE_STOPS = "。；;!！?？\n\r"
+
+_positions_of: tuple[str | None, str, list[int]] = (None, "", [])  # the last text scanned
+
+
+def positions(text: str, chars: str = SENTENCE_STOPS) -> list[int]:
+    """The sorted offsets in ``text`` of the characters ``chars`` (a fresh list).
+
+    ``str.find`` per character: it skips through CJK text many times faster
+    than a regex character class.  The facts and the numeric rules ask for the
+    same text's stops: the last answer is kept (the text itself is held, so
+    ``is`` cannot mistake another; one tuple read and written whole)."""
+    global _positions_of
+    t, c, got = _positions_of
+    if t is not text or c != chars:
+        got = []
+        find = text.find
+        for ch in chars:
+            i = find(ch)
+            while i >= 0:
+                got.append(i)
+                i = find(ch, i + 1)
+        got.sort()
+        _positions_of = (text, chars, got)
+    return list(got)
+
+
+# ------------------------------------------------------------ fast tests
+def _class_items(items) -> list[str] | None:
+    """A parsed character class as class text, or None (negated, other categories)."""
+    from re import _constants as c
+
+    out = []
+    for op, av in items:
+        if op is c.LITERAL:
+            out.append(re.escape(chr(av)))
+        elif op is c.RANGE:
+            out.append(f"{re.escape(chr(av[0]))}-{re.escape(chr(av[1]))}")
+        elif op is c.CATEGORY and av in _categories():
+            out.append(_categories()[av])
+        else:
+            return None
+    return out
+
+
+def _firsts(seq) -> tuple[list[str], bool] | None:
+    """(class text of the characters a match of the parsed sequence ``seq`` can
+    start with, whether it can match the empty string), or None when unknown.
+    Zero-width items (look-arounds, anchors) are passed over: the set is then
+    a superset, which is all a prefilter needs."""
+    from re import _constants as c
+
+    got: list[str] = []
+    for op, av in seq:
+        if op is c.LITERAL:
+            return got + [re.escape(chr(av))], False
+        if op is c.IN:
+            cl = _class_items(av)
+            return None if cl is None else (got + cl, False)
+        if op in (c.ASSERT, c.ASSERT_NOT, c.AT):
+            continue
+        if op is c.SUBPATTERN:
+            if av[1] or av[2]:  # (?i:...) and other local flags
+                return None
+            r = _firsts(av[3])
+        elif op is c.ATOMIC_GROUP:
+            r = _firsts(av)
+        elif op is c.BRANCH:
+            r = ([], False)
+            for b in av[1]:
+                x = _firsts(b)
+                if x is None:
+                    return None
+                r = (r[0] + x[0], r[1] or x[1])
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            r = _firsts(av[2])
+            if r is not None:
+                r = (r[0], r[1] or av[0] == 0)
+        else:
+            return None
+        if r is None:
+            return None
+        got += r[0]
+        if not r[1]:
+            return got, False
+    return got, True
+
+
+@lru_cache(maxsize=1)
+def _categories() -> dict:
+    from re import _constants as c
+
+    return {c.CATEGORY_DIGIT: digit_class(), c.CATEGORY_SPACE: r"\s", c.CATEGORY_WORD: r"\w"}
+
+
+@lru_cache(maxsize=1)
+def digit_class() -> str:
+    """Class text (for inside ``[...]``) of a superset of what ``\\d`` matches: the
+    BMP's decimal digits as ranges and every astral character.  The engine tests
+    a class of ranges several times faster than the Unicode category ``\\d``: a
+    scan led by it skips through a text faster."""
+    import array
+
+    bmp = array.array("I", range(0x10000)).tobytes().decode("utf-32-le", "surrogatepass")
+    ranges = [f"{re.escape(m.group()[0])}-{re.escape(m.group()[-1])}" for m in re.finditer(r"\d+", bmp)]
+    return "".join(ranges) + "\U00010000-\U0010ffff"
+
+
+
+
+def _has_prefix(rx: re.Pattern) -> bool:
+    """Does the engine skip to the candidates of ``rx`` by itself (a literal
+    prefix or a leading character set)?  Then its search is as fast as a test."""
+    from re import _compiler, _parser
+
+    try:
+        tree = _parser.parse(rx.pattern, rx.flags)
+        return bool(_compiler._get_literal_prefix(tree, rx.flags)[0] or _compiler._get_charset_prefix(tree, rx.flags))
+    except Exception:  # noqa: BLE001 - internals of another Python version: assume not
+        return False
+_TESTS: dict[re.Pattern, object] = {}
+
+
+def tester(rx: re.Pattern):
+    """A search function whose result is truthy exactly when ``rx.search``'s is
+    (same arguments: text, pos, endpos); the match it returns is no match of
+    ``rx``: use it as a test only.
+
+    Python's regex engine skips through a text to the candidates only when a
+    pattern starts with a literal or a character class; a pattern led by a
+    look-behind, a group or an alternation of groups is tried at every position.
+    The test pattern starts with the class of the characters a match of ``rx``
+    can start with, then asserts ``rx`` at that character:
+    ``[F](?<=(?=(?:rx))(?s:.))`` - the engine skips to the candidates, and tries
+    ``rx`` once at each, as the plain search does at every position."""
+    try:
+        return _TESTS[rx]
+    except KeyError:
+        pass
+    if len(_TESTS) >= 4096:  # patterns compiled again and again (users' rule files): stay bounded
+        _TESTS.clear()
+    fn = rx.search
+    if isinstance(rx.pattern, str) and not rx.flags & (re.IGNORECASE | re.VERBOSE | re.LOCALE):
+        from re import _parser
+
+        try:
+            r = _firsts(_parser.parse(rx.pattern, rx.flags).data)
+        except Exception:  # noqa: BLE001 - an unexpected parse tree: the plain search
+            r = None
+        if r is not None and r[0] and not r[1] and not _has_prefix(rx):
+            try:
+                fn = re.compile(f"[{''.join(sorted(set(r[0])))}](?<=(?=(?:{rx.pattern}))(?s:.))", rx.flags).search
+            except re.error:
+                fn = rx.search
+    _TESTS[rx] = fn
+    return fn

@@ -63,6 +63,8 @@ _BINARY_MSG = "无法识别文件编码，可能是二进制文件而非文本"
 _OK_CONTROLS = set("\t\n\r\x0b\x0c")
 # category Cc (U+0000-001F, U+007F-009F) less the controls that plain text uses
 _BAD_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+# the other 256 - 60 Latin-1 bytes: deleted by ``bytes.translate``, what is left are the bad controls
+_NOT_BAD = bytes(b for b in range(256) if not _BAD_CONTROLS.match(chr(b)))
 
 
 def canonical_encoding(name: str | None) -> str | None:
@@ -99,7 +101,9 @@ def _check_text(text: str) -> None:
     """Reject decoded text that is mostly control characters (binary data)."""
     if not text:
         return
-    bad = len(_BAD_CONTROLS.findall(text))
+    # the bad controls are Latin-1: the text's Latin-1 characters as bytes (the
+    # others dropped), less the good ones - far faster than a regex over the text
+    bad = len(text.encode("latin-1", "ignore").translate(None, _NOT_BAD))
     if "\x00" in text or bad > max(2, len(text) // 100):
         raise IngestError(_BINARY_MSG)
 

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from ..dates import find_dates, find_years
 from ..model import PART_LABELS
-from ..textnorm import may_match
+from ..textnorm import may_match, tester
 from . import Ctx, Rule, check
 from . import numeric as num
 
@@ -117,7 +117,20 @@ def year_present(ctx: Ctx, rule: Rule):
 def _body_year(ctx: Ctx) -> tuple[int, int, int] | None:
     """The year the body says it reports on: "现将2022年…报告如下" / "2022年，…" in
     the opening, else the year in the headings of the achievements/leader-duty/
-    shortcomings parts, else a year that dominates the body's mentions."""
+    shortcomings parts, else a year that dominates the body's mentions (worked
+    out once per report: two checks ask)."""
+    if "body_year" not in ctx.cache:
+        ctx.cache["body_year"] = _find_body_year(ctx)
+    return ctx.cache["body_year"]
+
+
+# "2022年，…" at the start of the text or of a line: the text start is tried with
+# ``match``, the line starts by a search that starts with its line break (which
+# the engine skips to; an alternation with ^ is tried at every position)
+_YEAR_OPENING = r"\s*((?:19|20)\d{2})\s*年(?:度|以来|来)?\s*[,，]"
+
+
+def _find_body_year(ctx: Ctx) -> tuple[int, int, int] | None:
     sh = ctx.sh
     first = ctx.report.parts[0].start if ctx.report.parts else min(len(sh), 2000)
     head = sh[:first]
@@ -125,7 +138,7 @@ def _body_year(ctx: Ctx) -> tuple[int, int, int] | None:
     m = _rx(r"现(?:将|对|就)[^。]{0,30}?((?:19|20)\d{2})\s*年").search(head)
     if m:
         return int(m.group(1)), m.start(1), m.end(1) + 1
-    m = _rx(r"(?:^|\n)\s*((?:19|20)\d{2})\s*年(?:度|以来|来)?\s*[,，]").search(head)
+    m = _rx(_YEAR_OPENING).match(head) or _rx("\n" + _YEAR_OPENING).search(head)
     if m:
         return int(m.group(1)), m.start(1), m.end(1) + 1
     for p in ctx.report.parts:
@@ -311,8 +324,8 @@ def plan_concreteness(ctx: Ctx, rule: Rule):
         return []
     s, e = ctx.body(p)
     measurable = len(written_facts(ctx, "next_year"))
-    timed = _rx(rule.params["time_words"]).search(ctx.written, s, e)
-    if not measurable and not timed:
+    # the time words are looked for only when no measurable target settles it
+    if not measurable and not tester(_rx(rule.params["time_words"]))(ctx.written, s, e):
         return [("下一年度安排只有原则性表述，没有可衡量的目标（数量、比率）或时间节点，难以检查落实。", p.start, p.end)]
     return []
 

@@ -22,8 +22,6 @@ from functools import lru_cache
 from ..data import load_yaml
 from ..model import Node, Report
 
-_BLANK = re.compile(r"\s")
-
 
 @lru_cache(maxsize=1)
 def placeholder_re() -> re.Pattern:
@@ -85,28 +83,67 @@ def mask(report: Report, sh: str, written_sh: str | None = None) -> str:
     return _blank(w, spans)
 
 
-_blanks_of: tuple[str | None, list[int]] = (None, [])  # the last text measured, its blanks
+# the last text measured and its blank runs: starts, ends, blanks before each run
+_blanks_of: tuple[str | None, list[int], list[int], list[int]] = (None, [], [], [])
 
 
-def _blank_offsets(content: str) -> list[int]:
+def _blank_runs(content: str) -> tuple[list[int], list[int], list[int]]:
     # the checks and the scores measure many spans of one text: find its blanks
-    # once (the cache holds the text itself, so ``is`` cannot mistake another;
-    # one tuple read and written whole, so threads cannot mix two texts up)
+    # once, as runs (a masked heading is a run of spaces: one match, not one per
+    # space); the cache holds the text itself, so ``is`` cannot mistake another;
+    # one tuple read and written whole, so threads cannot mix two texts up
     global _blanks_of
-    text, offsets = _blanks_of
+    text, starts, ends, before = _blanks_of
     if text is not content:
-        offsets = [m.start() for m in _BLANK.finditer(content)]
-        _blanks_of = (content, offsets)
-    return offsets
+        # the runs are the gaps between the words of ``str.split()`` (the same
+        # whitespace as ``\s``): far faster than a regex scan of the text
+        starts, ends, before = [], [], []
+        n = pos = 0
+        find = content.find
+        for word in content.split():
+            i = find(word, pos)  # the gap before it is blank: the first occurrence
+            if i > pos:
+                starts.append(pos)
+                ends.append(i)
+                before.append(n)
+                n += i - pos
+            pos = i + len(word)
+        if pos < len(content):
+            starts.append(pos)
+            ends.append(len(content))
+            before.append(n)
+        _blanks_of = (content, starts, ends, before)
+    return starts, ends, before
+
+
+def _blanks_before(runs: tuple[list[int], list[int], list[int]], x: int) -> int:
+    """The blank characters of the text before offset ``x``."""
+    starts, ends, before = runs
+    k = bisect_left(starts, x)  # the runs starting before x
+    if not k:
+        return 0
+    return before[k - 1] + min(x, ends[k - 1]) - starts[k - 1]
 
 
 def length(content: str, s: int = 0, e: int | None = None) -> int:
     """Characters of written content in ``content[s:e]`` (blanks not counted)."""
-    a, b, _ = slice(s, e).indices(len(content))
+    n = len(content)
+    if e is None:
+        e = n
+    if s is None or s < 0 or e < 0:
+        a, b, _ = slice(s, e).indices(n)  # offsets from the end, as a slice reads them
+    else:
+        a, b = min(s, n), min(e, n)
     if b <= a:
         return 0
-    blanks = _blank_offsets(content)
-    return b - a - (bisect_left(blanks, b) - bisect_left(blanks, a))
+    starts, ends, before = _blank_runs(content)
+    # the blanks before b less those before a (``_blanks_before`` written out)
+    k = bisect_left(starts, b)
+    blanks = before[k - 1] + min(b, ends[k - 1]) - starts[k - 1] if k else 0
+    k = bisect_left(starts, a, 0, k)
+    if k:
+        blanks -= before[k - 1] + min(a, ends[k - 1]) - starts[k - 1]
+    return b - a - blanks
 
 
 def in_placeholder(spans: list[tuple[int, int]], pos: int) -> bool:

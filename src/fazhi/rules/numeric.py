@@ -28,11 +28,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
 from functools import lru_cache
 
 from ..facts import base_unit, load_catalog
 from ..quantities import Quantity, find
+from ..textnorm import SENTENCE_STOPS, positions, tester
 
 KINDS = ("rate_mismatch", "breakdown_exceeds_total", "percent_over_100", "part_exceeds_total")
 DEFAULT_TOLERANCE = 0.6  # percentage points
@@ -104,44 +104,27 @@ _SUBSET_WORDS = re.compile("成功|办结|审结|化解|结案|出庭|通过|调
 _PART_NOT = re.compile("新增|新招|新录|新聘|新办|增加|增长|减少|净增|同比|较|另|再")
 _SUBSET_NOT = re.compile("累计|共计|合计|总|以来|历年|同比|较|比|增加|增长|新增|超过|另|此外|多于|以上")
 _CARRY_OVER = re.compile("结转|上年|往年|去年|旧存|积存|存量|积案|遗留|历史|此前|以前|前期|往期")
+# the two above are led by a group or a look-behind: tested (``textnorm.tester``), not searched
+_CHANGE_TEST = tester(_CHANGE)
+_TOTAL_TEST = tester(_TOTAL_WORDS)
 _SUBSET_FILL = re.compile(
     "行政机关|机关|主要负责人|负责人|领导干部|领导|已经|已|均|全部|依法|当场|当年|年内|其中|并|且|的|了|"
     "予以|进行|为|有|案件|一次性|共|达|实现")
 
 
 # ----------------------------------------------------------------- helpers
-@dataclass
 class _Q:
-    q: Quantity
-    i: int
-    indicator: str | None
-    part: str | None
+    """A quantity as the checks read it: its value, span and base unit, whether
+    it is an exact integer count (not approximate, not rounded to 万/亿/千) and
+    a count of things or people - worked out once, read many times."""
+    __slots__ = ("q", "i", "indicator", "part", "value", "start", "end", "unit", "exact", "counted")
 
-    @property
-    def value(self) -> float:
-        return self.q.value
-
-    @property
-    def start(self) -> int:
-        return self.q.start
-
-    @property
-    def end(self) -> int:
-        return self.q.end
-
-    @property
-    def unit(self) -> str:
-        return base_unit(self.q.unit)
-
-    @property
-    def exact(self) -> bool:
-        """An exact integer count: not approximate, not rounded to 万/亿/千."""
-        return (not self.q.approx and self.q.unit == base_unit(self.q.unit)
-                and float(self.q.value).is_integer())
-
-    @property
-    def counted(self) -> bool:
-        return self.q.kind in ("count", "people")
+    def __init__(self, q: Quantity, i: int, indicator: str | None, part: str | None):
+        self.q, self.i, self.indicator, self.part = q, i, indicator, part
+        self.value, self.start, self.end = q.value, q.start, q.end
+        self.unit = base_unit(q.unit)
+        self.exact = not q.approx and q.unit == self.unit and float(q.value).is_integer()
+        self.counted = q.kind in ("count", "people")
 
 
 @lru_cache(maxsize=1)
@@ -167,9 +150,23 @@ def _stop_re(chars: str) -> re.Pattern:
 
 
 def _stops(sh: str, chars: str) -> list[int]:
-    out = [m.start() for m in _stop_re(chars).finditer(sh)]
+    if all(c in SENTENCE_STOPS for c in chars):  # the stops the facts stage found
+        out = [i for i in positions(sh, SENTENCE_STOPS) if sh[i] in chars]
+    else:
+        out = [m.start() for m in _stop_re(chars).finditer(sh)]
     if "\n" in chars and "\n" in sh:
-        out = [i for i in out if sh[i] != "\n" or not _soft_break(sh, i)]
+        # ``_soft_break`` written out: a paragraph end (after 。) is told at its first character
+        last = len(sh) - 1
+        kept = []
+        for i in out:
+            if sh[i] == "\n" and 0 < i < last:
+                a = sh[i - 1]
+                if "\u4e00" <= a <= "\u9fff" or a.isdigit() or a == "%":
+                    b = sh[i + 1]
+                    if "\u4e00" <= b <= "\u9fff" or b.isdigit():
+                        continue
+            kept.append(i)
+        out = kept
     return out
 
 
@@ -181,13 +178,18 @@ def _span(stops: list[int], n: int, pos: int) -> tuple[int, int]:
     return a, b
 
 
+# the last clause stop before the end of the searched span (the look-ahead is
+# bounded by the span, at most ``limit`` characters)
+_LAST_STOP = re.compile("[{0}](?=[^{0}]*\\Z)".format(re.escape("".join(sorted(_CLAUSE_STOPS)))))
+
+
 def _left(sh: str, pos: int, floor: int, limit: int = 30) -> str:
     """The clause left of ``pos`` (not before ``floor``)."""
     lim = max(floor, pos - limit, 0)
-    i = pos
-    while i > lim and sh[i - 1] not in _CLAUSE_STOPS:
-        i -= 1
-    return sh[i:pos]
+    if pos <= lim:
+        return sh[pos:pos]
+    m = _LAST_STOP.search(sh, lim, pos)  # the characters after it, passed in one step
+    return sh[m.start() + 1 if m else lim:pos]
 
 
 def _left_start(sh: str, pos: int, floor: int, limit: int = 30) -> int:
@@ -281,7 +283,7 @@ def _ratio_rate(doc: _Doc, r: _Q) -> str | None:
     ss, _ = doc.sentence(r.start)
     left = _left(doc.sh, r.start, doc.floor(r, ss), 24)
     right = _right(doc.sh, r.end, 6)
-    if _CHANGE.search(left) or _CHANGE.search(right[:4]):
+    if _CHANGE_TEST(left) or _CHANGE_TEST(right[:4]):
         return None
     if _RATIO_TAIL_NOT.search(left):
         return None  # "提高到原来的200%": a multiple of an old level
@@ -567,16 +569,16 @@ def _part_exceeds(doc: _Doc, out: list) -> None:
         if carry[ss]:
             continue
         tl = left_of(t, ss)
-        tclause = tl + _right(sh, t.end)  # doc.clause(t, ss)
-        if not _TOTAL_WORDS.search(tl) or _PLAN.search(tl) or _NEGATED.search(tl):
+        if not _TOTAL_TEST(tl) or _PLAN.search(tl) or _NEGATED.search(tl):
             continue
+        tclause = tl + _right(sh, t.end)  # doc.clause(t, ss)
         for s in doc.qs[t.i + 1:t.i + 1 + _SUBSET_REACH]:
             if s.start >= se:
                 break
             if s.unit != t.unit or s.q.kind != t.q.kind:
                 continue
             sl = left_of(s, ss)
-            if _TOTAL_WORDS.search(sl) and not _SUBSET_WORDS.search(sl):
+            if _TOTAL_TEST(sl) and not _SUBSET_WORDS.search(sl):
                 break  # another total: the later subsets belong to it
             if not _SUBSET_WORDS.search(sl) or _SUBSET_NOT.search(sl) or _PLAN.search(sl):
                 continue

@@ -344,6 +344,21 @@ CELL_PAD_PT = 4.0          # the cell's inner margins
 
 
 _CHAR_W: dict[str, float] = {}     # a character's width in lines_needed (the _WIDE test, remembered)
+_ALL_WIDE = re.compile(_WIDE.pattern + "*")
+_ALL_NARROW = re.compile("[^" + _WIDE.pattern[1:] + "*")
+_PER_LINE: dict[tuple[float, float], int] = {}
+
+
+def _per_line(w: float, room: float) -> int:
+    """Characters of width ``w`` the greedy loop of ``lines_needed`` puts on a line of ``room``."""
+    k = _PER_LINE.get((w, room))
+    if k is None:
+        used, k = 0.0, 0
+        while not (used + w > room and used > 0):
+            used += w
+            k += 1
+        _PER_LINE[(w, room)] = k
+    return k
 
 
 def lines_needed(v, width: int) -> int:
@@ -357,6 +372,11 @@ def lines_needed(v, width: int) -> int:
     n = 0
     cw = _CHAR_W
     for part in v.split("\n"):
+        w = FONT_PT if _ALL_WIDE.fullmatch(part) else PT_PER_UNIT if _ALL_NARROW.fullmatch(part) else None
+        if w is not None:     # one width throughout: every line holds the same number of characters
+            k = _per_line(w, room)
+            n += max(1, -(-len(part) // k))
+            continue
         lines, used = 1, 0.0
         for ch in part:
             w = cw.get(ch)
@@ -744,8 +764,7 @@ def _xml_text(s: str, esc) -> str:
 
 
 def _fast_rows(ws, styles, rows, r: int, widths, wraps, fmts, aligns) -> int:
-    from xlsxwriter.utility import _datetime_to_excel_datetime, _preserve_whitespace, _utf16_len, \
-        _utf16_truncate, xl_col_to_name
+    from xlsxwriter.utility import _datetime_to_excel_datetime, _utf16_len, _utf16_truncate, xl_col_to_name
 
     ncol = len(widths)
     letters = [xl_col_to_name(k) for k in range(ncol)]
@@ -764,49 +783,63 @@ def _fast_rows(ws, styles, rows, r: int, widths, wraps, fmts, aligns) -> int:
 
     if r > ws.previous_row:
         ws._write_single_row(r)      # what the ordinary calls left pending
+    # per column the style of its text (plain, quote-prefixed) and of its numbers
+    str_xf = [(xf(aligns[k], None, False), xf(aligns[k], None, True)) for k in range(ncol)]
+    num_xf = [xf(aligns[k], fmts[k], False) for k in range(ncol)]
     write = ws.fh.write
     for row in rows:
         cells = []
         lines = 1
         cmin = cmax = None
+        rs = str(r + 1)
         for k, v in enumerate(row):
-            f = fmts[k]
-            if isinstance(v, Val):
-                v, f = v.value, v.fmt
             if v is None:
                 continue
-            ref = letters[k] + str(r + 1)
-            if isinstance(v, str):
+            t_ = type(v)
+            own = fmts[k]
+            isval = t_ is Val
+            if isval:
+                own, v = v.fmt, v.value
+                if v is None:
+                    continue
+                t_ = type(v)
+            if t_ is str or isinstance(v, str):
                 if not v:
-                    s_ = xf(aligns[k], None, False)
-                    if s_:
-                        cells.append(f'<c r="{ref}"{s_}/>')
-                    else:
+                    s_ = str_xf[k][0]
+                    if not s_:
                         continue
+                    cells.append(f'<c r="{letters[k]}{rs}"{s_}/>')
                 else:
                     if wraps[k] and (len(v) * FONT_PT > rooms[k] or "\n" in v):
-                        lines = max(lines, lines_needed(v, widths[k]))
+                        n_ = lines_needed(v, widths[k])
+                        if n_ > lines:
+                            lines = n_
                     if len(v) > _STR_MAX // 2 and _utf16_len(v) > _STR_MAX:
                         v = _utf16_truncate(v, _STR_MAX)
-                    t = _xml_text(v, esc)
-                    sp = ' xml:space="preserve"' if _preserve_whitespace(t) else ""
-                    cells.append(f'<c r="{ref}"{xf(aligns[k], None, formula_like(v))} t="inlineStr">'
+                    t = _xml_text(v, esc) if _XML_SPECIAL.search(v) else v
+                    sp = ' xml:space="preserve"' if t[0].isspace() or t[-1].isspace() else ""
+                    cells.append(f'<c r="{letters[k]}{rs}"{str_xf[k][v.startswith(FORMULA_START)]} t="inlineStr">'
                                  f'<is><t{sp}>{t}</t></is></c>')
-            elif isinstance(v, bool):
-                cells.append(f'<c r="{ref}"{xf(aligns[k], f, False)} t="b"><v>{int(v)}</v></c>')
-            elif isinstance(v, (int, float)):
-                if v != v or v in (float("inf"), float("-inf")):
-                    cells.append(f'<c r="{ref}"{xf(aligns[k], f, False)} t="e"><f>#NUM!</f><v>#NUM!</v></c>')
+            elif t_ is int or t_ is float or (isinstance(v, (int, float)) and not isinstance(v, bool)):
+                s_ = xf(aligns[k], own, False) if isval else num_xf[k]
+                if v != v or v in (_INF, -_INF):
+                    cells.append(f'<c r="{letters[k]}{rs}"{s_} t="e"><f>#NUM!</f><v>#NUM!</v></c>')
                 else:
-                    cells.append(f'<c r="{ref}"{xf(aligns[k], f, False)}><v>{v:.16G}</v></c>')
+                    cells.append(f'<c r="{letters[k]}{rs}"{s_}><v>{v:.16G}</v></c>')
+            elif t_ is bool:
+                s_ = xf(aligns[k], own, False) if isval else num_xf[k]
+                cells.append(f'<c r="{letters[k]}{rs}"{s_} t="b"><v>{int(v)}</v></c>')
             elif isinstance(v, (dt.date, dt.datetime)):
                 n = _datetime_to_excel_datetime(v, date_1904, no_tz)
-                cells.append(f'<c r="{ref}"{xf(aligns[k], f or FMT_DATE, False)}><v>{n:.16G}</v></c>')
+                cells.append(f'<c r="{letters[k]}{rs}"{xf(aligns[k], own or FMT_DATE, False)}>'
+                             f'<v>{n:.16G}</v></c>')
             else:
                 v = str(v)
+                if not v:
+                    continue
                 t = _xml_text(v, esc)
-                sp = ' xml:space="preserve"' if _preserve_whitespace(t) else ""
-                cells.append(f'<c r="{ref}"{xf(aligns[k], None, formula_like(v))} t="inlineStr">'
+                sp = ' xml:space="preserve"' if t[0].isspace() or t[-1].isspace() else ""
+                cells.append(f'<c r="{letters[k]}{rs}"{str_xf[k][v.startswith(FORMULA_START)]} t="inlineStr">'
                              f'<is><t{sp}>{t}</t></is></c>')
             if cmin is None:
                 cmin = k
@@ -817,12 +850,15 @@ def _fast_rows(ws, styles, rows, r: int, widths, wraps, fmts, aligns) -> int:
         h = f' ht="{round(lines * LINE_PT + ROW_PAD_PT, 1) * 4 / 3 * 0.75:.16g}" customHeight="1"' \
             if lines > 1 else ""   # as set_row_pixels(h * 4 / 3) writes it
         if cells:
-            write(f'<row r="{r + 1}"{h}>{"".join(cells)}</row>')
+            write(f'<row r="{rs}"{h}>{"".join(cells)}</row>')
         elif h:
-            write(f'<row r="{r + 1}"{h}/>')
+            write(f'<row r="{rs}"{h}/>')
         ws.previous_row = r
         r += 1
     return r
+
+
+_INF = float("inf")
 
 
 class _Styles:

@@ -211,7 +211,10 @@ def incremental_copies(engine: Engine, since: int) -> dict | None:
         found = {rid for rid in moved if rid in counted}
         if len(found) > limit or not _partners(conn, moved, counted, found, limit):   # partners by the old keys
             return None
-    copy_index.ensure_index(engine)      # new reports and new unit names indexed (store.insert indexes most)
+    try:
+        copy_index.ensure_index(engine)  # new reports and new unit names indexed (store.insert indexes most)
+    except DBAPIError:
+        return None                      # a read-only database: the whole corpus, nothing stored
     with engine.connect() as conn:
         if not _partners(conn, moved, counted, found, limit):                     # ... and by the new ones
             return None

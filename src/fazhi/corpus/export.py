@@ -593,16 +593,25 @@ def _chunks(ids: list[int], n: int = 500):
 
 
 def load_findings(engine: Engine, reps: list[dict], with_excerpts: bool = True) -> list[dict]:
-    """Findings of the reports (in report order), each with its excerpt of the text."""
+    """Findings of the reports (in report order), each with its excerpt of the text.  The rule,
+    severity and message strings, repeated across reports, are kept once (plain tuples read,
+    not mappings: a third of the time at 100,000 reports)."""
     f, r = db.findings.c, db.reports.c
     order = {rep["id"]: k for k, rep in enumerate(reps)}
     sev_order = {"error": 0, "warning": 1, "info": 2}
+    same: dict[str, str] = {}
+    keep = same.setdefault
+    cols = (f.report_id, f.rule, f.severity, f.message, f.start, f.end)
+
+    def row(m) -> dict:
+        return {"report_id": m[0], "rule": keep(m[1], m[1]), "severity": keep(m[2], m[2]),
+                "message": keep(m[3], m[3]) if m[3] is not None else None, "start": m[4], "end": m[5]}
+
     out = []
     with engine.connect() as conn:
         for chunk in _chunks(sorted(order)):
-            q = (select(f.report_id, f.rule, f.severity, f.message, f.start, f.end)
-                 .where(f.report_id.in_(bindparam("ids", expanding=True))))
-            rows = [dict(m) for m in conn.execute(q, {"ids": chunk}).mappings()]
+            q = select(*cols).where(f.report_id.in_(bindparam("ids", expanding=True)))
+            rows = [row(m) for m in conn.execute(q, {"ids": chunk})]
             texts = {}
             if with_excerpts and any(x["start"] is not None for x in rows):
                 need = sorted({x["report_id"] for x in rows if x["start"] is not None})

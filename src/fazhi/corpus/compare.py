@@ -223,14 +223,15 @@ def headlines(conn: Connection, indicators, report_ids: list[int]) -> dict[tuple
         # by indicator, by row id — so that ties (the unit shown in a header, a headline among
         # equal values) fall as they did.
         chunk_of = {rid: k // _CHUNK for k, rid in enumerate(ids)}
-        rows = [dict(m) for m in conn.execute(select(f.id, *cols).where(
-            f.indicator.in_(bindparam("inds", expanding=True))), {"inds": inds}).mappings()
-            if m["report_id"] in chunk_of]
-        rows.sort(key=lambda m: (chunk_of[m["report_id"]], m["indicator"], m["id"]))
+        names = [c.name for c in cols]
+        rows = [tuple(m) for m in conn.execute(select(f.id, *cols).where(
+            f.indicator.in_(bindparam("inds", expanding=True))), {"inds": inds}) if m[1] in chunk_of]
+        rows.sort(key=lambda m: (chunk_of[m[1]], m[2], m[0]))
+        tuples: dict[tuple[int, str], list[tuple]] = {}
         for m in rows:
-            del m["id"]
-            grouped.setdefault((m["report_id"], m["indicator"]), []).append(m)
+            tuples.setdefault((m[1], m[2]), []).append(m[1:])
         del rows
+        return {k: headline(k[1], [dict(zip(names, t)) for t in v]) for k, v in tuples.items()}
     else:
         for chunk in _chunks(ids):
             for m in conn.execute(q, {"inds": inds, "ids": chunk}).mappings():

@@ -35,6 +35,7 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,6 +102,25 @@ class Val:
     """A cell value with its own number format (e.g. an approximate count: "约"#,##0)."""
     value: object
     fmt: str | None = None
+
+
+class LazyRows(Sequence):
+    """A sheet's rows made on demand from ``items`` by ``make`` — one at a time while the sheet
+    is written, instead of a list of them all beside the items they are made from."""
+
+    def __init__(self, items: list, make):
+        self.items, self.make = items, make
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self.make(x) for x in self.items[k]]
+        return self.make(self.items[k])
+
+    def __iter__(self):
+        return map(self.make, self.items)
 
 
 @dataclass
@@ -631,14 +651,15 @@ def findings_sheet(reps: list[dict], finds: list[dict]) -> Sheet:
     cols = [Col("编号", FMT_YEAR), Col("单位", min_width=10, max_width=16), Col("年度", FMT_YEAR),
             Col("级别", min_width=4), Col("规则", min_width=12, max_width=18), Col("规则名称", min_width=14), Col("问题", max_width=70, min_width=20),
             Col("原文片段", max_width=70, min_width=20)]
-    rows = []
     n = {"error": 0, "warning": 0, "info": 0}
     for x in finds:
-        rep = by_id[x["report_id"]]
         n[x["severity"]] = n.get(x["severity"], 0) + 1
-        rows.append([rep["id"], rep["unit"] or compare.NO_UNIT, rep["year"],
-                     SEVERITY_LABELS.get(x["severity"], x["severity"]),
-                     x["rule"], titles.get(x["rule"], ""), x["message"], x["excerpt"]])
+
+    def make(x) -> list:
+        rep = by_id[x["report_id"]]
+        return [rep["id"], rep["unit"] or compare.NO_UNIT, rep["year"], SEVERITY_LABELS.get(x["severity"], x["severity"]),
+                x["rule"], titles.get(x["rule"], ""), x["message"], x["excerpt"]]
+    rows = LazyRows(finds, make)       # one finding per row: made while the sheet is written
     total = ["合计", f"共 {len(rows)} 条", None, None, None, None,
              f"错误 {n['error']} 条，警告 {n['warning']} 条，提示 {n['info']} 条", None]
     return Sheet("问题清单", cols, rows, freeze_cols=2, total=total if rows else None,
@@ -1070,8 +1091,10 @@ def iter_sheets(engine: Engine, *, year: int | None = None, level: str | None = 
     follow = extra.follow_rows(engine, reps, year=year)
     yield extra.cover_sheet(engine, reps, every, finds, copies, fails, year=year, level=level)
     yield reports_sheet(reps, copies)
-    yield findings_sheet(reps, finds)
-    del finds
+    sh = findings_sheet(reps, finds)
+    del finds            # its rows hold what they show: the findings themselves can go before it is written
+    yield sh
+    del sh
     yield extra.todo_sheet(reps, follow, copies)
     del follow
     yield extra.copies_sheet(reps, copies, every)

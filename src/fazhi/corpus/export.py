@@ -1131,11 +1131,14 @@ def write_xlsx(engine: Engine, out: str | Path, *, year: int | None = None, leve
     caption = title or "法治政府建设年度报告汇总"
     names: list[str] = []
     n_reports = 0
-    with _atomic(out) as tmp:
-        # the default font sets the column-width unit: Arial (Liberation Sans in LibreOffice) measures
-        # the same in Excel and LibreOffice, Calibri would be replaced by a wider font
+    failure = None
+    with _quiet_cleanup(), _atomic(out) as tmp, tempfile.TemporaryDirectory(prefix="fazhi-xlsx-") as rows_dir:
+        # constant_memory keeps each sheet's rows in a file of rows_dir until close (a failure
+        # leaves them there: the directory goes with them).  The default font sets the column-width
+        # unit: Arial (Liberation Sans in LibreOffice) measures the same in Excel and LibreOffice,
+        # Calibri would be replaced by a wider font
         wb = xlsxwriter.Workbook(str(tmp), {
-            "constant_memory": True, "tmpdir": str(out.parent), "strings_to_formulas": False,
+            "constant_memory": True, "tmpdir": rows_dir, "strings_to_formulas": False,
             "strings_to_numbers": False, "strings_to_urls": False, "nan_inf_to_errors": True,
             "default_format_properties": {"font_name": FONT_NAME, "font_size": FONT_PT}})
         try:
@@ -1150,11 +1153,15 @@ def write_xlsx(engine: Engine, out: str | Path, *, year: int | None = None, leve
             wb.close()
         except xlsxwriter.exceptions.FileCreateError as e:   # a full disk: the half-written zip goes with tmp
             cause = e.__context__ if isinstance(e.__context__, OSError) else None
-            raise OSError(cause.errno if cause else None, cause.strerror if cause else str(e), str(out)) from None
+            failure = OSError(cause.errno if cause else None, cause.strerror if cause else str(e), str(out))
+            cause = None      # its traceback holds the half-written zip (released below, quietly)
         except OSError as e:
-            raise OSError(e.errno, e.strerror, str(out)) from None
+            failure = OSError(e.errno, e.strerror, str(out))
         finally:
-            gc.collect()
+            wb = styles = None
+            gc.collect()      # the half-written zip's destructor complains here, quietly
+        if failure is not None:
+            raise failure     # inside _atomic: the half-written file is dropped, an older one kept
     return {"path": [str(out)], "reports": n_reports, "sheets": names, "warnings": warnings}
 
 

@@ -548,3 +548,33 @@ def test_formula_like_text_is_quoted_in_csv(evil_db, tmp_path):
     body = list(csv.reader(io.StringIO(r.output.lstrip("\ufeff"))))
     assert body[1][1] == "'" + EVIL["unit"] and body[1][-1] == "'" + EVIL["path"]
 
+
+
+def test_lines_needed_equals_the_character_loop():
+    """The shortcuts of ``lines_needed`` (one line at a glance, one width throughout) give what
+    laying the characters one by one gives."""
+    import random
+
+    def by_char(v, width):
+        if not isinstance(v, str) or not v:
+            return 1
+        room = max(export.FONT_PT, width * export.PT_PER_UNIT - export.CELL_PAD_PT)
+        n = 0
+        for part in v.split("\n"):
+            lines, used = 1, 0.0
+            for ch in part:
+                w = export.FONT_PT if export._WIDE.match(ch) else export.PT_PER_UNIT
+                if used + w > room and used > 0:
+                    lines, used = lines + 1, w
+                else:
+                    used += w
+            n += lines
+        return n
+
+    rng = random.Random(1)
+    alphabet = ["字", "a", "1", "，", "\n", " ", "Ａ", "é", "𠀀"]
+    for _ in range(20000):
+        kinds = rng.sample(alphabet, rng.randint(1, 3))
+        v = "".join(rng.choice(kinds) for _ in range(rng.randint(0, 300)))
+        w = rng.randint(1, 70)
+        assert export.lines_needed(v, w) == by_char(v, w), (v, w)

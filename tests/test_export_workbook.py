@@ -344,6 +344,14 @@ def test_roster_hook(corpus, tmp_path, monkeypatch):
 
 
 # ---------------------------------------------------------------- print
+def col_width(ws, k: int) -> float | None:
+    """Column ``k``'s width (1-based); a ``<col min max>`` element may set several columns at once."""
+    for d in ws.column_dimensions.values():
+        if (d.min or 0) <= k <= (d.max or 0):
+            return d.width
+    return None
+
+
 def test_print_setup(exported):
     _, wb = exported
     for name in wb.sheetnames:
@@ -354,7 +362,7 @@ def test_print_setup(exported):
         assert "第 &P 页 共 &N 页" in ws.oddFooter.center.text and ws.oddHeader.right.text == "&A"
         if name != "概况":
             assert ws.print_title_rows == "$1:$1", name
-        widths = [ws.column_dimensions[export._col_letter(k + 1)].width for k in range(ws.max_column)]
+        widths = [col_width(ws, k + 1) for k in range(ws.max_column)]
         landscape = ws.page_setup.orientation == "landscape"
         # fit-to-width shrinks the sheet to at most TARGET_PT
         assert export.print_scale(widths, landscape) * export.FONT_PT >= export.TARGET_PT - 1e-6, name

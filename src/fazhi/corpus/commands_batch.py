@@ -72,6 +72,8 @@ def add_cmd(paths, db, workers, engine, scheduler, time_limit, commit_every, no_
     for text in summary_lines(st):
         click.echo(text)
     click.echo(f"用时 {st.seconds:.1f} 秒" + (f"，{rate:.1f} 份/秒" if st.added else ""))
+    if st.added:
+        _refresh_derived(db, st.added)
     if st.done == 0:
         err.print(f"[red]错误：[/red]没有找到可入库的文件（支持 {SUPPORTED}，以及 .zip 压缩包）")
         sys.exit(2)
@@ -79,6 +81,32 @@ def add_cmd(paths, db, workers, engine, scheduler, time_limit, commit_every, no_
         sys.exit(2)
     if st.failed or st.unsupported_documents or st.unreadable:
         sys.exit(1)
+
+
+FULL_REFRESH_SHARE = 0.1   # a batch of at least this share of the counted reports may recompute the copies
+
+
+def _refresh_derived(db, added: int) -> None:
+    """The stored copy shares and follow-through brought up to date after a batch
+    (``derived.refresh``), so that the next export reads them: always when only the reports
+    the batch touches need recomputing; the whole corpus only when the batch is a large part
+    of it (then it is cheap beside the batch).  Else the export does it."""
+    import time
+
+    from . import db as dbm
+    from . import derived
+    from .faults import DatabaseFault
+    from .store import count
+
+    t0 = time.perf_counter()
+    try:
+        eng = dbm.connect(db)
+        res = derived.refresh(eng, full=added >= FULL_REFRESH_SHARE * count(eng)[0])
+    except DatabaseFault as e:
+        err.print(f"[yellow]提示：[/yellow]抄袭雷同、承诺落实的存储结果未能更新（{escape(str(e))}），导出时将重新计算")
+        return
+    if res["copies"] != "none":
+        click.echo(f"已更新抄袭雷同、承诺落实的存储结果（{time.perf_counter() - t0:.1f} 秒），导出时直接读取")
 
 
 def _names(items, n: int = 10) -> str:

@@ -43,6 +43,7 @@ NO_VALUE = "未识别"
 _MULT = re.compile(r"^[十百千万亿]+")
 _SUFFIX_APPROX = re.compile(r"[\d０-９一二三四五六七八九十百千万亿两]\s*[万亿千]?\s*(余|多)")
 _CHUNK = 900  # ids per IN (...) — under SQLite's variable limit
+ONE_PASS_CHUNKS = 4   # headlines of more reports than this many chunks: one query over the indicators
 
 
 class CompareError(ValueError):
@@ -210,13 +211,31 @@ def headlines(conn: Connection, indicators, report_ids: list[int]) -> dict[tuple
     if not inds or not report_ids:
         return {}
     f = db.facts.c
-    q = (select(f.report_id, f.indicator, f.value, f.approx, f.unit, f.quote, f.start)
-         .where(f.indicator.in_(bindparam("inds", expanding=True)))
+    cols = (f.report_id, f.indicator, f.value, f.approx, f.unit, f.quote, f.start)
+    q = (select(*cols).where(f.indicator.in_(bindparam("inds", expanding=True)))
          .where(f.report_id.in_(bindparam("ids", expanding=True))))
     grouped: dict[tuple[int, str], list[dict]] = {}
-    for chunk in _chunks(sorted(report_ids)):
-        for m in conn.execute(q, {"inds": inds, "ids": chunk}).mappings():
-            grouped.setdefault((m["report_id"], m["indicator"]), []).append(dict(m))
+    ids = sorted(report_ids)
+    if len(ids) > ONE_PASS_CHUNKS * _CHUNK:
+        # many reports (the workbook): one pass over the indicators' facts.  A query per chunk of
+        # ids is answered from the indicator index and reads all of them every time (quadratic).
+        # The rows are put in the order the per-chunk queries give on SQLite — chunk by chunk,
+        # by indicator, by row id — so that ties (the unit shown in a header, a headline among
+        # equal values) fall as they did.
+        chunk_of = {rid: k // _CHUNK for k, rid in enumerate(ids)}
+        names = [c.name for c in cols]
+        rows = [tuple(m) for m in conn.execute(select(f.id, *cols).where(
+            f.indicator.in_(bindparam("inds", expanding=True))), {"inds": inds}) if m[1] in chunk_of]
+        rows.sort(key=lambda m: (chunk_of[m[1]], m[2], m[0]))
+        tuples: dict[tuple[int, str], list[tuple]] = {}
+        for m in rows:
+            tuples.setdefault((m[1], m[2]), []).append(m[1:])
+        del rows
+        return {k: headline(k[1], [dict(zip(names, t)) for t in v]) for k, v in tuples.items()}
+    else:
+        for chunk in _chunks(ids):
+            for m in conn.execute(q, {"inds": inds, "ids": chunk}).mappings():
+                grouped.setdefault((m["report_id"], m["indicator"]), []).append(dict(m))
     return {k: headline(k[1], v) for k, v in grouped.items()}
 
 

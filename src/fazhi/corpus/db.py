@@ -268,6 +268,37 @@ copy_reports = Table(
 )
 
 
+# stored results of the corpus-wide analyses the workbook shows (``fazhi.corpus.derived``;
+# migration 0012_derived): per counted report its copy share and sources, per (N, N+1) pair its
+# follow-through, and the corpus version (``corpus_version``) they were computed for
+derived_state = Table(
+    "derived_state", metadata,
+    Column("name", String(32), primary_key=True),
+    Column("token", String(36), nullable=False),
+    Column("n", BigInteger, nullable=False),
+)
+copy_shares = Table(
+    "copy_shares", metadata,
+    Column("report_id", Integer, primary_key=True, autoincrement=False),   # no foreign key: a deleted
+    Column("unit", Text),                                                  # report's row tells it was
+    Column("year", Integer),
+    Column("date", String(10)),
+    Column("chars", Integer, nullable=False),
+    Column("copied_chars", Integer, nullable=False),
+    Column("other_chars", Integer, nullable=False),
+    Column("own_chars", Integer, nullable=False),
+    Column("paragraphs", Integer, nullable=False),
+    Column("sources", Text, nullable=False),      # JSON [[source report id, characters], ...], most first
+)
+follow_results = Table(
+    "follow_results", metadata,
+    Column("report_id", Integer, primary_key=True, autoincrement=False),
+    Column("next_report", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),    # corpus_version.n before the two reports were read
+    Column("result", Text, nullable=False),       # the FollowResult as JSON
+)
+
+
 def counted(table=None):
     """The one condition every count, ranking, statistic, list and export applies:
     the *current* version of each report (``reports.is_current``), which already

@@ -2,7 +2,7 @@
 
 ``export(engine, "out.xlsx")`` picks the writer by extension:
 
-- ``.xlsx`` (openpyxl, write-only so that large corpora stay in bounds), the workbook the
+- ``.xlsx`` (xlsxwriter, constant_memory: rows streamed, one sheet in memory at a time), the workbook the
   office hands to its leaders: 概况 (the cover), 报告清单 (one row per report, the copy
   share beside the score, a totals row), 问题清单, 督办清单, 抄袭雷同, 逐年对比 (``sheets.py``),
   one sheet per indicator topic, 合规矩阵 (reports x rules), 报告信息, 无法读取 and, when
@@ -15,7 +15,7 @@
 Report text is untrusted: a title, unit, file name or excerpt that starts
 with ``= + - @``, a tab or a carriage return would be a live formula in a
 spreadsheet (``=HYPERLINK(…)``).  In xlsx every such cell is written as a
-string cell (``t="s"``, never ``<f>``) with Excel's *quote prefix* style, so
+string cell (an inline string, never ``<f>``) with Excel's *quote prefix* style, so
 it shows exactly as written and stays text even when someone edits the cell;
 in CSV, which has no cell types, it gets a leading apostrophe (the OWASP
 guidance), which Excel hides.
@@ -35,6 +35,7 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,6 +102,25 @@ class Val:
     """A cell value with its own number format (e.g. an approximate count: "约"#,##0)."""
     value: object
     fmt: str | None = None
+
+
+class LazyRows(Sequence):
+    """A sheet's rows made on demand from ``items`` by ``make`` — one at a time while the sheet
+    is written, instead of a list of them all beside the items they are made from."""
+
+    def __init__(self, items: list, make):
+        self.items, self.make = items, make
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self.make(x) for x in self.items[k]]
+        return self.make(self.items[k])
+
+    def __iter__(self):
+        return map(self.make, self.items)
 
 
 @dataclass
@@ -343,17 +363,45 @@ ROW_PAD_PT = 2.0
 CELL_PAD_PT = 4.0          # the cell's inner margins
 
 
+_CHAR_W: dict[str, float] = {}     # a character's width in lines_needed (the _WIDE test, remembered)
+_ALL_WIDE = re.compile(_WIDE.pattern + "*")
+_ALL_NARROW = re.compile("[^" + _WIDE.pattern[1:] + "*")
+_PER_LINE: dict[tuple[float, float], int] = {}
+
+
+def _per_line(w: float, room: float) -> int:
+    """Characters of width ``w`` the greedy loop of ``lines_needed`` puts on a line of ``room``."""
+    k = _PER_LINE.get((w, room))
+    if k is None:
+        used, k = 0.0, 0
+        while not (used + w > room and used > 0):
+            used += w
+            k += 1
+        _PER_LINE[(w, room)] = k
+    return k
+
+
 def lines_needed(v, width: int) -> int:
     """How many lines ``v`` takes wrapped in a column of ``width`` units: the characters laid
     greedily, a CJK character FONT_PT wide, others 0.56 em (a unit), as LibreOffice breaks them."""
     if not isinstance(v, str) or not v:
         return 1
     room = max(FONT_PT, width * PT_PER_UNIT - CELL_PAD_PT)
+    if len(v) * FONT_PT <= room and "\n" not in v:
+        return 1          # even all wide, the characters fit on one line (the loop below says the same)
     n = 0
+    cw = _CHAR_W
     for part in v.split("\n"):
+        w = FONT_PT if _ALL_WIDE.fullmatch(part) else PT_PER_UNIT if _ALL_NARROW.fullmatch(part) else None
+        if w is not None:     # one width throughout: every line holds the same number of characters
+            k = _per_line(w, room)
+            n += max(1, -(-len(part) // k))
+            continue
         lines, used = 1, 0.0
         for ch in part:
-            w = FONT_PT if _WIDE.match(ch) else PT_PER_UNIT
+            w = cw.get(ch)
+            if w is None:
+                w = cw[ch] = FONT_PT if _WIDE.match(ch) else PT_PER_UNIT
             if used + w > room and used > 0:
                 lines += 1
                 used = w
@@ -565,16 +613,25 @@ def _chunks(ids: list[int], n: int = 500):
 
 
 def load_findings(engine: Engine, reps: list[dict], with_excerpts: bool = True) -> list[dict]:
-    """Findings of the reports (in report order), each with its excerpt of the text."""
+    """Findings of the reports (in report order), each with its excerpt of the text.  The rule,
+    severity and message strings, repeated across reports, are kept once (plain tuples read,
+    not mappings: a third of the time at 100,000 reports)."""
     f, r = db.findings.c, db.reports.c
     order = {rep["id"]: k for k, rep in enumerate(reps)}
     sev_order = {"error": 0, "warning": 1, "info": 2}
+    same: dict[str, str] = {}
+    keep = same.setdefault
+    cols = (f.report_id, f.rule, f.severity, f.message, f.start, f.end)
+
+    def row(m) -> dict:
+        return {"report_id": m[0], "rule": keep(m[1], m[1]), "severity": keep(m[2], m[2]),
+                "message": keep(m[3], m[3]) if m[3] is not None else None, "start": m[4], "end": m[5]}
+
     out = []
     with engine.connect() as conn:
         for chunk in _chunks(sorted(order)):
-            q = (select(f.report_id, f.rule, f.severity, f.message, f.start, f.end)
-                 .where(f.report_id.in_(bindparam("ids", expanding=True))))
-            rows = [dict(m) for m in conn.execute(q, {"ids": chunk}).mappings()]
+            q = select(*cols).where(f.report_id.in_(bindparam("ids", expanding=True)))
+            rows = [row(m) for m in conn.execute(q, {"ids": chunk})]
             texts = {}
             if with_excerpts and any(x["start"] is not None for x in rows):
                 need = sorted({x["report_id"] for x in rows if x["start"] is not None})
@@ -594,14 +651,15 @@ def findings_sheet(reps: list[dict], finds: list[dict]) -> Sheet:
     cols = [Col("编号", FMT_YEAR), Col("单位", min_width=10, max_width=16), Col("年度", FMT_YEAR),
             Col("级别", min_width=4), Col("规则", min_width=12, max_width=18), Col("规则名称", min_width=14), Col("问题", max_width=70, min_width=20),
             Col("原文片段", max_width=70, min_width=20)]
-    rows = []
     n = {"error": 0, "warning": 0, "info": 0}
     for x in finds:
-        rep = by_id[x["report_id"]]
         n[x["severity"]] = n.get(x["severity"], 0) + 1
-        rows.append([rep["id"], rep["unit"] or compare.NO_UNIT, rep["year"],
-                     SEVERITY_LABELS.get(x["severity"], x["severity"]),
-                     x["rule"], titles.get(x["rule"], ""), x["message"], x["excerpt"]])
+
+    def make(x) -> list:
+        rep = by_id[x["report_id"]]
+        return [rep["id"], rep["unit"] or compare.NO_UNIT, rep["year"], SEVERITY_LABELS.get(x["severity"], x["severity"]),
+                x["rule"], titles.get(x["rule"], ""), x["message"], x["excerpt"]]
+    rows = LazyRows(finds, make)       # one finding per row: made while the sheet is written
     total = ["合计", f"共 {len(rows)} 条", None, None, None, None,
              f"错误 {n['error']} 条，警告 {n['warning']} 条，提示 {n['info']} 条", None]
     return Sheet("问题清单", cols, rows, freeze_cols=2, total=total if rows else None,
@@ -688,69 +746,232 @@ def _hf_text(s: str) -> str:
     return s.replace("&", "&&")
 
 
+# ------------------------------------------------------------ the xlsx writer
+# xlsxwriter in constant_memory mode: each row goes to the sheet's temporary file as soon as
+# the next one starts, so memory does not grow with the rows.  Strings are written with
+# write_string (never a formula); a formula-like one gets Excel's quote prefix as well.
+
+def _sheet_class():
+    """An xlsxwriter worksheet that writes every string as plain text: a string that happens
+    to look like xlsxwriter's rich-text markup (``<r>…</r>``) is escaped like any other (the
+    stock constant_memory writer would copy it into the XML unescaped), and a carriage return
+    is a character reference (XML keeps it; ``_x000D_`` is not read back by every reader)."""
+    from xlsxwriter.worksheet import Worksheet, _preserve_whitespace
+
+    class SafeSheet(Worksheet):
+        def fast_rows(self, styles: "_Styles", rows, r: int, widths: list[int], wraps: list[bool],
+                      fmts: list, aligns: list) -> int:
+            """Write the table rows from row ``r`` on straight into the row file, each as
+            ``_put`` and ``row_height`` would (the same XML xlsxwriter writes for them, a
+            few times faster); the next free row."""
+            return _fast_rows(self, styles, rows, r, widths, wraps, fmts, aligns)
+
+        @staticmethod
+        def _escape_control_characters(data):
+            if "\r" not in data:
+                return Worksheet._escape_control_characters(data)
+            return "\r".join(Worksheet._escape_control_characters(x) for x in data.split("\r"))
+
+        def _escape_data(self, data):
+            data = super()._escape_data(data)
+            return data.replace("\r", "&#13;") if isinstance(data, str) else data
+
+        def _xml_rich_inline_string(self, string, attributes=[]):  # noqa: B006 (the base's signature)
+            self._xml_inline_string(string, _preserve_whitespace(string), attributes)
+
+    return SafeSheet
+
+
+_XML_SPECIAL = re.compile("[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
+_STR_MAX = 32767       # UTF-16 units in a cell (Excel's limit; xlsxwriter cuts longer strings)
+
+
+def _xml_text(s: str, esc) -> str:
+    """The text of an inline string as the SafeSheet writes it (``esc``: its control-character escape)."""
+    if not _XML_SPECIAL.search(s):
+        return s
+    return esc(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+
+
+def _fast_rows(ws, styles, rows, r: int, widths, wraps, fmts, aligns) -> int:
+    from xlsxwriter.utility import _datetime_to_excel_datetime, _utf16_len, _utf16_truncate, xl_col_to_name
+
+    ncol = len(widths)
+    letters = [xl_col_to_name(k) for k in range(ncol)]
+    rooms = [max(FONT_PT, w * PT_PER_UNIT - CELL_PAD_PT) for w in widths]
+    xfs: dict = {}
+    esc = ws._escape_control_characters
+    date_1904, no_tz = ws.date_1904, ws.remove_timezone
+
+    def xf(a, f, q):
+        key = (a, f, q)
+        x = xfs.get(key)
+        if x is None:
+            fm = styles.get(None, None, a, f, None, q)
+            x = xfs[key] = f' s="{fm._get_xf_index()}"' if fm is not None else ""
+        return x
+
+    if r > ws.previous_row:
+        ws._write_single_row(r)      # what the ordinary calls left pending
+    # per column the style of its text (plain, quote-prefixed) and of its numbers
+    str_xf = [(xf(aligns[k], None, False), xf(aligns[k], None, True)) for k in range(ncol)]
+    num_xf = [xf(aligns[k], fmts[k], False) for k in range(ncol)]
+    write = ws.fh.write
+    for row in rows:
+        cells = []
+        lines = 1
+        cmin = cmax = None
+        rs = str(r + 1)
+        for k, v in enumerate(row):
+            if v is None:
+                continue
+            t_ = type(v)
+            own = fmts[k]
+            isval = t_ is Val
+            if isval:
+                own, v = v.fmt, v.value
+                if v is None:
+                    continue
+                t_ = type(v)
+            if t_ is str or isinstance(v, str):
+                if not v:
+                    s_ = str_xf[k][0]
+                    if not s_:
+                        continue
+                    cells.append(f'<c r="{letters[k]}{rs}"{s_}/>')
+                else:
+                    if wraps[k] and (len(v) * FONT_PT > rooms[k] or "\n" in v):
+                        n_ = lines_needed(v, widths[k])
+                        if n_ > lines:
+                            lines = n_
+                    if len(v) > _STR_MAX // 2 and _utf16_len(v) > _STR_MAX:
+                        v = _utf16_truncate(v, _STR_MAX)
+                    t = _xml_text(v, esc) if _XML_SPECIAL.search(v) else v
+                    sp = ' xml:space="preserve"' if t[0].isspace() or t[-1].isspace() else ""
+                    cells.append(f'<c r="{letters[k]}{rs}"{str_xf[k][v.startswith(FORMULA_START)]} t="inlineStr">'
+                                 f'<is><t{sp}>{t}</t></is></c>')
+            elif t_ is int or t_ is float or (isinstance(v, (int, float)) and not isinstance(v, bool)):
+                s_ = xf(aligns[k], own, False) if isval else num_xf[k]
+                if v != v or v in (_INF, -_INF):
+                    cells.append(f'<c r="{letters[k]}{rs}"{s_} t="e"><f>#NUM!</f><v>#NUM!</v></c>')
+                else:
+                    cells.append(f'<c r="{letters[k]}{rs}"{s_}><v>{v:.16G}</v></c>')
+            elif t_ is bool:
+                s_ = xf(aligns[k], own, False) if isval else num_xf[k]
+                cells.append(f'<c r="{letters[k]}{rs}"{s_} t="b"><v>{int(v)}</v></c>')
+            elif isinstance(v, (dt.date, dt.datetime)):
+                n = _datetime_to_excel_datetime(v, date_1904, no_tz)
+                cells.append(f'<c r="{letters[k]}{rs}"{xf(aligns[k], own or FMT_DATE, False)}>'
+                             f'<v>{n:.16G}</v></c>')
+            else:
+                v = str(v)
+                if not v:
+                    continue
+                t = _xml_text(v, esc)
+                sp = ' xml:space="preserve"' if t[0].isspace() or t[-1].isspace() else ""
+                cells.append(f'<c r="{letters[k]}{rs}"{str_xf[k][v.startswith(FORMULA_START)]} t="inlineStr">'
+                             f'<is><t{sp}>{t}</t></is></c>')
+            if cmin is None:
+                cmin = k
+            cmax = k
+        if cmin is not None:
+            ws._check_dimensions(r, cmin)
+            ws._check_dimensions(r, cmax)
+        h = f' ht="{round(lines * LINE_PT + ROW_PAD_PT, 1) * 4 / 3 * 0.75:.16g}" customHeight="1"' \
+            if lines > 1 else ""   # as set_row_pixels(h * 4 / 3) writes it
+        if cells:
+            write(f'<row r="{rs}"{h}>{"".join(cells)}</row>')
+        elif h:
+            write(f'<row r="{rs}"{h}/>')
+        ws.previous_row = r
+        r += 1
+    return r
+
+
+_INF = float("inf")
+
+
+class _Styles:
+    """xlsxwriter formats by (font, fill, align, number format, border, quote prefix), made once."""
+
+    FONTS = {"bold": {"bold": True}, "big": {"bold": True, "font_size": 16}, "head": {"bold": True, "font_size": 12},
+             "title": {"bold": True, "font_size": 14}}
+    FILLS = {"head": "D9E1F2", "total": "F2F2F2"}
+    ALIGNS = {"head": {"align": "center", "valign": "vcenter", "text_wrap": True},
+              "top_wrap": {"valign": "top", "text_wrap": True}, "top": {"valign": "top"}}
+
+    def __init__(self, wb):
+        self.wb = wb
+        self.cache: dict = {}
+
+    def get(self, font=None, fill=None, align=None, fmt=None, border=None, quote=False):
+        key = (font, fill, align, fmt, border, quote)
+        f = self.cache.get(key, False)
+        if f is False:
+            props: dict = {}
+            if font:
+                props.update(self.FONTS[font])
+            if fill:
+                props.update(pattern=1, fg_color=self.FILLS[fill])
+            if align:
+                props.update(self.ALIGNS[align])
+            if fmt:
+                props["num_format"] = fmt
+            if border:
+                props["top"] = 2          # medium
+            if quote:
+                props["quote_prefix"] = True
+            f = self.cache[key] = self.wb.add_format(props) if props else None
+        return f
+
+
+def _put(ws, styles: _Styles, r: int, c: int, v, *, font=None, fill=None, align=None, fmt=None,
+         border=None) -> None:
+    """One cell: text as a string cell (quote-prefixed when formula-like), numbers, dates and
+    booleans typed, an empty value (None or "") a styled blank when it has a style."""
+    if isinstance(v, str) and v:
+        ws.write_string(r, c, v, styles.get(font, fill, align, None, border, formula_like(v)))
+    elif v is None or v == "":
+        f = styles.get(font, fill, align, None, border)
+        if f is not None:
+            ws.write_blank(r, c, None, f)
+    elif isinstance(v, bool):
+        ws.write_boolean(r, c, v, styles.get(font, fill, align, fmt, border))
+    elif isinstance(v, (int, float)):
+        ws.write_number(r, c, v, styles.get(font, fill, align, fmt, border))
+    elif isinstance(v, (dt.date, dt.datetime)):
+        ws.write_datetime(r, c, v, styles.get(font, fill, align, fmt or FMT_DATE, border))
+    else:
+        s = str(v)
+        ws.write_string(r, c, s, styles.get(font, fill, align, None, border, formula_like(s)))
+
+
+def _row_height(ws, r: int, h: float | None) -> None:
+    if h:
+        ws.set_row_pixels(r, h * 4 / 3)     # xlsxwriter stores pixels: this writes ht="h" exactly
+
+
 def _page_setup(ws, widths: list[int], landscape: bool, head_row: int | None, caption: str) -> None:
     for k, w in enumerate(widths):
-        ws.column_dimensions[_col_letter(k + 1)].width = w
+        ws.set_column_pixels(k, k, w * 7)   # 7 px a character: this writes width="w" exactly
     if head_row:
-        ws.print_title_rows = f"{head_row}:{head_row}"
-    ws.page_setup.orientation = "landscape" if landscape else "portrait"
-    ws.page_setup.paperSize = "9"  # A4
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.print_options.gridLines = True
-    m = ws.page_margins
-    m.left = m.right = MARGIN_LR
-    m.top = m.bottom = MARGIN_TB
-    m.header = m.footer = MARGIN_HF
-    for part, text in ((ws.oddHeader.left, _hf_text(caption)), (ws.oddHeader.right, "&A"),
-                       (ws.oddFooter.center, "第 &P 页 共 &N 页")):
-        part.text = text
-        part.size = FONT_PT
+        ws.repeat_rows(head_row - 1)
+    if landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.set_paper(9)                     # A4
+    ws.fit_to_pages(1, 0)
+    ws.hide_gridlines(0)                # gridlines shown and printed
+    ws.set_margins(left=MARGIN_LR, right=MARGIN_LR, top=MARGIN_TB, bottom=MARGIN_TB)
+    ws.set_header(f"&L&{FONT_PT} {_hf_text(caption)}&R&{FONT_PT} &A", {"margin": MARGIN_HF})
+    ws.set_footer(f"&C&{FONT_PT} 第 &P 页 共 &N 页", {"margin": MARGIN_HF})
 
 
-def _cell(ws, v, *, font=None, fill=None, align=None, fmt=None, border=None, cache: dict | None = None):
-    """A write-only cell; formula-like text is a text cell (``text_cell``).  ``cache`` keeps the
-    style of each combination seen on the sheet: setting a style on a cell hashes it into the
-    workbook's style lists, which costs more than writing the cell."""
-    from copy import copy
-
-    from openpyxl.cell import WriteOnlyCell
-
-    quote = formula_like(v)
-    nf = fmt if fmt and v is not None and not isinstance(v, str) else None
-    key = (id(font), id(fill), id(align), nf, id(border), quote)
-    style = cache.get(key) if cache is not None else None
-    if style is not None:
-        cell = WriteOnlyCell(ws, value=v)
-        if quote:
-            cell.data_type = "s"
-        cell._style = copy(style)
-        return cell
-    cell = text_cell(ws, v) if quote else WriteOnlyCell(ws, value=v)
-    if font is not None:
-        cell.font = font
-    if fill is not None:
-        cell.fill = fill
-    if align is not None:
-        cell.alignment = align
-    if nf:
-        cell.number_format = nf
-    if border is not None:
-        cell.border = border
-    if cache is not None:
-        cache[key] = copy(cell._style)
-    return cell
-
-
-def _write_sheet(wb, sh: Sheet, title: str | None, warnings: list[str], caption: str) -> None:
-    from openpyxl.comments import Comment
-    from openpyxl.formatting.rule import CellIsRule
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-
+def _write_sheet(wb, styles: _Styles, sh: Sheet, title: str | None, warnings: list[str], caption: str) -> None:
     if sh.blocks is not None:
-        return _write_cover(wb, sh, caption)
-    ws = wb.create_sheet(sh.name)
+        return _write_cover(wb, styles, sh, caption)
+    ws = wb.add_worksheet(sh.name, worksheet_class=_sheet_class())
     head_row = 2 if title else 1
     limit = EXCEL_MAX_ROWS - head_row - 4
     rows = sh.rows
@@ -758,115 +979,100 @@ def _write_sheet(wb, sh: Sheet, title: str | None, warnings: list[str], caption:
         warnings.append(f"工作表“{sh.name}”超过 Excel 行数上限，只写出前 {limit} 行（共 {len(rows)} 行）")
         rows = rows[:limit]
     ncol = len(sh.cols)
-    last = _col_letter(ncol)
     widths, landscape = layout(sh)
     _page_setup(ws, widths, landscape, head_row, caption)
-    ws.freeze_panes = f"{_col_letter(sh.freeze_cols + 1)}{head_row + 1}"
+    ws.freeze_panes(head_row, sh.freeze_cols)
     end_row = head_row + max(len(rows), 1)
-    ws.auto_filter.ref = f"A{head_row}:{last}{end_row}"
-
+    ws.autofilter(head_row - 1, 0, end_row - 1, ncol - 1)
+    r = 0
     if title:
-        ws.append([_cell(ws, title, font=Font(name=FONT_NAME, bold=True, size=14))])
-    bold = Font(name=FONT_NAME, bold=True, size=FONT_PT)
-    head_fill = PatternFill("solid", start_color="D9E1F2", end_color="D9E1F2")
-    head_align = Alignment(vertical="center", horizontal="center", wrap_text=True)
-    top_wrap = Alignment(vertical="top", wrap_text=True)
-    top = Alignment(vertical="top")
-    cells = []
-    for c in sh.cols:
-        cell = _cell(ws, c.header, font=bold, fill=head_fill, align=head_align)
-        if c.comment:
-            cell.comment = Comment(c.comment, "fazhi")
-        cells.append(cell)
+        _put(ws, styles, r, 0, title, font="title")
+        r += 1
     wraps = [_wraps(c) for c in sh.cols]
-    r_no = head_row - 1
-
-    def put(cells, values, wrapped=wraps):
-        nonlocal r_no
-        r_no += 1
-        h = row_height(values, widths, wrapped)
-        if h:
-            ws.row_dimensions[r_no].height = h
-        ws.append(cells)
-
-    put(cells, [c.header for c in sh.cols], [True] * ncol)
-    aligns = [top_wrap if w else top for w in wraps]
+    _row_height(ws, r, row_height([c.header for c in sh.cols], widths, [True] * ncol))
+    for k, c in enumerate(sh.cols):
+        _put(ws, styles, r, k, c.header, font="bold", fill="head", align="head")
+        if c.comment:
+            ws.write_comment(r, k, c.comment, {"author": "fazhi"})
+    r += 1
+    aligns = ["top_wrap" if w else "top" for w in wraps]
     fmts = [c.fmt for c in sh.cols]
-    cache: dict = {}
-    for row in rows:
-        out, vals = [], []
-        for v, f, a in zip(row, fmts, aligns):
-            if isinstance(v, Val):
-                v, f = v.value, v.fmt
-            out.append(None if v is None else _cell(ws, v, align=a, fmt=f, cache=cache))
-            vals.append(v)
-        put(out, vals)
+    r = ws.fast_rows(styles, rows, r, widths, wraps, fmts, aligns)
     if not rows:
-        put([_cell(ws, "无", align=top)] + ([_cell(ws, sh.empty, align=top_wrap)] if sh.empty else []),
-            ["无", sh.empty or ""], [False, True])
+        _row_height(ws, r, row_height(["无", sh.empty or ""], widths, [False, True]))
+        _put(ws, styles, r, 0, "无", align="top")
+        if sh.empty:
+            _put(ws, styles, r, 1, sh.empty, align="top_wrap")
+        r += 1
     if sh.total and rows:
-        line = Border(top=Side(style="medium"))
-        tot_fill = PatternFill("solid", start_color="F2F2F2", end_color="F2F2F2")
-        put([_cell(ws, v, font=bold, fill=tot_fill, align=a, fmt=f, border=line)
-             for v, f, a in zip(sh.total, fmts, aligns)], sh.total, [True] * ncol)
+        _row_height(ws, r, row_height(sh.total, widths, [True] * ncol))
+        for k, (v, f, a) in enumerate(zip(sh.total, fmts, aligns)):
+            _put(ws, styles, r, k, v, font="bold", fill="total", align=a, fmt=f, border=True)
+        r += 1
     notes = ([sh.note] if sh.note else []) + list(sh.notes)
     if notes:
-        ws.append([])
+        r += 1
         units = max(10, int(sum(widths) * 0.95))
         for n in notes:
             for line_ in note_lines(n, units):
-                ws.append([_cell(ws, line_)])
+                _put(ws, styles, r, 0, line_)
+                r += 1
     for k, value, colour in sh.cond:
-        col = _col_letter(k + 1)
-        fill = PatternFill("solid", start_color=colour, end_color=colour)
-        ws.conditional_formatting.add(f"{col}{head_row + 1}:{col}{end_row}",
-                                      CellIsRule(operator="equal", formula=[f'"{value}"'], fill=fill))
+        ws.conditional_format(head_row, k, end_row - 1, k, {
+            "type": "cell", "criteria": "equal to", "value": f'"{value}"',
+            "format": _cond_format(wb, styles, colour)})
     for k, value, colour in sh.at_least:
-        col = _col_letter(k + 1)
-        fill = PatternFill("solid", start_color=colour, end_color=colour)
-        ws.conditional_formatting.add(f"{col}{head_row + 1}:{col}{end_row}",
-                                      CellIsRule(operator="greaterThanOrEqual", formula=[repr(float(value))],
-                                                 fill=fill))
+        ws.conditional_format(head_row, k, end_row - 1, k, {
+            "type": "cell", "criteria": "greater than or equal to", "value": repr(float(value)),
+            "format": _cond_format(wb, styles, colour)})
 
 
-def _write_cover(wb, sh: Sheet, caption: str) -> None:
+def _cond_format(wb, styles: _Styles, colour: str):
+    key = ("cond", colour)
+    f = styles.cache.get(key)
+    if f is None:
+        f = styles.cache[key] = wb.add_format({"pattern": 1, "bg_color": colour, "fg_color": colour})
+    return f
+
+
+def _write_cover(wb, styles: _Styles, sh: Sheet, caption: str) -> None:
     """The cover: a title, then blocks of (heading, header row, rows)."""
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    ws = wb.create_sheet(sh.name)
+    ws = wb.add_worksheet(sh.name, worksheet_class=_sheet_class())
     widths, landscape = layout(sh)
     _page_setup(ws, widths, landscape, None, caption)
-    big = Font(name=FONT_NAME, bold=True, size=16)
-    bold = Font(name=FONT_NAME, bold=True, size=FONT_PT)
-    head = Font(name=FONT_NAME, bold=True, size=12)
-    fill = PatternFill("solid", start_color="D9E1F2", end_color="D9E1F2")
-    wrap = Alignment(vertical="top", wrap_text=True)
     title, sub = sh.rows[0][0], sh.rows[0][1]
-    r_no = 0
+    r = -1
 
-    def put(cells, values=None, height=None):
-        nonlocal r_no
-        r_no += 1
-        h = height or (row_height(values, widths, [True] * len(values)) if values else None)
-        if h:
-            ws.row_dimensions[r_no].height = h
-        ws.append(cells)
+    def row(values=None, height=None):
+        nonlocal r
+        r += 1
+        _row_height(ws, r, height or (row_height(values, widths, [True] * len(values)) if values else None))
 
-    put([_cell(ws, title, font=big)], height=24)
-    put([_cell(ws, sub)])
+    row(height=24)
+    _put(ws, styles, r, 0, title, font="big")
+    row()
+    _put(ws, styles, r, 0, sub)
     for heading, header, rows in sh.blocks:
-        put([])
-        put([_cell(ws, heading, font=head)], height=18)
+        row()
+        row(height=18)
+        _put(ws, styles, r, 0, heading, font="head")
         if header:
-            put([_cell(ws, h, font=bold, fill=fill, align=wrap) for h in header], header)
-        for r in rows:
-            vals = [v.value if isinstance(v, Val) else v for v in r]
-            put([_cell(ws, x, align=wrap, fmt=v.fmt if isinstance(v, Val) else None) for x, v in zip(vals, r)],
-                vals)
+            row(header)
+            for k, h in enumerate(header):
+                _put(ws, styles, r, k, h, font="bold", fill="head", align="top_wrap")
+        for rw in rows:
+            vals = [v.value if isinstance(v, Val) else v for v in rw]
+            row(vals)
+            for k, (x, v) in enumerate(zip(vals, rw)):
+                _put(ws, styles, r, k, x, align="top_wrap",
+                     fmt=v.fmt if isinstance(v, Val) and x is not None and not isinstance(x, str) else None)
 
 
-def build_sheets(engine: Engine, *, year: int | None = None, level: str | None = None,
-                 roster: bool = True) -> list[Sheet]:
+def iter_sheets(engine: Engine, *, year: int | None = None, level: str | None = None,
+                roster: bool = True):
+    """The workbook's sheets in order, built one at a time (a sheet's rows can go once it is
+    written): the analyses and the reports are read once, the findings dropped after the
+    sheets that need their excerpts."""
     from . import sheets as extra
 
     from .rulesets import attached
@@ -883,57 +1089,80 @@ def build_sheets(engine: Engine, *, year: int | None = None, level: str | None =
     finds = load_findings(engine, reps)
     fails = extra.failure_rows(engine)
     follow = extra.follow_rows(engine, reps, year=year)
-    out = [extra.cover_sheet(engine, reps, every, finds, copies, fails, year=year, level=level),
-           reports_sheet(reps, copies), findings_sheet(reps, finds),
-           extra.todo_sheet(reps, follow, copies), extra.copies_sheet(reps, copies, every),
-           extra.yearly_sheet(reps, every, copies, hl)]
-    del finds
-    out += topic_sheets(reps, hl, used)
-    out += matrix_sheet(reps, load_findings(engine, reps, with_excerpts=False), used)
-    out += [details_sheet(reps), extra.failures_sheet(fails)]
+    yield extra.cover_sheet(engine, reps, every, finds, copies, fails, year=year, level=level)
+    yield reports_sheet(reps, copies)
+    sh = findings_sheet(reps, finds)
+    del finds            # its rows hold what they show: the findings themselves can go before it is written
+    yield sh
+    del sh
+    yield extra.todo_sheet(reps, follow, copies)
+    del follow
+    yield extra.copies_sheet(reps, copies, every)
+    yield extra.yearly_sheet(reps, every, copies, hl)
+    del copies
+    yield from topic_sheets(reps, hl, used)
+    del hl
+    yield from matrix_sheet(reps, load_findings(engine, reps, with_excerpts=False), used)
+    yield details_sheet(reps)
+    yield extra.failures_sheet(fails)
     if roster:
         rows = extra.roster_rows(engine, year if year is not None else max((r["year"] for r in reps if r["year"]),
                                                                            default=None))
         if rows:
-            out.append(extra.status_sheet(rows))
-    return out
+            yield extra.status_sheet(rows)
+
+
+def build_sheets(engine: Engine, *, year: int | None = None, level: str | None = None,
+                 roster: bool = True) -> list[Sheet]:
+    """Every sheet of the workbook at once (``iter_sheets`` as a list)."""
+    return list(iter_sheets(engine, year=year, level=level, roster=roster))
 
 
 def write_xlsx(engine: Engine, out: str | Path, *, year: int | None = None, level: str | None = None,
                title: str | None = None) -> dict:
-    """The workbook; returns {"path", "reports", "sheets", "warnings"}."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils.indexed_list import IndexedList
+    """The workbook; returns {"path", "reports", "sheets", "warnings"}.  Streamed: one sheet's
+    rows in memory at a time, and xlsxwriter's constant_memory mode writes each row out as the
+    next begins."""
+    import xlsxwriter
 
-    sheets = build_sheets(engine, year=year, level=level)
-    wb = Workbook(write_only=True)
-    # the default font sets the column-width unit: Arial (Liberation Sans in LibreOffice) measures
-    # the same in Excel and LibreOffice, Calibri would be replaced by a wider font
-    base = Font(name=FONT_NAME, size=FONT_PT, family=2)
-    wb._fonts = IndexedList([base])
-    wb._named_styles["Normal"].font = base
-    warnings: list[str] = []
-    caption = title or "法治政府建设年度报告汇总"
-    for sh in sheets:
-        _write_sheet(wb, sh, title, warnings, caption)
-    wb.properties.creator = "fazhi"
-    wb.properties.title = caption
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    warnings: list[str] = []
+    caption = title or "法治政府建设年度报告汇总"
+    names: list[str] = []
+    n_reports = 0
     failure = None
-    with _quiet_cleanup():
+    with _quiet_cleanup(), _atomic(out) as tmp, tempfile.TemporaryDirectory(prefix="fazhi-xlsx-") as rows_dir:
+        # constant_memory keeps each sheet's rows in a file of rows_dir until close (a failure
+        # leaves them there: the directory goes with them).  The default font sets the column-width
+        # unit: Arial (Liberation Sans in LibreOffice) measures the same in Excel and LibreOffice,
+        # Calibri would be replaced by a wider font
+        wb = xlsxwriter.Workbook(str(tmp), {
+            "constant_memory": True, "tmpdir": rows_dir, "strings_to_formulas": False,
+            "strings_to_numbers": False, "strings_to_urls": False, "nan_inf_to_errors": True,
+            "default_format_properties": {"font_name": FONT_NAME, "font_size": FONT_PT}})
         try:
-            with _atomic(out) as tmp:
-                wb.save(tmp)
-        except OSError as e:   # a full disk: the half-written zip is dropped here, quietly
+            styles = _Styles(wb)
+            for k, sh in enumerate(iter_sheets(engine, year=year, level=level)):
+                if k == 1:
+                    n_reports = len(sh.rows)
+                _write_sheet(wb, styles, sh, title, warnings, caption)
+                names.append(sh.name)
+                del sh
+            wb.set_properties({"author": "fazhi", "title": caption})
+            wb.close()
+        except xlsxwriter.exceptions.FileCreateError as e:   # a full disk: the half-written zip goes with tmp
+            cause = e.__context__ if isinstance(e.__context__, OSError) else None
+            failure = OSError(cause.errno if cause else None, cause.strerror if cause else str(e), str(out))
+            cause = None      # its traceback holds the half-written zip (released below, quietly)
+        except OSError as e:
             failure = OSError(e.errno, e.strerror, str(out))
-        wb = None
-        gc.collect()
-    if failure is not None:
-        raise failure
-    return {"path": [str(out)], "reports": len(sheets[1].rows), "sheets": [s.name for s in sheets],
-            "warnings": warnings}
+        finally:
+            wb = styles = None
+            gc.collect()      # the half-written zip's destructor complains here, quietly
+        if failure is not None:
+            raise failure     # inside _atomic: the half-written file is dropped, an older one kept
+    return {"path": [str(out)], "reports": n_reports, "sheets": names, "warnings": warnings}
 
 
 # ------------------------------------------------------------ PDF

@@ -6,8 +6,9 @@ Each builder returns an ``export.Sheet``; ``export.build_sheets`` orders them an
 small function each, so that a change of their interface is one place to adapt:
 
 - ``copy_shares(engine)`` — ``similarity.analyse()`` over the whole corpus (sources may
-  lie outside the exported years);
-- ``follow_rows(engine, reps, year)`` — ``follow.follow_corpus()``;
+  lie outside the exported years), stored and brought up to date by ``derived.py``;
+- ``follow_rows(engine, reps, year)`` — ``follow.follow()`` of each (N, N+1) pair, stored
+  likewise;
 - ``roster_rows(engine, year)`` — ``fazhi.corpus.roster.status(engine, year)``, imported
   lazily: no module, no ``status`` or no roster means no 报送情况 sheet.
 
@@ -47,25 +48,29 @@ class CopyShare:
 
 
 def copy_shares(engine: Engine) -> dict[int, CopyShare]:
-    """Per report id: its copied share and sources (``similarity.analyse`` / ``attribute``)."""
-    from . import similarity as sim
+    """Per report id: its copied share and sources (``similarity.analyse`` / ``attribute``), from
+    the stored results brought up to date (``derived.copy_shares``)."""
+    from . import derived
 
-    _index, res = sim.analyse(engine)
-    out = {}
-    for rid, rc in res.items():
-        src = sorted(rc.sources.items(), key=lambda kv: (-kv[1], kv[0]))
-        paras = len({c.para_id for c in rc.paragraphs})
-        out[rid] = CopyShare(rid, rc.share, rc.other_share, rc.own_share, paras, src)
-    return out
+    return derived.copy_shares(engine)
+
+
+def fresh_copy_shares(engine: Engine) -> dict[int, CopyShare]:
+    """``copy_shares`` computed afresh over the whole corpus, nothing stored (tests compare)."""
+    from . import derived
+
+    return derived.full_copies(engine, store=False)
 
 
 def follow_rows(engine: Engine, reps: list[dict], *, year: int | None = None) -> list:
-    """``FollowResult`` of every (N, N+1) pair whose N+1 report is exported."""
+    """``FollowResult`` of every (N, N+1) pair whose N+1 report is exported (stored results where
+    neither report changed: ``derived.follow_rows``)."""
+    from . import derived
     from . import follow as fl
 
     ids = {r["id"] for r in reps}
-    return [res for res in fl.follow_corpus(engine, year=None if year is None else year - 1)
-            if res.next_report in ids]
+    pairs = [p for p in fl.year_pairs(engine, year=None if year is None else year - 1) if p[1] in ids]
+    return derived.follow_rows(engine, pairs)
 
 
 def roster_rows(engine: Engine, year: int | None) -> list[dict] | None:

@@ -1,0 +1,342 @@
+"""Stored results of the corpus-wide analyses the workbook shows, kept current (issue 14).
+
+Two analyses look at the whole corpus: the copy shares (``similarity.analyse``) and the
+follow-through of every (N, N+1) pair (``follow.follow``).  Recomputing them for every
+export cost minutes at 100,000 reports; their results are stored (migration 0012) and
+tagged with the corpus version they were computed for (migration 0010: ``corpus_version``
+and ``report_changes``, moved by triggers on every write to reports, parts, facts and
+findings, whoever writes).
+
+**Copy shares** (``copy_shares(engine)``, ``db.copy_shares``, state ``derived_state`` row
+"copies").  A row per counted report: the character counts ``similarity.attribute`` sums
+(so the shares are the same floats), the sources, and the *basis* the result depended on
+(unit, year, date).  Brought up to date:
+
+* the stored version is the current one: read;
+* else the reports changed since (``report_changes.seq`` > stored version) whose copy basis
+  changed — counted now but no row, a row but no longer counted, another unit, year or
+  date (a correction); a change to findings only (``rules recheck``) is no change here —
+  and the counted reports that share a band key or sentence fingerprint with one of them
+  (``copy_keys``: only a report in one of their buckets can gain or lose a candidate pair,
+  or see another unit count for a 通用表述) are recomputed one by one with
+  ``copy_index.copies_of`` (equal to ``analyse`` for a report, tests/test_copy_index.py);
+* the whole corpus (``analyse``) when nothing is stored, the database is another one (a
+  restore: another token), a counted report was deleted or re-indexed under another unit
+  name since (its old partners cannot be found any more), or the reports to recompute are
+  more than ``INCREMENTAL_MAX`` of the counted ones (``analyse`` is then the cheaper way).
+
+**Follow-through** (``follow_rows(engine, pairs)``, ``db.follow_results``).  A pair's result
+depends on its two reports only (text, unit, year, parts): a stored row is used when neither
+report changed after the version it was computed at (``seq``); the pairs themselves
+(``follow.year_pairs``) are one query, made at every export.
+
+Nothing is stored when the database cannot be written (read-only media): the results are
+computed and used all the same.  ``refresh(engine)`` brings both up to date (``corpus add``
+at the end of a batch)."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+
+from . import db
+
+COPIES, FOLLOW = "copies", "follow"
+INCREMENTAL_MAX = 0.02     # share of the counted reports recomputed one by one at most
+INCREMENTAL_MIN = 50       # ... but always this many
+_CHUNK = 500
+
+
+# ------------------------------------------------------------------ versions
+def version(conn: Connection) -> tuple[str, int]:
+    cv = db.corpus_version.c
+    tok, n = conn.execute(select(cv.token, cv.n).where(cv.id == 1)).one()
+    return tok, int(n)
+
+
+def state(conn: Connection, name: str) -> tuple[str, int] | None:
+    s = db.derived_state.c
+    row = conn.execute(select(s.token, s.n).where(s.name == name)).first()
+    return (row[0], int(row[1])) if row else None
+
+
+def _set_state(conn: Connection, name: str, tok: str, n: int) -> None:
+    s = db.derived_state.c
+    if conn.execute(update(db.derived_state).where(s.name == name).values(token=tok, n=n)).rowcount == 0:
+        conn.execute(insert(db.derived_state).values(name=name, token=tok, n=n))
+
+
+def _chunks(xs: list, n: int = _CHUNK):
+    for i in range(0, len(xs), n):
+        yield xs[i:i + n]
+
+
+def _store(engine: Engine, fn) -> bool:
+    """Run ``fn(conn)`` in a transaction; False (nothing stored) when the database cannot be
+    written or another process stored the same rows at the same time."""
+    try:
+        with engine.begin() as conn:
+            fn(conn)
+        return True
+    except DBAPIError:
+        return False
+
+
+def _changed_since(conn: Connection, n: int) -> list[int]:
+    rc = db.report_changes.c
+    return sorted(x for (x,) in conn.execute(select(rc.report_id).where(rc.seq > n)))
+
+
+# ------------------------------------------------------------------ copy shares
+def _share(rid: int, chars: int, copied: int, other: int, own: int, paras: int, sources: list):
+    from .sheets import CopyShare
+
+    def f(x):
+        return x / chars if chars else 0.0
+    return CopyShare(rid, f(copied), f(other), f(own), paras, [(int(s), int(c)) for s, c in sources])
+
+
+def _row_of(rc, basis: tuple) -> dict:
+    src = sorted(rc.sources.items(), key=lambda kv: (-kv[1], kv[0]))
+    unit, year, date = basis
+    return {"report_id": rc.report_id, "unit": unit, "year": year, "date": date, "chars": int(rc.chars),
+            "copied_chars": int(rc.copied_chars), "other_chars": int(rc.other_chars),
+            "own_chars": int(rc.own_chars), "paragraphs": len({c.para_id for c in rc.paragraphs}),
+            "sources": json.dumps([[int(s), int(c)] for s, c in src])}
+
+
+def _from_row(m) -> object:
+    return _share(m["report_id"], m["chars"], m["copied_chars"], m["other_chars"], m["own_chars"],
+                  m["paragraphs"], json.loads(m["sources"]))
+
+
+def _bases(conn: Connection, ids: list[int] | None = None) -> dict[int, tuple]:
+    """(unit, year, date) of the counted reports (of ``ids``): what a copy result depends on
+    besides the paragraphs (which never change for a report id)."""
+    from .similarity import _date
+
+    r = db.reports.c
+    q = select(r.id, r.unit, r.year, r.published, r.signed).where(db.counted())
+    rows = []
+    if ids is None:
+        rows = conn.execute(q).all()
+    else:
+        for c in _chunks(ids):
+            rows += conn.execute(q.where(r.id.in_(bindparam("ids", expanding=True))), {"ids": c}).all()
+    return {x.id: (x.unit, x.year, _date(x.published, x.signed)) for x in rows}
+
+
+def read_copies(engine: Engine) -> dict:
+    with engine.connect() as conn:
+        return {m["report_id"]: _from_row(m) for m in conn.execute(select(db.copy_shares)).mappings()}
+
+
+def full_copies(engine: Engine, *, store: bool = True) -> dict:
+    """``similarity.analyse`` over the whole corpus; stored (all rows replaced) when ``store``."""
+    from . import similarity as sim
+
+    with engine.connect() as conn:
+        tok, n = version(conn)      # read first: a write while we compute is seen by the next refresh
+    _index, res = sim.analyse(engine)
+    bases = {rid: (info.unit, info.year, info.date) for rid, info in _index.reports.items()}
+    del _index
+    rows = [_row_of(rc, bases[rid]) for rid, rc in res.items()]
+    out = {rid: _from_row(row) for rid, row in zip(res, rows)}
+    del res
+    if store:
+        def put(conn):
+            conn.execute(delete(db.copy_shares))
+            for c in _chunks(rows, 2000):
+                conn.execute(insert(db.copy_shares), c)
+            _set_state(conn, COPIES, tok, n)
+        _store(engine, put)
+    return out
+
+
+def _partners(conn: Connection, rids: list[int], counted: set[int], found: set[int], limit: int) -> bool:
+    """Add to ``found`` the counted reports that share a stored key with one of ``rids``; False
+    as soon as ``found`` holds more than ``limit``."""
+    k = db.copy_keys.c
+    for c in _chunks(rids):
+        keys = sorted({x for (x,) in conn.execute(select(k.key).where(
+            k.report_id.in_(bindparam("ids", expanding=True))).distinct(), {"ids": c})})
+        for kc in _chunks(keys):
+            for (rid,) in conn.execute(select(k.report_id).where(k.key.in_(bindparam("keys", expanding=True)))
+                                       .distinct(), {"keys": kc}):
+                if rid in counted:
+                    found.add(rid)
+            if len(found) > limit:
+                return False
+    return True
+
+
+def incremental_copies(engine: Engine, since: int) -> dict | None:
+    """Bring the stored copy shares from version ``since`` to now, recomputing only the reports
+    that can have changed; None when that is not possible or not cheaper (see the module doc)."""
+    from . import copy_index
+
+    cr = db.copy_reports.c
+    s = db.copy_shares.c
+    with engine.connect() as conn:
+        tok, n = version(conn)
+        changed = _changed_since(conn, since)
+        stored: dict[int, tuple] = {}
+        for c in _chunks(changed):
+            stored.update((x.report_id, (x.unit, x.year, x.date)) for x in conn.execute(
+                select(s.report_id, s.unit, s.year, s.date).where(s.report_id.in_(bindparam("ids", expanding=True))),
+                {"ids": c}))
+        now = _bases(conn, changed)
+        moved = [rid for rid in changed if stored.get(rid) != now.get(rid)]
+        if not moved:
+            _store(engine, lambda c: _set_state(c, COPIES, tok, n))
+            return read_copies(engine)
+        r = db.reports.c
+        units: dict[int, str | None] = {}     # every report, counted or not
+        indexed: dict[int, str] = {}          # the unit name its stored keys were made with
+        for c in _chunks(moved):
+            units.update(conn.execute(select(r.id, r.unit).where(r.id.in_(bindparam("ids", expanding=True))),
+                                      {"ids": c}).all())
+            indexed.update(conn.execute(select(cr.report_id, cr.unit).where(
+                cr.report_id.in_(bindparam("ids", expanding=True))), {"ids": c}).all())
+        for rid in moved:
+            if rid in stored and rid not in units:
+                return None          # a counted report deleted: its keys went with it
+            if rid in stored and stored[rid][0] != units.get(rid) and indexed.get(rid) == (units.get(rid) or ""):
+                return None          # re-indexed under its new unit name: the old partners are not known
+        counted = {x for (x,) in conn.execute(select(r.id).where(db.counted()))}
+        limit = max(INCREMENTAL_MIN, int(len(counted) * INCREMENTAL_MAX))
+        found = {rid for rid in moved if rid in counted}
+        if len(found) > limit or not _partners(conn, moved, counted, found, limit):   # partners by the old keys
+            return None
+    try:
+        copy_index.ensure_index(engine)  # new reports and new unit names indexed (store.insert indexes most)
+    except DBAPIError:
+        return None                      # a read-only database: the whole corpus, nothing stored
+    with engine.connect() as conn:
+        if not _partners(conn, moved, counted, found, limit):                     # ... and by the new ones
+            return None
+        bases = _bases(conn, sorted(found))
+    rows = []
+    for rid in sorted(found):
+        res = copy_index.copies_of(engine, rid, ensure=False)
+        if res is None or rid not in bases:
+            return None      # no longer counted while we computed: start again next time
+        rows.append(_row_of(res[1], bases[rid]))
+
+    def put(conn):
+        gone = sorted(set(moved) | found)
+        for c in _chunks(gone):
+            conn.execute(delete(db.copy_shares).where(s.report_id.in_(bindparam("ids", expanding=True))), {"ids": c})
+        for c in _chunks(rows, 2000):
+            conn.execute(insert(db.copy_shares), c)
+        _set_state(conn, COPIES, tok, n)
+    if not _store(engine, put):
+        out = read_copies(engine)
+        for rid in moved:
+            out.pop(rid, None)
+        out.update((row["report_id"], _from_row(row)) for row in rows)
+        return out
+    return read_copies(engine)
+
+
+def copy_shares(engine: Engine) -> dict:
+    """Per counted report id its ``sheets.CopyShare``, as ``similarity.analyse`` gives it now."""
+    with engine.connect() as conn:
+        tok, n = version(conn)
+        st = state(conn, COPIES)
+    if st == (tok, n):
+        return read_copies(engine)
+    if st is not None and st[0] == tok and st[1] <= n:
+        out = incremental_copies(engine, st[1])
+        if out is not None:
+            return out
+    return full_copies(engine)
+
+
+# ------------------------------------------------------------------ follow-through
+def _result_json(res) -> str:
+    return json.dumps(asdict(res), ensure_ascii=False)
+
+
+def _result(s: str):
+    from .follow import FollowResult, PlanStatus, Repeat
+
+    d = json.loads(s)
+    d["plans"] = [PlanStatus(**p) for p in d["plans"]]
+    d["repeats"] = [Repeat(**x) for x in d["repeats"]]
+    return FollowResult(**d)
+
+
+def follow_rows(engine: Engine, pairs: list[tuple[int, int]]) -> list:
+    """``follow.follow`` of every (N, N+1) pair of report ids, in the order given: the stored
+    result where neither report changed since it was computed, else computed (and stored)."""
+    from . import follow as fl
+
+    f, rc = db.follow_results.c, db.report_changes.c
+    with engine.connect() as conn:
+        tok, n = version(conn)
+        st = state(conn, FOLLOW)
+        valid_token = st is not None and st[0] == tok
+        stored: dict[tuple[int, int], tuple[int, str]] = {}
+        seq: dict[int, int] = {}
+        if valid_token and pairs:
+            firsts = sorted({a for a, _ in pairs})
+            want = set(pairs)
+            for c in _chunks(firsts):
+                for a, b, s_, res in conn.execute(select(f.report_id, f.next_report, f.seq, f.result)
+                                                  .where(f.report_id.in_(bindparam("ids", expanding=True))),
+                                                  {"ids": c}):
+                    if (a, b) in want:
+                        stored[(a, b)] = (int(s_), res)
+            ids = sorted({x for p in stored for x in p})
+            for c in _chunks(ids):
+                seq.update(conn.execute(select(rc.report_id, rc.seq)
+                                        .where(rc.report_id.in_(bindparam("ids", expanding=True))), {"ids": c}).all())
+    out, new = [], []
+    for a, b in pairs:
+        hit = stored.get((a, b))
+        if hit is not None and hit[0] >= max(seq.get(a, 0), seq.get(b, 0)):
+            out.append(_result(hit[1]))
+            continue
+        with engine.connect() as conn:
+            res = fl.follow(fl._load(conn, a), fl._load(conn, b))
+        out.append(res)
+        new.append({"report_id": a, "next_report": b, "seq": n, "result": _result_json(res)})
+    if new or not valid_token or st[1] != n:
+        def put(conn):
+            if not valid_token:
+                conn.execute(delete(db.follow_results))
+            for x in new:
+                if (x["report_id"], x["next_report"]) in stored:   # recomputed: the old row goes
+                    conn.execute(delete(db.follow_results).where(f.report_id == x["report_id"],
+                                                                  f.next_report == x["next_report"]))
+            for c in _chunks(new):
+                conn.execute(insert(db.follow_results), c)
+            _set_state(conn, FOLLOW, tok, n)
+        _store(engine, put)
+    return out
+
+
+def refresh(engine: Engine, *, full: bool = True) -> dict:
+    """Bring the stored copy shares and follow-through up to date (``corpus add`` after a batch);
+    ``full=False``: only when the incremental way applies.  {"copies": how, "follow": pairs}."""
+    from . import follow as fl
+
+    with engine.connect() as conn:
+        tok, n = version(conn)
+        st = state(conn, COPIES)
+    how = "current"
+    if st != (tok, n):
+        out = incremental_copies(engine, st[1]) if st is not None and st[0] == tok and st[1] <= n else None
+        how = "incremental"
+        if out is None:
+            how = "none"
+            if full:
+                full_copies(engine)
+                how = "full"
+    pairs = fl.year_pairs(engine)
+    follow_rows(engine, pairs)
+    return {"copies": how, "follow": len(pairs)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import statistics
 from pathlib import Path
 
@@ -578,3 +579,71 @@ def test_lines_needed_equals_the_character_loop():
         v = "".join(rng.choice(kinds) for _ in range(rng.randint(0, 300)))
         w = rng.randint(1, 70)
         assert export.lines_needed(v, w) == by_char(v, w), (v, w)
+
+
+def _sheet_xml(tmp_path, name: str, write) -> bytes:
+    """The worksheet XML of a one-sheet workbook made as ``export`` makes its workbooks."""
+    import zipfile
+
+    import xlsxwriter
+
+    path = tmp_path / f"{name}.xlsx"
+    wb = xlsxwriter.Workbook(str(path), {
+        "constant_memory": True, "tmpdir": str(tmp_path), "strings_to_formulas": False,
+        "strings_to_numbers": False, "strings_to_urls": False, "nan_inf_to_errors": True,
+        "default_format_properties": {"font_name": export.FONT_NAME, "font_size": export.FONT_PT}})
+    ws = wb.add_worksheet("表", worksheet_class=export._sheet_class())
+    write(ws, export._Styles(wb))
+    wb.close()
+    with zipfile.ZipFile(path) as z:
+        return z.read("xl/worksheets/sheet1.xml")
+
+
+def test_fast_rows_write_what_xlsxwriter_itself_writes(tmp_path):
+    """``_fast_rows`` writes the table rows' XML itself, beside xlsxwriter's internals (its row
+    file, dimensions, format indexes).  Written through xlsxwriter's own calls instead (``_put``,
+    ``_row_height``), the same rows must give the same sheet, byte for byte: this fails when an
+    xlsxwriter release changes what the shortcut relies on."""
+    import datetime as dt
+
+    widths, wraps = [8, 12, 30, 10, 10], [False, True, True, False, False]
+    aligns = ["top_wrap" if w else "top" for w in wraps]
+    fmts = [export.FMT_YEAR, None, None, "0.0%", None]
+    rows = [
+        [1, "北京市人民政府", "行政复议" * 30, 0.25, dt.date(2024, 3, 31)],
+        [2, "=HYPERLINK(\"http://x\")", "  前后空格  ", export.Val(0.5, "0.00"), True],
+        [3, "", None, float("nan"), "a<b>&c\r\n_x000D_\x07"],
+        [4, "@单位", "第一行\n第二行\n第三行", export.Val(None), 12345678901234567],
+        [None, None, None, None, None],
+        [5, "+1", "-2", float("inf"), "𠀀字" * 40],
+    ]
+
+    def fast(ws, styles):
+        ws.fast_rows(styles, rows, 1, widths, wraps, fmts, aligns)
+
+    def stock(ws, styles):
+        for r, row in enumerate(rows, start=1):
+            lines = 1
+            for k, v in enumerate(row):
+                fmt = fmts[k]
+                if isinstance(v, export.Val):
+                    fmt, v = v.fmt, v.value
+                if v is None:
+                    continue
+                if wraps[k] and isinstance(v, str):
+                    lines = max(lines, export.lines_needed(v, widths[k]))
+                export._put(ws, styles, r, k, v, align=aligns[k], fmt=fmt)
+            export._row_height(ws, r, round(lines * export.LINE_PT + export.ROW_PAD_PT, 1) if lines > 1 else None)
+
+    a, b = _sheet_xml(tmp_path, "fast", fast), _sheet_xml(tmp_path, "stock", stock)
+    # the two make their formats in another order: the style indexes aside, the same XML ...
+    strip = re.compile(rb' s="\d+"')
+    assert strip.sub(b"", a) == strip.sub(b"", b)
+    # ... and every cell the same style
+    from openpyxl import load_workbook
+
+    def cells(name):
+        ws = load_workbook(tmp_path / f"{name}.xlsx").active
+        return [(c.coordinate, c.value, c.data_type, c.number_format, c.quotePrefix, c.alignment.wrap_text,
+                 c.alignment.vertical, c.font.b, c.font.sz, c.font.name) for row in ws.iter_rows() for c in row]
+    assert cells("fast") == cells("stock")

@@ -768,7 +768,7 @@ def _sheet_class():
 
         @staticmethod
         def _escape_control_characters(data):
-            if "\r" not in data:
+            if not isinstance(data, str) or "\r" not in data:   # a boolean's value is an int
                 return Worksheet._escape_control_characters(data)
             return "\r".join(Worksheet._escape_control_characters(x) for x in data.split("\r"))
 
@@ -852,8 +852,11 @@ def _fast_rows(ws, styles, rows, r: int, widths, wraps, fmts, aligns) -> int:
                                  f'<is><t{sp}>{t}</t></is></c>')
             elif t_ is int or t_ is float or (isinstance(v, (int, float)) and not isinstance(v, bool)):
                 s_ = xf(aligns[k], own, False) if isval else num_xf[k]
-                if v != v or v in (_INF, -_INF):
+                if v != v:      # as xlsxwriter's nan_inf_to_errors writes them
                     cells.append(f'<c r="{letters[k]}{rs}"{s_} t="e"><f>#NUM!</f><v>#NUM!</v></c>')
+                elif v in (_INF, -_INF):
+                    cells.append(f'<c r="{letters[k]}{rs}"{s_} t="e"><f>{"-" if v < 0 else ""}1/0</f>'
+                                 f'<v>#DIV/0!</v></c>')
                 else:
                     cells.append(f'<c r="{letters[k]}{rs}"{s_}><v>{v:.16G}</v></c>')
             elif t_ is bool:

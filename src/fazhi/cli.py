@@ -1,16 +1,16 @@
 """The ``fazhi`` command line.  Messages for the user are in Chinese.
 
 Start-up stays light: ``fazhi analyze one.txt`` imports neither SQLAlchemy nor
-the web stack.  The command groups that need them (``corpus``, ``serve``,
-``user``, ``ledger``, ``draft``) are loaded when they are used (``LazyGroup``);
-a module that adds a top-level command is listed in ``LAZY_COMMANDS``.
+the web stack.  The commands that need them (``corpus``, ``serve``, ``user``,
+``ledger``, ``draft``, ``roster``, ``rules``) are defined by their features and
+loaded by name when they are used (``LAZY_COMMANDS``, ``clikit.LazyGroup``); no
+feature imports this module (what they share is in ``fazhi.clikit``).
 
 Every file is analysed in the sandbox (``fazhi.sandbox``): worker processes with a
 memory cap and a deadline, several files at once, one bad file costing only itself.
 """
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import sys
@@ -24,87 +24,20 @@ recache.install()  # before the engine's ~370 patterns are compiled (start-up ti
 
 from .ingest import EXTENSIONS, SUPPORTED, display_name
 from .model import LEVEL_LABELS, PART_LABELS
+from .clikit import DB_OPTION, Console, LazyConsole, LazyGroup, Table, err, escape, output_dir, output_file
 
 
-# rich is imported on first use: it is a third of the start-up of ``fazhi analyze one.txt``,
-# whose JSON output never needs it
-def Console(**kw):  # noqa: N802 - stands in for rich's class
-    from rich.console import Console as _Console
-
-    return _Console(**kw)
-
-
-def Table(*a, **kw):  # noqa: N802
-    from rich.table import Table as _Table
-
-    return _Table(*a, **kw)
-
-
-def escape(s: str) -> str:
-    """rich markup escaped (``[`` in report text is not a style)."""
-    from rich.markup import escape as _escape
-
-    return _escape(s)
-
-
-class _LazyConsole:
-    """The stderr console, made when something is first printed."""
-
-    def __init__(self, **kw):
-        self._kw, self._console = kw, None
-
-    def __getattr__(self, name):
-        if self._console is None:
-            self._console = Console(**self._kw)
-        return getattr(self._console, name)
-
-
-err = _LazyConsole(stderr=True, soft_wrap=True, highlight=False)
-
-# top-level commands that live beside their code: name -> module that registers it on ``main``
+# the commands that live beside their code, registered by name: each feature owns its
+# click command or group ("module:attribute") and never imports this module
 LAZY_COMMANDS = {
-    "serve": "fazhi.web.commands",
-    "user": "fazhi.web.commands",
-    "ledger": "fazhi.ledger.commands",
-    "draft": "fazhi.ledger.commands",
-    "roster": "fazhi.corpus.commands_roster",
-    "rules": "fazhi.corpus.commands_rules",
+    "corpus": "fazhi.corpus.commands:corpus",
+    "serve": "fazhi.web.commands:serve",
+    "user": "fazhi.web.commands:user_group",
+    "ledger": "fazhi.ledger.commands:ledger",
+    "draft": "fazhi.ledger.commands:draft_cmd",
+    "roster": "fazhi.corpus.commands_roster:roster",
+    "rules": "fazhi.corpus.commands_rules:rules_group",
 }
-
-
-class LazyGroup(click.Group):
-    """A group whose commands are registered by modules imported on first use.
-
-    ``lazy``: command name -> module; ``lazy_modules``: a callable giving modules
-    that register any number of commands (imported when a name is not found or
-    the commands are listed)."""
-
-    def __init__(self, *args, lazy: dict[str, str] | None = None, lazy_modules=None, **kw):
-        super().__init__(*args, **kw)
-        self.lazy = dict(lazy or {})
-        self.lazy_modules = lazy_modules
-        self._loaded = False
-
-    def _load_all(self) -> None:
-        if self._loaded:
-            return
-        self._loaded = True
-        for mod in sorted(set(self.lazy.values())) + list(self.lazy_modules() if self.lazy_modules else ()):
-            importlib.import_module(mod)
-
-    def list_commands(self, ctx):
-        self._load_all()
-        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
-
-    def get_command(self, ctx, name):
-        cmd = super().get_command(ctx, name)
-        if cmd is None and name in self.lazy:
-            importlib.import_module(self.lazy[name])
-            cmd = super().get_command(ctx, name)
-        if cmd is None and self.lazy_modules is not None and not self._loaded:
-            self._load_all()
-            cmd = super().get_command(ctx, name)
-        return cmd
 
 
 def expand(paths) -> list[Path]:
@@ -116,34 +49,6 @@ def expand(paths) -> list[Path]:
         else:
             out.append(p)
     return out
-
-
-def output_dir(path: str | Path) -> Path:
-    """A folder to write results into: created when missing; a path that cannot
-    be one ends the command with a Chinese message, never a traceback."""
-    p = Path(path)
-    try:
-        p.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        err.print(f"[red]错误：[/red]{escape(str(p))} 已存在且不是文件夹，无法写入结果")
-        sys.exit(2)
-    except OSError as e:
-        from .corpus.faults import os_reason
-
-        err.print(f"[red]错误：[/red]无法创建文件夹 {escape(str(p))}：{escape(os_reason(e))}")
-        sys.exit(2)
-    return p
-
-
-def output_file(path: str | Path) -> Path:
-    """A file to write: its folder is created when missing (or the command ends
-    with a Chinese message)."""
-    p = Path(path)
-    if p.is_dir():
-        err.print(f"[red]错误：[/red]{escape(str(p))} 是文件夹，请给出文件名")
-        sys.exit(2)
-    output_dir(p.parent if str(p.parent) else ".")
-    return p
 
 
 def shown(path) -> str:
@@ -263,7 +168,7 @@ def analyze(paths, fmt, out_dir, max_size):
     max_bytes = int(max_size * 1048576) if max_size else None
     fmt = fmt or ("json" if len(files) == 1 else "jsonl")
     out = output_dir(out_dir) if out_dir else None
-    console = _LazyConsole()
+    console = LazyConsole()
     failed: list = []
     used_names: set[str] = set()
     for f, report in each_report(files, max_bytes, failed):
@@ -388,7 +293,7 @@ def check(paths, rules_file, fmt, html_out, max_size, annotate_out):
         html_dir = output_dir(html_out)
     elif html_out:
         html_out = output_file(html_out)
-    console = _LazyConsole()
+    console = LazyConsole()
     failed: list = []
     errors = 0
     for f, report in each_report(files, max_bytes, failed):
@@ -436,7 +341,7 @@ def explain(path, fmt, max_size):
     if fmt == "json":
         click.echo(_dump(ex))
         return
-    console = _LazyConsole()
+    console = LazyConsole()
     t = Table(title=f"分析依据：{escape(path)}", title_justify="left")
     for col in ("项目", "结果", "依据"):
         t.add_column(col, overflow="fold", ratio=1 if col == "依据" else None)
@@ -496,24 +401,6 @@ def _annotate(path, report, out, rules) -> None:
         sys.exit(1)
     err.print(f"已写出批注版：{escape(str(out))}（{n['comments']} 条批注，其中 {n['anchored']} 条标在原文处"
               + (f"，已替换上次的 {n['removed']} 条批注" if n["removed"] else "") + "）")
-
-
-DB_OPTION = click.option("--db", "db", default=None, envvar="FAZHI_DB", show_default=False,
-                         help="数据库：SQLite 文件路径（默认 ./fazhi.db）或 postgresql://… 地址")
-
-
-def _corpus_modules() -> list[str]:
-    """Corpus subcommands live beside their code (fazhi/corpus/commands_*.py)."""
-    import pkgutil
-
-    from . import corpus as pkg
-
-    return [f"{pkg.__name__}.{m.name}" for m in pkgutil.iter_modules(pkg.__path__) if m.name.startswith("commands_")]
-
-
-@main.group(cls=LazyGroup, lazy_modules=_corpus_modules)
-def corpus():
-    """报告库：批量入库、对比、导出、统计、查抄袭、查承诺落实。"""
 
 
 def _marked(snippet: str) -> str:
@@ -629,7 +516,7 @@ def eval_cmd(gold_dir, input_dir, strict_null, per_file, worst, as_json):
     for k, (ok, n) in sorted(res.meta.items()):
         t.add_row(f"元数据 {k}", "", "", f"{ok}/{n}")
     t.add_row("元数据总准确率 meta", "", "", f"{res.meta_acc:.3f}")
-    console = _LazyConsole()
+    console = LazyConsole()
     console.print(t)
     gt = Table(title="按文件组 / by group", title_justify="left")
     for col in ("组", "文件数", "parts F1", "标题一致", "facts F1", "meta"):

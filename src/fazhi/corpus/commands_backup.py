@@ -6,7 +6,8 @@ import sys
 import click
 from rich.markup import escape
 
-from ..cli import DB_OPTION, corpus, err
+from ..clikit import DB_OPTION, err
+from .commands import corpus
 
 
 def _size(n: int) -> str:

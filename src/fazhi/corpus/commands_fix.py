@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..cli import DB_OPTION, corpus, err
+from ..clikit import DB_OPTION, err
+from .commands import corpus
 
 
 def _report_or_exit(conn, report_id: int):

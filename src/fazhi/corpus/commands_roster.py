@@ -10,7 +10,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from fazhi.cli import DB_OPTION, corpus, err, main, output_file
+from ..clikit import DB_OPTION, err, output_file
+from .commands import corpus
 
 YEAR = click.option("--year", type=click.IntRange(1990, 2100), required=True, help="报告年度（如 2024）")
 
@@ -20,7 +21,7 @@ def _fail(msg: str, code: int = 2):
     sys.exit(code)
 
 
-@main.group()
+@click.group()
 def roster():
     """应报单位名单：下载模板、导入、查看；把未匹配的报告指定给单位。"""
 

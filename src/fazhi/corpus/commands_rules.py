@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from fazhi.cli import DB_OPTION, err, main
+from ..clikit import DB_OPTION, err
 
 
 def _fail(msg: str, code: int = 2):
@@ -17,7 +17,7 @@ def _fail(msg: str, code: int = 2):
     sys.exit(code)
 
 
-@main.group("rules")
+@click.group("rules")
 def rules_group():
     """本地规则：把省、市的规则文件附加到报告库，入库、网页上传、报送情况和导出都按它检查。"""
 

@@ -1,6 +1,6 @@
 """CLI: ``fazhi ledger template|check|stats`` and ``fazhi draft``.
 
-Registered on the top-level ``main`` group when ``fazhi.cli`` is imported.
+Loaded by ``fazhi.cli`` by name when one of them runs (``cli.LAZY_COMMANDS``).
 Messages are in Chinese; a bad file gives a message naming the place, never a
 traceback.
 """
@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..cli import err, main
+from ..clikit import err
 from ..model import LEVEL_LABELS, LEVELS
 
 SEV = {"error": ("错误", "bold red"), "warning": ("警告", "yellow")}
@@ -59,7 +59,7 @@ def _warn_summary(led) -> None:
                   + escape(led.warnings[0].text()) + ("……" if len(led.warnings) > 1 else ""))
 
 
-@main.group()
+@click.group()
 def ledger():
     """工作台账（Excel）：生成模板、检查填写、统计指标。"""
 
@@ -163,7 +163,7 @@ def stats_cmd(ledger_path, year, fmt, show_all):
         err.print(f"[dim]台账中没有数据的指标（{len(missing)} 个）：{'、'.join(missing)}[/dim]")
 
 
-@main.command("draft")
+@click.command("draft")
 @click.argument("ledger_path", metavar="LEDGER.xlsx")
 @click.option("--unit", default=None, help="报告单位，如 礼嘉街道（默认取台账“基本情况”中的单位名称）")
 @click.option("--level", type=click.Choice(LEVELS), default=None,

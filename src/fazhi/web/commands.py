@@ -1,7 +1,7 @@
 """``fazhi serve`` (the web application) and ``fazhi user`` (accounts from the terminal).
 
-Imported by ``fazhi.cli`` at start-up: the web libraries are imported only
-when a command runs, so the other commands stay fast and work without them.
+Loaded by ``fazhi.cli`` by name when one of them runs (``cli.LAZY_COMMANDS``); the
+web libraries are imported only when a command runs, so the other commands stay fast and work without them.
 Account changes made here are in the audit log (actor: the operating-system
 user, address "命令行"); ``user list`` and ``user audit`` only read, so they
 work on a read-only copy of the database."""
@@ -13,7 +13,7 @@ import sys
 import click
 from rich.markup import escape
 
-from ..cli import DB_OPTION, err, main
+from ..clikit import DB_OPTION, err
 
 
 def _open(db, write: bool = True):
@@ -27,7 +27,7 @@ def _fail(msg: str, code: int = 2):
     sys.exit(code)
 
 
-@main.command("serve")
+@click.command("serve")
 @DB_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="监听地址；0.0.0.0 表示对局域网开放（请放在 HTTPS 反向代理之后）")
@@ -91,7 +91,7 @@ def serve(db, host, port, data_dir, max_size, secure_cookies, no_keep_files, rul
     uvicorn.Server(server.config(app, host, port, settings)).run()
 
 
-@main.group("user")
+@click.group("user")
 def user_group():
     """网页版账号：添加、列出、重设密码、删除、生成 API 令牌、查看审计日志。"""
 

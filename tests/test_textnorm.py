@@ -82,3 +82,21 @@ def test_tester_agrees_with_search():
             b = rnd.randint(a, len(text))
             assert bool(test(text)) == bool(rx.search(text)), (rx.pattern, text)
             assert bool(test(text, a, b)) == bool(rx.search(text, a, b)), (rx.pattern, text, a, b)
+
+
+def test_hard_stops_is_soft_break_written_out():
+    """``hard_stops`` (the loop the facts and the numeric rules run) drops exactly the
+    stops that ``soft_break`` calls hard wraps, with and without extra characters before."""
+    import random
+
+    from fazhi.textnorm import hard_stops, soft_break
+
+    rng = random.Random(7)
+    alphabet = ["\n", "字", "3", "%", "。", "a", " ", "；"]
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        stops = [i for i, c in enumerate(text) if c in "\n。；"]
+        for before in ("", "%"):
+            want = [i for i in stops if text[i] != "\n" or not soft_break(text, i, before)]
+            assert hard_stops(text, list(stops), before) == want, (text, before)
+    assert soft_break("增长12%\n以上", 5, "%") and not soft_break("增长12%\n以上", 5)

@@ -46,7 +46,7 @@ from functools import lru_cache
 from .model import Fact, Part
 from .parts import part_at
 from .quantities import UNITS, Quantity, find
-from .textnorm import SENTENCE_STOPS, positions, tester
+from .textnorm import SENTENCE_STOPS, hard_stops, positions, soft_break, tester
 
 _CATALOG_FILE = "indicators.yaml"
 
@@ -180,15 +180,6 @@ def base_unit(unit: str) -> str:
 
 
 # ---------------------------------------------------------------------------
-def _soft_break(norm: str, i: int) -> bool:
-    """A single line break at ``i`` between two word characters is a hard wrap
-    (PDF text), not a paragraph end."""
-    if i <= 0 or i + 1 >= len(norm):
-        return False
-    a, b = norm[i - 1], norm[i + 1]
-    return ("\u4e00" <= a <= "\u9fff" or a.isdigit()) and ("\u4e00" <= b <= "\u9fff" or b.isdigit())
-
-
 # the last clause stop or closing parenthesis before the end of the searched span
 # (the look-ahead is bounded by the span: at most _LEFT_MAX characters)
 _EVENTS = "".join(sorted(_LEFT_STOP | {")"}))
@@ -213,7 +204,7 @@ def _left_start(norm: str, pos: int, floor: int) -> int:
                 return i
             i = j
             continue
-        if c in _LEFT_STOP and not (c == "\n" and _soft_break(norm, i - 1)):
+        if c in _LEFT_STOP and not (c == "\n" and soft_break(norm, i - 1)):
             return i
         i -= 1
     return i
@@ -224,7 +215,7 @@ def _right_end(norm: str, pos: int, ceil: int) -> int:
     i = pos
     while i < lim:
         c = norm[i]
-        if (c in _RIGHT_STOP and not (c == "\n" and _soft_break(norm, i))) or c.isdigit():
+        if (c in _RIGHT_STOP and not (c == "\n" and soft_break(norm, i))) or c.isdigit():
             break
         i += 1
     return i
@@ -234,20 +225,7 @@ def _sentence_stops(norm: str, masked: list[tuple[int, int]] = ()) -> list[int]:
     """Positions of the sentence ends (。；;!！?？ and line ends) of ``norm``
     (hard wraps excluded), less those inside the ``masked`` spans (disjoint, in
     text order: the titles, whose stand-ins hold no stop)."""
-    out = positions(norm, SENTENCE_STOPS)
-    if "\n" in norm:
-        # ``_soft_break`` written out: a paragraph end (after 。) is told at its first character
-        last = len(norm) - 1
-        kept = []
-        for i in out:
-            if norm[i] == "\n" and 0 < i < last:
-                a = norm[i - 1]
-                if "\u4e00" <= a <= "\u9fff" or a.isdigit():
-                    b = norm[i + 1]
-                    if "\u4e00" <= b <= "\u9fff" or b.isdigit():
-                        continue
-            kept.append(i)
-        out = kept
+    out = hard_stops(norm, positions(norm, SENTENCE_STOPS))
     for a, b in reversed(masked):
         i = bisect_left(out, a)
         j = bisect_left(out, b, i)

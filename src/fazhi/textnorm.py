@@ -166,6 +166,33 @@ SENTENCE_STOPS = "。；;!！?？\n\r"
 
 _positions_of: tuple[str | None, str, list[int]] = (None, "", [])  # the last text scanned
 
+def soft_break(text: str, i: int, before: str = "") -> bool:
+    """A single line break at ``i`` between two word characters (CJK or digits; before it
+    also one of ``before``) is a hard wrap (PDF text), not a paragraph end."""
+    if i <= 0 or i + 1 >= len(text):
+        return False
+    a, b = text[i - 1], text[i + 1]
+    return ("\u4e00" <= a <= "\u9fff" or a.isdigit() or a in before) and ("\u4e00" <= b <= "\u9fff" or b.isdigit())
+
+
+def hard_stops(text: str, stops: list[int], before: str = "") -> list[int]:
+    """``stops`` (offsets in ``text``) less the line breaks among them that are hard wraps
+    (``soft_break``, written out: a paragraph end, after 。, is told at its first character)."""
+    if "\n" not in text:
+        return stops
+    last = len(text) - 1
+    kept = []
+    for i in stops:
+        if text[i] == "\n" and 0 < i < last:
+            a = text[i - 1]
+            if "\u4e00" <= a <= "\u9fff" or a.isdigit() or a in before:
+                b = text[i + 1]
+                if "\u4e00" <= b <= "\u9fff" or b.isdigit():
+                    continue
+        kept.append(i)
+    return kept
+
+
 
 def positions(text: str, chars: str = SENTENCE_STOPS) -> list[int]:
     """The sorted offsets in ``text`` of the characters ``chars`` (a fresh list).
@@ -270,8 +297,6 @@ def digit_class() -> str:
     return "".join(ranges) + "\U00010000-\U0010ffff"
 
 
-
-
 def _has_prefix(rx: re.Pattern) -> bool:
     """Does the engine skip to the candidates of ``rx`` by itself (a literal
     prefix or a leading character set)?  Then its search is as fast as a test."""
@@ -282,6 +307,8 @@ def _has_prefix(rx: re.Pattern) -> bool:
         return bool(_compiler._get_literal_prefix(tree, rx.flags)[0] or _compiler._get_charset_prefix(tree, rx.flags))
     except Exception:  # noqa: BLE001 - internals of another Python version: assume not
         return False
+
+
 _TESTS: dict[re.Pattern, object] = {}
 
 

@@ -32,7 +32,7 @@ from functools import lru_cache
 
 from ..facts import base_unit, load_catalog
 from ..quantities import Quantity, find
-from ..textnorm import SENTENCE_STOPS, positions, tester
+from ..textnorm import SENTENCE_STOPS, hard_stops, positions, tester
 
 KINDS = ("rate_mismatch", "breakdown_exceeds_total", "percent_over_100", "part_exceeds_total")
 DEFAULT_TOLERANCE = 0.6  # percentage points
@@ -135,15 +135,6 @@ def _rate_indicators() -> frozenset:
         return frozenset()
 
 
-def _soft_break(sh: str, i: int) -> bool:
-    """A single line break between two word characters is a hard wrap (PDF text)."""
-    if i <= 0 or i + 1 >= len(sh):
-        return False
-    a, b = sh[i - 1], sh[i + 1]
-    return (("\u4e00" <= a <= "\u9fff" or a.isdigit() or a in "%")
-            and ("\u4e00" <= b <= "\u9fff" or b.isdigit()))
-
-
 @lru_cache(maxsize=8)
 def _stop_re(chars: str) -> re.Pattern:
     return re.compile("[" + re.escape(chars) + "]")
@@ -154,20 +145,8 @@ def _stops(sh: str, chars: str) -> list[int]:
         out = [i for i in positions(sh, SENTENCE_STOPS) if sh[i] in chars]
     else:
         out = [m.start() for m in _stop_re(chars).finditer(sh)]
-    if "\n" in chars and "\n" in sh:
-        # ``_soft_break`` written out: a paragraph end (after 。) is told at its first character
-        last = len(sh) - 1
-        kept = []
-        for i in out:
-            if sh[i] == "\n" and 0 < i < last:
-                a = sh[i - 1]
-                if "\u4e00" <= a <= "\u9fff" or a.isdigit() or a == "%":
-                    b = sh[i + 1]
-                    if "\u4e00" <= b <= "\u9fff" or b.isdigit():
-                        continue
-            kept.append(i)
-        out = kept
-    return out
+    # a line may also wrap after a per cent sign (e.g. 增长12%, then 以上 on the next line)
+    return hard_stops(sh, out, before="%") if "\n" in chars else out
 
 
 def _span(stops: list[int], n: int, pos: int) -> tuple[int, int]:

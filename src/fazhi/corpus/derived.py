@@ -38,7 +38,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -242,18 +242,26 @@ def incremental_copies(engine: Engine, since: int) -> dict | None:
     return read_copies(engine)
 
 
-def copy_shares(engine: Engine) -> dict:
-    """Per counted report id its ``sheets.CopyShare``, as ``similarity.analyse`` gives it now."""
+def _bring_copies(engine: Engine, *, full: bool) -> tuple[str, dict | None]:
+    """Bring the stored copy shares up to date: ("current", None) when they are, else
+    ("incremental" or "full", the shares now); ("none", None) when only the whole corpus
+    would do and ``full`` is False."""
     with engine.connect() as conn:
         tok, n = version(conn)
         st = state(conn, COPIES)
     if st == (tok, n):
-        return read_copies(engine)
+        return "current", None
     if st is not None and st[0] == tok and st[1] <= n:
         out = incremental_copies(engine, st[1])
         if out is not None:
-            return out
-    return full_copies(engine)
+            return "incremental", out
+    return ("full", full_copies(engine)) if full else ("none", None)
+
+
+def copy_shares(engine: Engine) -> dict:
+    """Per counted report id its ``sheets.CopyShare``, as ``similarity.analyse`` gives it now."""
+    _how, out = _bring_copies(engine, full=True)
+    return read_copies(engine) if out is None else out
 
 
 # ------------------------------------------------------------------ follow-through
@@ -325,18 +333,7 @@ def refresh(engine: Engine, *, full: bool = True) -> dict:
     ``full=False``: only when the incremental way applies.  {"copies": how, "follow": pairs}."""
     from . import follow as fl
 
-    with engine.connect() as conn:
-        tok, n = version(conn)
-        st = state(conn, COPIES)
-    how = "current"
-    if st != (tok, n):
-        out = incremental_copies(engine, st[1]) if st is not None and st[0] == tok and st[1] <= n else None
-        how = "incremental"
-        if out is None:
-            how = "none"
-            if full:
-                full_copies(engine)
-                how = "full"
+    how, _out = _bring_copies(engine, full=full)
     pairs = fl.year_pairs(engine)
     follow_rows(engine, pairs)
     return {"copies": how, "follow": len(pairs)}

@@ -212,9 +212,6 @@ def headlines(conn: Connection, indicators, report_ids: list[int]) -> dict[tuple
         return {}
     f = db.facts.c
     cols = (f.report_id, f.indicator, f.value, f.approx, f.unit, f.quote, f.start)
-    q = (select(*cols).where(f.indicator.in_(bindparam("inds", expanding=True)))
-         .where(f.report_id.in_(bindparam("ids", expanding=True))))
-    grouped: dict[tuple[int, str], list[dict]] = {}
     ids = sorted(report_ids)
     if len(ids) > ONE_PASS_CHUNKS * _CHUNK:
         # many reports (the workbook): one pass over the indicators' facts.  A query per chunk of
@@ -232,10 +229,12 @@ def headlines(conn: Connection, indicators, report_ids: list[int]) -> dict[tuple
             tuples.setdefault((m[1], m[2]), []).append(m[1:])
         del rows
         return {k: headline(k[1], [dict(zip(names, t)) for t in v]) for k, v in tuples.items()}
-    else:
-        for chunk in _chunks(ids):
-            for m in conn.execute(q, {"inds": inds, "ids": chunk}).mappings():
-                grouped.setdefault((m["report_id"], m["indicator"]), []).append(dict(m))
+    q = (select(*cols).where(f.indicator.in_(bindparam("inds", expanding=True)))
+         .where(f.report_id.in_(bindparam("ids", expanding=True))))
+    grouped: dict[tuple[int, str], list[dict]] = {}
+    for chunk in _chunks(ids):
+        for m in conn.execute(q, {"inds": inds, "ids": chunk}).mappings():
+            grouped.setdefault((m["report_id"], m["indicator"]), []).append(dict(m))
     return {k: headline(k[1], v) for k, v in grouped.items()}
 
 

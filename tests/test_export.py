@@ -647,3 +647,22 @@ def test_fast_rows_write_what_xlsxwriter_itself_writes(tmp_path):
         return [(c.coordinate, c.value, c.data_type, c.number_format, c.quotePrefix, c.alignment.wrap_text,
                  c.alignment.vertical, c.font.b, c.font.sz, c.font.name) for row in ws.iter_rows() for c in row]
     assert cells("fast") == cells("stock")
+
+
+def test_headlines_one_pass_equals_the_chunked_queries(corpus, monkeypatch):
+    """The workbook's one pass over the indicators' facts gives what the per-chunk queries give
+    (values, tie-breaks, quotes): both paths on the same reports, the chunk made small enough
+    that there are several."""
+    from fazhi.corpus import compare
+
+    eng, _path = corpus
+    with eng.connect() as conn:
+        ids = [r["id"] for r in compare.report_rows(conn)]
+        inds = list(compare.catalog())
+        monkeypatch.setattr(compare, "_CHUNK", 2)
+        monkeypatch.setattr(compare, "ONE_PASS_CHUNKS", 10 ** 6)
+        chunked = compare.headlines(conn, inds, ids)
+        monkeypatch.setattr(compare, "ONE_PASS_CHUNKS", 0)
+        one_pass = compare.headlines(conn, inds, ids)
+    assert len(ids) > 4 and chunked
+    assert one_pass == chunked

@@ -141,6 +141,26 @@ def test_minhash_estimates_jaccard():
                                      sim.shingles(norm[k], normalised=True))) < 0.15
 
 
+def test_signatures_equal_the_per_text_definition():
+    """The sliced, in-place MinHash equals the definition text by text — the minimum over the
+    text's shingles of (h·a + b) >> 32 for each permutation — for short texts, texts longer
+    than a slice, and texts that straddle two slices."""
+    rng = np.random.default_rng(7)
+    alphabet = list("法治政府建设年度报告依法行政执法监督复议诉讼普法宣传0")
+    texts = ["".join(rng.choice(alphabet, size=int(n))) for n in
+             [sim.SHINGLE, 40, 41, 300, sim._CHUNK - 1, sim._CHUNK + 7, 3 * sim._CHUNK + 5]
+             + list(rng.integers(sim.SHINGLE, 900, size=60))]
+    rng.shuffle(texts)
+    got = sim.signatures(texts)
+    assert got.shape == (len(texts), sim.NUM_PERM) and got.dtype == np.uint32
+    for t, row in zip(texts, got):
+        g = sim._gram_hashes(sim._codes(t), sim.SHINGLE).astype(np.uint64)
+        with np.errstate(over="ignore"):
+            want = ((g[:, None] * sim._A[None, :] + sim._B[None, :]) >> np.uint64(32)).min(axis=0)
+        assert np.array_equal(row, want.astype(np.uint32))
+    assert sim.signatures([]).shape == (0, sim.NUM_PERM)
+
+
 def test_banding_parameters():
     assert sim.BANDS * sim.ROWS <= sim.NUM_PERM
     p = lambda j: 1 - (1 - j ** sim.ROWS) ** sim.BANDS  # noqa: E731

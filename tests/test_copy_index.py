@@ -234,3 +234,33 @@ def test_upgrading_a_stored_corpus_then_the_backfill(db_url):
         assert sorted(c.execute(select(k.key, k.kind, k.report_id, k.para_id)).all()) == want
     _, rc = ci.copies_of(eng, ids[2])
     assert rc.own_chars > 0 and ids[1] in rc.sources
+
+
+def test_big_bucket_of_one_report_is_the_big_bucket_rule_restricted_to_it():
+    """``_big_bucket_of`` makes the pairs that hold one of the report's rows (and a few of its
+    unit's that do not, dropped by the caller); those that hold one must be exactly those of ``similarity._big_bucket`` (the whole-corpus rule) that do: random buckets
+    with repeated years, unknown years (-1), units with several years and several rows per year,
+    the report's rows among the earliest members or not."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    for trial in range(400):
+        n_space = int(rng.integers(sim.REPS + 2, 400))
+        year = rng.integers(-1, 6, size=n_space).astype(np.int64)
+        unit = rng.integers(0, int(rng.integers(2, 40)), size=n_space).astype(np.int64)
+        rows = np.sort(rng.choice(n_space, size=int(rng.integers(sim.REPS + 1, n_space)), replace=False))
+        k = int(rng.integers(1, 4))
+        if trial % 3 == 0:       # among the earliest members
+            cand = rows[np.lexsort((rows, year[rows]))][:sim.REPS]
+        else:
+            cand = rows
+        mine = np.unique(rng.choice(cand, size=k))
+        want = sim._big_bucket(rows, year, unit, sim.REPS)
+        want = want[np.isin(want[:, 0], mine) | np.isin(want[:, 1], mine)]
+        got = ci._big_bucket_of(rows, mine, year, unit)   # own-unit pairs without mine: the caller drops them
+        got = got[np.isin(got[:, 0], mine) | np.isin(got[:, 1], mine)]
+
+        def norm(p):
+            p = np.sort(p[p[:, 0] != p[:, 1]], axis=1)
+            return set(map(tuple, p.tolist()))
+        assert norm(got) == norm(want), trial

@@ -226,17 +226,61 @@ def _infos(conn: Connection, rids: list[int]) -> dict[int, sim.ReportInfo]:
     return out
 
 
-def _members(conn: Connection, keys: list[int]) -> list[tuple]:
-    """(key, kind, report_id, para_id) of the paragraphs holding one of ``keys`` — an index-only
-    read of ``ix_copy_keys_key``; the caller keeps the counted reports (``_infos``).  (A join with
-    ``reports`` here made SQLite scan the counted reports first: 1.4 s instead of 0.09 s.)"""
+def _fetch(conn: Connection, stmt, params: dict) -> list[tuple]:
+    """All rows of ``stmt`` as the driver's tuples (SQLAlchemy's Row objects cost as much as the
+    read itself on the tens of thousands of bucket rows a lookup reads)."""
+    res = conn.execute(stmt, params)
+    try:
+        return res.cursor.fetchall() if res.cursor is not None else []
+    finally:
+        res.close()
+
+
+def _members(conn: Connection, keys: list[int]) -> np.ndarray:
+    """(key, kind, report_id, para_id) rows (int64, n × 4) of the paragraphs holding one of
+    ``keys`` — an index-only read of ``ix_copy_keys_key``; the caller keeps the counted reports.
+    (A join with ``reports`` here made SQLite scan the counted reports first: 1.4 s instead of
+    0.09 s.)"""
     k = db.copy_keys.c
+    q = select(k.key, k.kind, k.report_id, k.para_id).where(k.key.in_(bindparam("keys", expanding=True)))
     out: list = []
     for c0 in range(0, len(keys), _CHUNK):
-        out.extend(conn.execute(
-            select(k.key, k.kind, k.report_id, k.para_id).where(k.key.in_(bindparam("keys", expanding=True))),
-            {"keys": keys[c0:c0 + _CHUNK]}).all())
+        out.extend(_fetch(conn, q, {"keys": keys[c0:c0 + _CHUNK]}))
+    return np.array(out, dtype=np.int64).reshape(-1, 4)
+
+
+def _bases(conn: Connection, rids: list[int]) -> dict[int, tuple]:
+    """report id -> (unit, year) of the counted ones among ``rids``."""
+    r = db.reports.c
+    q = select(r.id, r.unit, r.year).where(r.id.in_(bindparam("ids", expanding=True)), db.counted())
+    out = {}
+    for c0 in range(0, len(rids), _CHUNK):
+        out.update((rid, (unit, year)) for rid, unit, year in _fetch(conn, q, {"ids": rids[c0:c0 + _CHUNK]}))
     return out
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Every (x, y) for x in ``a``, y in ``b``."""
+    return np.stack([np.repeat(a, len(b)), np.tile(b, len(a))], axis=1)
+
+
+def _big_bucket_of(rows: np.ndarray, mine: np.ndarray, year: np.ndarray, unit: np.ndarray) -> np.ndarray:
+    """The pairs of ``similarity._big_bucket(rows, year, unit, REPS)`` that hold one of ``mine``
+    (a subset of ``rows``), without making the others: of the earliest members' pairs those
+    with one of mine; the own-unit pairs from the members of mine's units only (such a pair
+    never leaves its unit, and a unit's groups and their last members are the same among its
+    members alone).  O(members) instead of O(members × REPS)."""
+    yr = year[rows]
+    srt = np.lexsort((rows, yr))
+    rows = rows[srt]
+    head, rest = rows[:sim.REPS], rows[sim.REPS:]
+    is_m = np.isin(rows, mine)
+    mh, mr = head[is_m[:sim.REPS]], rest[is_m[sim.REPS:]]
+    out = [_cross(mh, head), _cross(mr, head), _cross(rest, mh)]
+    own = np.isin(unit[rows], unit[mine])
+    if own.any():
+        out.append(sim._big_bucket(rows[own], year, unit, 0))
+    return np.concatenate(out)
 
 
 def copies_of(engine: Engine, report_id: int, *, threshold: float = sim.THRESHOLD,
@@ -245,7 +289,10 @@ def copies_of(engine: Engine, report_id: int, *, threshold: float = sim.THRESHOL
     """One counted report's copied paragraphs, sources and kinds — what ``similarity.analyse``
     reports for it — from the stored keys; None when the report is not counted.
 
-    The returned Index holds the report's compared paragraphs and their verified partners only
+    The buckets (the stored paragraphs sharing a band key or sentence fingerprint with one of
+    the report's) are read whole, as arrays, and only the candidate pairs that hold one of the
+    report's paragraphs are made — the same ones ``analyse`` makes and keeps for it.  The
+    returned Index holds the report's compared paragraphs and their verified partners only
     (enough for ``similarity.summary`` and the sources' units and years)."""
     if ensure:
         ensure_index(engine)
@@ -257,60 +304,66 @@ def copies_of(engine: Engine, report_id: int, *, threshold: float = sim.THRESHOL
         own = conn.execute(select(p.id, p.para_no, p.body).where(p.report_id == report_id).order_by(p.id)).all()
         me.chars = sum(len(b) for _, _, b in own)
         keys = paragraph_keys([(pid, body) for pid, _, body in own], me.unit)
-        mine = sorted({pid for _, _, pid in keys})
-        if not mine:
+        mine = np.array(sorted({pid for _, _, pid in keys}), dtype=np.int64)
+        if not len(mine):
             return sim.Index(*(np.zeros(0, dt) for dt in (np.int64, np.int64, np.int32, np.int32)),
                              np.zeros((0, sim.NUM_PERM), np.uint32), {report_id: me}), \
                 sim.ReportCopies(report_id, me.unit, me.year, me.chars)
-        members = _members(conn, sorted({k for k, _, _ in keys}))
-        mem_rid = {pid: rid for _, _, rid, pid in members}
-        mem_rid.update((pid, report_id) for pid in mine)
-        infos = _infos(conn, sorted(set(mem_rid.values()) - {report_id}))
-        infos[report_id] = me
-        # the rows of the buckets, in paragraph order (the order analyse's index has)
-        space = np.array(sorted(pid for pid, rid in mem_rid.items() if rid in infos), dtype=np.int64)
-        units: dict[str, int] = {}
-        year = np.array([infos[mem_rid[x]].year if infos[mem_rid[x]].year is not None else -1
-                         for x in space.tolist()], dtype=np.int64)
-        unit = np.array([units.setdefault(infos[mem_rid[x]].unit_key, len(units)) for x in space.tolist()],
-                        dtype=np.int64)
-        buckets: dict[tuple[int, int], list[int]] = {}
-        for key, kind, rid, pid in members:
-            if rid in infos:
-                buckets.setdefault((key, kind), []).append(pid)
-        for key, kind, pid in keys:     # this report's own paragraphs (stored or not)
-            buckets.setdefault((key, kind), []).append(pid)
-        is_mine = np.isin(space, np.array(mine, dtype=np.int64))
+        kk = np.array(keys, dtype=np.int64).reshape(-1, 3)
+        members = _members(conn, sorted(set(kk[:, 0].tolist())))
+        bases = _bases(conn, sorted(set(members[:, 2].tolist()) - {report_id}))
+        bases[report_id] = (me.unit, me.year)
+        # every (key, kind, report, paragraph) of a counted report, this report's own added
+        allm = np.concatenate((members, np.stack([kk[:, 0], kk[:, 1], np.full(len(kk), report_id), kk[:, 2]],
+                                                 axis=1)))
+        allm = allm[np.isin(allm[:, 2], np.fromiter(bases, dtype=np.int64, count=len(bases)))]
+        space, at = np.unique(allm[:, 3], return_inverse=True)     # the rows: paragraph ids in order
+        rid_of = np.zeros(len(space), dtype=np.int64)
+        rid_of[at] = allm[:, 2]
+        rids, inv = np.unique(rid_of, return_inverse=True)
+        ukey: dict[str, int] = {}
+        year = np.array([-1 if bases[x][1] is None else bases[x][1] for x in rids.tolist()], dtype=np.int64)[inv]
+        unit = np.array([ukey.setdefault(sim._unit_key(x, bases[x][0]), len(ukey)) for x in rids.tolist()],
+                        dtype=np.int64)[inv]
+        is_mine = np.isin(space, mine)
+        # the buckets: the rows of each (key, kind), sorted, each row once
+        order = np.lexsort((at, allm[:, 1], allm[:, 0]))
+        bk, bd, br = allm[order, 0], allm[order, 1], at[order]
+        keep = np.concatenate(([True], (bk[1:] != bk[:-1]) | (bd[1:] != bd[:-1]) | (br[1:] != br[:-1])))
+        bk, bd, br = bk[keep], bd[keep], br[keep]
+        starts = np.flatnonzero(np.concatenate(([True], (bk[1:] != bk[:-1]) | (bd[1:] != bd[:-1]))))
+        ends = np.append(starts[1:], len(br))
         found: list[np.ndarray] = []
-        for (key, kind), pids in buckets.items():
-            rows = np.searchsorted(space, np.array(sorted(set(pids)), dtype=np.int64))
-            m = len(rows)
-            if m < 2 or not is_mine[rows].any() or (kind == SENT and m > sim.MAX_BUCKET):
+        for s0, e0, kind in zip(starts.tolist(), ends.tolist(), bd[starts].tolist()):
+            m = e0 - s0
+            if m < 2 or (kind == SENT and m > sim.MAX_BUCKET):
                 continue
+            rows = br[s0:e0]
+            mr = rows[is_mine[rows]]
             if m <= sim.MAX_BUCKET:
-                iu, ju = np.triu_indices(m, 1)
-                pr = np.stack([rows[iu], rows[ju]], axis=1)
+                found.append(_cross(mr, rows))      # all pairs of the bucket that hold one of mine
             else:
-                pr = sim._big_bucket(rows, year, unit, sim.REPS)
-            found.append(pr[is_mine[pr[:, 0]] | is_mine[pr[:, 1]]])
+                found.append(_big_bucket_of(rows, mr, year, unit))
         pairs = np.concatenate(found).astype(np.int64) if found else np.zeros((0, 2), np.int64)
-        pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+        pairs = pairs[(pairs[:, 0] != pairs[:, 1]) & (is_mine[pairs[:, 0]] | is_mine[pairs[:, 1]])]
         pairs.sort(axis=1)
         pairs = sim._unique_pairs(pairs, max(len(space), 1))
-        rid_of = np.array([mem_rid[x] for x in space.tolist()], dtype=np.int64)
         ok = (rid_of[pairs[:, 0]] != rid_of[pairs[:, 1]]) & ~((unit[pairs[:, 0]] == unit[pairs[:, 1]])
                                                               & (year[pairs[:, 0]] == year[pairs[:, 1]]))
         pairs = pairs[ok]
         # the local index: this report's compared paragraphs and their candidates
         rows = np.union1d(np.flatnonzero(is_mine), pairs.ravel())
         pids = space[rows].tolist()
+        mem_rid = dict(zip(pids, rid_of[rows].tolist()))
+        used = set(mem_rid.values())
+        infos = _infos(conn, sorted(used - {report_id}))
+        infos[report_id] = me
         meta = {pid: (no, b) for pid, no, b in own}
         rest = [x for x in pids if x not in meta]
         for c0 in range(0, len(rest), _CHUNK):
             meta.update((pid, (no, b)) for pid, no, b in conn.execute(
                 select(p.id, p.para_no, p.body).where(p.id.in_(bindparam("ids", expanding=True))),
                 {"ids": rest[c0:c0 + _CHUNK]}))
-    used = {mem_rid[x] for x in pids}
     for rid in used:
         infos[rid].masks = sim.unit_masks(infos[rid].unit)
     norms = [sim.split_normalised(meta[x][1], infos[mem_rid[x]].masks)[0] for x in pids]

@@ -150,6 +150,7 @@ def test_signatures_equal_the_per_text_definition():
     texts = ["".join(rng.choice(alphabet, size=int(n))) for n in
              [sim.SHINGLE, 40, 41, 300, sim._CHUNK - 1, sim._CHUNK + 7, 3 * sim._CHUNK + 5]
              + list(rng.integers(sim.SHINGLE, 900, size=60))]
+    texts += texts[::5]            # repeated texts (hashed once)
     rng.shuffle(texts)
     got = sim.signatures(texts)
     assert got.shape == (len(texts), sim.NUM_PERM) and got.dtype == np.uint32

@@ -225,11 +225,15 @@ def signatures(norm_texts: list[str], k: int = SHINGLE) -> np.ndarray:
 
     The shingles of all texts are hashed in slices of ``_CHUNK`` (a 512 KB buffer, written in
     place: the cache holds it) and each text keeps the running minimum of its slices' rows —
-    the same values as hashing each text whole, 3× faster than whole-block temporaries.  A
-    text without a shingle gets 0xFFFFFFFF everywhere."""
+    the same values as hashing each text whole, 3× faster than whole-block temporaries; a text
+    given several times is hashed once.  A text without a shingle gets 0xFFFFFFFF everywhere."""
     n = len(norm_texts)
     if not n:
         return np.empty((0, NUM_PERM), dtype=np.uint32)
+    first: dict[str, int] = {}
+    which = np.fromiter((first.setdefault(t, len(first)) for t in norm_texts), dtype=np.int64, count=n)
+    if len(first) < n:     # a text printed many times (通用表述): hashed once
+        return signatures(list(first), k)[which]
     flat, lens = _all_gram_hashes(norm_texts, k)
     flat = flat.astype(np.uint64)
     text_of = np.repeat(np.arange(n, dtype=np.int64), lens)

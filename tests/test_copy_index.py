@@ -93,6 +93,15 @@ def _assert_equal_to_analyse(eng) -> dict:
         local, mine = got
         assert _canon(mine) == _canon(rc), rid
         assert sim.summary(local, mine) == sim.summary(index, rc)
+    # several at once (what a refresh recomputes): the same results, every counted one, however grouped
+    ids = sorted(res)
+    for group in (ids, ids[::2], ids[1::3] + [10 ** 9]):
+        local, many = ci.copies_of_many(eng, group)
+        assert sorted(many) == sorted(x for x in group if x in res)
+        for rid, rc in many.items():
+            assert _canon(rc) == _canon(res[rid]), rid
+            assert sim.summary(local, rc) == sim.summary(index, res[rid])
+    assert ci.copies_of_many(eng, [10 ** 9]) is None
     return res
 
 

@@ -51,21 +51,22 @@ def _add(eng, name):
 @pytest.fixture
 def counting(monkeypatch):
     calls = {"analyse": 0, "copies_of": 0, "follow": 0}
-    real_a, real_c, real_f = similarity.analyse, copy_index.copies_of, fl.follow
+    real_a, real_c, real_f = similarity.analyse, copy_index.copies_of_many, fl.follow
 
     def analyse(*a, **k):
         calls["analyse"] += 1
         return real_a(*a, **k)
 
-    def copies_of(*a, **k):
-        calls["copies_of"] += 1
-        return real_c(*a, **k)
+    def copies_of_many(engine, ids, **k):      # counted: the reports recomputed one at a time or together
+        ids = list(ids)
+        calls["copies_of"] += len(ids)
+        return real_c(engine, ids, **k)
 
     def follow(*a, **k):
         calls["follow"] += 1
         return real_f(*a, **k)
     monkeypatch.setattr(similarity, "analyse", analyse)
-    monkeypatch.setattr(copy_index, "copies_of", copies_of)
+    monkeypatch.setattr(copy_index, "copies_of_many", copies_of_many)
     monkeypatch.setattr(fl, "follow", follow)
     return calls
 

@@ -287,35 +287,57 @@ def copies_of(engine: Engine, report_id: int, *, threshold: float = sim.THRESHOL
               containment: float = sim.CONTAINMENT, common_units: int = sim.COMMON_UNITS,
               ensure: bool = True) -> tuple[sim.Index, sim.ReportCopies] | None:
     """One counted report's copied paragraphs, sources and kinds — what ``similarity.analyse``
-    reports for it — from the stored keys; None when the report is not counted.
+    reports for it — from the stored keys; None when the report is not counted.  The returned
+    Index holds the report's compared paragraphs and their verified partners only (enough for
+    ``similarity.summary`` and the sources' units and years)."""
+    got = copies_of_many(engine, [report_id], threshold=threshold, containment=containment,
+                         common_units=common_units, ensure=ensure)
+    if got is None:
+        return None
+    index, res = got
+    return index, res[report_id]
+
+
+def copies_of_many(engine: Engine, report_ids: Iterable[int], *, threshold: float = sim.THRESHOLD,
+                   containment: float = sim.CONTAINMENT, common_units: int = sim.COMMON_UNITS,
+                   ensure: bool = True) -> tuple[sim.Index, dict[int, sim.ReportCopies]] | None:
+    """``copies_of`` of several reports at once: what they share (bucket reads, the partners'
+    signatures, each candidate pair) is done once.  The counted ones among ``report_ids`` get a
+    result; None when none is counted.
 
     The buckets (the stored paragraphs sharing a band key or sentence fingerprint with one of
-    the report's) are read whole, as arrays, and only the candidate pairs that hold one of the
-    report's paragraphs are made — the same ones ``analyse`` makes and keeps for it.  The
-    returned Index holds the report's compared paragraphs and their verified partners only
-    (enough for ``similarity.summary`` and the sources' units and years)."""
+    the reports' paragraphs) are read whole, as arrays, and only the candidate pairs that hold
+    one of their paragraphs are made — the same ones ``analyse`` makes and keeps for them."""
     if ensure:
         ensure_index(engine)
     p = db.paragraphs.c
     with engine.connect() as conn:
-        me = _infos(conn, [report_id]).get(report_id)
-        if me is None:
+        infos = _infos(conn, sorted(set(int(x) for x in report_ids)))
+        if not infos:
             return None
-        own = conn.execute(select(p.id, p.para_no, p.body).where(p.report_id == report_id).order_by(p.id)).all()
-        me.chars = sum(len(b) for _, _, b in own)
-        keys = paragraph_keys([(pid, body) for pid, _, body in own], me.unit)
-        mine = np.array(sorted({pid for _, _, pid in keys}), dtype=np.int64)
+        targets = sorted(infos)
+        own: dict[int, tuple] = {}           # paragraph id -> (para_no, body) of the targets
+        paras: dict[int, list] = {rid: [] for rid in targets}
+        q = select(p.id, p.report_id, p.para_no, p.body).where(p.report_id.in_(bindparam("ids", expanding=True)))
+        for c0 in range(0, len(targets), _CHUNK):
+            for pid, rid, no, body in sorted(_fetch(conn, q, {"ids": targets[c0:c0 + _CHUNK]})):
+                own[pid] = (no, body)
+                paras[rid].append((pid, body))
+        key_rows = []
+        for rid in targets:
+            infos[rid].chars = sum(len(b) for _, b in paras[rid])
+            key_rows.extend((key, kind, rid, pid) for key, kind, pid in paragraph_keys(paras[rid], infos[rid].unit))
+        kk = np.array(key_rows, dtype=np.int64).reshape(-1, 4)
+        mine = np.unique(kk[:, 3])
         if not len(mine):
-            return sim.Index(*(np.zeros(0, dt) for dt in (np.int64, np.int64, np.int32, np.int32)),
-                             np.zeros((0, sim.NUM_PERM), np.uint32), {report_id: me}), \
-                sim.ReportCopies(report_id, me.unit, me.year, me.chars)
-        kk = np.array(keys, dtype=np.int64).reshape(-1, 3)
-        members = _members(conn, sorted(set(kk[:, 0].tolist())))
-        bases = _bases(conn, sorted(set(members[:, 2].tolist()) - {report_id}))
-        bases[report_id] = (me.unit, me.year)
-        # every (key, kind, report, paragraph) of a counted report, this report's own added
-        allm = np.concatenate((members, np.stack([kk[:, 0], kk[:, 1], np.full(len(kk), report_id), kk[:, 2]],
-                                                 axis=1)))
+            empty = sim.Index(*(np.zeros(0, dt) for dt in (np.int64, np.int64, np.int32, np.int32)),
+                              np.zeros((0, sim.NUM_PERM), np.uint32), dict(infos))
+            return empty, {rid: sim.ReportCopies(rid, i.unit, i.year, i.chars) for rid, i in infos.items()}
+        members = _members(conn, np.unique(kk[:, 0]).tolist())
+        bases = _bases(conn, sorted(set(members[:, 2].tolist()) - set(targets)))
+        bases.update((rid, (i.unit, i.year)) for rid, i in infos.items())
+        # every (key, kind, report, paragraph) of a counted report, the targets' own added
+        allm = np.concatenate((members, kk))
         allm = allm[np.isin(allm[:, 2], np.fromiter(bases, dtype=np.int64, count=len(bases)))]
         space, at = np.unique(allm[:, 3], return_inverse=True)     # the rows: paragraph ids in order
         rid_of = np.zeros(len(space), dtype=np.int64)
@@ -351,14 +373,13 @@ def copies_of(engine: Engine, report_id: int, *, threshold: float = sim.THRESHOL
         ok = (rid_of[pairs[:, 0]] != rid_of[pairs[:, 1]]) & ~((unit[pairs[:, 0]] == unit[pairs[:, 1]])
                                                               & (year[pairs[:, 0]] == year[pairs[:, 1]]))
         pairs = pairs[ok]
-        # the local index: this report's compared paragraphs and their candidates
+        # the local index: the targets' compared paragraphs and their candidates
         rows = np.union1d(np.flatnonzero(is_mine), pairs.ravel())
         pids = space[rows].tolist()
         mem_rid = dict(zip(pids, rid_of[rows].tolist()))
         used = set(mem_rid.values())
-        infos = _infos(conn, sorted(used - {report_id}))
-        infos[report_id] = me
-        meta = {pid: (no, b) for pid, no, b in own}
+        infos.update(_infos(conn, sorted(used - set(targets))))
+        meta = {pid: own[pid] for pid in pids if pid in own}
         rest = [x for x in pids if x not in meta]
         for c0 in range(0, len(rest), _CHUNK):
             meta.update((pid, (no, b)) for pid, no, b in conn.execute(
@@ -370,10 +391,10 @@ def copies_of(engine: Engine, report_id: int, *, threshold: float = sim.THRESHOL
     index = sim.Index(np.array(pids, dtype=np.int64), np.array([mem_rid[x] for x in pids], dtype=np.int64),
                       np.array([meta[x][0] for x in pids], dtype=np.int32),
                       np.array([len(meta[x][1]) for x in pids], dtype=np.int32),
-                      sim.signatures(norms), {rid: infos[rid] for rid in sorted(used | {report_id})},
+                      sim.signatures(norms), {rid: infos[rid] for rid in sorted(used | set(targets))},
                       np.array([stable_hash(s) for s in norms], dtype=np.int64),
                       np.array([len(s) for s in norms], dtype=np.int32))
     local = np.searchsorted(rows, pairs)      # space rows -> local index rows (both sorted)
     verified = sim.verify_candidates(engine, index, local, threshold=threshold, containment=containment)
     res = sim.attribute(index, verified, threshold=threshold, common_units=common_units)
-    return index, res[report_id]
+    return index, {rid: res[rid] for rid in targets}

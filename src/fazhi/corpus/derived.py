@@ -18,8 +18,8 @@ findings, whoever writes).
   date (a correction); a change to findings only (``rules recheck``) is no change here —
   and the counted reports that share a band key or sentence fingerprint with one of them
   (``copy_keys``: only a report in one of their buckets can gain or lose a candidate pair,
-  or see another unit count for a 通用表述) are recomputed one by one with
-  ``copy_index.copies_of`` (equal to ``analyse`` for a report, tests/test_copy_index.py);
+  or see another unit count for a 通用表述) are recomputed, ``MANY`` at a time, with
+  ``copy_index.copies_of_many`` (equal to ``analyse`` for a report, tests/test_copy_index.py);
 * the whole corpus (``analyse``) when nothing is stored, the database is another one (a
   restore: another token), a counted report was deleted or re-indexed under another unit
   name since (its old partners cannot be found any more), or the reports to recompute are
@@ -47,6 +47,7 @@ from . import db
 COPIES, FOLLOW = "copies", "follow"
 INCREMENTAL_MAX = 0.02     # share of the counted reports recomputed one by one at most
 INCREMENTAL_MIN = 50       # ... but always this many
+MANY = 200                 # reports recomputed together (``copy_index.copies_of_many``)
 _CHUNK = 500
 
 
@@ -220,11 +221,13 @@ def incremental_copies(engine: Engine, since: int) -> dict | None:
             return None
         bases = _bases(conn, sorted(found))
     rows = []
-    for rid in sorted(found):
-        res = copy_index.copies_of(engine, rid, ensure=False)
-        if res is None or rid not in bases:
-            return None      # no longer counted while we computed: start again next time
-        rows.append(_row_of(res[1], bases[rid]))
+    for group in _chunks(sorted(found), MANY):
+        got = copy_index.copies_of_many(engine, group, ensure=False)   # shared buckets read once
+        res = got[1] if got is not None else {}
+        for rid in group:
+            if rid not in res or rid not in bases:
+                return None      # no longer counted while we computed: start again next time
+            rows.append(_row_of(res[rid], bases[rid]))
 
     def put(conn):
         gone = sorted(set(moved) | found)

@@ -182,3 +182,59 @@ def test_migration_tables_match_db_py(db_url):
     from schema_drift import drift
 
     assert drift(db_url, {"derived_state", "copy_shares", "follow_results"}) == []
+
+
+def test_incremental_copies_with_big_buckets(db_url, counting, monkeypatch):
+    """With MAX_BUCKET and REPS small, the planted 通用表述 (COMMON in 13 reports) is a big band
+    bucket: a new report that is not among its earliest members makes only the earliest and its
+    own unit's reports recomputed, one among the earliest makes every member recomputed; after
+    each write (inserts, a withdrawal of an earliest member and its undoing, a year moved into
+    the earliest) the stored shares equal a fresh ``analyse``, without a whole-corpus run."""
+    from test_copy_index import COMMON, _planted, _with_line
+
+    monkeypatch.setattr(similarity, "MAX_BUCKET", 6)
+    monkeypatch.setattr(similarity, "REPS", 3)
+    monkeypatch.setattr(similarity.lsh_pairs, "__defaults__", (similarity.BANDS, similarity.ROWS, 6))
+    monkeypatch.setattr(similarity.sentence_pairs, "__defaults__", (6,))
+    eng = db.connect(db_url)
+    ids = _planted(eng)
+    _check(eng)
+    with eng.connect() as c:
+        holders = {x for (x,) in c.execute(select(db.copy_keys.c.report_id).where(
+            db.copy_keys.c.para_id.in_(select(db.paragraphs.c.id).where(db.paragraphs.c.body.contains(COMMON[:30])))))}
+    assert len(holders) > 6
+
+    def step(write) -> int:
+        n = dict(counting)
+        write()
+        got = sheets.copy_shares(eng)
+        assert counting["analyse"] == n["analyse"], "the whole corpus was recomputed"
+        assert got == sheets.fresh_copy_shares(eng)
+        return counting["copies_of"] - n["copies_of"]
+
+    late = _with_line((DEV / "excerpt-a05.txt").read_text(encoding="utf-8").replace("2018", "2025"), COMMON)
+    few = step(lambda: ids.update(late=store.add_report(eng, analyze_text(late, "late.txt"))))
+    assert 1 <= few < len(holders)              # the earliest and its own unit's, not every member
+    early = _with_line((DEV / "excerpt-a06.txt").read_text(encoding="utf-8").replace("201", "200"), COMMON)
+    every = step(lambda: ids.update(early=store.add_report(eng, analyze_text(early, "early.txt"))))
+    assert every > few and every >= len(holders)     # among the earliest: everyone's pairs move
+    step(lambda: _withdraw(eng, ids["early"]))
+    step(lambda: _restore(eng, ids["early"]))
+    step(lambda: _correct_year(eng, ids["late"], "2010"))
+    _check(eng)
+
+
+def _withdraw(eng, rid):
+    with eng.begin() as c:
+        submissions.withdraw(c, rid, "测试撤回")
+
+
+def _restore(eng, rid):
+    with eng.begin() as c:
+        submissions.restore(c, rid)
+
+
+def _correct_year(eng, rid, year):
+    with eng.begin() as c:
+        cm.record(c, rid, "meta", "year", year, reason="以落款为准", actor="王科员")
+        cm.apply(c, rid)

@@ -16,9 +16,10 @@ findings, whoever writes).
 * else the reports changed since (``report_changes.seq`` > stored version) whose copy basis
   changed — counted now but no row, a row but no longer counted, another unit, year or
   date (a correction); a change to findings only (``rules recheck``) is no change here —
-  and the counted reports that share a band key or sentence fingerprint with one of them
-  (``copy_keys``: only a report in one of their buckets can gain or lose a candidate pair,
-  or see another unit count for a 通用表述) are recomputed, ``MANY`` at a time, with
+  and the counted reports whose candidate pairs with them, or among themselves, can move
+  (``_partners``: by the buckets' rules — every member of a small bucket, only the earliest
+  members and the moved reports' units in a big one unless a moved report is among the
+  earliest) are recomputed, ``MANY`` at a time, with
   ``copy_index.copies_of_many`` (equal to ``analyse`` for a report, tests/test_copy_index.py);
 * the whole corpus (``analyse``) when nothing is stored, the database is another one (a
   restore: another token), a counted report was deleted or re-indexed under another unit
@@ -38,7 +39,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -157,18 +158,81 @@ def full_copies(engine: Engine, *, store: bool = True) -> dict:
     return out
 
 
-def _partners(conn: Connection, rids: list[int], counted: set[int], found: set[int], limit: int) -> bool:
-    """Add to ``found`` the counted reports that share a stored key with one of ``rids``; False
-    as soon as ``found`` holds more than ``limit``."""
-    k = db.copy_keys.c
-    for c in _chunks(rids):
-        keys = sorted({x for (x,) in conn.execute(select(k.key).where(
-            k.report_id.in_(bindparam("ids", expanding=True))).distinct(), {"ids": c})})
-        for kc in _chunks(keys):
-            for (rid,) in conn.execute(select(k.report_id).where(k.key.in_(bindparam("keys", expanding=True)))
-                                       .distinct(), {"keys": kc}):
-                if rid in counted:
-                    found.add(rid)
+def _partners(conn: Connection, moved: list[int], old: dict[int, tuple], new: dict[int, tuple],
+              found: set[int], limit: int) -> bool:
+    """Add to ``found`` the counted reports whose copy result can differ because the ``moved``
+    reports changed; False as soon as ``found`` holds more than ``limit``.
+
+    ``old`` / ``new``: report id -> (unit, year) of the moved reports counted at the stored
+    version / now (absent: not counted); every other report is as it is now.  A report's result
+    depends only on its candidate pairs (``similarity.analyse``'s bucket rules) and its partners'
+    unit, year and date, so per bucket (band key or sentence fingerprint) of a moved report:
+
+    * a bucket of at most ``MAX_BUCKET`` members before or after (all pairs), or one that
+      crosses the limit: every member;
+    * a sentence bucket above the limit before and after pairs nothing: none;
+    * a band bucket above the limit before and after pairs each member with the ``REPS``
+      earliest (by year, then paragraph) and with its own unit's neighbouring years: when a
+      moved report is among the earliest before or after, every member (the others' pairs
+      move); else the earliest (equal before and after) and the members of the moved reports'
+      units (old and new), whose neighbouring-year pairs may move."""
+    from . import copy_index as ci
+    from . import similarity as sim
+
+    import numpy as np
+
+    k, r = db.copy_keys.c, db.reports.c
+    q = select(k.key).where(k.report_id.in_(bindparam("ids", expanding=True))).distinct()
+    keys = sorted({x for c in _chunks(moved) for (x,) in ci._fetch(conn, q, {"ids": c})})
+    mv = set(moved)
+    for kc in _chunks(keys, 2000):
+        m = ci._members(conn, kc)                     # key, kind, report_id, para_id
+        rids = sorted(set(m[:, 2].tolist()))
+        now: dict[int, tuple] = {}
+        qb = select(r.id, r.unit, r.year).where(r.id.in_(bindparam("ids", expanding=True)), db.counted())
+        for c in _chunks(rids):
+            now.update((x, (u, y)) for x, u, y in ci._fetch(conn, qb, {"ids": c}))
+
+        def state(before: bool):
+            """Per member row: counted, year (-1: none), unit code."""
+            units: dict[str, int] = {}
+            inn, yr, un = [], [], []
+            for x in rids:
+                b = (old if before else new).get(x) if x in mv else now.get(x)
+                inn.append(b is not None)
+                yr.append(-1 if b is None or b[1] is None else b[1])
+                un.append(units.setdefault(sim._unit_key(x, b[0] if b else None), len(units)))
+            return np.array(inn), np.array(yr, dtype=np.int64), np.array(un, dtype=np.int64), units
+        in0, yr0, un0, units0 = state(True)
+        in1, yr1, un1, units1 = state(False)
+        at = np.searchsorted(np.array(rids, dtype=np.int64), m[:, 2])
+        is_mv = np.isin(np.array(rids, dtype=np.int64), np.array(moved, dtype=np.int64))
+        order = np.lexsort((m[:, 3], m[:, 1], m[:, 0]))
+        m, at = m[order], at[order]
+        starts = np.flatnonzero(np.concatenate(([True], (m[1:, 0] != m[:-1, 0]) | (m[1:, 1] != m[:-1, 1]))))
+        for s0, e0 in zip(starts.tolist(), np.append(starts[1:], len(m)).tolist()):
+            a_, pid = at[s0:e0], m[s0:e0, 3]
+            if not is_mv[a_].any():
+                continue
+            n0, n1 = int(in0[a_].sum()), int(in1[a_].sum())
+            big = n0 > sim.MAX_BUCKET and n1 > sim.MAX_BUCKET
+            if big and m[s0, 1] == ci.SENT:
+                continue
+            take = in0[a_] | in1[a_]
+            if big:
+                heads = []
+                for inn, yr in ((in0, yr0), (in1, yr1)):
+                    w = inn[a_]
+                    srt = np.lexsort((pid[w], yr[a_][w]))
+                    heads.append(a_[w][srt][:sim.REPS])
+                head = np.concatenate(heads)
+                if not is_mv[head].any():
+                    mine = a_[is_mv[a_]]
+                    own = np.isin(un0[a_], un0[mine]) | np.isin(un1[a_], un1[mine])
+                    take = np.isin(a_, head) | own
+            for x in np.unique(a_[take]).tolist():
+                if rids[x] in now:
+                    found.add(rids[x])
             if len(found) > limit:
                 return False
     return True
@@ -207,17 +271,19 @@ def incremental_copies(engine: Engine, since: int) -> dict | None:
                 return None          # a counted report deleted: its keys went with it
             if rid in stored and stored[rid][0] != units.get(rid) and indexed.get(rid) == (units.get(rid) or ""):
                 return None          # re-indexed under its new unit name: the old partners are not known
-        counted = {x for (x,) in conn.execute(select(r.id).where(db.counted()))}
-        limit = max(INCREMENTAL_MIN, int(len(counted) * INCREMENTAL_MAX))
-        found = {rid for rid in moved if rid in counted}
-        if len(found) > limit or not _partners(conn, moved, counted, found, limit):   # partners by the old keys
+        n_counted = conn.execute(select(func.count()).select_from(db.reports).where(db.counted())).scalar_one()
+        limit = max(INCREMENTAL_MIN, int(n_counted * INCREMENTAL_MAX))
+        old = {rid: b[:2] for rid, b in stored.items() if rid in moved}
+        new = {rid: b[:2] for rid, b in now.items() if rid in moved}
+        found = set(new)
+        if len(found) > limit or not _partners(conn, moved, old, new, found, limit):   # partners by the old keys
             return None
     try:
         copy_index.ensure_index(engine)  # new reports and new unit names indexed (store.insert indexes most)
     except DBAPIError:
         return None                      # a read-only database: the whole corpus, nothing stored
     with engine.connect() as conn:
-        if not _partners(conn, moved, counted, found, limit):                     # ... and by the new ones
+        if not _partners(conn, moved, old, new, found, limit):                    # ... and by the new ones
             return None
         bases = _bases(conn, sorted(found))
     rows = []

@@ -226,10 +226,10 @@ def incremental(db: Path, n_new: int, batch: int) -> None:
     hook = ci.index_report
     spent: list[float] = []
 
-    def timed(conn, rid):
+    def timed(conn, rid, *rest):
         t = time.perf_counter()
         try:
-            return hook(conn, rid)
+            return hook(conn, rid, *rest)
         finally:
             spent.append(time.perf_counter() - t)
     ci.index_report = timed

@@ -162,6 +162,16 @@ def test_signatures_equal_the_per_text_definition():
     assert sim.signatures([]).shape == (0, sim.NUM_PERM)
 
 
+def test_shingle_array_is_the_shingle_set():
+    rng = np.random.default_rng(11)
+    alphabet = list("法治政府建设依法行政0")
+    for n in [0, 1, 2, sim.SHINGLE - 1, sim.SHINGLE, sim.SHINGLE + 1] + list(rng.integers(0, 400, size=200)):
+        t = "".join(rng.choice(alphabet, size=int(n)))
+        got = sim._shingle_array(t)
+        assert got.dtype == np.uint32
+        assert got.tolist() == sorted(sim.shingles(t, normalised=True)), t
+
+
 def test_banding_parameters():
     assert sim.BANDS * sim.ROWS <= sim.NUM_PERM
     p = lambda j: 1 - (1 - j ** sim.ROWS) ** sim.BANDS  # noqa: E731

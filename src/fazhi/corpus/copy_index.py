@@ -391,10 +391,11 @@ def copies_of_many(engine: Engine, report_ids: Iterable[int], *, threshold: floa
     index = sim.Index(np.array(pids, dtype=np.int64), np.array([mem_rid[x] for x in pids], dtype=np.int64),
                       np.array([meta[x][0] for x in pids], dtype=np.int32),
                       np.array([len(meta[x][1]) for x in pids], dtype=np.int32),
-                      sim.signatures(norms), {rid: infos[rid] for rid in sorted(used | set(targets))},
+                      None, {rid: infos[rid] for rid in sorted(used | set(targets))},
                       np.array([stable_hash(s) for s in norms], dtype=np.int64),
                       np.array([len(s) for s in norms], dtype=np.int32))
     local = np.searchsorted(rows, pairs)      # space rows -> local index rows (both sorted)
-    verified = sim.verify_candidates(engine, index, local, threshold=threshold, containment=containment)
+    verified = sim.verify_candidates(engine, index, local, threshold=threshold, containment=containment,
+                                     norms=norms)
     res = sim.attribute(index, verified, threshold=threshold, common_units=common_units)
     return index, {rid: res[rid] for rid in targets}

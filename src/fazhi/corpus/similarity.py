@@ -76,6 +76,7 @@ report's paragraphs.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -399,7 +400,7 @@ class Index:
     report_id: np.ndarray    # int64
     para_no: np.ndarray      # int32
     length: np.ndarray       # int32, characters of the body
-    sig: np.ndarray          # uint32 (n, NUM_PERM)
+    sig: np.ndarray | None   # uint32 (n, NUM_PERM); None: not made (copy_index, see verify_candidates)
     reports: dict[int, ReportInfo]
     fp: np.ndarray | None = None   # int64 hash of the normalised text: equal -> Jaccard exactly 1
     nlen: np.ndarray | None = None       # int32, normalised characters (shingle count + SHINGLE - 1)
@@ -410,8 +411,13 @@ class Index:
         return len(self.para_id)
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _norm_unit(unit: str) -> str | None:
+    return norm_unit(unit)
+
+
 def _unit_key(rid: int, unit: str | None) -> str:
-    k = norm_unit(unit) if unit else None
+    k = _norm_unit(unit) if unit else None
     return k or f"#{rid}"
 
 
@@ -549,6 +555,14 @@ def _bodies(engine: Engine, ids: Iterable[int]) -> dict[int, str]:
     return out
 
 
+def _shingle_array(norm: str, k: int = SHINGLE) -> np.ndarray:
+    """``shingles(norm, normalised=True)`` as a sorted uint32 array (~4 bytes a shingle; a Python
+    set takes ~90)."""
+    if len(norm) < k:
+        return np.unique(_gram_hashes(_codes(norm), len(norm))) if norm else np.zeros(0, dtype=np.uint32)
+    return np.unique(_gram_hashes(_codes(norm), k))
+
+
 def _shingles_of(index: Index, row: int, bodies: dict[int, str]) -> set[int]:
     info = index.reports[int(index.report_id[row])]
     return shingles(bodies.get(int(index.para_id[row]), ""), masks=info.masks)
@@ -604,24 +618,37 @@ def verified_pairs(engine: Engine, index: Index, *, threshold: float = THRESHOLD
 
 
 def verify_candidates(engine: Engine, index: Index, cand: np.ndarray, *, threshold: float = THRESHOLD,
-                      containment: float = CONTAINMENT, block: int = 50000, cache_max: int = 200000) -> Pairs:
+                      containment: float = CONTAINMENT, block: int = 50000, cache_max: int = 200000,
+                      norms: list[str] | None = None) -> Pairs:
     """The verification step of ``verified_pairs`` on given candidate pairs (index rows i < j):
-    the signature pre-filter, then the exact shingle Jaccard or containment on the stored text
-    (``copy_index.copies_of`` verifies one report's candidates with it)."""
+    the signature pre-filter, then the exact shingle Jaccard or containment on the stored text.
+
+    ``copy_index.copies_of`` verifies its reports' candidates with it, giving the rows'
+    normalised texts in ``norms`` (nothing is read again) and an Index without signatures
+    (``sig`` None): the exact test runs first and the signatures are made only for the rows of
+    the pairs that pass it, the few that the pre-filter can still drop — both tests are per
+    pair, so the pairs kept and their order are the same."""
     f0 = np.zeros(0)
     empty = Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64), f0, f0, f0)
     if not len(cand):
         return empty
     nsh = (np.maximum(index.nlen - SHINGLE + 1, 1) if index.nlen is not None
            else np.full(len(index), 1 << 20)).astype(float)
-    keep = np.empty(len(cand), dtype=bool)
-    for k in range(0, len(cand), 100000):
-        c = cand[k:k + 100000]
-        est = (index.sig[c[:, 0]] == index.sig[c[:, 1]]).mean(axis=1)
-        a, b = nsh[c[:, 0]], nsh[c[:, 1]]
-        est_c = np.minimum(est * (a + b) / (1 + est) / np.minimum(a, b), 1.0)
-        keep[k:k + 100000] = (est >= threshold - SIG_MARGIN) | (est_c >= containment - SIG_MARGIN)
-    cand = cand[keep]
+
+    def prefilter(cand: np.ndarray, sig: np.ndarray, row: np.ndarray) -> np.ndarray:
+        """The pairs whose signature estimate may reach the thresholds (``row``: index row ->
+        row of ``sig``)."""
+        keep = np.empty(len(cand), dtype=bool)
+        for k in range(0, len(cand), 100000):
+            c = cand[k:k + 100000]
+            est = (sig[row[c[:, 0]]] == sig[row[c[:, 1]]]).mean(axis=1)
+            a, b = nsh[c[:, 0]], nsh[c[:, 1]]
+            est_c = np.minimum(est * (a + b) / (1 + est) / np.minimum(a, b), 1.0)
+            keep[k:k + 100000] = (est >= threshold - SIG_MARGIN) | (est_c >= containment - SIG_MARGIN)
+        return keep
+    late = index.sig is None
+    if not late:
+        cand = cand[prefilter(cand, index.sig, np.arange(len(index)))]
     fp = index.fp if index.fp is not None else np.arange(len(index), dtype=np.int64)
     same = fp[cand[:, 0]] == fp[cand[:, 1]]
     ident = cand[same]
@@ -636,9 +663,14 @@ def verify_candidates(engine: Engine, index: Index, cand: np.ndarray, *, thresho
         if len(cache) + len(rows) > cache_max:
             cache.clear()
             rows = [int(r) for r in _sorted_unique(c.ravel())]
-        bodies = _bodies(engine, index.para_id[rows].tolist())
-        for r in rows:
-            cache[int(fp[r])] = np.array(sorted(_shingles_of(index, r, bodies)), dtype=np.uint32)
+        if norms is None:
+            bodies = _bodies(engine, index.para_id[rows].tolist())
+            for r in rows:
+                cache[int(fp[r])] = _shingle_array(normalise(bodies.get(int(index.para_id[r]), ""),
+                                                             index.reports[int(index.report_id[r])].masks))
+        else:
+            for r in rows:
+                cache[int(fp[r])] = _shingle_array(norms[r])
         fi, fj = fp[c[:, 0]], fp[c[:, 1]]
         order = np.lexsort((fj, fi))
         new = np.concatenate(([True], (fi[order][1:] != fi[order][:-1]) | (fj[order][1:] != fj[order][:-1])))
@@ -657,6 +689,13 @@ def verify_candidates(engine: Engine, index: Index, cand: np.ndarray, *, thresho
         if ok.any():
             out.append(np.stack([c[ok, 0], c[ok, 1], jac[ok], ci[ok], cj[ok]], axis=1).astype(float))
     arr = np.concatenate(out) if out else np.zeros((0, 5))
+    if late and (len(arr) or len(ident)):
+        # identical texts have equal signatures (estimate 1): kept; the rest by the pre-filter
+        pr = arr[:, :2].astype(np.int64)
+        rows = _sorted_unique(pr.ravel())
+        row = np.zeros(len(index), dtype=np.int64)
+        row[rows] = np.arange(len(rows))
+        arr = arr[prefilter(pr, signatures([norms[r] for r in rows.tolist()]), row)]
     ones = np.ones(len(ident))
     return Pairs(np.concatenate((ident[:, 0], arr[:, 0].astype(np.int64))),
                  np.concatenate((ident[:, 1], arr[:, 1].astype(np.int64))),

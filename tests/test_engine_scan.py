@@ -1,0 +1,71 @@
+"""Shared scans of the engine held to the definitions they replace.
+
+Each speed change of issue 14 that replaces a scan (a Python loop, a count) by
+another one keeps the old definition here and compares both on the dev texts and
+on thousands of random strings of a relevant alphabet.
+"""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+DEV = Path(__file__).parent / "data" / "dev"
+
+# whitespace of every kind str.split knows (\x1c-\x1f, \x85, \u2028, \u3000 ...) and not
+_BLANKS = [" ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1f", "\x85", "\xa0", "\u2028", "\u3000", "\u200b"]
+
+
+def test_nonblank_is_length_positive():
+    """``content._bare`` asks "is anything written in [a, b)" with one search of
+    ``\\S``; it was ``length(sh, a, b) > 0`` (characters less the blanks of ``str.split``)."""
+    from fazhi.rules.content import _NONBLANK, length
+
+    rng = random.Random(3)
+    alphabet = _BLANKS + list("字a1。")
+    for _ in range(20000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 10)))
+        a = rng.randint(0, len(text) + 2)
+        b = rng.randint(0, len(text) + 2)
+        assert (_NONBLANK.search(text, a, b) is not None) == (length(text, a, b) > 0), (text, a, b)
+
+
+def test_bare_headings_unchanged_on_dev_texts():
+    """The bare headings ``mask`` blanks, by the new test and by the old count, on
+    every dev text and on each with the bodies under its headings emptied."""
+    from fazhi.pipeline import analyze_text
+    from fazhi.rules import content as C
+    from fazhi.textnorm import shadow
+
+    def old_bare(node, sh, limit, out):
+        end = min(node.end, limit)
+        title_end = node.start + len(node.title)
+        own, pos, kids_bare = 0, title_end, True
+        for c in node.children:
+            own += C.length(sh, pos, min(c.start, end))
+            kids_bare &= old_bare(c, sh, end, out)
+            pos = max(pos, min(c.end, end))
+        own += C.length(sh, pos, end)
+        if own == 0 and kids_bare:
+            out.append((node.start, title_end))
+            return True
+        return False
+
+    def walk(nodes):
+        for n in nodes:
+            yield n
+            yield from walk(n.children)
+
+    seen_bare = 0
+    for f in sorted(DEV.glob("*.txt")):
+        rep = analyze_text(f.read_text(encoding="utf-8"), f.name)
+        sh = shadow(rep.text)
+        # the same outline over a text whose bodies are blanked: every heading bare
+        heads = {(n.start, n.start + len(n.title)) for n in walk(rep.outline)}
+        blank = "".join(c if c == "\n" or any(a <= i < b for a, b in heads) else " " for i, c in enumerate(sh))
+        for text in (sh, blank):
+            for n in rep.outline:
+                new, old = [], []
+                assert C._bare(n, text, len(text), new) == old_bare(n, text, len(text), old)
+                assert new == old
+                seen_bare += len(new)
+    assert seen_bare > 0

@@ -539,6 +539,23 @@ def _part_exceeds(doc: _Doc, out: list) -> None:
             v = lefts[k] = _left(sh, q.start, doc.floor(q, ss))
         return v
 
+    marks: dict[tuple[int, int], tuple[str, int]] = {}  # (quantity, segment start) -> (left clause, its kind)
+
+    def subset_mark(q: _Q, ss: int) -> tuple[str, int]:
+        # what a count's clause says as a candidate subset, worked out once per
+        # segment: 0 none (another total when it names one: 1), 2 a subset, 3 a
+        # subset word that the clause itself takes back (累计, 同比 …, a plan)
+        k = (q.i, ss)
+        v = marks.get(k)
+        if v is None:
+            sl = left_of(q, ss)
+            if not _SUBSET_WORDS.search(sl):
+                v = (sl, 1 if _TOTAL_TEST(sl) else 0)
+            else:
+                v = (sl, 3 if _SUBSET_NOT.search(sl) or _PLAN.search(sl) else 2)
+            marks[k] = v
+        return v
+
     for t in doc.qs:
         if not t.counted or not t.exact or t.part == "next_year":
             continue
@@ -556,10 +573,10 @@ def _part_exceeds(doc: _Doc, out: list) -> None:
                 break
             if s.unit != t.unit or s.q.kind != t.q.kind:
                 continue
-            sl = left_of(s, ss)
-            if _TOTAL_TEST(sl) and not _SUBSET_WORDS.search(sl):
+            sl, mark = subset_mark(s, ss)
+            if mark == 1:
                 break  # another total: the later subsets belong to it
-            if not _SUBSET_WORDS.search(sl) or _SUBSET_NOT.search(sl) or _PLAN.search(sl):
+            if mark != 2:
                 continue
             if not s.exact or s.value <= t.value:
                 continue

@@ -69,3 +69,23 @@ def test_bare_headings_unchanged_on_dev_texts():
                 assert new == old
                 seen_bare += len(new)
     assert seen_bare > 0
+
+
+def test_plan_or_from_is_either_search():
+    """``facts._classify`` asks "a plan word or 由…的 before the number" with one test
+    of the two catalog patterns joined; it was the two searches."""
+    from fazhi import facts as F
+
+    R = F._rules()
+    rng = random.Random(5)
+    pieces = ["力争", "拟定", "草拟", "拟", "将于", "将开展", "确保", "达到", "由", "2021年", "的", "，",
+              "。", "计划于", "不少于", "受理", "案件", "\n", "a", "字"]
+    for _ in range(20000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+        want = bool(R.plan.search(text) or R.from_re.search(text))
+        assert bool(R.plan_from_test(text)) == want, text
+    # patterns that cannot be joined fall back to the two tests
+    import re
+
+    t = F._either(re.compile("(a)\\1"), re.compile("b"))
+    assert t("aa") and t("b") and not t("ab")

@@ -115,6 +115,7 @@ class _Rules:
     plan_test: object = None   # the tests (``textnorm.tester``) of plan, from_re and rate_not
     from_test: object = None
     rate_not_test: object = None
+    plan_from_test: object = None  # plan or from_re, as one test when they can be joined
 
 
 def _scoped(d: dict) -> tuple[str, re.Pattern]:
@@ -168,7 +169,21 @@ def _rules() -> _Rules:
                   to_re=re.compile(cat["from_to"]["to"]),
                   type_max=int(cat["breakdown_by_type"]["max_left"]))
     R.plan_test, R.from_test, R.rate_not_test = tester(R.plan), tester(R.from_re), tester(R.rate_not)
+    R.plan_from_test = _either(R.plan, R.from_re)
     return R
+
+
+def _either(a: re.Pattern, b: re.Pattern):
+    """A test (``textnorm.tester``) true where ``a`` or ``b`` matches: their
+    alternation when neither has groups (no back-reference can shift) and their
+    flags agree, else the two tests one after the other."""
+    if a.groups == 0 and b.groups == 0 and a.flags == b.flags:
+        try:
+            return tester(re.compile(f"(?:{a.pattern})|(?:{b.pattern})", a.flags))
+        except re.error:  # e.g. a global inline flag inside one of them
+            pass
+    ta, tb = tester(a), tester(b)
+    return lambda text, *span: ta(text, *span) or tb(text, *span)
 
 
 def base_unit(unit: str) -> str:
@@ -321,7 +336,7 @@ def _classify(q: Quantity, ctx: _Ctx, R: _Rules) -> str | None:
     # (led by a character class: the engine skips to the candidates)
     if q.kind == "other":
         return None
-    if R.plan_test(ctx.L) or R.from_test(ctx.L):
+    if R.plan_from_test(ctx.L):
         return None
     if q.kind == "rate" and (R.rate_not_test(ctx.L) or R.rate_not_test(ctx.R[:4])):
         return None
@@ -335,7 +350,7 @@ def _classify(q: Quantity, ctx: _Ctx, R: _Rules) -> str | None:
             break  # sorted by priority: nothing better can follow
         if ind.trigger is not None and (not triggered or not ind.test(ctx.C)):
             continue
-        if any(ctx.has(sc, rx) for sc, rx in ind.nots):
+        if ind.nots and any(ctx.has(sc, rx) for sc, rx in ind.nots):
             continue
         for rule, rule_not in ind.rules:
             if rule_not and any(ctx.has(sc, rx) for sc, rx in rule_not):

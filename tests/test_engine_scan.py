@@ -88,4 +88,4 @@ def test_plan_or_from_is_either_search():
     import re
 
     t = F._either(re.compile("(a)\\1"), re.compile("b"))
-    assert t("aa") and t("b") and not t("ab")
+    assert t("aa") and t("b") and not t("ac")

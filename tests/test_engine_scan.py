@@ -89,3 +89,23 @@ def test_plan_or_from_is_either_search():
 
     t = F._either(re.compile("(a)\\1"), re.compile("b"))
     assert t("aa") and t("b") and not t("ac")
+
+
+def test_dropped_is_drop_match():
+    """``clean._dropped`` (a search for the words the drop-line patterns need, then
+    the union's match) is ``bool(drop.match(sh))`` on every dev line and on random
+    lines of navigation and footer words."""
+    from fazhi import clean as C
+    from fazhi.textnorm import shadow
+
+    drop = C._patterns()[0]
+    assert C._drop_needs() is not None  # the prefilter is in use
+    lines = [shadow(x.strip()) for f in sorted(DEV.glob("*.txt"))
+             for x in f.read_text(encoding="utf-8").split("\n")]
+    rng = random.Random(9)
+    pieces = ["首页", ">", ">>", "»", "当前位置", "：", "版权所有", "ICP备", "第", "3", "页", "共", "/",
+              "-", "—", " ", "微信", "微博", "QQ", "打印", "关闭", "【", "】", "http://", "www.", "x", "字",
+              "EN", "English", "主办", "单位", "上一篇", "相关", "文章", "扫一扫在手机", "打开", "当前页"]
+    lines += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 7))) for _ in range(20000)]
+    for s in lines:
+        assert C._dropped(s) == bool(drop.match(s)), s

@@ -148,6 +148,28 @@ def _inline_needs():
     return re.compile("|".join(re.escape(w) for w in sorted(got, key=len, reverse=True))).search
 
 
+@lru_cache(maxsize=1)
+def _drop_needs():
+    """A search for the strings one of which every match of a drop-line pattern
+    holds (as ``_inline_needs``), or None when a pattern has none."""
+    got: set[str] = set()
+    for p in load_yaml("clean.yaml")["drop_lines"]:
+        needs = literal_needs(re.compile(p))
+        if needs is None:
+            return None
+        got.update(needs)
+    return re.compile("|".join(re.escape(w) for w in sorted(got, key=len, reverse=True))).search
+
+
+def _dropped(sh: str) -> bool:
+    """``bool(drop.match(sh))``, faster: a line holding none of the words a drop
+    pattern needs (three lines in four) is settled by one search for them."""
+    needs = _drop_needs()
+    if needs is not None and needs(sh) is None:
+        return False
+    return _patterns()[0].match(sh) is not None
+
+
 def _has_inline(sh: str) -> bool:
     """``bool(inline.search(sh))``, faster: a line holding none of the words
     any pattern needs (most lines) is settled by one search for them."""
@@ -192,7 +214,7 @@ def _line_start(raw: str, trad: bool, visible: bool = False) -> tuple[str, tuple
 
 def _line_end(s: str, hint: tuple[str, int] | None, sh: str, trad: bool,
               chrome: bool) -> tuple[str, tuple[str, int] | None] | None:
-    drop, inline, spam, kw, _, _ = _patterns()
+    _, inline, spam, kw, _, _ = _patterns()
     if len(s) < 160:
         if chrome and _has_inline(sh):
             # remove inline chrome, computing spans on the shadow (same length)
@@ -203,7 +225,7 @@ def _line_end(s: str, hint: tuple[str, int] | None, sh: str, trad: bool,
             keep.append(s[pos:])
             s = re.sub(r"\s{2,}", "  ", "".join(keep)).strip(" |｜")
             sh = shadow(s, trad)
-        if not s or drop.match(sh):
+        if not s or _dropped(sh):
             return None
     if "_" in s:
         s = spam.sub(lambda m: "" if _is_spam(m, kw) else m.group(0), s)
@@ -332,8 +354,11 @@ def _wrap_width(lines: list[tuple[str, tuple[str, int] | None]]) -> int | None:
         n = sum(open_.get(w - k, 0) for k in range(4))
         if n > support or (n == support and best is not None and w > best):
             best, support = w, n
+    if support < max(6, 0.3 * len(body)):
+        return None
+    # the lines wider than the wrap are counted only for a text that has one
     longer = sum(1 for s in body if len(s) > best + 2 or len(s) * 2 > best + 2 and _width(s) > best + 2)
-    if support < max(6, 0.3 * len(body)) or longer > 0.1 * len(body):
+    if longer > 0.1 * len(body):
         return None
     # the commonest width of the cluster: a line pushed past it by a closing
     # mark that may not start a line (避头尾) is no evidence against it

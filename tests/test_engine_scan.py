@@ -109,3 +109,54 @@ def test_dropped_is_drop_match():
     lines += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 7))) for _ in range(20000)]
     for s in lines:
         assert C._dropped(s) == bool(drop.match(s)), s
+
+
+def _old_wrap_width(lines):
+    """``clean._wrap_width`` before it returned early (the definition it keeps)."""
+    from collections import Counter
+
+    from fazhi.clean import _SENT_END, _width
+
+    body = [s for s, h in lines if s and not h]
+    if len(body) < 8:
+        return None
+    open_ = Counter(w for w in (_width(s) for s in body if len(s) >= 12 and s[-1] not in _SENT_END) if w >= 24)
+    if not open_:
+        return None
+    best, support = None, 0
+    for w in open_:
+        n = sum(open_.get(w - k, 0) for k in range(4))
+        if n > support or (n == support and best is not None and w > best):
+            best, support = w, n
+    longer = sum(1 for s in body if len(s) > best + 2 or len(s) * 2 > best + 2 and _width(s) > best + 2)
+    if support < max(6, 0.3 * len(body)) or longer > 0.1 * len(body):
+        return None
+    return max(range(best - 3, best + 1), key=lambda w: (open_.get(w, 0), w))
+
+
+def test_wrap_width_unchanged():
+    """The wrap width of every dev text (as read, and hard-wrapped at several
+    widths) and of random line sets, by ``_wrap_width`` and by the old definition."""
+    from fazhi import clean as C
+
+    texts = [f.read_text(encoding="utf-8") for f in sorted(DEV.glob("*.txt"))]
+    found = 0
+    for text in texts:
+        for width in (None, 17, 20, 33):
+            t = text if width is None else "\n".join(
+                ln[i:i + width] for ln in text.split("\n") for i in range(0, max(len(ln), 1), width))
+            lines = [x for x in (C._line_start(r, False) for r in t.split("\n")) if x is not None]
+            lines = [(s, h) for s, h, _ in lines]
+            got = C._wrap_width(lines)
+            assert got == _old_wrap_width(lines)
+            found += got is not None
+    assert found > 0
+    rng = random.Random(13)
+    for _ in range(3000):
+        w = rng.randint(10, 40)
+        lines = []
+        for _ in range(rng.randint(0, 30)):
+            n = rng.choice([w, w - 1, w - 2, w + 3, rng.randint(1, 60)])
+            s = "".join(rng.choice("字字字a1，") for _ in range(n)) + rng.choice(["", "。", "字", "；"])
+            lines.append((s, rng.choice([None, None, None, ("md", 1)])))
+        assert C._wrap_width(lines) == _old_wrap_width(lines)

@@ -346,7 +346,12 @@ def _wrap_width(lines: list[tuple[str, tuple[str, int] | None]]) -> int | None:
         return None
     # widths of the lines that stop without ending a sentence (the others say
     # nothing about a wrap); a line is never narrower than its length
-    open_ = Counter(w for w in (_width(s) for s in body if len(s) >= 12 and s[-1] not in _SENT_END) if w >= 24)
+    opened = [s for s in body if len(s) >= 12 and s[-1] not in _SENT_END]
+    # a width's support (below) counts some of these lines: too few of them, no
+    # wrap, and no width need be measured (most texts)
+    if len(opened) < max(6, 0.3 * len(body)):
+        return None
+    open_ = Counter(w for w in map(_width, opened) if w >= 24)
     if not open_:
         return None
     best, support = None, 0

@@ -160,3 +160,24 @@ def test_wrap_width_unchanged():
             s = "".join(rng.choice("字字字a1，") for _ in range(n)) + rng.choice(["", "。", "字", "；"])
             lines.append((s, rng.choice([None, None, None, ("md", 1)])))
         assert C._wrap_width(lines) == _old_wrap_width(lines)
+
+
+def test_pre_bare_test_is_a_superset():
+    """``quantities._find`` runs the 近千人 pattern only where its test (led by 百千万)
+    finds a word of PRE_APPROX right before 百/千/万: every text the pattern matches
+    in passes the test (dev texts, random strings)."""
+    from fazhi import quantities as Q
+    from fazhi.textnorm import shadow
+
+    pre_bare = Q._regexes()[2]
+    test = Q._pre_bare_test()
+    texts = [shadow(f.read_text(encoding="utf-8")) for f in sorted(DEV.glob("*.txt"))]
+    rng = random.Random(17)
+    pieces = list(Q.PRE_APPROX) + ["百", "千", "万", "亿", "人", "件", "余", "3", "大", "将", "过", "字", "，"]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 8))) for _ in range(30000)]
+    hits = 0
+    for t in texts:
+        if pre_bare.search(t):
+            hits += 1
+            assert test(t), t
+    assert hits > 100

@@ -181,3 +181,76 @@ def test_pre_bare_test_is_a_superset():
             hits += 1
             assert test(t), t
     assert hits > 100
+
+
+def _old_classify(q, ctx, R):
+    """``facts._classify`` before the untriggered fast path (the definition it keeps)."""
+    from fazhi.facts import _unit_trigger, base_unit
+
+    if q.kind == "other":
+        return None
+    if R.plan_test(ctx.L) or R.from_test(ctx.L):
+        return None
+    if q.kind == "rate" and (R.rate_not_test(ctx.L) or R.rate_not_test(ctx.R[:4])):
+        return None
+    best = best_key = None
+    bu = base_unit(q.unit)
+    union = _unit_trigger(R, bu)
+    triggered = union is None or union(ctx.C) is not None
+    for ind in R.by_unit.get(bu, ()):
+        if best_key is not None and ind.priority < best_key[0]:
+            break
+        if ind.trigger is not None and (not triggered or not ind.test(ctx.C)):
+            continue
+        if any(ctx.has(sc, rx) for sc, rx in ind.nots):
+            continue
+        for rule, rule_not in ind.rules:
+            if rule_not and any(ctx.has(sc, rx) for sc, rx in rule_not):
+                continue
+            d0, ok = None, True
+            for k, (sc, rx) in enumerate(rule):
+                d = ctx.dist(sc, rx)
+                if d is None:
+                    ok = False
+                    break
+                if k == 0:
+                    d0 = d
+            if ok:
+                key = (ind.priority, -(d0 or 0))
+                if best_key is None or key > best_key:
+                    best, best_key = ind.id, key
+                break
+    return best
+
+
+def test_classify_unchanged():
+    """``facts._classify`` gives what the old loop gave for every quantity of the
+    dev texts, in wide and narrow contexts, with the catalog as it is and with
+    every third indicator's trigger taken away (the path for indicators without one)."""
+    import copy
+
+    from fazhi import facts as F
+    from fazhi.quantities import find
+    from fazhi.textnorm import shadow
+
+    R0 = F._rules()
+    R1 = copy.copy(R0)
+    R1.by_unit, R1.unit_trigger, R1.untriggered = {}, {}, {}
+    for u, lst in R0.by_unit.items():
+        R1.by_unit[u] = [copy.copy(i) for i in lst]
+        for k, i in enumerate(R1.by_unit[u]):
+            if k % 3 == 1:
+                i.trigger = i.test = None
+    compared = found = 0
+    for f in sorted(DEV.glob("*.txt")):
+        norm = shadow(f.read_text(encoding="utf-8"))
+        for q in find(norm):
+            for left, right in ((12, 6), (40, 18), (3, 0)):
+                ctx = F._Ctx(norm[max(0, q.start - left):q.start], norm[q.end:q.end + right],
+                             (norm, max(0, q.start - 200), q.end + 200))
+                for R in (R0, R1):
+                    got = F._classify(q, ctx, R)
+                    assert got == _old_classify(q, ctx, R), (f.name, q, R is R1)
+                    compared += 1
+                    found += got is not None
+    assert compared > 1000 and found > 100

@@ -116,6 +116,7 @@ class _Rules:
     from_test: object = None
     rate_not_test: object = None
     plan_from_test: object = None  # plan or from_re, as one test when they can be joined
+    untriggered: dict = None   # base unit -> its indicators without a trigger (``_untriggered``)
 
 
 def _scoped(d: dict) -> tuple[str, re.Pattern]:
@@ -159,7 +160,7 @@ def _rules() -> _Rules:
             by_unit.setdefault(u, []).append(ind)
     for lst in by_unit.values():
         lst.sort(key=lambda i: -i.priority)
-    R = _Rules(by_unit=by_unit, unit_trigger={}, plan=re.compile(cat["plan_words"]),
+    R = _Rules(by_unit=by_unit, unit_trigger={}, untriggered={}, plan=re.compile(cat["plan_words"]),
                   rate_not=re.compile(cat["rate_not"]), ratio=re.compile(cat["ratio_words"]),
                   breakdown=cat["breakdown"], ratio_map=ratio_map,
                   cont_max=int(cat["continuation"]["max_left"]),
@@ -331,6 +332,16 @@ def _unit_trigger(R: _Rules, unit: str):
     return rx
 
 
+def _untriggered(R: _Rules, unit: str) -> list:
+    """A unit's indicators that have no trigger, in priority order (what is left
+    to try when the union of the triggers does not match)."""
+    try:
+        return R.untriggered[unit]
+    except KeyError:
+        got = R.untriggered[unit] = [i for i in R.by_unit.get(unit, ()) if i.trigger is None]
+        return got
+
+
 def _classify(q: Quantity, ctx: _Ctx, R: _Rules) -> str | None:
     # the searches whose match is only tested run as ``textnorm.tester``'s
     # (led by a character class: the engine skips to the candidates)
@@ -344,11 +355,19 @@ def _classify(q: Quantity, ctx: _Ctx, R: _Rules) -> str | None:
     best_key = None
     bu = base_unit(q.unit)
     union = _unit_trigger(R, bu)
-    triggered = union is None or union(ctx.C) is not None
-    for ind in R.by_unit.get(bu, ()):
+    C = ctx.C
+    if union is None or union(C) is not None:
+        inds = R.by_unit.get(bu, ())
+    else:
+        # no trigger matches: only the indicators without one can (the catalog
+        # has none today: most quantities end here, without a loop)
+        inds = _untriggered(R, bu)
+        if not inds:
+            return None
+    for ind in inds:
         if best_key is not None and ind.priority < best_key[0]:
             break  # sorted by priority: nothing better can follow
-        if ind.trigger is not None and (not triggered or not ind.test(ctx.C)):
+        if ind.trigger is not None and not ind.test(C):
             continue
         if ind.nots and any(ctx.has(sc, rx) for sc, rx in ind.nots):
             continue

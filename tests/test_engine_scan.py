@@ -254,3 +254,27 @@ def test_classify_unchanged():
                     compared += 1
                     found += got is not None
     assert compared > 1000 and found > 100
+
+
+def test_no_traditional_holds_for_the_clean_text():
+    """``clean`` says ``no_traditional`` only when the clean text holds none of the
+    characters ``has_traditional`` counts, so that the pipeline's shadow need not
+    count them again: dev texts, and random raw texts of markdown, chrome, spaces,
+    invisible characters and a few traditional characters."""
+    from fazhi.clean import clean
+    from fazhi.textnorm import _TRAD_HINT, has_traditional, shadow, traditional_hints
+
+    rng = random.Random(19)
+    pieces = ["字", "法治", "。", "\n", "\n\n", "  ", "\u3000", "**", "# ", "> ", "\u200b", "打印", "【关闭】",
+              "首页 > 政务", "（Fǎzhì）", "2022 年", "__", "x_y_z", "設", "這", "們", "國", "，", "1"]
+    texts = [f.read_text(encoding="utf-8") for f in sorted(DEV.glob("*.txt"))]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 40))) for _ in range(3000)]
+    said = 0
+    for raw in texts:
+        c = clean(raw)
+        if c.no_traditional:
+            said += 1
+            assert traditional_hints(c.text) == 0 and not _TRAD_HINT.search(c.text), raw
+            assert not has_traditional(shadow(c.text, False))
+            assert shadow(c.text, False) == shadow(c.text)
+    assert said > 100

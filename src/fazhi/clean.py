@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .data import load_yaml
-from .textnorm import has_traditional, literal_needs, may_match, shadow
+from .textnorm import TRAD_WINDOW, has_traditional, literal_needs, may_match, shadow, traditional_hints
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 
@@ -40,6 +40,9 @@ class Line:
 class Cleaned:
     text: str
     lines: list[Line]
+    # known to hold none of the characters ``textnorm.has_traditional`` looks for
+    # (its shadow need not look again: ``shadow(text, False)``)
+    no_traditional: bool = False
 
     def line_text(self, ln: Line) -> str:
         return self.text[ln.start:ln.end]
@@ -374,7 +377,8 @@ def clean(raw: str) -> Cleaned:
     """Clean reader output; return the text and its non-empty lines."""
     raw = raw.replace("\r\n", "\n").replace("\r", "\n")
     raw = _split_run_on(raw)
-    trad = has_traditional(raw)
+    hints = traditional_hints(raw)
+    trad = has_traditional(raw, hints)
     # the invisible characters (never a line break) go in one pass over the
     # text, not one per line
     starts = [_line_start(x, trad, True) for x in _INVISIBLE.sub("", raw).split("\n")]
@@ -411,4 +415,6 @@ def clean(raw: str) -> Cleaned:
         parts.append(s)
         pos += len(s) + 1
     text = "\n".join(parts)
-    return Cleaned(text, lines)
+    # every character of the text is one of the raw text's (or a space or a line
+    # break): a raw text read whole without a traditional hint gives a text without one
+    return Cleaned(text, lines, no_traditional=hints == 0 and len(raw) <= TRAD_WINDOW)

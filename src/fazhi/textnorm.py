@@ -52,8 +52,17 @@ def _converter():
     return opencc.OpenCC("t2s")
 
 
-def has_traditional(text: str) -> bool:
-    n = len(_TRAD_HINT.findall(text[:20000]))
+TRAD_WINDOW = 20000  # has_traditional reads the text's first this many characters
+
+
+def traditional_hints(text: str) -> int:
+    """How many of ``_TRAD_HINT``'s characters the first ``TRAD_WINDOW`` characters hold."""
+    return len(_TRAD_HINT.findall(text[:TRAD_WINDOW]))
+
+
+def has_traditional(text: str, hints: int | None = None) -> bool:
+    """``hints``: ``traditional_hints(text)`` when the caller has counted them."""
+    n = traditional_hints(text) if hints is None else hints
     return n >= 3 or (n >= 1 and len(text) < 200)
 
 

@@ -278,3 +278,23 @@ def test_no_traditional_holds_for_the_clean_text():
             assert not has_traditional(shadow(c.text, False))
             assert shadow(c.text, False) == shadow(c.text)
     assert said > 100
+
+
+def test_invisible_per_printable_line():
+    """``clean`` removes the invisible characters only from lines ``str.isprintable``
+    fails: every character ``_INVISIBLE`` matches is unprintable, and the lines are
+    those of the old whole-text pass (dev texts, random strings)."""
+    from fazhi.clean import _INVISIBLE
+
+    invisible = [chr(i) for i in range(0x10000) if _INVISIBLE.match(chr(i))]
+    assert len(invisible) > 20 and not any(c.isprintable() for c in invisible)
+
+    def new(raw):
+        return [x if x.isprintable() else _INVISIBLE.sub("", x) for x in raw.split("\n")]
+
+    rng = random.Random(23)
+    alphabet = ["字", "a", " ", "\n", "\t", "\u3000", "\xa0"] + invisible[:8] + ["\u200b", "\ufeff", "\xad"]
+    texts = [f.read_text(encoding="utf-8") for f in sorted(DEV.glob("*.txt"))]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16))) for _ in range(20000)]
+    for raw in texts:
+        assert new(raw) == _INVISIBLE.sub("", raw).split("\n"), repr(raw)

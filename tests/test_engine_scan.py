@@ -298,3 +298,24 @@ def test_invisible_per_printable_line():
     texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16))) for _ in range(20000)]
     for raw in texts:
         assert new(raw) == _INVISIBLE.sub("", raw).split("\n"), repr(raw)
+
+
+def test_traditional_hints_capped():
+    """``has_traditional`` counts the hint characters only up to three (searches
+    that stop there); it was ``len(findall(text[:20000]))`` against the same bounds."""
+    from fazhi.textnorm import _TRAD_HINT, TRAD_WINDOW, has_traditional, traditional_hints
+
+    def old(text):
+        n = len(_TRAD_HINT.findall(text[:20000]))
+        return n >= 3 or (n >= 1 and len(text) < 200)
+
+    assert TRAD_WINDOW == 20000
+    rng = random.Random(29)
+    alphabet = ["字", "法", "設", "這", "們", "a", "\n"]
+    texts = [f.read_text(encoding="utf-8") for f in sorted(DEV.glob("*.txt"))]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.choice([3, 50, 199, 200, 260])))
+              for _ in range(5000)]
+    texts += ["字" * 19998 + "設這們", "字" * 19999 + "設這們", "設" + "字" * 300, "設這" + "字" * 300]
+    for t in texts:
+        assert has_traditional(t) == old(t)
+        assert traditional_hints(t) == min(3, len(_TRAD_HINT.findall(t[:20000])))

@@ -319,3 +319,26 @@ def test_traditional_hints_capped():
     for t in texts:
         assert has_traditional(t) == old(t)
         assert traditional_hints(t) == min(3, len(_TRAD_HINT.findall(t[:20000])))
+
+
+def test_last_stop_by_giving_back():
+    """The last clause stop of a span, matched as ``(?s:.*)[stops]`` (``facts._LAST_EVENT``,
+    ``numeric._LAST_STOP``), is the one the old search of a stop followed by none found."""
+    import re
+
+    from fazhi import facts as F
+    from fazhi.rules import numeric as N
+
+    cases = [(F._LAST_EVENT, F._EVENTS), (N._LAST_STOP, "".join(sorted(N._CLAUSE_STOPS)))]
+    rng = random.Random(31)
+    for new, chars in cases:
+        old = re.compile(f"[{re.escape(chars)}](?=[^{re.escape(chars)}]*\\Z)")
+        alphabet = list(chars) + ["字", "3", "a", " ", "\u3000"] * 3
+        for _ in range(20000):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20)))
+            a = rng.randint(0, len(text))
+            b = rng.randint(a, len(text))
+            m_old, m_new = old.search(text, a, b), new.match(text, a, b)
+            assert (m_old is None) == (m_new is None), (text, a, b)
+            if m_old is not None:
+                assert m_new.end() == m_old.start() + 1, (text, a, b)

@@ -196,23 +196,25 @@ def base_unit(unit: str) -> str:
 
 
 # ---------------------------------------------------------------------------
-# the last clause stop or closing parenthesis before the end of the searched span
-# (the look-ahead is bounded by the span: at most _LEFT_MAX characters)
+# the last clause stop or closing parenthesis before the end of the span it is
+# matched on (at most _LEFT_MAX characters): the span taken whole, then given back
+# from its end to the last stop - one test per character after it (the search of
+# a stop followed by none tested each character twice)
 _EVENTS = "".join(sorted(_LEFT_STOP | {")"}))
-_LAST_EVENT = re.compile(f"[{re.escape(_EVENTS)}](?=[^{re.escape(_EVENTS)}]*\\Z)")
+_LAST_EVENT = re.compile(f"(?s:.*)[{re.escape(_EVENTS)}]")
 
 
 def _left_start(norm: str, pos: int, floor: int) -> int:
     """Start of the clause that ends at ``pos`` (not before ``floor``)."""
     lim = max(floor, pos - _LEFT_MAX)
     i = pos
-    last = _LAST_EVENT.search
+    last = _LAST_EVENT.match
     while i > lim:
         # the characters after the last stop or ")" left of i: passed in one step
         m = last(norm, lim, i)
         if m is None:
             return lim
-        i = m.start() + 1
+        i = m.end()
         c = norm[i - 1]
         if c == ")":  # skip a parenthesis: "发放宣传资料(物品)2.3万余份"
             j = norm.rfind("(", lim, i - 1)

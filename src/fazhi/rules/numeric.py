@@ -157,9 +157,9 @@ def _span(stops: list[int], n: int, pos: int) -> tuple[int, int]:
     return a, b
 
 
-# the last clause stop before the end of the searched span (the look-ahead is
-# bounded by the span, at most ``limit`` characters)
-_LAST_STOP = re.compile("[{0}](?=[^{0}]*\\Z)".format(re.escape("".join(sorted(_CLAUSE_STOPS)))))
+# the last clause stop before the end of the span it is matched on (at most
+# ``limit`` characters): the span taken whole, then given back to the stop
+_LAST_STOP = re.compile("(?s:.*)[{0}]".format(re.escape("".join(sorted(_CLAUSE_STOPS)))))
 
 
 def _left(sh: str, pos: int, floor: int, limit: int = 30) -> str:
@@ -167,8 +167,9 @@ def _left(sh: str, pos: int, floor: int, limit: int = 30) -> str:
     lim = max(floor, pos - limit, 0)
     if pos <= lim:
         return sh[pos:pos]
-    m = _LAST_STOP.search(sh, lim, pos)  # the characters after it, passed in one step
-    return sh[m.start() + 1 if m else lim:pos]
+    # the span taken whole and given back to its last stop (as ``facts._LAST_EVENT``)
+    m = _LAST_STOP.match(sh, lim, pos)
+    return sh[m.end() if m else lim:pos]
 
 
 def _left_start(sh: str, pos: int, floor: int, limit: int = 30) -> int:

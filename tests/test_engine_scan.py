@@ -342,3 +342,21 @@ def test_last_stop_by_giving_back():
             assert (m_old is None) == (m_new is None), (text, a, b)
             if m_old is not None:
                 assert m_new.end() == m_old.start() + 1, (text, a, b)
+
+
+def test_strip_pinyin_is_the_sub():
+    """``clean._strip_pinyin`` (one pattern per opening parenthesis, matches merged) is
+    ``_PINYIN.sub("", s)`` on dev lines and random strings of parentheses, CJK,
+    pinyin with tone marks and digits."""
+    from fazhi.clean import _PINYIN, _strip_pinyin
+
+    rng = random.Random(37)
+    alphabet = list("()（）字法 ā1a2zü3)") + ["Fǎ", "zhì", "（fa3）", "(zhi4)", "\t"]
+    texts = [x for f in sorted(DEV.glob("*.txt")) for x in f.read_text(encoding="utf-8").split("\n")]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14))) for _ in range(30000)]
+    changed = 0
+    for s in texts:
+        want = _PINYIN.sub("", s)
+        assert _strip_pinyin(s) == want, s
+        changed += want != s
+    assert changed > 500

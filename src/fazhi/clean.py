@@ -72,6 +72,28 @@ _PINYIN = re.compile(
     rf"[(（](?<=[{CJK}].)\s*[a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ]*"
     r"[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ1-4][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]*\s*[)）]"
 )
+# _PINYIN apart for each opening parenthesis: a pattern led by one character
+# is searched by the fast scan for that character, one led by a class is not
+_PINYIN_OPEN = {op: re.compile(re.escape(op) + _PINYIN.pattern[len("[(（]"):]) for op in "(（"}
+assert _PINYIN.pattern.startswith("[(（]")
+
+
+def _strip_pinyin(s: str) -> str:
+    """``_PINYIN.sub("", s)``: the matches of each parenthesis's pattern together.
+    A match holds no parenthesis but its first and last, so those of the two
+    patterns never overlap, and together they are the alternation's matches."""
+    spans = [m.span() for op, rx in _PINYIN_OPEN.items() if op in s for m in rx.finditer(s)]
+    if not spans:
+        return s
+    spans.sort()
+    out, pos = [], 0
+    for a, b in spans:
+        out.append(s[pos:a])
+        pos = b
+    out.append(s[pos:])
+    return "".join(out)
+
+
 _CJK_SPACE = re.compile(rf"[ \t\u3000\u00a0](?<=[{CJK}].)[ \t\u3000\u00a0]*(?=[{CJK}])")
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # zero-width and control
 _SENT_END = "。！？!?；;：:”」』）)】]…"
@@ -233,7 +255,7 @@ def _line_end(s: str, hint: tuple[str, int] | None, sh: str, trad: bool,
     if "_" in s:
         s = spam.sub(lambda m: "" if _is_spam(m, kw) else m.group(0), s)
     if "(" in s or "（" in s:
-        s = _PINYIN.sub("", s)
+        s = _strip_pinyin(s)
     if " " in s or "\t" in s or "\u3000" in s or "\xa0" in s:
         # spaces between Chinese characters (a hard wrap) and between a number and
         # 年/月/日 (a PDF text layer); in header rows spaces separate label and value

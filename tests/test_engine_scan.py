@@ -360,3 +360,25 @@ def test_strip_pinyin_is_the_sub():
         assert _strip_pinyin(s) == want, s
         changed += want != s
     assert changed > 500
+
+
+def test_dates_by_century():
+    """The numeric dates and years found by one pattern per century (``dates._by_century``)
+    are ``DATE_RE``'s and ``YEAR_RE``'s matches (spans and groups), on the dev texts and
+    on random strings of digits, separators and date pieces."""
+    from fazhi import dates
+    from fazhi.textnorm import shadow
+
+    keys = ("y", "sep", "m", "d", "m2", "d2", "cy", "cm", "cd")
+    rng = random.Random(41)
+    alphabet = list("01292-/. 年月日号:字") + ["2019", "1999", "2020年", "2023-3-1", "2022年3月1日", "2021.12.31",
+                                             "二〇二三年三月十五日", "12:30", "1920", "20"]
+    texts = [shadow(f.read_text(encoding="utf-8")) for f in sorted(DEV.glob("*.txt"))]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(30000)]
+    found = 0
+    for s in texts:
+        got = [(m.span(), [m.groupdict().get(k) for k in keys]) for m in dates._date_matches(s)]
+        assert got == [(m.span(), [m.group(k) for k in keys]) for m in dates.DATE_RE.finditer(s)], s
+        assert [m.span() for m in dates._year_matches(s)] == [m.span() for m in dates.YEAR_RE.finditer(s)], s
+        found += len(got)
+    assert found > 1000

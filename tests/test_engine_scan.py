@@ -382,3 +382,63 @@ def test_dates_by_century():
         assert [m.span() for m in dates._year_matches(s)] == [m.span() for m in dates.YEAR_RE.finditer(s)], s
         found += len(got)
     assert found > 1000
+
+
+def test_suffix_ends_and_mentions():
+    """``regions._suffix_ends`` (a ``str.find`` loop per suffix character) gives the
+    ends of ``_SUFFIX_RE``'s matches, and ``mentions`` over it what the scan gave,
+    on dev texts and random strings of division names and suffixes."""
+    from fazhi import regions as RG
+    from fazhi.textnorm import shadow
+
+    def old_mentions(text):  # mentions over _SUFFIX_RE, as it was
+        idx, by_tail = RG.index(), RG._lengths_by_tail()
+        found = []
+        for m in RG._SUFFIX_RE.finditer(text):
+            end = m.end()
+            lens = by_tail.get(text[end - 2:end]) if end >= 2 else None
+            if not lens:
+                continue
+            for n in lens:
+                st = end - n
+                if st < 0:
+                    continue
+                name = text[st:end]
+                if name in idx:
+                    if n == 2 and st > 0 and "\u4e00" <= text[st - 1] <= "\u9fff" and not (
+                            found and found[-1][2] == st):
+                        continue
+                    found.append((name, st, end))
+                    break
+        found.sort(key=lambda t: (t[1], -(t[2] - t[1])))
+        out, last_end = [], -1
+        for t in found:
+            if t[1] >= last_end:
+                out.append(t)
+                last_end = t[2]
+        return out
+
+    rng = random.Random(43)
+    pieces = ["广东省", "广州市", "增城区", "和县", "安徽省", "市", "区", "县", "州", "盟", "旗", "省", "全市", "我区",
+              "内蒙古自治区", "维吾尔自治区", "新疆", "字", "，", "\n", "朝阳区", "城市"]
+    texts = [shadow(f.read_text(encoding="utf-8")) for f in sorted(DEV.glob("*.txt"))]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 10))) for _ in range(5000)]
+    for t in texts:
+        assert RG._suffix_ends(t) == [m.end() for m in RG._SUFFIX_RE.finditer(t)]
+        assert RG.mentions(t) == old_mentions(t), t
+
+
+def test_pre_bare_tests_per_character():
+    """``quantities._pre_bare_test`` (a search per 百/千/万) is the class-led test it
+    replaced."""
+    import re
+
+    from fazhi import quantities as Q
+
+    lasts = "".join(sorted({a[-1] for a in Q.PRE_APPROX}))
+    old = re.compile(f"[百千万](?<=[{lasts}].)")
+    rng = random.Random(47)
+    alphabet = list("百千万约超过近逾大将字3") + ["超过", "将近"]
+    for _ in range(20000):
+        t = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
+        assert bool(Q._pre_bare_test()(t)) == bool(old.search(t)), t

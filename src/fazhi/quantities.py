@@ -172,10 +172,12 @@ def _regexes():
 @lru_cache(maxsize=1)
 def _pre_bare_test():
     """A test for ``pre_bare`` (``_regexes``): its match holds the last character
-    of a word of ``PRE_APPROX`` right before 百/千/万.  The scan is led by 百千万
-    (rare in prose), where the pattern's own search stops at every 大, 近, 超 …"""
+    of a word of ``PRE_APPROX`` right before 百/千/万.  One search per character
+    百, 千, 万, each led by it (the engine's fast scan for one character), where
+    the pattern's own search stops at every 大, 近, 超 …"""
     lasts = "".join(sorted({a[-1] for a in PRE_APPROX}))
-    return re.compile(f"[百千万](?<=[{lasts}].)").search
+    tests = [re.compile(f"{c}(?<=[{lasts}]{c})").search for c in "百千万"]
+    return lambda text: any(t(text) for t in tests)
 
 
 def _candidates() -> re.Pattern:

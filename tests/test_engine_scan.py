@@ -442,3 +442,28 @@ def test_pre_bare_tests_per_character():
     for _ in range(20000):
         t = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
         assert bool(Q._pre_bare_test()(t)) == bool(old.search(t)), t
+
+
+def test_no_wide_holds_for_the_clean_text():
+    """``clean`` says ``no_wide`` only when the clean text (and so each of its lines)
+    holds no character ``shadow`` folds; the lines' shadows are the same with the
+    scan skipped: dev texts, and random raw texts with and without full-width forms."""
+    from fazhi import clean as C
+    from fazhi.textnorm import has_wide, shadow
+
+    rng = random.Random(53)
+    pieces = ["字", "。", "\n", "  ", "**", "# ", "\u200b", "打印", "（Fǎzhì）", "2022 年", "a", "，",
+              "ＡＢ", "１２", "\u3000", "\xa0", "：", "(", ")"]
+    texts = [f.read_text(encoding="utf-8") for f in sorted(DEV.glob("*.txt"))]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) for _ in range(3000)]
+    said = 0
+    for raw in texts:
+        c = C.clean(raw)
+        if c.no_wide:
+            said += 1
+            assert not has_wide(c.text), raw
+            assert shadow(c.text, None, False) == shadow(c.text)
+        for line in raw.split("\n"):
+            if not has_wide(line):
+                assert C._line_start(line, False, False, False) == C._line_start(line, False), line
+    assert said > 100

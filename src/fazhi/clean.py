@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .data import load_yaml
-from .textnorm import TRAD_WINDOW, has_traditional, literal_needs, may_match, shadow, traditional_hints
+from .textnorm import TRAD_WINDOW, has_traditional, has_wide, literal_needs, may_match, shadow, traditional_hints
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 
@@ -43,6 +43,9 @@ class Cleaned:
     # known to hold none of the characters ``textnorm.has_traditional`` looks for
     # (its shadow need not look again: ``shadow(text, False)``)
     no_traditional: bool = False
+    # known to hold no character ``shadow`` folds (``textnorm.has_wide``): its shadow
+    # need not look for them (``shadow(text, wide=False)``)
+    no_wide: bool = False
 
     def line_text(self, ln: Line) -> str:
         return self.text[ln.start:ln.end]
@@ -213,10 +216,12 @@ def _clean_line(raw: str, trad: bool, chrome: bool = True) -> tuple[str, tuple[s
     return _line_end(*got, trad, chrome)
 
 
-def _line_start(raw: str, trad: bool, visible: bool = False) -> tuple[str, tuple[str, int] | None, str] | None:
+def _line_start(raw: str, trad: bool, visible: bool = False,
+                wide: bool | None = None) -> tuple[str, tuple[str, int] | None, str] | None:
     """Markdown marks off: (text, hint, shadow of the text when it is short), or
     None for an empty line.  ``visible``: the caller removed the invisible
-    characters already."""
+    characters already; ``wide=False``: the text holds nothing to fold
+    (``textnorm.has_wide``)."""
     s = (raw if visible else _INVISIBLE.sub("", raw)).strip()
     if not s:
         return None
@@ -234,11 +239,11 @@ def _line_start(raw: str, trad: bool, visible: bool = False) -> tuple[str, tuple
         s = _STRAY_STARS.sub("", s)
     if s.startswith(">"):  # markdown quote
         s = s.lstrip("> ").strip()
-    return s, hint, (shadow(s, trad) if len(s) < 160 else s)
+    return s, hint, (shadow(s, trad, wide) if len(s) < 160 else s)
 
 
 def _line_end(s: str, hint: tuple[str, int] | None, sh: str, trad: bool,
-              chrome: bool) -> tuple[str, tuple[str, int] | None] | None:
+              chrome: bool, wide: bool | None = None) -> tuple[str, tuple[str, int] | None] | None:
     _, inline, spam, kw, _, _ = _patterns()
     if len(s) < 160:
         if chrome and _has_inline(sh):
@@ -249,7 +254,7 @@ def _line_end(s: str, hint: tuple[str, int] | None, sh: str, trad: bool,
                 pos = im.end()
             keep.append(s[pos:])
             s = re.sub(r"\s{2,}", "  ", "".join(keep)).strip(" |｜")
-            sh = shadow(s, trad)
+            sh = shadow(s, trad, wide)
         if not s or _dropped(sh):
             return None
     if "_" in s:
@@ -405,11 +410,13 @@ def clean(raw: str) -> Cleaned:
     # a line that ``str.isprintable`` passes has none (they are all unprintable:
     # categories Cc and Cf), and that test is far faster than the pattern's scan
     sub = _INVISIBLE.sub
-    starts = [_line_start(x if x.isprintable() else sub("", x), trad, True) for x in raw.split("\n")]
+    # the characters to fold looked for once: a text without any (most) has none in a line
+    wide = None if has_wide(raw) else False
+    starts = [_line_start(x if x.isprintable() else sub("", x), trad, True, wide) for x in raw.split("\n")]
     # inline chrome (字号, 打印 …) is looked for in the short lines all at once:
     # joined, they match wherever one of them does (most texts have none)
     chrome = _has_inline("\n".join(t[2] for t in starts if t is not None and len(t[0]) < 160))
-    cleaned = [r for r in (_line_end(*t, trad, chrome) if t is not None else ("", None) for t in starts)
+    cleaned = [r for r in (_line_end(*t, trad, chrome, wide) if t is not None else ("", None) for t in starts)
                if r is not None]
     wrap = _wrap_width(cleaned)
     out: list[tuple[str, tuple[str, int] | None]] = []
@@ -440,5 +447,6 @@ def clean(raw: str) -> Cleaned:
         pos += len(s) + 1
     text = "\n".join(parts)
     # every character of the text is one of the raw text's (or a space or a line
-    # break): a raw text read whole without a traditional hint gives a text without one
-    return Cleaned(text, lines, no_traditional=hints == 0 and len(raw) <= TRAD_WINDOW)
+    # break): a raw text read whole without a traditional hint gives a text without
+    # one, a raw text without a character to fold a text without one
+    return Cleaned(text, lines, no_traditional=hints == 0 and len(raw) <= TRAD_WINDOW, no_wide=wide is False)

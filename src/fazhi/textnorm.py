@@ -82,14 +82,20 @@ def to_simplified(text: str) -> str:
     return "".join(c2 if len(c2 := conv.convert(c)) == 1 else c for c in text)
 
 
-def shadow(text: str, traditional: bool | None = None) -> str:
+def has_wide(text: str) -> bool:
+    """Does ``text`` hold a character ``shadow`` folds (full-width ASCII, the odd spaces)?"""
+    return _FOLD_RE.search(text) is not None
+
+
+def shadow(text: str, traditional: bool | None = None, wide: bool | None = None) -> str:
     """Return the matching form of ``text``; ``len(shadow(t)) == len(t)``.
 
     ``traditional`` forces (or skips) simplification; by default it is decided
     from the text itself.  Callers that shadow a document line by line decide
-    once for the whole document and pass it.
+    once for the whole document and pass it.  ``wide=False``: the caller knows
+    that ``has_wide(text)`` is false (no scan for what to fold).
     """
-    s = _FOLD_RE.sub(_fold, text) if _FOLD_RE.search(text) else text
+    s = _FOLD_RE.sub(_fold, text) if wide is not False and _FOLD_RE.search(text) else text
     # four `in` tests are faster than the pattern's search (most texts have no O)
     if (_O1 in s or _O2 in s or _O3 in s or _O4 in s) and _OCR_DIGIT.search(s):
         s = _OCR_DIGIT.sub("0", s)  # OCR reads 0 as O between digits: 2O23-03-01

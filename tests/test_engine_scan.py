@@ -467,3 +467,20 @@ def test_no_wide_holds_for_the_clean_text():
             if not has_wide(line):
                 assert C._line_start(line, False, False, False) == C._line_start(line, False), line
     assert said > 100
+
+
+def test_hints_and_wide_in_one_scan():
+    """``textnorm.hints_and_wide`` is ``(traditional_hints(t), has_wide(t))``: random
+    strings of traditional hints, characters to fold and others, some longer than
+    the window the hints are counted in."""
+    from fazhi.textnorm import TRAD_WINDOW, has_wide, hints_and_wide, traditional_hints
+
+    rng = random.Random(59)
+    alphabet = ["字", "a", "設", "這", "們", "Ａ", "，", "\u3000", "\xa0", "。", "\n"]
+    texts = [f.read_text(encoding="utf-8") for f in sorted(DEV.glob("*.txt"))]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(20000)]
+    for pre in ("", "設", "設這", "Ａ"):
+        for post in ("", "設", "設這們", "Ａ", "設Ａ", "Ａ設這們"):
+            texts.append(pre + "字" * (TRAD_WINDOW - len(pre) - 1) + post)
+    for t in texts:
+        assert hints_and_wide(t) == (traditional_hints(t), has_wide(t)), t[-8:]

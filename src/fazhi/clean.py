@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .data import load_yaml
-from .textnorm import TRAD_WINDOW, has_traditional, has_wide, literal_needs, may_match, shadow, traditional_hints
+from .textnorm import TRAD_WINDOW, has_traditional, hints_and_wide, literal_needs, may_match, shadow
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 
@@ -404,14 +404,14 @@ def clean(raw: str) -> Cleaned:
     """Clean reader output; return the text and its non-empty lines."""
     raw = raw.replace("\r\n", "\n").replace("\r", "\n")
     raw = _split_run_on(raw)
-    hints = traditional_hints(raw)
+    hints, wide = hints_and_wide(raw)  # one scan for both (see ``textnorm.hints_and_wide``)
     trad = has_traditional(raw, hints)
     # the invisible characters (never a line break) go before the lines are read;
     # a line that ``str.isprintable`` passes has none (they are all unprintable:
     # categories Cc and Cf), and that test is far faster than the pattern's scan
     sub = _INVISIBLE.sub
     # the characters to fold looked for once: a text without any (most) has none in a line
-    wide = None if has_wide(raw) else False
+    wide = None if wide else False
     starts = [_line_start(x if x.isprintable() else sub("", x), trad, True, wide) for x in raw.split("\n")]
     # inline chrome (字号, 打印 …) is looked for in the short lines all at once:
     # joined, they match wherever one of them does (most texts have none)

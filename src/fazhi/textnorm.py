@@ -45,6 +45,11 @@ _TRAD_HINT = re.compile(
 )
 
 
+# either a traditional hint or a character to fold (the two sets are disjoint)
+assert _TRAD_HINT.pattern[0] == _FOLD_RE.pattern[0] == "[" and _TRAD_HINT.pattern[-1] == _FOLD_RE.pattern[-1] == "]"
+_TRAD_OR_WIDE = re.compile(f"[{_TRAD_HINT.pattern[1:-1]}{_FOLD_RE.pattern[1:-1]}]")
+
+
 @lru_cache(maxsize=1)
 def _converter():
     import opencc  # imported lazily: only texts with traditional characters need it
@@ -65,6 +70,28 @@ def traditional_hints(text: str) -> int:
         n += 1
         pos = m.end()
     return n
+
+
+def hints_and_wide(text: str) -> tuple[int, bool]:
+    """``(traditional_hints(text), has_wide(text))``, in one scan of the text for
+    either kind of character where the text holds neither (most texts), else
+    in at most one more (the search for the kind still wanted takes over)."""
+    search, n, pos = _TRAD_OR_WIDE.search, 0, 0
+    while (m := search(text, pos)) is not None:
+        p = m.start()
+        if _FOLD_RE.match(text, p):
+            # no hint before p was passed over: the rest are counted from p on
+            end = min(len(text), TRAD_WINDOW)
+            while n < 3 and (h := _TRAD_HINT.search(text, p + 1, end)) is not None:
+                n += 1
+                p = h.start()
+            return n, True
+        if p < TRAD_WINDOW:
+            n += 1
+        if n >= 3 or p >= TRAD_WINDOW:
+            return n, _FOLD_RE.search(text, p + 1) is not None
+        pos = p + 1
+    return n, False
 
 
 def has_traditional(text: str, hints: int | None = None) -> bool:

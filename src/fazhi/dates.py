@@ -80,6 +80,9 @@ def _make(y: int, m: int, d: int) -> _dt.date | None:
         return None
 
 
+_CN_YEAR_END = re.compile(f"年(?<=[{_CN_YEAR_DIGITS}]年)")
+
+
 def _matches(s: str, numeric: tuple[re.Pattern, ...], chinese: re.Pattern) -> list[re.Match]:
     """The matches of the ``numeric`` patterns (``_by_century``) and of ``chinese``
     (a pattern of four Chinese year digits then 年, tried only 4 characters before
@@ -90,13 +93,16 @@ def _matches(s: str, numeric: tuple[re.Pattern, ...], chinese: re.Pattern) -> li
     if len(numeric) > 1:
         out.sort(key=lambda m: m.start())
     cn = []
-    k = s.find("年", 4)
-    while k >= 0:
-        # a Chinese year digit right before 年, or no match there (most 年 follow 2022)
-        m = chinese.match(s, k - 4) if s[k - 1] in _CN_YEAR_DIGITS else None
+    # each 年 with a Chinese year digit right before it (most 年 follow 2022): one
+    # scan for 年 that checks the digit itself, no Python step per 年
+    search = _CN_YEAR_END.search
+    e = search(s, 4)
+    while e is not None:
+        k = e.start()
+        m = chinese.match(s, k - 4)
         if m is not None:
             cn.append(m)
-        k = s.find("年", m.end() if m is not None else k + 1)
+        e = search(s, m.end() if m is not None else k + 1)
     if cn:
         out = sorted(out + cn, key=lambda m: m.start())
     return out

@@ -484,3 +484,19 @@ def test_hints_and_wide_in_one_scan():
             texts.append(pre + "字" * (TRAD_WINDOW - len(pre) - 1) + post)
     for t in texts:
         assert hints_and_wide(t) == (traditional_hints(t), has_wide(t)), t[-8:]
+
+
+def test_markdown_marks_needed():
+    """``clean._line_start`` tries the markdown heading and bold-line patterns only on
+    lines holding their marks: no line without ``#`` matches the one, none without
+    ``**`` or ``__`` the other (random lines of marks, spaces and words)."""
+    from fazhi.clean import _BOLD_LINE, _MD_HEADING
+
+    rng = random.Random(61)
+    alphabet = ["#", "*", "_", "**", "__", " ", "\u3000", "字", ":", "：", "a"]
+    for _ in range(30000):
+        s = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 10)))
+        if _MD_HEADING.match(s):
+            assert "#" in s
+        if _BOLD_LINE.match(s):
+            assert "**" in s or "__" in s

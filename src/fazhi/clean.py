@@ -226,11 +226,12 @@ def _line_start(raw: str, trad: bool, visible: bool = False,
     if not s:
         return None
     hint = None
-    m = _MD_HEADING.match(s)
+    # each pattern needs its marks (#, ** or __): a line without them (most) is not tried
+    m = _MD_HEADING.match(s) if "#" in s else None
     if m and m.group(2):
         hint = ("md", len(m.group(1)))
         s = m.group(2)
-    m = _BOLD_LINE.match(s)
+    m = _BOLD_LINE.match(s) if "**" in s or "__" in s else None
     if m:
         hint = hint or ("bold", 0)
         s = m.group(2).strip()

@@ -100,3 +100,36 @@ def test_hard_stops_is_soft_break_written_out():
             want = [i for i in stops if text[i] != "\n" or not soft_break(text, i, before)]
             assert hard_stops(text, list(stops), before) == want, (text, before)
     assert soft_break("增长12%\n以上", 5, "%") and not soft_break("增长12%\n以上", 5)
+
+
+def test_hard_stops_wide_alphabet():
+    """The hard-wrap scan behind ``hard_stops`` (a line break between two characters
+    outside ``_NOT_WORD``) finds every break ``soft_break`` calls a wrap: held to the
+    old loop on random strings of CJK, ASCII, full-width and astral digits, circled
+    numbers, punctuation and the ``before`` characters."""
+    import random
+
+    from fazhi.textnorm import hard_stops, soft_break
+
+    def old(text, stops, before):  # the loop hard_stops was
+        last = len(text) - 1
+        kept = []
+        for i in stops:
+            if text[i] == "\n" and 0 < i < last:
+                a = text[i - 1]
+                if "\u4e00" <= a <= "\u9fff" or a.isdigit() or a in before:
+                    b = text[i + 1]
+                    if "\u4e00" <= b <= "\u9fff" or b.isdigit():
+                        continue
+            kept.append(i)
+        return kept
+
+    rng = random.Random(11)
+    alphabet = list("\n\n\n字一3９①²%。，：）】a ;！") + ["\U0001d7cf", "\u3000", "\r", "㊀", "٣"]
+    for _ in range(20000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+        stops = [i for i, c in enumerate(text) if c in "\n\r。；;！"]
+        for before in ("", "%", "，"):
+            assert hard_stops(text, list(stops), before) == old(text, stops, before), (text, before)
+            assert hard_stops(text, list(stops), before) == [
+                i for i in stops if text[i] != "\n" or not soft_break(text, i, before)]

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .data import load_yaml
-from .textnorm import has_traditional, literal_needs, may_match, shadow
+from .textnorm import TRAD_WINDOW, has_traditional, hints_and_wide, literal_needs, may_match, shadow
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 
@@ -40,6 +40,12 @@ class Line:
 class Cleaned:
     text: str
     lines: list[Line]
+    # known to hold none of the characters ``textnorm.has_traditional`` looks for
+    # (its shadow need not look again: ``shadow(text, False)``)
+    no_traditional: bool = False
+    # known to hold no character ``shadow`` folds (``textnorm.has_wide``): its shadow
+    # need not look for them (``shadow(text, wide=False)``)
+    no_wide: bool = False
 
     def line_text(self, ln: Line) -> str:
         return self.text[ln.start:ln.end]
@@ -69,6 +75,28 @@ _PINYIN = re.compile(
     rf"[(（](?<=[{CJK}].)\s*[a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ]*"
     r"[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ1-4][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]*\s*[)）]"
 )
+# _PINYIN apart for each opening parenthesis: a pattern led by one character
+# is searched by the fast scan for that character, one led by a class is not
+_PINYIN_OPEN = {op: re.compile(re.escape(op) + _PINYIN.pattern[len("[(（]"):]) for op in "(（"}
+assert _PINYIN.pattern.startswith("[(（]")
+
+
+def _strip_pinyin(s: str) -> str:
+    """``_PINYIN.sub("", s)``: the matches of each parenthesis's pattern together.
+    A match holds no parenthesis but its first and last, so those of the two
+    patterns never overlap, and together they are the alternation's matches."""
+    spans = [m.span() for op, rx in _PINYIN_OPEN.items() if op in s for m in rx.finditer(s)]
+    if not spans:
+        return s
+    spans.sort()
+    out, pos = [], 0
+    for a, b in spans:
+        out.append(s[pos:a])
+        pos = b
+    out.append(s[pos:])
+    return "".join(out)
+
+
 _CJK_SPACE = re.compile(rf"[ \t\u3000\u00a0](?<=[{CJK}].)[ \t\u3000\u00a0]*(?=[{CJK}])")
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # zero-width and control
 _SENT_END = "。！？!?；;：:”」』）)】]…"
@@ -148,6 +176,28 @@ def _inline_needs():
     return re.compile("|".join(re.escape(w) for w in sorted(got, key=len, reverse=True))).search
 
 
+@lru_cache(maxsize=1)
+def _drop_needs():
+    """A search for the strings one of which every match of a drop-line pattern
+    holds (as ``_inline_needs``), or None when a pattern has none."""
+    got: set[str] = set()
+    for p in load_yaml("clean.yaml")["drop_lines"]:
+        needs = literal_needs(re.compile(p))
+        if needs is None:
+            return None
+        got.update(needs)
+    return re.compile("|".join(re.escape(w) for w in sorted(got, key=len, reverse=True))).search
+
+
+def _dropped(sh: str) -> bool:
+    """``bool(drop.match(sh))``, faster: a line holding none of the words a drop
+    pattern needs (three lines in four) is settled by one search for them."""
+    needs = _drop_needs()
+    if needs is not None and needs(sh) is None:
+        return False
+    return _patterns()[0].match(sh) is not None
+
+
 def _has_inline(sh: str) -> bool:
     """``bool(inline.search(sh))``, faster: a line holding none of the words
     any pattern needs (most lines) is settled by one search for them."""
@@ -166,19 +216,22 @@ def _clean_line(raw: str, trad: bool, chrome: bool = True) -> tuple[str, tuple[s
     return _line_end(*got, trad, chrome)
 
 
-def _line_start(raw: str, trad: bool, visible: bool = False) -> tuple[str, tuple[str, int] | None, str] | None:
+def _line_start(raw: str, trad: bool, visible: bool = False,
+                wide: bool | None = None) -> tuple[str, tuple[str, int] | None, str] | None:
     """Markdown marks off: (text, hint, shadow of the text when it is short), or
     None for an empty line.  ``visible``: the caller removed the invisible
-    characters already."""
+    characters already; ``wide=False``: the text holds nothing to fold
+    (``textnorm.has_wide``)."""
     s = (raw if visible else _INVISIBLE.sub("", raw)).strip()
     if not s:
         return None
     hint = None
-    m = _MD_HEADING.match(s)
+    # each pattern needs its marks (#, ** or __): a line without them (most) is not tried
+    m = _MD_HEADING.match(s) if "#" in s else None
     if m and m.group(2):
         hint = ("md", len(m.group(1)))
         s = m.group(2)
-    m = _BOLD_LINE.match(s)
+    m = _BOLD_LINE.match(s) if "**" in s or "__" in s else None
     if m:
         hint = hint or ("bold", 0)
         s = m.group(2).strip()
@@ -187,12 +240,12 @@ def _line_start(raw: str, trad: bool, visible: bool = False) -> tuple[str, tuple
         s = _STRAY_STARS.sub("", s)
     if s.startswith(">"):  # markdown quote
         s = s.lstrip("> ").strip()
-    return s, hint, (shadow(s, trad) if len(s) < 160 else s)
+    return s, hint, (shadow(s, trad, wide) if len(s) < 160 else s)
 
 
 def _line_end(s: str, hint: tuple[str, int] | None, sh: str, trad: bool,
-              chrome: bool) -> tuple[str, tuple[str, int] | None] | None:
-    drop, inline, spam, kw, _, _ = _patterns()
+              chrome: bool, wide: bool | None = None) -> tuple[str, tuple[str, int] | None] | None:
+    _, inline, spam, kw, _, _ = _patterns()
     if len(s) < 160:
         if chrome and _has_inline(sh):
             # remove inline chrome, computing spans on the shadow (same length)
@@ -202,13 +255,13 @@ def _line_end(s: str, hint: tuple[str, int] | None, sh: str, trad: bool,
                 pos = im.end()
             keep.append(s[pos:])
             s = re.sub(r"\s{2,}", "  ", "".join(keep)).strip(" |｜")
-            sh = shadow(s, trad)
-        if not s or drop.match(sh):
+            sh = shadow(s, trad, wide)
+        if not s or _dropped(sh):
             return None
     if "_" in s:
         s = spam.sub(lambda m: "" if _is_spam(m, kw) else m.group(0), s)
     if "(" in s or "（" in s:
-        s = _PINYIN.sub("", s)
+        s = _strip_pinyin(s)
     if " " in s or "\t" in s or "\u3000" in s or "\xa0" in s:
         # spaces between Chinese characters (a hard wrap) and between a number and
         # 年/月/日 (a PDF text layer); in header rows spaces separate label and value
@@ -324,7 +377,12 @@ def _wrap_width(lines: list[tuple[str, tuple[str, int] | None]]) -> int | None:
         return None
     # widths of the lines that stop without ending a sentence (the others say
     # nothing about a wrap); a line is never narrower than its length
-    open_ = Counter(w for w in (_width(s) for s in body if len(s) >= 12 and s[-1] not in _SENT_END) if w >= 24)
+    opened = [s for s in body if len(s) >= 12 and s[-1] not in _SENT_END]
+    # a width's support (below) counts some of these lines: too few of them, no
+    # wrap, and no width need be measured (most texts)
+    if len(opened) < max(6, 0.3 * len(body)):
+        return None
+    open_ = Counter(w for w in map(_width, opened) if w >= 24)
     if not open_:
         return None
     best, support = None, 0
@@ -332,8 +390,11 @@ def _wrap_width(lines: list[tuple[str, tuple[str, int] | None]]) -> int | None:
         n = sum(open_.get(w - k, 0) for k in range(4))
         if n > support or (n == support and best is not None and w > best):
             best, support = w, n
+    if support < max(6, 0.3 * len(body)):
+        return None
+    # the lines wider than the wrap are counted only for a text that has one
     longer = sum(1 for s in body if len(s) > best + 2 or len(s) * 2 > best + 2 and _width(s) > best + 2)
-    if support < max(6, 0.3 * len(body)) or longer > 0.1 * len(body):
+    if longer > 0.1 * len(body):
         return None
     # the commonest width of the cluster: a line pushed past it by a closing
     # mark that may not start a line (避头尾) is no evidence against it
@@ -344,14 +405,19 @@ def clean(raw: str) -> Cleaned:
     """Clean reader output; return the text and its non-empty lines."""
     raw = raw.replace("\r\n", "\n").replace("\r", "\n")
     raw = _split_run_on(raw)
-    trad = has_traditional(raw)
-    # the invisible characters (never a line break) go in one pass over the
-    # text, not one per line
-    starts = [_line_start(x, trad, True) for x in _INVISIBLE.sub("", raw).split("\n")]
+    hints, wide = hints_and_wide(raw)  # one scan for both (see ``textnorm.hints_and_wide``)
+    trad = has_traditional(raw, hints)
+    # the invisible characters (never a line break) go before the lines are read;
+    # a line that ``str.isprintable`` passes has none (they are all unprintable:
+    # categories Cc and Cf), and that test is far faster than the pattern's scan
+    sub = _INVISIBLE.sub
+    # the characters to fold looked for once: a text without any (most) has none in a line
+    wide = None if wide else False
+    starts = [_line_start(x if x.isprintable() else sub("", x), trad, True, wide) for x in raw.split("\n")]
     # inline chrome (字号, 打印 …) is looked for in the short lines all at once:
     # joined, they match wherever one of them does (most texts have none)
     chrome = _has_inline("\n".join(t[2] for t in starts if t is not None and len(t[0]) < 160))
-    cleaned = [r for r in (_line_end(*t, trad, chrome) if t is not None else ("", None) for t in starts)
+    cleaned = [r for r in (_line_end(*t, trad, chrome, wide) if t is not None else ("", None) for t in starts)
                if r is not None]
     wrap = _wrap_width(cleaned)
     out: list[tuple[str, tuple[str, int] | None]] = []
@@ -381,4 +447,7 @@ def clean(raw: str) -> Cleaned:
         parts.append(s)
         pos += len(s) + 1
     text = "\n".join(parts)
-    return Cleaned(text, lines)
+    # every character of the text is one of the raw text's (or a space or a line
+    # break): a raw text read whole without a traditional hint gives a text without
+    # one, a raw text without a character to fold a text without one
+    return Cleaned(text, lines, no_traditional=hints == 0 and len(raw) <= TRAD_WINDOW, no_wide=wide is False)

@@ -27,10 +27,24 @@ DATE_RE = re.compile(
 # Chinese one is matched only where a 年 stands four characters on.  A match of
 # one form never starts inside a match of the other (their characters differ),
 # so the two lists merged in order are DATE_RE's matches.
-_NUM_DATE = re.compile(
-    r"(?P<y>(?:1(?<!\d1)9|2(?<!\d2)0)\d{2})\s*(?:(?P<sep>[-/.])\s*(?P<m>\d{1,2})\s*(?P=sep)\s*(?P<d>\d{1,2})(?:(?!\d)|(?=\d{1,2}:\d{2}))"
+_NUM_DATE_REST = (
+    r"\s*(?:(?P<sep>[-/.])\s*(?P<m>\d{1,2})\s*(?P=sep)\s*(?P<d>\d{1,2})(?:(?!\d)|(?=\d{1,2}:\d{2}))"
     r"|年\s*(?P<m2>\d{1,2})\s*月\s*(?P<d2>\d{1,2})\s*[日号])"
 )
+_DATE_CENTURIES = (r"1(?<!\d1)9", r"2(?<!\d2)0")
+_NUM_DATE = re.compile(rf"(?P<y>(?:{'|'.join(_DATE_CENTURIES)})\d{{2}}){_NUM_DATE_REST}")
+
+
+def _by_century(centuries: tuple[str, ...], rest: str) -> tuple[re.Pattern, ...]:
+    """A numeric year pattern ``(?P<y>(?:C1|C2)\\d{2})REST`` as one pattern per
+    century C: each starts with its literal digit, which the regex engine scans
+    for many times faster than for the class [12].  Their matches together, in
+    order of start, are the joint pattern's: a match holds no other four-digit run
+    that no digit precedes, so none starts inside another."""
+    return tuple(re.compile(rf"(?P<y>{c}\d{{2}}){rest}") for c in centuries)
+
+
+_NUM_DATES = _by_century(_DATE_CENTURIES, _NUM_DATE_REST)
 _CN_DATE = re.compile(rf"(?P<cy>{_CN_YEAR})年(?P<cm>{_CN_SMALL})月(?P<cd>{_CN_SMALL})[日号]")
 TIME_RE = re.compile(r"\s*\d{1,2}:\d{2}(?::\d{2})?")  # also glued to the date, as OCR gives it
 YEAR_RE = re.compile(rf"(?<![\d\-/.])(?P<y>(?:19|20)\d{{2}})\s*年|(?P<cy>{_CN_YEAR})年")
@@ -66,18 +80,29 @@ def _make(y: int, m: int, d: int) -> _dt.date | None:
         return None
 
 
-def _matches(s: str, numeric: re.Pattern, chinese: re.Pattern) -> list[re.Match]:
-    """The matches of ``numeric`` and of ``chinese`` (a pattern of four Chinese year
-    digits then 年, tried only 4 characters before each 年), in order of start."""
-    out = list(numeric.finditer(s))
+_CN_YEAR_END = re.compile(f"年(?<=[{_CN_YEAR_DIGITS}]年)")
+
+
+def _matches(s: str, numeric: tuple[re.Pattern, ...], chinese: re.Pattern) -> list[re.Match]:
+    """The matches of the ``numeric`` patterns (``_by_century``) and of ``chinese``
+    (a pattern of four Chinese year digits then 年, tried only 4 characters before
+    each 年), in order of start."""
+    out: list[re.Match] = []
+    for rx in numeric:
+        out += rx.finditer(s)
+    if len(numeric) > 1:
+        out.sort(key=lambda m: m.start())
     cn = []
-    k = s.find("年", 4)
-    while k >= 0:
-        # a Chinese year digit right before 年, or no match there (most 年 follow 2022)
-        m = chinese.match(s, k - 4) if s[k - 1] in _CN_YEAR_DIGITS else None
+    # each 年 with a Chinese year digit right before it (most 年 follow 2022): one
+    # scan for 年 that checks the digit itself, no Python step per 年
+    search = _CN_YEAR_END.search
+    e = search(s, 4)
+    while e is not None:
+        k = e.start()
+        m = chinese.match(s, k - 4)
         if m is not None:
             cn.append(m)
-        k = s.find("年", m.end() if m is not None else k + 1)
+        e = search(s, m.end() if m is not None else k + 1)
     if cn:
         out = sorted(out + cn, key=lambda m: m.start())
     return out
@@ -85,7 +110,7 @@ def _matches(s: str, numeric: re.Pattern, chinese: re.Pattern) -> list[re.Match]
 
 def _date_matches(s: str) -> list[re.Match]:
     """``DATE_RE.finditer(s)``, found faster (see ``_NUM_DATE``)."""
-    return _matches(s, _NUM_DATE, _CN_DATE)
+    return _matches(s, _NUM_DATES, _CN_DATE)
 
 
 def find_dates(s: str, with_time: bool = True) -> list[FoundDate]:
@@ -119,13 +144,15 @@ def parse_date(s: str) -> str | None:
 
 
 # YEAR_RE's two forms apart, as for the dates (see ``_NUM_DATE``)
-_NUM_YEAR = re.compile(r"(?P<y>(?:1(?<![\d\-/.]1)9|2(?<![\d\-/.]2)0)\d{2})\s*年")
+_YEAR_CENTURIES = (r"1(?<![\d\-/.]1)9", r"2(?<![\d\-/.]2)0")
+_NUM_YEAR = re.compile(rf"(?P<y>(?:{'|'.join(_YEAR_CENTURIES)})\d{{2}})\s*年")
+_NUM_YEARS = _by_century(_YEAR_CENTURIES, r"\s*年")
 _CN_YEAR_RE = re.compile(rf"(?P<cy>{_CN_YEAR})年")
 
 
 def _year_matches(s: str) -> list[re.Match]:
     """``YEAR_RE.finditer(s)``, found faster."""
-    return _matches(s, _NUM_YEAR, _CN_YEAR_RE)
+    return _matches(s, _NUM_YEARS, _CN_YEAR_RE)
 
 
 def find_years(s: str) -> list[tuple[int, int, int]]:

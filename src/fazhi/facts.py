@@ -115,6 +115,8 @@ class _Rules:
     plan_test: object = None   # the tests (``textnorm.tester``) of plan, from_re and rate_not
     from_test: object = None
     rate_not_test: object = None
+    plan_from_test: object = None  # plan or from_re, as one test when they can be joined
+    untriggered: dict = None   # base unit -> its indicators without a trigger (``_untriggered``)
 
 
 def _scoped(d: dict) -> tuple[str, re.Pattern]:
@@ -158,7 +160,7 @@ def _rules() -> _Rules:
             by_unit.setdefault(u, []).append(ind)
     for lst in by_unit.values():
         lst.sort(key=lambda i: -i.priority)
-    R = _Rules(by_unit=by_unit, unit_trigger={}, plan=re.compile(cat["plan_words"]),
+    R = _Rules(by_unit=by_unit, unit_trigger={}, untriggered={}, plan=re.compile(cat["plan_words"]),
                   rate_not=re.compile(cat["rate_not"]), ratio=re.compile(cat["ratio_words"]),
                   breakdown=cat["breakdown"], ratio_map=ratio_map,
                   cont_max=int(cat["continuation"]["max_left"]),
@@ -168,7 +170,21 @@ def _rules() -> _Rules:
                   to_re=re.compile(cat["from_to"]["to"]),
                   type_max=int(cat["breakdown_by_type"]["max_left"]))
     R.plan_test, R.from_test, R.rate_not_test = tester(R.plan), tester(R.from_re), tester(R.rate_not)
+    R.plan_from_test = _either(R.plan, R.from_re)
     return R
+
+
+def _either(a: re.Pattern, b: re.Pattern):
+    """A test (``textnorm.tester``) true where ``a`` or ``b`` matches: their
+    alternation when neither has groups (no back-reference can shift) and their
+    flags agree, else the two tests one after the other."""
+    if a.groups == 0 and b.groups == 0 and a.flags == b.flags:
+        try:
+            return tester(re.compile(f"(?:{a.pattern})|(?:{b.pattern})", a.flags))
+        except re.error:  # e.g. a global inline flag inside one of them
+            pass
+    ta, tb = tester(a), tester(b)
+    return lambda text, *span: ta(text, *span) or tb(text, *span)
 
 
 def base_unit(unit: str) -> str:
@@ -180,23 +196,25 @@ def base_unit(unit: str) -> str:
 
 
 # ---------------------------------------------------------------------------
-# the last clause stop or closing parenthesis before the end of the searched span
-# (the look-ahead is bounded by the span: at most _LEFT_MAX characters)
+# the last clause stop or closing parenthesis before the end of the span it is
+# matched on (at most _LEFT_MAX characters): the span taken whole, then given back
+# from its end to the last stop - one test per character after it (the search of
+# a stop followed by none tested each character twice)
 _EVENTS = "".join(sorted(_LEFT_STOP | {")"}))
-_LAST_EVENT = re.compile(f"[{re.escape(_EVENTS)}](?=[^{re.escape(_EVENTS)}]*\\Z)")
+_LAST_EVENT = re.compile(f"(?s:.*)[{re.escape(_EVENTS)}]")
 
 
 def _left_start(norm: str, pos: int, floor: int) -> int:
     """Start of the clause that ends at ``pos`` (not before ``floor``)."""
     lim = max(floor, pos - _LEFT_MAX)
     i = pos
-    last = _LAST_EVENT.search
+    last = _LAST_EVENT.match
     while i > lim:
         # the characters after the last stop or ")" left of i: passed in one step
         m = last(norm, lim, i)
         if m is None:
             return lim
-        i = m.start() + 1
+        i = m.end()
         c = norm[i - 1]
         if c == ")":  # skip a parenthesis: "发放宣传资料(物品)2.3万余份"
             j = norm.rfind("(", lim, i - 1)
@@ -316,12 +334,22 @@ def _unit_trigger(R: _Rules, unit: str):
     return rx
 
 
+def _untriggered(R: _Rules, unit: str) -> list:
+    """A unit's indicators that have no trigger, in priority order (what is left
+    to try when the union of the triggers does not match)."""
+    try:
+        return R.untriggered[unit]
+    except KeyError:
+        got = R.untriggered[unit] = [i for i in R.by_unit.get(unit, ()) if i.trigger is None]
+        return got
+
+
 def _classify(q: Quantity, ctx: _Ctx, R: _Rules) -> str | None:
     # the searches whose match is only tested run as ``textnorm.tester``'s
     # (led by a character class: the engine skips to the candidates)
     if q.kind == "other":
         return None
-    if R.plan_test(ctx.L) or R.from_test(ctx.L):
+    if R.plan_from_test(ctx.L):
         return None
     if q.kind == "rate" and (R.rate_not_test(ctx.L) or R.rate_not_test(ctx.R[:4])):
         return None
@@ -329,13 +357,21 @@ def _classify(q: Quantity, ctx: _Ctx, R: _Rules) -> str | None:
     best_key = None
     bu = base_unit(q.unit)
     union = _unit_trigger(R, bu)
-    triggered = union is None or union(ctx.C) is not None
-    for ind in R.by_unit.get(bu, ()):
+    C = ctx.C
+    if union is None or union(C) is not None:
+        inds = R.by_unit.get(bu, ())
+    else:
+        # no trigger matches: only the indicators without one can (the catalog
+        # has none today: most quantities end here, without a loop)
+        inds = _untriggered(R, bu)
+        if not inds:
+            return None
+    for ind in inds:
         if best_key is not None and ind.priority < best_key[0]:
             break  # sorted by priority: nothing better can follow
-        if ind.trigger is not None and (not triggered or not ind.test(ctx.C)):
+        if ind.trigger is not None and not ind.test(C):
             continue
-        if any(ctx.has(sc, rx) for sc, rx in ind.nots):
+        if ind.nots and any(ctx.has(sc, rx) for sc, rx in ind.nots):
             continue
         for rule, rule_not in ind.rules:
             if rule_not and any(ctx.has(sc, rx) for sc, rx in rule_not):

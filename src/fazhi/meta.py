@@ -679,8 +679,8 @@ def extract(c: Cleaned, sh: str, first_body: int, raw_fields: dict[str, str], ra
             if ln.start >= first_body:
                 break
             s = sh[ln.start:ln.end]
-            ds = find_dates(s)
-            if ds and ds[0].start == 0 and len(s) < 60 and (ds[0].end >= len(s.strip()) - 1 or "来源" in s):
+            ds = find_dates(s) if len(s) < 60 else ()  # a longer line is no date line
+            if ds and ds[0].start == 0 and (ds[0].end >= len(s.strip()) - 1 or "来源" in s):
                 meta.published = ds[0].iso
                 spans["published"] = (ln.start + ds[0].start, ln.start + ds[0].end)
                 why["published"] = "标题下单独一行的日期"
@@ -692,8 +692,8 @@ def extract(c: Cleaned, sh: str, first_body: int, raw_fields: dict[str, str], ra
         # the date under the closing signature (standard closing lines may follow it)
         for ln in c.lines[-6:][::-1]:
             s = sh[ln.start:ln.end].strip()
-            ds = find_dates(s)
-            if ds and len(s) <= 20 and ds[0].start == 0:
+            ds = find_dates(s) if len(s) <= 20 else ()  # a longer line is no date line
+            if ds and ds[0].start == 0:
                 meta.signed = ds[0].iso
                 spans["signed"] = (ln.start, ln.end)
                 why["signed"] = "文末署名下的日期"

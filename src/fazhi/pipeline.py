@@ -29,7 +29,7 @@ def analyze_raw(raw: RawDoc, source: Source, *, ruleset=None) -> Report:
     """``ruleset``: a place's ``rules.RuleSet``, or a ``rules.RuleChoice`` (the rule set of
     the report's province); None: the national rules."""
     c = clean(raw.text)
-    sh = shadow(c.text)
+    sh = shadow(c.text, False if c.no_traditional else None, False if c.no_wide else None)
     heads0 = find_headings(c, sh)
     numbered = [h for h in heads0 if h.kind in NUMBERED]
     first_body = numbered[0].start if numbered else min(len(c.text), 1500)

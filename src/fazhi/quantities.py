@@ -169,6 +169,17 @@ def _regexes():
     return q, pct, pre_bare, named, _candidates()
 
 
+@lru_cache(maxsize=1)
+def _pre_bare_test():
+    """A test for ``pre_bare`` (``_regexes``): its match holds the last character
+    of a word of ``PRE_APPROX`` right before 百/千/万.  One search per character
+    百, 千, 万, each led by it (the engine's fast scan for one character), where
+    the pattern's own search stops at every 大, 近, 超 …"""
+    lasts = "".join(sorted({a[-1] for a in PRE_APPROX}))
+    tests = [re.compile(f"{c}(?<=[{lasts}]{c})").search for c in "百千万"]
+    return lambda text: any(t(text) for t in tests)
+
+
 def _candidates() -> re.Pattern:
     """Where a quantity of ``q`` (``_regexes``) may start, found by one scan that
     starts with a character class (the engine skips to those characters; ``q``,
@@ -271,22 +282,21 @@ def _find(norm: str) -> list[Quantity]:
     out: list[Quantity] = []
     taken: list[tuple[int, int]] = []
 
-    def prefix_blocked(ns: int) -> bool:
-        if ns <= 0:
-            return False
-        c = norm[ns - 1]
-        if c == "第":
-            return True
-        if c == "每" or c == "前" and ns >= 2 and norm[ns - 2] in "排列居位":
-            return True
-        return False
-
     # a report holds hundreds of quantities; a text of hundreds of thousands is
     # hostile or broken: stop well above what the facts cap keeps (MAX_FACTS),
     # so that the facts and the numeric rules stay bounded too
     limit = 4 * settings.get("MAX_FACTS")
     n = len(norm)
-    for m in _matches(q_re, cand_re, norm):
+    # ``_matches`` written out (no generator to resume per quantity)
+    search, match = cand_re.search, q_re.match
+    pos = 0
+    while (c := search(norm, pos)) is not None:
+        p = c.start()
+        m = match(norm, p)
+        if m is None:
+            pos = p + 1
+            continue
+        pos = m.end()
         if len(out) >= limit:
             break
         # the groups in one call: pre, ar, cn, bare, m1, mult, m2, unit, post
@@ -294,8 +304,11 @@ def _find(norm: str) -> list[Quantity]:
         kind = UNITS[unit][0]
         grp = 2 if ar else (3 if cn else 4)
         ns, ne = m.span(grp)
-        if ns > 0 and prefix_blocked(ns):
-            continue
+        if ns > 0:
+            # 第五次 (an ordinal), 每人, 排名前三位: no quantity
+            b = norm[ns - 1]
+            if b == "第" or b == "每" or b == "前" and ns >= 2 and norm[ns - 2] in "排列居位":
+                continue
         end = m.end()
         if grp == 2:
             v = _ar_value(ar)
@@ -335,7 +348,7 @@ def _find(norm: str) -> list[Quantity]:
         start = m.start("pre") if m.group("pre") else m.start()
         extra.append(Quantity(v, "%", "rate", bool(m.group("pre") or m.group("post")),
                               start, m.end(), m.start("cn"), m.end("cn")))
-    for m in pre_bare_re.finditer(norm):  # 近千人, 超万人
+    for m in (pre_bare_re.finditer(norm) if _pre_bare_test()(norm) else ()):  # 近千人, 超万人
         v = cn_value(m.group("bare"))
         if m.group("mult"):
             v *= MULT[m.group("mult")]

@@ -76,13 +76,27 @@ def _lengths_by_tail() -> dict[str, tuple[int, ...]] | None:
 _SUFFIX_RE = re.compile(f"[{SUFFIX_CHARS}]")
 
 
+def _suffix_ends(text: str) -> list[int]:
+    """The offsets just after each suffix character of ``text``, in order (the ends
+    of ``_SUFFIX_RE``'s matches): ``str.find`` per character skips through a text
+    many times faster than the scan for their class."""
+    got: list[int] = []
+    find = text.find
+    for ch in SUFFIX_CHARS:
+        i = find(ch)
+        while i >= 0:
+            got.append(i + 1)
+            i = find(ch, i + 1)
+    got.sort()
+    return got
+
+
 def mentions(text: str) -> list[tuple[str, int, int]]:
     """(name, start, end) for each division name in ``text``, longest match
     at each end position, non-overlapping from the left."""
     idx, by_tail = index(), _lengths_by_tail()
     found: list[tuple[str, int, int]] = []
-    for m in _SUFFIX_RE.finditer(text):
-        end = m.end()
+    for end in _suffix_ends(text):
         if by_tail is None:
             lens = _lengths()
         else:

@@ -6,6 +6,25 @@ is folded to half-width and the ideographic space becomes a plain space.  All
 matching (headings, units, indicators, dates) runs on the shadow, and every
 offset found there is valid in the original text, which keeps the characters the
 author wrote.
+
+Developer note on the cost of scans (issue 14, measured on the seed reports,
+3.9 K characters, CPython 3.11): a regex search led by a character class
+(``[0-9一二…]``, an alternation of words, whose first characters the engine
+collects into a class) costs ~7 ns per character of CJK text, ~25-30 µs over a
+seed, whatever it finds; led by one literal character ~1 ns per character; a
+``str.find`` 0.3-1 ns; ``str.isprintable`` or ``in`` far less.  Each hit of a
+scan's leading class costs ~0.3 µs more (the pattern tried there).  So a pass
+over the whole text is cheap only when it is led by a literal or done by a
+``str`` method: the hot whole-text scans are split per leading character
+(``dates._by_century``, ``clean._strip_pinyin``, ``regions._suffix_ends``) or
+asked once for several consumers (``hints_and_wide``, ``Cleaned.no_wide`` /
+``no_traditional``, ``positions``, ``quantities.find``).  What is left per seed
+(valgrind, ~12.5 M instructions against 1.6 M for the benchmark's baseline) is
+spread: the class scans that cannot be split (the quantity candidates, led by
+every digit and numeral; the traditional/full-width test of the raw text; the
+province short names; vocabulary alternations such as the classified markers),
+and Python work per quantity (facts' context and indicator tests ~15 µs, the
+numeric checks ~7 µs) and per line (clean, outline, meta's field rows).
 """
 from __future__ import annotations
 
@@ -45,6 +64,11 @@ _TRAD_HINT = re.compile(
 )
 
 
+# either a traditional hint or a character to fold (the two sets are disjoint)
+assert _TRAD_HINT.pattern[0] == _FOLD_RE.pattern[0] == "[" and _TRAD_HINT.pattern[-1] == _FOLD_RE.pattern[-1] == "]"
+_TRAD_OR_WIDE = re.compile(f"[{_TRAD_HINT.pattern[1:-1]}{_FOLD_RE.pattern[1:-1]}]")
+
+
 @lru_cache(maxsize=1)
 def _converter():
     import opencc  # imported lazily: only texts with traditional characters need it
@@ -52,8 +76,46 @@ def _converter():
     return opencc.OpenCC("t2s")
 
 
-def has_traditional(text: str) -> bool:
-    n = len(_TRAD_HINT.findall(text[:20000]))
+TRAD_WINDOW = 20000  # has_traditional reads the text's first this many characters
+
+
+def traditional_hints(text: str) -> int:
+    """How many of ``_TRAD_HINT``'s characters the first ``TRAD_WINDOW`` characters
+    hold, counted up to 3 (all ``has_traditional`` needs to know: a traditional
+    text holds thousands, and a list of them all costs)."""
+    search, end = _TRAD_HINT.search, min(len(text), TRAD_WINDOW)
+    n = pos = 0
+    while n < 3 and (m := search(text, pos, end)) is not None:
+        n += 1
+        pos = m.end()
+    return n
+
+
+def hints_and_wide(text: str) -> tuple[int, bool]:
+    """``(traditional_hints(text), has_wide(text))``, in one scan of the text for
+    either kind of character where the text holds neither (most texts), else
+    in at most one more (the search for the kind still wanted takes over)."""
+    search, n, pos = _TRAD_OR_WIDE.search, 0, 0
+    while (m := search(text, pos)) is not None:
+        p = m.start()
+        if _FOLD_RE.match(text, p):
+            # no hint before p was passed over: the rest are counted from p on
+            end = min(len(text), TRAD_WINDOW)
+            while n < 3 and (h := _TRAD_HINT.search(text, p + 1, end)) is not None:
+                n += 1
+                p = h.start()
+            return n, True
+        if p < TRAD_WINDOW:
+            n += 1
+        if n >= 3 or p >= TRAD_WINDOW:
+            return n, _FOLD_RE.search(text, p + 1) is not None
+        pos = p + 1
+    return n, False
+
+
+def has_traditional(text: str, hints: int | None = None) -> bool:
+    """``hints``: ``traditional_hints(text)`` when the caller has counted them."""
+    n = traditional_hints(text) if hints is None else hints
     return n >= 3 or (n >= 1 and len(text) < 200)
 
 
@@ -66,14 +128,20 @@ def to_simplified(text: str) -> str:
     return "".join(c2 if len(c2 := conv.convert(c)) == 1 else c for c in text)
 
 
-def shadow(text: str, traditional: bool | None = None) -> str:
+def has_wide(text: str) -> bool:
+    """Does ``text`` hold a character ``shadow`` folds (full-width ASCII, the odd spaces)?"""
+    return _FOLD_RE.search(text) is not None
+
+
+def shadow(text: str, traditional: bool | None = None, wide: bool | None = None) -> str:
     """Return the matching form of ``text``; ``len(shadow(t)) == len(t)``.
 
     ``traditional`` forces (or skips) simplification; by default it is decided
     from the text itself.  Callers that shadow a document line by line decide
-    once for the whole document and pass it.
+    once for the whole document and pass it.  ``wide=False``: the caller knows
+    that ``has_wide(text)`` is false (no scan for what to fold).
     """
-    s = _FOLD_RE.sub(_fold, text) if _FOLD_RE.search(text) else text
+    s = _FOLD_RE.sub(_fold, text) if wide is not False and _FOLD_RE.search(text) else text
     # four `in` tests are faster than the pattern's search (most texts have no O)
     if (_O1 in s or _O2 in s or _O3 in s or _O4 in s) and _OCR_DIGIT.search(s):
         s = _OCR_DIGIT.sub("0", s)  # OCR reads 0 as O between digits: 2O23-03-01
@@ -177,21 +245,47 @@ def soft_break(text: str, i: int, before: str = "") -> bool:
 
 def hard_stops(text: str, stops: list[int], before: str = "") -> list[int]:
     """``stops`` (offsets in ``text``) less the line breaks among them that are hard wraps
-    (``soft_break``, written out: a paragraph end, after 。, is told at its first character)."""
+    (``soft_break``).  The wraps are found by one scan of the text for a line break
+    between two characters that may be word characters (``_wrap_candidates``), each
+    candidate then told by ``soft_break`` itself: most texts have none, and the stops
+    need no pass in Python."""
     if "\n" not in text:
         return stops
-    last = len(text) - 1
-    kept = []
-    for i in stops:
-        if text[i] == "\n" and 0 < i < last:
-            a = text[i - 1]
-            if "\u4e00" <= a <= "\u9fff" or a.isdigit() or a in before:
-                b = text[i + 1]
-                if "\u4e00" <= b <= "\u9fff" or b.isdigit():
-                    continue
-        kept.append(i)
-    return kept
+    soft = [i for i in _wrap_candidates(text, before) if soft_break(text, i, before)]
+    if not soft:
+        return stops
+    drop = set(soft)
+    return [i for i in stops if i not in drop]
 
+
+# characters that are neither CJK nor digits: a line break after or before one of
+# them is no hard wrap (the ends of most lines: 。, ：, a closing bracket)
+_NOT_WORD = "\t\n\r 。，,、；;：:？?！!)）】]」』”’\"'…—《》<>%"
+
+
+@lru_cache(maxsize=4)
+def _wrap_re(before: str) -> re.Pattern:
+    """A line break between two characters none of ``_NOT_WORD`` (but those of
+    ``before`` allowed before it): a superset of the breaks ``soft_break`` calls
+    hard wraps, found without a class of every CJK character and digit."""
+    left = re.escape("".join(c for c in _NOT_WORD if c not in before))
+    return re.compile(f"\n(?<=[^{left}]\n)(?=[^{re.escape(_NOT_WORD)}])")
+
+
+# the last (text, before) scanned for hard wraps and the candidates found
+_wraps_of: tuple[str | None, str, list[int]] = (None, "", [])
+
+
+def _wrap_candidates(text: str, before: str = "") -> list[int]:
+    """Offsets of the line breaks of ``text`` that may be hard wraps (a superset of
+    those ``soft_break`` calls so); the last answer is kept (the facts and the
+    numeric rules ask for the same text)."""
+    global _wraps_of
+    t, b, got = _wraps_of
+    if t is not text or b != before:
+        got = [m.start() for m in _wrap_re(before).finditer(text)]
+        _wraps_of = (text, before, got)
+    return got
 
 
 def positions(text: str, chars: str = SENTENCE_STOPS) -> list[int]:

@@ -34,21 +34,29 @@ def placeholders(sh: str, pattern: re.Pattern | None = None) -> list[tuple[int, 
     return [(m.start(), m.end()) for m in rx.finditer(sh)]
 
 
+# a character ``str.split`` does not split at (``\S`` and ``str.isspace`` are both
+# ``Py_UNICODE_ISSPACE``): written content for ``length``
+_NONBLANK = re.compile(r"\S")
+
+
 def _bare(node: Node, sh: str, limit: int, out: list[tuple[int, int]]) -> bool:
     """Is the heading ``node`` bare (nothing written under it, its sub-headings
     bare too)?  Bare titles are appended to ``out``; so are the bare ones among
     its descendants."""
     end = min(node.end, limit)
     title_end = node.start + len(node.title)
-    own = 0
+    # ``length(sh, a, b) == 0`` for every gap, asked as "no non-blank character
+    # in it" (one search that stops at the first: no count of the blanks)
+    written = False
     pos = title_end
     kids_bare = True
+    nonblank = _NONBLANK.search
     for c in node.children:
-        own += length(sh, pos, min(c.start, end))
+        written = written or nonblank(sh, pos, min(c.start, end)) is not None
         kids_bare &= _bare(c, sh, end, out)
         pos = max(pos, min(c.end, end))
-    own += length(sh, pos, end)
-    if own == 0 and kids_bare:
+    written = written or nonblank(sh, pos, end) is not None
+    if not written and kids_bare:
         out.append((node.start, title_end))
         return True
     return False

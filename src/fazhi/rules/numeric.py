@@ -157,9 +157,9 @@ def _span(stops: list[int], n: int, pos: int) -> tuple[int, int]:
     return a, b
 
 
-# the last clause stop before the end of the searched span (the look-ahead is
-# bounded by the span, at most ``limit`` characters)
-_LAST_STOP = re.compile("[{0}](?=[^{0}]*\\Z)".format(re.escape("".join(sorted(_CLAUSE_STOPS)))))
+# the last clause stop before the end of the span it is matched on (at most
+# ``limit`` characters): the span taken whole, then given back to the stop
+_LAST_STOP = re.compile("(?s:.*)[{0}]".format(re.escape("".join(sorted(_CLAUSE_STOPS)))))
 
 
 def _left(sh: str, pos: int, floor: int, limit: int = 30) -> str:
@@ -167,8 +167,9 @@ def _left(sh: str, pos: int, floor: int, limit: int = 30) -> str:
     lim = max(floor, pos - limit, 0)
     if pos <= lim:
         return sh[pos:pos]
-    m = _LAST_STOP.search(sh, lim, pos)  # the characters after it, passed in one step
-    return sh[m.start() + 1 if m else lim:pos]
+    # the span taken whole and given back to its last stop (as ``facts._LAST_EVENT``)
+    m = _LAST_STOP.match(sh, lim, pos)
+    return sh[m.end() if m else lim:pos]
 
 
 def _left_start(sh: str, pos: int, floor: int, limit: int = 30) -> int:
@@ -539,6 +540,23 @@ def _part_exceeds(doc: _Doc, out: list) -> None:
             v = lefts[k] = _left(sh, q.start, doc.floor(q, ss))
         return v
 
+    marks: dict[tuple[int, int], tuple[str, int]] = {}  # (quantity, segment start) -> (left clause, its kind)
+
+    def subset_mark(q: _Q, ss: int) -> tuple[str, int]:
+        # what a count's clause says as a candidate subset, worked out once per
+        # segment: 0 none (another total when it names one: 1), 2 a subset, 3 a
+        # subset word that the clause itself takes back (累计, 同比 …, a plan)
+        k = (q.i, ss)
+        v = marks.get(k)
+        if v is None:
+            sl = left_of(q, ss)
+            if not _SUBSET_WORDS.search(sl):
+                v = (sl, 1 if _TOTAL_TEST(sl) else 0)
+            else:
+                v = (sl, 3 if _SUBSET_NOT.search(sl) or _PLAN.search(sl) else 2)
+            marks[k] = v
+        return v
+
     for t in doc.qs:
         if not t.counted or not t.exact or t.part == "next_year":
             continue
@@ -556,10 +574,10 @@ def _part_exceeds(doc: _Doc, out: list) -> None:
                 break
             if s.unit != t.unit or s.q.kind != t.q.kind:
                 continue
-            sl = left_of(s, ss)
-            if _TOTAL_TEST(sl) and not _SUBSET_WORDS.search(sl):
+            sl, mark = subset_mark(s, ss)
+            if mark == 1:
                 break  # another total: the later subsets belong to it
-            if not _SUBSET_WORDS.search(sl) or _SUBSET_NOT.search(sl) or _PLAN.search(sl):
+            if mark != 2:
                 continue
             if not s.exact or s.value <= t.value:
                 continue

@@ -330,17 +330,18 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def insert_tuples(conn: Connection, table: Table, rows: list[tuple]) -> None:
-    """Insert plain tuples (every column of ``table``, in its order) with the driver's
-    ``executemany``: for the copy index's ~100 rows per report, SQLAlchemy's per-row
-    parameter processing cost more than SQLite's insert.  Only for tables of plain numbers
-    and strings (no type conversion is applied); the statement comes from the table, never
-    from the data."""
+def insert_tuples(conn: Connection, table: Table, rows: list[tuple], columns: list[str] | None = None) -> None:
+    """Insert plain tuples (every column of ``table`` in its order, or ``columns``) with the
+    driver's ``executemany``: for the copy index's ~100 rows per report, SQLAlchemy's per-row
+    parameter processing cost more than SQLite's insert.  Only for columns of plain numbers,
+    booleans and strings (no type conversion is applied); the statement comes from the table,
+    never from the data."""
     if not rows:
         return
-    cols = ", ".join(c.name for c in table.columns)
+    names = [c.name for c in table.columns] if columns is None else [table.c[k].name for k in columns]
+    cols = ", ".join(conn.dialect.identifier_preparer.quote(n) for n in names)
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    marks = ", ".join([mark] * len(table.columns))
+    marks = ", ".join([mark] * len(names))
     conn.exec_driver_sql(f"INSERT INTO {table.name} ({cols}) VALUES ({marks})", rows)
 
 

@@ -290,9 +290,7 @@ def _write_reports(conn: Connection, batch: list[dict], pending: list, out: list
     params = [{k: rep.get(k, defaults[k]) for k in keys} for _, rep, _ in pending]
     rids = [x for (x,) in conn.execute(sa_insert(db.reports).returning(db.reports.c.id, sort_by_parameter_order=True),
                                        params)]
-    facts = [{**x, "report_id": rid} for (i, _, _), rid in zip(pending, rids) for x in batch[i]["facts"]]
-    if facts:
-        conn.execute(sa_insert(db.facts), facts)
+    _insert_children(conn, db.facts, [(i, rid) for (i, _, _), rid in zip(pending, rids)], batch, "facts")
     for (i, rep, p), rid in zip(pending, rids):
         submissions.after_insert(conn, p)   # another version or file of its submission is no longer current
         batch[i]["placement"] = {"kind": p.kind, "withdrawn": p.withdrawn, "genre_ok": bool(rep["genre_ok"]),
@@ -301,15 +299,30 @@ def _write_reports(conn: Connection, batch: list[dict], pending: list, out: list
     return [(i, rid) for (i, _, _), rid in zip(pending, rids)]
 
 
+_CHILD_COLUMNS: dict = {}   # table name -> its columns but the id (report_id first)
+
+
+def _insert_children(conn: Connection, table, written: list, batch: list[dict], name: str) -> None:
+    """The ``name`` rows (parts, facts, findings, paragraphs) of the reports in ``written``
+    [(index in batch, id)], in order, through the driver's ``executemany``
+    (``db.insert_tuples``): the values are plain numbers, booleans and strings, stored as
+    SQLAlchemy would bind them, without its per-row parameter processing."""
+    cols = _CHILD_COLUMNS.get(table.name)
+    if cols is None:
+        cols = _CHILD_COLUMNS[table.name] = ["report_id"] + [c.name for c in table.columns
+                                                             if not c.primary_key and c.name != "report_id"]
+    rest = cols[1:]   # after report_id
+    rows = [(rid, *[x.get(k) for k in rest]) for i, rid in written for x in batch[i][name]]
+    db.insert_tuples(conn, table, rows, cols)
+
+
 def _write_rest(conn: Connection, batch: list[dict], written: list, failed: set) -> None:
     """The ``parts``, ``findings`` and ``paragraphs`` rows (and the SQLite full-text
     indexes) of the reports in ``written`` [(index in batch, id)]; their failures go."""
     if not written:
         return
     for name, table in (("parts", db.parts), ("findings", db.findings), ("paragraphs", db.paragraphs)):
-        many = [{**x, "report_id": rid} for i, rid in written for x in batch[i][name]]
-        if many:
-            conn.execute(sa_insert(table), many)
+        _insert_children(conn, table, written, batch, name)
     rids = [rid for i, rid in written if batch[i]["paragraphs"]]
     if rids and db.is_sqlite(conn.engine):
         for sql in ("INSERT INTO paragraphs_fts(rowid, seg) SELECT id, seg FROM paragraphs "

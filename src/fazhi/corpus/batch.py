@@ -42,7 +42,6 @@ import signal
 import sys
 import threading
 import time
-from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,7 +62,6 @@ COMMIT_SECONDS = 5.0   # also commit when results arrive slowly
 
 
 NAMES = 50   # names kept per list of the summary
-_CLOSE, _DISCARD = object(), object()   # the writer thread's last item: commit and close / drop the buffer
 
 
 @dataclass
@@ -244,7 +242,6 @@ class _Writer:
 
     WRITE_EVERY = 50
     CACHE_KB = 131072    # SQLite page cache of the writer's connection (128 MB; the default is 2 MB)
-    QUEUE = 400          # results handed to the writer thread and not yet taken (memory bound)
 
     def __init__(self, engine, stats: AddStats, commit_every: int, stop: "_Stop", on_result=None,
                  columns: dict | None = None, rules_id=None):
@@ -260,113 +257,42 @@ class _Writer:
         self.on_result = on_result or (lambda: None)
         self.columns = {k: v for k, v in (columns or {}).items() if v is not None}   # set on every stored report
         self.rules_id = rules_id   # report row -> the rule set id the workers applied (``rulesets.rules_id``)
-        self.thread: threading.Thread | None = None   # ``start``: the writer thread
-        self.q = None
-        self.done: deque = deque()       # (outcome, result) stored by the thread, counted by ``_drain``
-        self.error: BaseException | None = None
-
-    def start(self) -> None:
-        """Write in a thread of its own from now on: ``put`` hands the result over and
-        returns, so the caller keeps the workers busy while a group is written (SQLite and
-        the PostgreSQL driver release the GIL while they work).  What the thread stored is
-        counted in the caller's thread (``_drain``), a failure of the thread is raised there
-        by the next ``put`` or by ``close``."""
-        import queue
-
-        self.q = queue.Queue(maxsize=self.QUEUE)
-        self.thread = threading.Thread(target=self._loop, name="fazhi-writer", daemon=True)
-        self.thread.start()
 
     def put(self, res: dict) -> None:
         with self.stop.shielded():
             self.on_result()
-            if self.thread is None:
-                self._put(res)
-                return
-            self._hand(res)
-            self._drain()
-
-    def _hand(self, item) -> None:
-        """Queue ``item`` for the writer thread (waiting while the queue is full)."""
-        import queue
-
-        while True:
-            self._check()
-            try:
-                self.q.put(item, timeout=0.2)
-                return
-            except queue.Full:
-                continue
-
-    def _check(self) -> None:
-        """Raise, in the caller's thread, what stopped the writer thread."""
-        if self.error is not None:
-            self._drain()
-            raise self.error
-        if not self.thread.is_alive():
-            raise RuntimeError("writer thread ended")
-
-    def _drain(self) -> None:
-        while self.done:
-            self._tally(*self.done.popleft())
-
-    def _loop(self) -> None:
-        try:
-            while True:
-                item = self.q.get()
-                if item is _CLOSE:
-                    self._commit()
-                    self._close_conn()
-                    return
-                if item is _DISCARD:
-                    self._discard()
-                    return
-                self._put(item)
-        except BaseException as e:   # noqa: BLE001 - raised in the caller's thread (``_check``)
-            self.error = e
-
-    def _outcome(self, o: str, res: dict) -> None:
-        if self.thread is None:
-            self._tally(o, res)
-        else:
-            self.done.append((o, res))
-
-    def _put(self, res: dict) -> None:
-        if res.get("rows") is not None:
-            rep = res["rows"]["report"]
-            rep.update(self.columns)
-            if self.rules_id is not None:
-                rep["rules_id"] = self.rules_id(rep)
-        self.buf.append(res)
-        if len(self.buf) >= self.commit_every or time.monotonic() - self.last >= COMMIT_SECONDS:
-            self._commit()
-        elif len(self.buf) - self.written >= self.WRITE_EVERY:
-            t0, c0 = time.perf_counter(), time.thread_time()
-            try:
-                self._write()
-            except Exception:
-                self._replay()
-            self._timed(t0, c0)
+            if res.get("rows") is not None:
+                rep = res["rows"]["report"]
+                rep.update(self.columns)
+                if self.rules_id is not None:
+                    rep["rules_id"] = self.rules_id(rep)
+            self.buf.append(res)
+            if len(self.buf) >= self.commit_every or time.monotonic() - self.last >= COMMIT_SECONDS:
+                self._commit()
+            elif len(self.buf) - self.written >= self.WRITE_EVERY:
+                t0, c0 = time.perf_counter(), time.thread_time()
+                try:
+                    self._write()
+                except Exception:
+                    self._replay()
+                self._timed(t0, c0)
 
     def _timed(self, t0: float, c0: float) -> None:
         self.stats.write_seconds += time.perf_counter() - t0
         self.stats.write_cpu_seconds += time.thread_time() - c0
 
-    def close(self) -> None:
-        """Commit everything that arrived, close the connection (and end the thread)."""
+    def flush(self) -> None:
         with self.stop.shielded():
-            if self.thread is None:
-                self._commit()
-                self._close_conn()
-                return
-            if self.thread.is_alive() and self.error is None:
-                self._hand(_CLOSE)
-            self.thread.join()
-            self.thread = None
-            self._drain()
-            if self.error is not None:
-                e, self.error = self.error, None
-                raise e
+            self._commit()
+
+    def close(self) -> None:
+        self.flush()
+        if self.conn is not None:
+            try:
+                self._cache(2000)
+            finally:
+                self.conn.close()
+                self.conn = None
 
     def _cache(self, kb: int) -> None:
         """SQLite: the page cache of the writer's connection (the copy index's key index and
@@ -376,14 +302,6 @@ class _Writer:
 
         if dbm.is_sqlite(self.engine):
             self.conn.exec_driver_sql(f"PRAGMA cache_size=-{int(kb)}")
-
-    def _close_conn(self) -> None:
-        if self.conn is not None:
-            try:
-                self._cache(2000)
-            finally:
-                self.conn.close()
-                self.conn = None
 
     def _write(self) -> None:
         """Write buf[written:] into the open transaction: reports by ``store.insert_many``,
@@ -440,7 +358,7 @@ class _Writer:
 
     def _count(self) -> None:
         for o, res in self.outcomes:
-            self._outcome(o, res)
+            self._tally(o, res)
         self.buf, self.outcomes, self.written = [], [], 0
         self.last = time.monotonic()
 
@@ -469,7 +387,7 @@ class _Writer:
             self.conn = None
         buf, self.buf, self.outcomes, self.written = self.buf, [], [], 0
         for r in buf:   # each in its own committed transaction: counted as soon as it is stored
-            self._outcome(self._one(r), r)
+            self._tally(self._one(r), r)
         self.last = time.monotonic()
 
     def _one(self, res: dict) -> str:
@@ -491,21 +409,6 @@ class _Writer:
 
     def discard(self) -> None:
         """After a fault: drop the uncommitted buffer (it is re-analysed on the next run)."""
-        if self.thread is not None:
-            if self.thread.is_alive():
-                while not self.q.empty():   # what is still queued is dropped too
-                    try:
-                        self.q.get_nowait()
-                    except Exception:   # noqa: BLE001 - emptied meanwhile
-                        break
-                self.q.put(_DISCARD)
-            self.thread.join()
-            self.thread = None
-            self.error = None
-            self._drain()
-        self._discard()
-
-    def _discard(self) -> None:
         self.buf, self.outcomes, self.written = [], [], 0
         if self.conn is not None:
             try:
@@ -765,7 +668,6 @@ def add(paths, db=None, *, workers: int | None = None, engine: str = "local", sc
         try:
             with stop.shielded():
                 runner.start()
-                writer.start()   # after the workers are forked: they are forked from one thread
             if bar is not None:
                 bar.start()
                 task = bar.add_task("入库", total=total)

@@ -382,10 +382,16 @@ def m_zip_parts(rnd, d, _):
         else:
             data = sub(rnd, data, _)
         items[k] = (name, data)
+    return _zip(items)
+
+
+def _zip(items) -> bytes:
+    """The members re-zipped with a fixed time stamp (``writestr`` with a name stamps the time of
+    writing, so the same case made a second later was other bytes)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in items:
-            z.writestr(name, data)
+            z.writestr(zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0)), data, compress_type=zipfile.ZIP_DEFLATED)
     return buf.getvalue()
 
 
@@ -440,11 +446,7 @@ def m_docx_inflate(rnd, d, _):
     n = rnd.choice((10_000, 50_000, 200_000))
     xml = b"<w:document " + ns + b"><w:body>" + pre + unit * n + post + b"</w:body></w:document>"
     items = [(name, xml if name == "word/document.xml" else data) for name, data in items]
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in items:
-            z.writestr(name, data)
-    return buf.getvalue()
+    return _zip(items)
 
 
 BLIND = [m_bitflip, m_bytes, m_interesting, m_truncate, m_delete, m_duplicate, m_splice, m_nul]

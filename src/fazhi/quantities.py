@@ -287,16 +287,7 @@ def _find(norm: str) -> list[Quantity]:
     # so that the facts and the numeric rules stay bounded too
     limit = 4 * settings.get("MAX_FACTS")
     n = len(norm)
-    # ``_matches`` written out (no generator to resume per quantity)
-    search, match = cand_re.search, q_re.match
-    pos = 0
-    while (c := search(norm, pos)) is not None:
-        p = c.start()
-        m = match(norm, p)
-        if m is None:
-            pos = p + 1
-            continue
-        pos = m.end()
+    for m in _matches(q_re, cand_re, norm):
         if len(out) >= limit:
             break
         # the groups in one call: pre, ar, cn, bare, m1, mult, m2, unit, post

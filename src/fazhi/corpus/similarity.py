@@ -159,18 +159,22 @@ def _mix(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> np.uint64(33))
 
 
-def _gram_hashes(codes: np.ndarray, k: int) -> np.ndarray:
-    """32-bit hashes of every k-gram of a code-point array (uint32)."""
-    n = len(codes) - k + 1
-    if n <= 0:
-        return np.zeros(0, dtype=np.uint32)
+def _rolling(codes: np.ndarray, k: int, n: int) -> np.ndarray:
+    """The mixed 64-bit hashes of the first ``n`` k-grams of a code-point array."""
     c = codes.astype(np.uint64)
     h = np.zeros(n, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for i in range(k):
             h = h * _P + c[i:i + n]
-        h = _mix(h)
-    return (h >> np.uint64(32)).astype(np.uint32)
+        return _mix(h)
+
+
+def _gram_hashes(codes: np.ndarray, k: int) -> np.ndarray:
+    """32-bit hashes of every k-gram of a code-point array (uint32)."""
+    n = len(codes) - k + 1
+    if n <= 0:
+        return np.zeros(0, dtype=np.uint32)
+    return (_rolling(codes, k, n) >> np.uint64(32)).astype(np.uint32)
 
 
 def _all_gram_hashes(texts: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -184,12 +188,7 @@ def _all_gram_hashes(texts: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
     total = len(codes) - k + 1
     if total <= 0 or not lens.sum():
         return np.zeros(0, dtype=np.uint32), lens
-    c = codes.astype(np.uint64)
-    h = np.zeros(total, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for i in range(k):
-            h = h * _P + c[i:i + total]
-        h = _mix(h)
+    h = _rolling(codes, k, total)
     starts = np.cumsum(tl) - tl
     valid = np.repeat(starts, lens) + (np.arange(int(lens.sum()), dtype=np.int64)
                                        - np.repeat(np.cumsum(lens) - lens, lens))

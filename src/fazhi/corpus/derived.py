@@ -181,17 +181,14 @@ def _partners(conn: Connection, moved: list[int], old: dict[int, tuple], new: di
 
     import numpy as np
 
-    k, r = db.copy_keys.c, db.reports.c
+    k = db.copy_keys.c
     q = select(k.key).where(k.report_id.in_(bindparam("ids", expanding=True))).distinct()
     keys = sorted({x for c in _chunks(moved) for (x,) in ci._fetch(conn, q, {"ids": c})})
     mv = set(moved)
     for kc in _chunks(keys, 2000):
         m = ci._members(conn, kc)                     # key, kind, report_id, para_id
         rids = sorted(set(m[:, 2].tolist()))
-        now: dict[int, tuple] = {}
-        qb = select(r.id, r.unit, r.year).where(r.id.in_(bindparam("ids", expanding=True)), db.counted())
-        for c in _chunks(rids):
-            now.update((x, (u, y)) for x, u, y in ci._fetch(conn, qb, {"ids": c}))
+        now = ci._bases(conn, rids)                   # (unit, year) of the counted ones
 
         def state(before: bool):
             """Per member row: counted, year (-1: none), unit code."""

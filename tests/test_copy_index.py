@@ -3,6 +3,7 @@ backfill, and ``copies_of`` — one report's copies from an indexed lookup — e
 whole-corpus ``similarity.analyse`` reports for that report, on a corpus with planted copies."""
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete, func, select, update
@@ -273,3 +274,86 @@ def test_big_bucket_of_one_report_is_the_big_bucket_rule_restricted_to_it():
             p = np.sort(p[p[:, 0] != p[:, 1]], axis=1)
             return set(map(tuple, p.tolist()))
         assert norm(got) == norm(want), trial
+
+
+def _norms_of(eng, rid: int) -> dict[int, str]:
+    """paragraph id -> normalised text of ``rid``'s compared paragraphs, made here from the stored
+    text and unit name."""
+    p, r = dbm.paragraphs.c, dbm.reports.c
+    with eng.connect() as c:
+        unit = c.execute(select(r.unit).where(r.id == rid)).scalar()
+        rows = c.execute(select(p.id, p.body).where(p.report_id == rid)).all()
+    masks = sim.unit_masks(unit)
+    out = {pid: sim.split_normalised(body, masks)[0] for pid, body in rows}
+    return {pid: s for pid, s in out.items() if len(s) >= sim.MIN_CHARS}
+
+
+def test_the_stored_signatures_are_those_of_the_compared_paragraphs(planted):
+    eng, ids = planted
+    for rid in ids.values():
+        norms = _norms_of(eng, rid)
+        got = ci.stored_sigs(eng, [rid])
+        assert sorted(got) == sorted(norms), rid
+        want = sim.signatures([norms[pid] for pid in sorted(norms)])
+        for pid, sig in zip(sorted(norms), want):
+            assert (got[pid] == sig).all()
+
+
+def test_the_lookup_reads_the_stored_signatures(planted):
+    """The half-copied paragraphs' pairs are not identical texts, so the signature pre-filter
+    decides them with the partner's stored signature: another signature stored for seed-000
+    drops them (the lookup read it), and the re-indexed one gives analyse's result again."""
+    eng, ids = planted
+    want = ci.copies_of(eng, ids["half"])[1]
+    assert ids["s0"] in want.sources
+    recs = np.frombuffer(_sigs_blob(eng, ids["s0"]), dtype=ci.SIGS).copy()
+    recs["sig"] = 0
+    with eng.begin() as c:
+        c.execute(update(dbm.copy_reports).where(dbm.copy_reports.c.report_id == ids["s0"])
+                  .values(sigs=recs.tobytes()))
+    assert ids["s0"] not in ci.copies_of(eng, ids["half"], ensure=False)[1].sources
+    with eng.begin() as c:
+        ci.index_reports(c, [ids["s0"]])
+    assert _canon(ci.copies_of(eng, ids["half"])[1]) == _canon(want)
+
+
+def _sigs_blob(eng, rid: int) -> bytes | None:
+    c = dbm.copy_reports.c
+    with eng.connect() as conn:
+        return conn.execute(select(c.sigs).where(c.report_id == rid)).scalar()
+
+
+def test_reports_indexed_without_signatures(planted):
+    """A corpus indexed before migration 0013 (no signatures stored): the lookup makes them
+    from the text and gives the same results; those reports count as stale, and the backfill
+    stores what an insert would have."""
+    eng, ids = planted
+    want = {rid: _sigs_blob(eng, rid) for rid in ids.values()}
+    counted = [rid for rid in ids.values() if ci.copies_of(eng, rid) is not None]
+    before = {rid: _canon(ci.copies_of(eng, rid)[1]) for rid in counted}
+    assert len(counted) > 10 and any(rc["other"] or rc["own"] or rc["mutual"] for rc in before.values())
+    with eng.begin() as c:
+        c.execute(update(dbm.copy_reports).values(sigs=None))
+    assert ci.stored_sigs(eng, sorted(ids.values())) == {}
+    assert {rid: _canon(ci.copies_of(eng, rid, ensure=False)[1]) for rid in counted} == before
+    with eng.connect() as c:
+        assert ci._stale(c) == sorted(ids.values())
+    assert ci.build_index(eng, batch=5) == len(ids)
+    assert {rid: _sigs_blob(eng, rid) for rid in ids.values()} == want
+
+
+def test_the_bases_kept_between_lookups_follow_every_write(planted):
+    """A process keeps the bucket members' unit, year and dates between lookups (``_report_meta``);
+    a raw-SQL year change and a withdrawal after a warm lookup are seen by the next one."""
+    eng, ids = planted
+    _, rc = ci.copies_of(eng, ids["copy"])
+    assert ids["s0"] in rc.sources
+    assert ci._meta[str(eng.url)][2][ids["s0"]] is not None        # kept
+    with eng.begin() as c:
+        c.execute(update(dbm.reports).where(dbm.reports.c.id == ids["s0"]).values(year=2030))
+    _assert_equal_to_analyse(eng)
+    assert ci._meta[str(eng.url)][2][ids["s0"]][1] == 2030           # read again
+    with eng.begin() as c:
+        submissions.withdraw(c, ids["copy"], "test")
+    assert ci.copies_of(eng, ids["copy"]) is None
+    _assert_equal_to_analyse(eng)

@@ -9,7 +9,8 @@ migration 0011) and answers for one report:
   for each compared paragraph (≥ ``MIN_CHARS`` normalised characters, the report's
   unit name masked) its ``BANDS`` LSH band keys (kind 0) and the stable fingerprints
   of its sentences of ≥ ``SENT_MIN`` characters (kind 1), and a ``copy_reports`` row
-  with the unit name that was masked.  Every report is indexed, counted or not (an
+  with the unit name that was masked and the paragraphs' MinHash signatures (``SIGS``
+  records; migration 0013).  Every report is indexed, counted or not (an
   older version may become current again); lookups join ``reports`` and keep the
   counted ones (``db.counted()``), so a withdrawal needs nothing here.  A deleted
   report's keys go with it (foreign key ``ON DELETE CASCADE``; re-indexing a report
@@ -24,7 +25,8 @@ migration 0011) and answers for one report:
   pairs all; a larger one only the ``REPS`` earliest members and the unit's
   neighbouring years, by ``similarity._big_bucket`` itself; a sentence in more than
   ``MAX_BUCKET`` paragraphs pairs nothing) → ``similarity.verify_candidates``
-  (signature pre-filter, exact shingle Jaccard / containment on the paragraph text)
+  (exact shingle Jaccard / containment on the paragraph text, then the signature pre-filter
+  with the partners' stored signatures)
   → ``similarity.attribute``.  The buckets are read whole (their counted members),
   so the 通用表述 count over units sees the same partners as ``analyse`` and the
   result for a report equals ``analyse``'s (tests/test_copy_index.py).
@@ -32,6 +34,7 @@ migration 0011) and answers for one report:
 from __future__ import annotations
 
 import hashlib
+import threading
 from typing import Iterable
 
 import numpy as np
@@ -43,6 +46,8 @@ from . import similarity as sim
 
 BAND, SENT = 0, 1     # copy_keys.kind
 _CHUNK = 500          # ids / keys per IN (...) list
+# copy_reports.sigs: one record per compared paragraph (its id, its MinHash signature), 520 bytes
+SIGS = np.dtype([("pid", "<i8"), ("sig", "<u4", (sim.NUM_PERM,))])
 
 
 def stable_hash(s: str) -> int:
@@ -55,8 +60,9 @@ def _i64(keys: np.ndarray) -> np.ndarray:
     return keys.astype(np.uint64).view(np.int64)
 
 
-def paragraph_keys(paras: list[tuple[int, str]], unit: str | None) -> list[tuple[int, int, int]]:
-    """(key, kind, para_id) rows of the compared paragraphs among ``paras`` ((para_id, body))."""
+def paragraph_keys(paras: list[tuple[int, str]], unit: str | None) -> tuple[list[tuple[int, int, int]], np.ndarray]:
+    """(key, kind, para_id) rows of the compared paragraphs among ``paras`` ((para_id, body)),
+    and their signatures (``SIGS`` records)."""
     masks = sim.unit_masks(unit)
     norms, pids, sents = [], [], []
     for pid, body in paras:
@@ -65,23 +71,28 @@ def paragraph_keys(paras: list[tuple[int, str]], unit: str | None) -> list[tuple
             norms.append(s)
             pids.append(pid)
             sents.append({stable_hash(x) for x in ss if len(x) >= sim.SENT_MIN})
+    recs = np.zeros(len(norms), dtype=SIGS)
     if not norms:
-        return []
-    keys = _i64(sim.band_keys(sim.signatures(norms))).tolist()
+        return [], recs
+    sig = sim.signatures(norms)
+    recs["pid"], recs["sig"] = pids, sig
+    keys = _i64(sim.band_keys(sig)).tolist()
     out = []
     for pid, ks, fs in zip(pids, keys, sents):
         out.extend((k, BAND, pid) for k in dict.fromkeys(ks))
         out.extend((f, SENT, pid) for f in sorted(fs))
-    return out
+    return out, recs
 
 
 def row_keys(rows: dict) -> dict:
     """What ``index_reports`` writes for one report's ``store.rows_of`` rows, computed where
     the report was analysed (a ``corpus add`` worker) instead of in the one writer: the unit
-    name that was masked and the (key, kind, paragraph number in ``rows["paragraphs"]``) rows."""
+    name that was masked, the (key, kind, paragraph number in ``rows["paragraphs"]``) rows and
+    the signatures (``SIGS``, the same numbers in ``pid``)."""
     unit = rows["report"].get("unit")
     paras = [(i, p["body"]) for i, p in enumerate(rows["paragraphs"])]
-    return {"unit": unit or "", "n": len(paras), "keys": paragraph_keys(paras, unit)}
+    keys, recs = paragraph_keys(paras, unit)
+    return {"unit": unit or "", "n": len(paras), "keys": keys, "sigs": recs}
 
 
 def index_reports(conn: Connection, rids: Iterable[int], known: dict[int, dict] | None = None) -> int:
@@ -116,17 +127,20 @@ def index_reports(conn: Connection, rids: Iterable[int], known: dict[int, dict] 
         conn.execute(delete(db.copy_keys).where(k.report_id.in_(bindparam("ids", expanding=True))), {"ids": chunk})
         conn.execute(delete(db.copy_reports).where(db.copy_reports.c.report_id.in_(
             bindparam("ids", expanding=True))), {"ids": chunk})
-        rows = []
+        rows, blobs = [], {}
         for rid, unit in units.items():
             if rid in ready:
                 ids = ids_of[rid]    # paragraph number -> id: inserted in order, ids ascending
                 keys = [(key, kind, ids[i]) for key, kind, i in known[rid]["keys"]]
+                recs = known[rid]["sigs"].copy()
+                recs["pid"] = np.asarray(ids, dtype=np.int64)[recs["pid"]]
             else:
-                keys = paragraph_keys(paras[rid], unit)
+                keys, recs = paragraph_keys(paras[rid], unit)
             rows.extend((key, kind, rid, pid) for key, kind, pid in keys)
+            blobs[rid] = recs.tobytes()
         db.insert_tuples(conn, db.copy_keys, rows)   # columns: key, kind, report_id, para_id
         conn.execute(sa_insert(db.copy_reports),
-                     [{"report_id": rid, "unit": unit or ""} for rid, unit in units.items()])
+                     [{"report_id": rid, "unit": unit or "", "sigs": blobs[rid]} for rid, unit in units.items()])
         n += len(rows)
     return n
 
@@ -138,11 +152,12 @@ def index_report(conn: Connection, rid: int, known: dict | None = None) -> int:
 
 
 def _stale(conn: Connection, limit: int | None = None, after: int = 0, among: list[int] | None = None) -> list[int]:
-    """Reports (id > ``after``; of ``among`` when given) not indexed, or indexed with another unit
-    name than they carry now."""
+    """Reports (id > ``after``; of ``among`` when given) not indexed, indexed with another unit
+    name than they carry now, or indexed without signatures (before migration 0013)."""
     r, c = db.reports.c, db.copy_reports.c
     q = (select(r.id).select_from(db.reports.outerjoin(db.copy_reports, c.report_id == r.id))
-         .where(r.id > after, c.report_id.is_(None) | (c.unit != func.coalesce(r.unit, ""))).order_by(r.id))
+         .where(r.id > after, c.report_id.is_(None) | (c.unit != func.coalesce(r.unit, "")) | c.sigs.is_(None))
+         .order_by(r.id))
     if among is not None:
         out = []
         for c0 in range(0, len(among), _CHUNK):
@@ -214,16 +229,45 @@ def ensure_index(engine: Engine) -> int:
     return done
 
 
+META_MAX = 1_000_000   # reports whose (unit, year, dates) a process keeps between lookups
+_meta: dict[str, tuple[str, int, dict]] = {}   # engine URL -> (change-log token, version, rid -> meta)
+_meta_lock = threading.Lock()
+
+
+def _report_meta(conn: Connection, rids: list[int]) -> dict[int, tuple]:
+    """report id -> (unit, year, published, signed) of the counted ones among ``rids``.
+
+    Kept per process between lookups (a lookup reads the bases of tens of thousands of bucket
+    members): the change log of migration 0010 (``corpus_version``, ``report_changes``) says
+    which reports were written since, and only those are read again.  The version is read
+    before the rows, so a write between the two is dropped again by the next call."""
+    cv, rc, r = db.corpus_version.c, db.report_changes.c, db.reports.c
+    key = str(conn.engine.url)
+    with _meta_lock:
+        tok, n = conn.execute(select(cv.token, cv.n).where(cv.id == 1)).one()
+        got = _meta.get(key)
+        if got is None or got[0] != tok or n < got[1] or len(got[2]) > META_MAX:
+            memo: dict[int, tuple | None] = {}
+        else:
+            memo = got[2]
+            if n > got[1]:
+                for (x,) in _fetch(conn, select(rc.report_id).where(rc.seq > got[1]), {}):
+                    memo.pop(x, None)
+        _meta[key] = (tok, n, memo)
+        want = sorted({x for x in rids if x not in memo})
+        q = select(r.id, r.unit, r.year, r.published, r.signed, r.is_current).where(
+            r.id.in_(bindparam("ids", expanding=True)))
+        for c0 in range(0, len(want), _CHUNK):
+            for rid, unit, year, pub, signed, cur in _fetch(conn, q, {"ids": want[c0:c0 + _CHUNK]}):
+                memo[rid] = (unit, year, pub, signed) if cur else None
+        for x in want:
+            memo.setdefault(x, None)     # deleted
+        return {x: m for x in rids if (m := memo[x]) is not None}
+
+
 def _infos(conn: Connection, rids: list[int]) -> dict[int, sim.ReportInfo]:
-    r = db.reports.c
-    out = {}
-    for c0 in range(0, len(rids), _CHUNK):
-        for row in conn.execute(select(r.id, r.unit, r.year, r.published, r.signed)
-                                .where(r.id.in_(bindparam("ids", expanding=True)), db.counted()),
-                                {"ids": rids[c0:c0 + _CHUNK]}):
-            out[row.id] = sim.ReportInfo(row.id, row.unit, row.year, sim._unit_key(row.id, row.unit),
-                                         date=sim._date(row.published, row.signed))   # masks: when used
-    return out
+    return {rid: sim.ReportInfo(rid, unit, year, sim._unit_key(rid, unit), date=sim._date(pub, signed))
+            for rid, (unit, year, pub, signed) in _report_meta(conn, rids).items()}   # masks: when used
 
 
 def _fetch(conn: Connection, stmt, params: dict) -> list[tuple]:
@@ -251,11 +295,20 @@ def _members(conn: Connection, keys: list[int]) -> np.ndarray:
 
 def _bases(conn: Connection, rids: list[int]) -> dict[int, tuple]:
     """report id -> (unit, year) of the counted ones among ``rids``."""
-    r = db.reports.c
-    q = select(r.id, r.unit, r.year).where(r.id.in_(bindparam("ids", expanding=True)), db.counted())
-    out = {}
-    for c0 in range(0, len(rids), _CHUNK):
-        out.update((rid, (unit, year)) for rid, unit, year in _fetch(conn, q, {"ids": rids[c0:c0 + _CHUNK]}))
+    return {rid: m[:2] for rid, m in _report_meta(conn, rids).items()}
+
+
+def stored_sigs(engine: Engine, rids: list[int]) -> dict[int, np.ndarray]:
+    """paragraph id -> stored signature (uint32, NUM_PERM) of the compared paragraphs of
+    ``rids``; the reports indexed before migration 0013 have none."""
+    c = db.copy_reports.c
+    q = select(c.sigs).where(c.report_id.in_(bindparam("ids", expanding=True)), c.sigs.is_not(None))
+    out: dict[int, np.ndarray] = {}
+    with engine.connect() as conn:
+        for c0 in range(0, len(rids), _CHUNK):
+            for (blob,) in _fetch(conn, q, {"ids": rids[c0:c0 + _CHUNK]}):
+                recs = np.frombuffer(blob, dtype=SIGS)
+                out.update(zip(recs["pid"].tolist(), recs["sig"]))
     return out
 
 
@@ -326,7 +379,8 @@ def copies_of_many(engine: Engine, report_ids: Iterable[int], *, threshold: floa
         key_rows = []
         for rid in targets:
             infos[rid].chars = sum(len(b) for _, b in paras[rid])
-            key_rows.extend((key, kind, rid, pid) for key, kind, pid in paragraph_keys(paras[rid], infos[rid].unit))
+            key_rows.extend((key, kind, rid, pid)
+                            for key, kind, pid in paragraph_keys(paras[rid], infos[rid].unit)[0])
         kk = np.array(key_rows, dtype=np.int64).reshape(-1, 4)
         mine = np.unique(kk[:, 3])
         if not len(mine):
@@ -395,7 +449,22 @@ def copies_of_many(engine: Engine, report_ids: Iterable[int], *, threshold: floa
                       np.array([stable_hash(s) for s in norms], dtype=np.int64),
                       np.array([len(s) for s in norms], dtype=np.int32))
     local = np.searchsorted(rows, pairs)      # space rows -> local index rows (both sorted)
+
+    def sigs_of(rows: list[int]) -> np.ndarray:
+        """The signatures of index rows ``rows``: stored, or made from the text when not."""
+        got = stored_sigs(engine, sorted(set(index.report_id[rows].tolist())))
+        out = np.empty((len(rows), sim.NUM_PERM), dtype=np.uint32)
+        missing = []
+        for k, pid in enumerate(index.para_id[rows].tolist()):
+            s = got.get(pid)
+            if s is None:
+                missing.append(k)
+            else:
+                out[k] = s
+        if missing:
+            out[missing] = sim.signatures([norms[rows[k]] for k in missing])
+        return out
     verified = sim.verify_candidates(engine, index, local, threshold=threshold, containment=containment,
-                                     norms=norms)
+                                     norms=norms, sigs_of=sigs_of)
     res = sim.attribute(index, verified, threshold=threshold, common_units=common_units)
     return index, {rid: res[rid] for rid in targets}

@@ -32,8 +32,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, SmallInteger,
-                        String, Table, Text, UniqueConstraint, create_engine, event, false, true)
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, LargeBinary, MetaData,
+                        SmallInteger, String, Table, Text, UniqueConstraint, create_engine, event, false, true)
 from sqlalchemy.engine import Connection, Engine, make_url
 
 DEFAULT_DB = "fazhi.db"
@@ -265,6 +265,9 @@ copy_reports = Table(
     Column("report_id", Integer, ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True,
            autoincrement=False),
     Column("unit", Text, nullable=False),      # the unit name masked when indexed ('' none)
+    # the compared paragraphs' MinHash signatures (``copy_index.SIGS`` records, migration 0013;
+    # NULL: indexed before it, made again on the next ``ensure_index``)
+    Column("sigs", LargeBinary, nullable=True),
 )
 
 

@@ -80,7 +80,7 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, NamedTuple
+from typing import Callable, Iterable, Iterator, NamedTuple
 
 import numpy as np
 from sqlalchemy import func, select
@@ -143,6 +143,7 @@ def normalise(s: str, masks: tuple[str, ...] = ()) -> str:
     return _DIGITS.sub("0", t)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def unit_masks(unit: str | None) -> tuple[str, ...]:
     """The strings removed from a report's paragraphs: its unit name and its normalised stem."""
     if not unit:
@@ -618,7 +619,8 @@ def verified_pairs(engine: Engine, index: Index, *, threshold: float = THRESHOLD
 
 def verify_candidates(engine: Engine, index: Index, cand: np.ndarray, *, threshold: float = THRESHOLD,
                       containment: float = CONTAINMENT, block: int = 50000, cache_max: int = 200000,
-                      norms: list[str] | None = None) -> Pairs:
+                      norms: list[str] | None = None,
+                      sigs_of: Callable[[list[int]], np.ndarray] | None = None) -> Pairs:
     """The verification step of ``verified_pairs`` on given candidate pairs (index rows i < j):
     the signature pre-filter, then the exact shingle Jaccard or containment on the stored text.
 
@@ -626,7 +628,8 @@ def verify_candidates(engine: Engine, index: Index, cand: np.ndarray, *, thresho
     normalised texts in ``norms`` (nothing is read again) and an Index without signatures
     (``sig`` None): the exact test runs first and the signatures are made only for the rows of
     the pairs that pass it, the few that the pre-filter can still drop — both tests are per
-    pair, so the pairs kept and their order are the same."""
+    pair, so the pairs kept and their order are the same.  ``sigs_of`` (index rows -> their
+    signatures) gives the stored ones; without it they are made from ``norms``."""
     f0 = np.zeros(0)
     empty = Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64), f0, f0, f0)
     if not len(cand):
@@ -694,7 +697,8 @@ def verify_candidates(engine: Engine, index: Index, cand: np.ndarray, *, thresho
         rows = _sorted_unique(pr.ravel())
         row = np.zeros(len(index), dtype=np.int64)
         row[rows] = np.arange(len(rows))
-        arr = arr[prefilter(pr, signatures([norms[r] for r in rows.tolist()]), row)]
+        rl = rows.tolist()
+        arr = arr[prefilter(pr, sigs_of(rl) if sigs_of else signatures([norms[r] for r in rl]), row)]
     ones = np.ones(len(ident))
     return Pairs(np.concatenate((ident[:, 0], arr[:, 0].astype(np.int64))),
                  np.concatenate((ident[:, 1], arr[:, 1].astype(np.int64))),

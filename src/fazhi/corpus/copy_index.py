@@ -46,6 +46,7 @@ from . import similarity as sim
 
 BAND, SENT = 0, 1     # copy_keys.kind
 _CHUNK = 500          # ids / keys per IN (...) list
+COMPACT = 4_000_000   # candidate pairs gathered before duplicates are dropped (copies_of_many)
 # copy_reports.sigs: one record per compared paragraph (its id, its MinHash signature), 520 bytes
 SIGS = np.dtype([("pid", "<i8"), ("sig", "<u4", (sim.NUM_PERM,))])
 
@@ -287,10 +288,10 @@ def _members(conn: Connection, keys: list[int]) -> np.ndarray:
     0.09 s.)"""
     k = db.copy_keys.c
     q = select(k.key, k.kind, k.report_id, k.para_id).where(k.key.in_(bindparam("keys", expanding=True)))
-    out: list = []
-    for c0 in range(0, len(keys), _CHUNK):
-        out.extend(_fetch(conn, q, {"keys": keys[c0:c0 + _CHUNK]}))
-    return np.array(out, dtype=np.int64).reshape(-1, 4)
+    out = [np.zeros((0, 4), dtype=np.int64)]
+    for c0 in range(0, len(keys), _CHUNK):   # to an array chunk by chunk: a row as a tuple takes ~150 B
+        out.append(np.array(_fetch(conn, q, {"keys": keys[c0:c0 + _CHUNK]}), dtype=np.int64).reshape(-1, 4))
+    return np.concatenate(out)
 
 
 def _bases(conn: Connection, rids: list[int]) -> dict[int, tuple]:
@@ -409,7 +410,11 @@ def copies_of_many(engine: Engine, report_ids: Iterable[int], *, threshold: floa
         bk, bd, br = bk[keep], bd[keep], br[keep]
         starts = np.flatnonzero(np.concatenate(([True], (bk[1:] != bk[:-1]) | (bd[1:] != bd[:-1]))))
         ends = np.append(starts[1:], len(br))
-        found: list[np.ndarray] = []
+        # the pairs as codes i * n + j (i < j), made unique whenever COMPACT have gathered: a
+        # paragraph's 25 band buckets are mostly the same members (25 copies of each pair)
+        n_sp = max(len(space), 1)
+        found: list[np.ndarray] = [np.zeros(0, np.int64)]
+        gathered = 0
         for s0, e0, kind in zip(starts.tolist(), ends.tolist(), bd[starts].tolist()):
             m = e0 - s0
             if m < 2 or (kind == SENT and m > sim.MAX_BUCKET):
@@ -417,13 +422,17 @@ def copies_of_many(engine: Engine, report_ids: Iterable[int], *, threshold: floa
             rows = br[s0:e0]
             mr = rows[is_mine[rows]]
             if m <= sim.MAX_BUCKET:
-                found.append(_cross(mr, rows))      # all pairs of the bucket that hold one of mine
+                got = _cross(mr, rows)      # all pairs of the bucket that hold one of mine
             else:
-                found.append(_big_bucket_of(rows, mr, year, unit))
-        pairs = np.concatenate(found).astype(np.int64) if found else np.zeros((0, 2), np.int64)
-        pairs = pairs[(pairs[:, 0] != pairs[:, 1]) & (is_mine[pairs[:, 0]] | is_mine[pairs[:, 1]])]
-        pairs.sort(axis=1)
-        pairs = sim._unique_pairs(pairs, max(len(space), 1))
+                got = _big_bucket_of(rows, mr, year, unit)
+            got = got[(got[:, 0] != got[:, 1]) & (is_mine[got[:, 0]] | is_mine[got[:, 1]])]
+            found.append(got.min(axis=1) * n_sp + got.max(axis=1))
+            gathered += len(got)
+            if gathered > COMPACT:
+                found = [sim._sorted_unique(np.concatenate(found))]
+                gathered = len(found[0])
+        codes = sim._sorted_unique(np.concatenate(found))
+        pairs = np.stack([codes // n_sp, codes % n_sp], axis=1)
         ok = (rid_of[pairs[:, 0]] != rid_of[pairs[:, 1]]) & ~((unit[pairs[:, 0]] == unit[pairs[:, 1]])
                                                               & (year[pairs[:, 0]] == year[pairs[:, 1]]))
         pairs = pairs[ok]

@@ -810,12 +810,18 @@ def _edge_kinds(row: np.ndarray, src: np.ndarray, year: np.ndarray, unit: np.nda
     """The kind (index into KINDS, -1 none) of each directed edge row <- src."""
     # distinct units each row is matched in (itself included)
     nu = int(unit.max()) + 1 if len(unit) else 1
-    r64 = row.astype(np.int64)
-    rows_seen = _sorted_unique(r64)
-    codes = _sorted_unique(np.concatenate((r64 * nu + unit[src], rows_seen * nu + unit[rows_seen])))
+    rows_seen = _sorted_unique(row).astype(np.int64)
+    r64 = row.astype(np.int64)          # (row, unit of src) codes, in place: ~15 M edges at 100k reports
+    r64 *= nu
+    r64 += unit[src]
+    codes = np.concatenate((r64, rows_seen * nu + unit[rows_seen]))
     del r64
+    codes.sort()
+    codes = codes[np.concatenate(([True], codes[1:] != codes[:-1]))]
     common = np.bincount(codes // nu, minlength=n)[row] >= common_units
     del codes
+    if len(year) and -2**31 < min(year.min(), date.min()) and max(year.max(), date.max()) < 2**31:
+        year, date = year.astype(np.int32), date.astype(np.int32)   # the same comparisons, half the copies
     yr, ys, dr, ds = year[row], year[src], date[row], date[src]
     by_date = (dr >= 0) & (ds >= 0) & (dr != ds)
     by_year = ~by_date & (yr >= 0) & (ys >= 0) & (yr != ys)
@@ -847,19 +853,34 @@ def attribute(index: Index, pairs, *, threshold: float = THRESHOLD,
     row = np.concatenate((P.i, P.j)).astype(it)
     src = np.concatenate((P.j, P.i)).astype(it)
     kind = _edge_kinds(row, src, year, unit, _row_attr(index, "date"), len(index), common_units)
-    sim = np.concatenate((P.jaccard, P.jaccard))
-    cov = np.concatenate((P.cover_i, P.cover_j))
-    cont = np.maximum(cov, np.concatenate((P.cover_j, P.cover_i)))
-    ok = kind >= 0
-    row, src, sim, cov, cont, kind = row[ok], src[ok], sim[ok], cov[ok], cont[ok], kind[ok]
-    if not len(row):
+    # the edges kept, by their pair and direction (edge e < m is pair e's i <- j, else pair e - m's
+    # j <- i); the per-edge values are gathered for them only, the winners' at the end (at 100k
+    # reports the edges are ~15 M: every whole-edge copy costs ~120 MB)
+    m = len(P.i)
+    e = np.flatnonzero(kind >= 0)
+    if not len(e):
         return out
+    row, src, kind = row[e], src[e], kind[e]
+    fwd = e < m
+    pair = np.where(fwd, e, e - m)
+    del e
     # per row: the first kind that applies, then its best source — most of the paragraph covered,
     # the highest Jaccard, the earliest year, the first row
-    order = np.lexsort((src, year[src], -sim, -cov, kind, row))
-    row, src, sim, cov, cont, kind = (x[order] for x in (row, src, sim, cov, cont, kind))
-    first = np.concatenate(([True], row[1:] != row[:-1]))
-    for r, s_, jc, cv, ct, kd in zip(*(x[first].tolist() for x in (row, src, sim, cov, cont, kind))):
+    cov = P.cover_i[pair]
+    back = np.flatnonzero(~fwd)
+    cov[back] = P.cover_j[pair[back]]
+    del back
+    np.negative(cov, out=cov)
+    yr = year.astype(np.int32) if len(year) and -2**31 < year.min() and year.max() < 2**31 else year
+    order = np.lexsort((src, yr[src], -P.jaccard[pair], cov, kind, row))
+    del cov
+    ro = row[order]
+    first = order[np.concatenate(([True], ro[1:] != ro[:-1]))]
+    del ro, order
+    pk, fw = pair[first], fwd[first]
+    ci, cj = P.cover_i[pk], P.cover_j[pk]
+    win = (row[first], src[first], P.jaccard[pk], np.where(fw, ci, cj), np.maximum(ci, cj), kind[first])
+    for r, s_, jc, cv, ct, kd in zip(*(x.tolist() for x in win)):
         rc = out[int(index.report_id[r])]
         name = KINDS[kd]
         ch = int(index.length[r]) if jc >= threshold else int(round(int(index.length[r]) * cv))

@@ -357,3 +357,16 @@ def test_the_bases_kept_between_lookups_follow_every_write(planted):
         submissions.withdraw(c, ids["copy"], "test")
     assert ci.copies_of(eng, ids["copy"]) is None
     _assert_equal_to_analyse(eng)
+
+
+def test_attribute_sorts_in_chunks_of_whole_rows_with_the_same_winners(planted, monkeypatch):
+    """``attribute`` picks each row's kind and source per chunk of edges (``EDGE_CHUNK``); chunks
+    of 3 edges (most rows cut across a chunk's natural end) give one sort's results."""
+    eng, ids = planted
+    index = sim.build_index(eng)
+    pairs = sim.verified_pairs(eng, index)
+    want = sim.attribute(index, pairs)
+    assert sum(len(rc.paragraphs) for rc in want.values()) > 20
+    monkeypatch.setattr(sim, "EDGE_CHUNK", 3)
+    got = sim.attribute(index, pairs)
+    assert {r: _canon(rc) for r, rc in got.items()} == {r: _canon(rc) for r, rc in want.items()}

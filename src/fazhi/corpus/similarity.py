@@ -837,6 +837,9 @@ def _edge_kinds(row: np.ndarray, src: np.ndarray, year: np.ndarray, unit: np.nda
     return kind
 
 
+EDGE_CHUNK = 1 << 20   # directed edges sorted at a time in attribute (whole rows)
+
+
 def attribute(index: Index, pairs, *, threshold: float = THRESHOLD,
               common_units: int = COMMON_UNITS) -> dict[int, ReportCopies]:
     """Per report: one kind and the best source for each matched paragraph, and the shares
@@ -865,18 +868,26 @@ def attribute(index: Index, pairs, *, threshold: float = THRESHOLD,
     pair = np.where(fwd, e, e - m)
     del e
     # per row: the first kind that applies, then its best source — most of the paragraph covered,
-    # the highest Jaccard, the earliest year, the first row
-    cov = P.cover_i[pair]
-    back = np.flatnonzero(~fwd)
-    cov[back] = P.cover_j[pair[back]]
-    del back
-    np.negative(cov, out=cov)
+    # the highest Jaccard, the earliest year, the first row.  The edges grouped by row (a stable
+    # sort) and sorted per chunk of ~EDGE_CHUNK edges (whole rows): the same winners as one sort
+    # of all edges, without its six key arrays over ~15 M edges at 100k reports
     yr = year.astype(np.int32) if len(year) and -2**31 < year.min() and year.max() < 2**31 else year
-    order = np.lexsort((src, yr[src], -P.jaccard[pair], cov, kind, row))
-    del cov
-    ro = row[order]
-    first = order[np.concatenate(([True], ro[1:] != ro[:-1]))]
-    del ro, order
+    by_row = np.argsort(row, kind="stable")
+    rs = row[by_row]
+    starts = np.flatnonzero(np.concatenate(([True], rs[1:] != rs[:-1])))
+    del rs
+    at = np.searchsorted(starts, np.arange(0, len(by_row), EDGE_CHUNK))    # the first row starting at or after
+    cuts = np.unique(np.append(starts[at[at < len(starts)]], len(by_row)))
+    firsts = []
+    for a, b in zip(cuts[:-1].tolist(), cuts[1:].tolist()):
+        x = by_row[a:b]
+        px, sx, rx = pair[x], src[x], row[x]
+        cov = np.where(fwd[x], P.cover_i[px], P.cover_j[px])
+        so = np.lexsort((sx, yr[sx], -P.jaccard[px], -cov, kind[x], rx))
+        ro = rx[so]
+        firsts.append(x[so[np.concatenate(([True], ro[1:] != ro[:-1]))]])
+    first = np.concatenate(firsts)
+    del by_row, firsts
     pk, fw = pair[first], fwd[first]
     ci, cj = P.cover_i[pk], P.cover_j[pk]
     win = (row[first], src[first], P.jaccard[pk], np.where(fw, ci, cj), np.maximum(ci, cj), kind[first])

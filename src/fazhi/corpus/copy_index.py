@@ -200,6 +200,16 @@ def build_index(engine: Engine, *, batch: int = 1000, progress=None) -> int:
 _checked: dict[str, tuple[str, int]] = {}   # engine URL -> (change-log token, version) when last complete
 
 
+def _since(conn: Connection, last: tuple[str, int] | None) -> tuple[str, int, list[int] | None]:
+    """The change log's (token, n) now and the reports written since ``last`` (an earlier
+    (token, n)); None instead of the list when everything must be read again: nothing read
+    before, another database or a restore (n went back)."""
+    tok, n = db.change_version(conn)
+    if last is None or last[0] != tok or n < last[1]:
+        return tok, n, None
+    return tok, n, db.changed_since(conn, last[1]) if n > last[1] else []
+
+
 def ensure_index(engine: Engine) -> int:
     """Index what is missing or stale before a lookup; the number of reports indexed.
 
@@ -207,18 +217,15 @@ def ensure_index(engine: Engine) -> int:
     calls read the change log of migration 0010 (``corpus_version``, ``report_changes``, kept by
     triggers on every write to ``reports``) and check only the reports changed since."""
     key = str(engine.url)
-    cv, rc = db.corpus_version.c, db.report_changes.c
     with engine.connect() as conn:
-        tok, n = conn.execute(select(cv.token, cv.n).where(cv.id == 1)).one()
         last = _checked.get(key)
-        if last is not None and last[0] == tok and n >= last[1]:   # else another database (a restore): all
-            if last[1] == n:
-                return 0
-            changed = sorted(x for (x,) in conn.execute(select(rc.report_id).where(rc.seq > last[1])))
-            stale = _stale(conn, among=changed)
-            full = False
-        else:
+        tok, n, changed = _since(conn, last)
+        if changed is None:
             stale, full = _stale(conn, 1), True
+        elif n == last[1]:
+            return 0
+        else:
+            stale, full = _stale(conn, among=changed), False
     done = 0
     if stale and full:
         done = build_index(engine)
@@ -242,18 +249,17 @@ def _report_meta(conn: Connection, rids: list[int]) -> dict[int, tuple]:
     members): the change log of migration 0010 (``corpus_version``, ``report_changes``) says
     which reports were written since, and only those are read again.  The version is read
     before the rows, so a write between the two is dropped again by the next call."""
-    cv, rc, r = db.corpus_version.c, db.report_changes.c, db.reports.c
+    r = db.reports.c
     key = str(conn.engine.url)
     with _meta_lock:
-        tok, n = conn.execute(select(cv.token, cv.n).where(cv.id == 1)).one()
         got = _meta.get(key)
-        if got is None or got[0] != tok or n < got[1] or len(got[2]) > META_MAX:
+        tok, n, changed = _since(conn, got[:2] if got else None)
+        if changed is None or len(got[2]) > META_MAX:
             memo: dict[int, tuple | None] = {}
         else:
             memo = got[2]
-            if n > got[1]:
-                for (x,) in _fetch(conn, select(rc.report_id).where(rc.seq > got[1]), {}):
-                    memo.pop(x, None)
+            for x in changed:
+                memo.pop(x, None)
         _meta[key] = (tok, n, memo)
         want = sorted({x for x in rids if x not in memo})
         q = select(r.id, r.unit, r.year, r.published, r.signed, r.is_current).where(

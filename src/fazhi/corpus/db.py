@@ -33,7 +33,8 @@ from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, LargeBinary, MetaData,
-                        SmallInteger, String, Table, Text, UniqueConstraint, create_engine, event, false, true)
+                        SmallInteger, String, Table, Text, UniqueConstraint, create_engine, event, false, select,
+                        true)
 from sqlalchemy.engine import Connection, Engine, make_url
 
 DEFAULT_DB = "fazhi.db"
@@ -302,6 +303,20 @@ follow_results = Table(
 )
 
 
+def change_version(conn: Connection) -> tuple[str, int]:
+    """The change log's (token, n) now (migration 0010): ``n`` grows with every write to the
+    watched tables; another token is another database (a new one, or a restore)."""
+    cv = corpus_version.c
+    tok, n = conn.execute(select(cv.token, cv.n).where(cv.id == 1)).one()
+    return tok, int(n)
+
+
+def changed_since(conn: Connection, n: int) -> list[int]:
+    """The reports written after version ``n`` of the change log, in id order."""
+    rc = report_changes.c
+    return sorted(x for (x,) in conn.execute(select(rc.report_id).where(rc.seq > n)))
+
+
 def counted(table=None):
     """The one condition every count, ranking, statistic, list and export applies:
     the *current* version of each report (``reports.is_current``), which already
@@ -314,8 +329,6 @@ def counted(table=None):
 
 def current_reports(*columns):
     """``select(columns or the whole reports row)`` restricted to counted reports."""
-    from sqlalchemy import select
-
     return select(*(columns or (reports,))).where(counted())
 
 

@@ -53,10 +53,7 @@ _CHUNK = 500
 
 
 # ------------------------------------------------------------------ versions
-def version(conn: Connection) -> tuple[str, int]:
-    cv = db.corpus_version.c
-    tok, n = conn.execute(select(cv.token, cv.n).where(cv.id == 1)).one()
-    return tok, int(n)
+version = db.change_version
 
 
 def state(conn: Connection, name: str) -> tuple[str, int] | None:
@@ -85,11 +82,6 @@ def _store(engine: Engine, fn) -> bool:
         return True
     except DBAPIError:
         return False
-
-
-def _changed_since(conn: Connection, n: int) -> list[int]:
-    rc = db.report_changes.c
-    return sorted(x for (x,) in conn.execute(select(rc.report_id).where(rc.seq > n)))
 
 
 # ------------------------------------------------------------------ copy shares
@@ -244,7 +236,7 @@ def incremental_copies(engine: Engine, since: int) -> dict | None:
     s = db.copy_shares.c
     with engine.connect() as conn:
         tok, n = version(conn)
-        changed = _changed_since(conn, since)
+        changed = db.changed_since(conn, since)
         stored: dict[int, tuple] = {}
         for c in _chunks(changed):
             stored.update((x.report_id, (x.unit, x.year, x.date)) for x in conn.execute(

@@ -871,7 +871,6 @@ def attribute(index: Index, pairs, *, threshold: float = THRESHOLD,
     # the highest Jaccard, the earliest year, the first row.  The edges grouped by row (a stable
     # sort) and sorted per chunk of ~EDGE_CHUNK edges (whole rows): the same winners as one sort
     # of all edges, without its six key arrays over ~15 M edges at 100k reports
-    yr = year.astype(np.int32) if len(year) and -2**31 < year.min() and year.max() < 2**31 else year
     by_row = np.argsort(row, kind="stable")
     rs = row[by_row]
     starts = np.flatnonzero(np.concatenate(([True], rs[1:] != rs[:-1])))
@@ -883,7 +882,7 @@ def attribute(index: Index, pairs, *, threshold: float = THRESHOLD,
         x = by_row[a:b]
         px, sx, rx = pair[x], src[x], row[x]
         cov = np.where(fwd[x], P.cover_i[px], P.cover_j[px])
-        so = np.lexsort((sx, yr[sx], -P.jaccard[px], -cov, kind[x], rx))
+        so = np.lexsort((sx, year[sx], -P.jaccard[px], -cov, kind[x], rx))
         ro = rx[so]
         firsts.append(x[so[np.concatenate(([True], ro[1:] != ro[:-1]))]])
     first = np.concatenate(firsts)

@@ -54,13 +54,38 @@ def _one(text: str):
     return qs[0]
 
 
+def _standard_numeral(n: int) -> str:
+    """``cn2an.an2cn(n)`` in the standard form.
+
+    cn2an leaves out the 零 a zero 万 group takes under a non-zero 亿
+    (300001000 -> 三亿一千, standard 三亿零一千); that short form is ambiguous
+    (三亿一千 is also read as 三亿一千万), so fazhi reads only the standard one.
+    """
+    s = cn2an.an2cn(n)
+    if n >= 10**8 and (n // 10**4) % 10**4 == 0 and n % 10**4:
+        head, _, tail = s.rpartition("亿")
+        if not tail.startswith("零"):
+            s = f"{head}亿零{tail}"
+    return s
+
+
 @PROP
 @given(st.integers(min_value=2, max_value=10**12))  # a lone 一元 is the article, not a count
 def test_large_chinese_amount_round_trip(n):
-    text = cn2an.an2cn(n) + "元"
+    text = _standard_numeral(n) + "元"
     q = _one(text)
     assert q.value == n and q.kind == "amount"
     assert (q.start, q.end) == (0, len(text))
+
+
+@pytest.mark.parametrize("n", [300_001_000, 100_001_234, 604_700_009_304, 1_000_000_001])
+def test_amount_without_the_zero_of_an_empty_wan_group(n):
+    # the two forms of a number whose 万 group is empty: the standard one is
+    # read, cn2an's short one (三亿一千, also read as 三亿一千万) is never read as
+    # some other number
+    assert _one(_standard_numeral(n) + "元").value == n
+    short = cn2an.an2cn(n) + "元"
+    assert all(q.value == n for q in find(shadow(short)))
 
 
 @PROP

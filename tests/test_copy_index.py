@@ -137,9 +137,11 @@ def test_copies_of_equals_analyse_with_big_buckets(planted, monkeypatch):
 
 def test_keys_are_written_on_insert_and_the_backfill_writes_the_same(planted, tmp_path):
     eng, ids = planted
-    k = dbm.copy_keys.c
+    k, cr = dbm.copy_keys.c, dbm.copy_reports.c
+    stored = select(cr.report_id, cr.unit, cr.sigs, cr.grams).order_by(cr.report_id)
     with eng.connect() as c:
         before = sorted(c.execute(select(k.key, k.kind, k.report_id, k.para_id)).all())
+        rows_before = c.execute(stored).all()      # written from the worker's row_keys on insert
         n_rep = c.execute(select(func.count()).select_from(dbm.copy_reports)).scalar_one()
         n_all = c.execute(select(func.count()).select_from(dbm.reports)).scalar_one()
     assert before and n_rep == n_all
@@ -153,7 +155,9 @@ def test_keys_are_written_on_insert_and_the_backfill_writes_the_same(planted, tm
     assert ci.build_index(eng, batch=4) == n_all - 3
     with eng.connect() as c:
         after = sorted(c.execute(select(k.key, k.kind, k.report_id, k.para_id)).all())
+        rows_after = c.execute(stored).all()       # made from the stored text by the backfill
     assert after == before
+    assert rows_after == rows_before and all(g for *_, g in rows_after)
     assert ci.build_index(eng) == 0
 
 
@@ -288,6 +292,12 @@ def _norms_of(eng, rid: int) -> dict[int, str]:
     return {pid: s for pid, s in out.items() if len(s) >= sim.MIN_CHARS}
 
 
+def _blob(eng, rid: int, col: str = "sigs") -> bytes | None:
+    c = dbm.copy_reports.c
+    with eng.connect() as conn:
+        return conn.execute(select(c[col]).where(c.report_id == rid)).scalar()
+
+
 def test_the_stored_signatures_are_those_of_the_compared_paragraphs(planted):
     eng, ids = planted
     for rid in ids.values():
@@ -306,7 +316,7 @@ def test_the_lookup_reads_the_stored_signatures(planted):
     eng, ids = planted
     want = ci.copies_of(eng, ids["half"])[1]
     assert ids["s0"] in want.sources
-    recs = np.frombuffer(_sigs_blob(eng, ids["s0"]), dtype=ci.SIGS).copy()
+    recs = np.frombuffer(_blob(eng, ids["s0"]), dtype=ci.SIGS).copy()
     recs["sig"] = 0
     with eng.begin() as c:
         c.execute(update(dbm.copy_reports).where(dbm.copy_reports.c.report_id == ids["s0"])
@@ -317,29 +327,89 @@ def test_the_lookup_reads_the_stored_signatures(planted):
     assert _canon(ci.copies_of(eng, ids["half"])[1]) == _canon(want)
 
 
-def _sigs_blob(eng, rid: int) -> bytes | None:
-    c = dbm.copy_reports.c
-    with eng.connect() as conn:
-        return conn.execute(select(c.sigs).where(c.report_id == rid)).scalar()
-
-
-def test_reports_indexed_without_signatures(planted):
-    """A corpus indexed before migration 0013 (no signatures stored): the lookup makes them
-    from the text and gives the same results; those reports count as stale, and the backfill
-    stores what an insert would have."""
+@pytest.mark.parametrize("cols", [("sigs",), ("grams",), ("sigs", "grams")])
+def test_reports_indexed_without_signatures_or_shingles(planted, cols):
+    """A corpus indexed before migration 0013 or 0014 (no signatures or no shingles stored):
+    the lookup makes them from the text and gives the same results; those reports count as
+    stale, and the backfill stores what an insert would have."""
     eng, ids = planted
-    want = {rid: _sigs_blob(eng, rid) for rid in ids.values()}
+    want = {rid: (_blob(eng, rid), _blob(eng, rid, "grams")) for rid in ids.values()}
     counted = [rid for rid in ids.values() if ci.copies_of(eng, rid) is not None]
     before = {rid: _canon(ci.copies_of(eng, rid)[1]) for rid in counted}
     assert len(counted) > 10 and any(rc["other"] or rc["own"] or rc["mutual"] for rc in before.values())
     with eng.begin() as c:
-        c.execute(update(dbm.copy_reports).values(sigs=None))
-    assert ci.stored_sigs(eng, sorted(ids.values())) == {}
+        c.execute(update(dbm.copy_reports).values({col: None for col in cols}))
+    if "sigs" in cols:
+        assert ci.stored_sigs(eng, sorted(ids.values())) == {}
+    if "grams" in cols:
+        with eng.connect() as c:
+            assert ci.stored_grams(c, sorted(ids.values())) == {}
     assert {rid: _canon(ci.copies_of(eng, rid, ensure=False)[1]) for rid in counted} == before
     with eng.connect() as c:
         assert ci._stale(c) == sorted(ids.values())
     assert ci.build_index(eng, batch=5) == len(ids)
-    assert {rid: _sigs_blob(eng, rid) for rid in ids.values()} == want
+    assert {rid: (_blob(eng, rid), _blob(eng, rid, "grams")) for rid in ids.values()} == want
+
+
+def test_the_stored_shingles_are_those_of_the_compared_paragraphs(planted):
+    eng, ids = planted
+    p = dbm.paragraphs.c
+    for rid in ids.values():
+        norms = _norms_of(eng, rid)
+        heads, shingles = ci.read_grams(_blob(eng, rid, "grams"))
+        assert heads["pid"].tolist() == sorted(norms), rid
+        with eng.connect() as c:
+            meta = {pid: (no, len(b)) for pid, no, b in c.execute(
+                select(p.id, p.para_no, p.body).where(p.report_id == rid))}
+        for h, sh in zip(heads, shingles):
+            norm = norms[int(h["pid"])]
+            assert int(h["fp"]) == ci.stable_hash(norm) and int(h["nlen"]) == len(norm)
+            assert (int(h["no"]), int(h["chars"])) == meta[int(h["pid"])]
+            assert int(h["n"]) == len(sh) and sh.tolist() == sorted(sim.shingles(norm, normalised=True))
+
+
+def test_a_damaged_shingle_blob_is_refused():
+    heads = np.zeros(2, dtype=ci.GRAMS)
+    heads["n"] = [2, 1]
+    blob = ci.grams_blob(heads, [np.array([1, 5], np.uint32), np.array([7], np.uint32)])
+    h, sh = ci.read_grams(blob)
+    assert [x.tolist() for x in sh] == [[1, 5], [7]] and h["n"].tolist() == [2, 1]
+    assert ci.read_grams(ci.grams_blob(heads[:0], []))[1] == []
+    for bad in (blob[:-4], blob[:20], b"\xff" * 8 + blob[8:], b""):
+        with pytest.raises(ValueError):
+            ci.read_grams(bad)
+
+
+def test_a_lookup_past_a_damaged_shingle_blob_reads_the_text(planted):
+    eng, ids = planted
+    want = _canon(ci.copies_of(eng, ids["half"])[1])
+    with eng.begin() as c:
+        c.execute(update(dbm.copy_reports).where(dbm.copy_reports.c.report_id == ids["s0"])
+                  .values(grams=_blob(eng, ids["s0"], "grams")[:-3]))
+        assert ci.stored_grams(c, [ids["s0"]]) == {}
+    assert _canon(ci.copies_of(eng, ids["half"], ensure=False)[1]) == want
+
+
+def test_the_lookup_reads_the_stored_shingles(planted):
+    """The half-copied paragraphs match seed-000's (and its copy's) by containment; with the
+    other reports' stored shingles emptied the exact test finds nothing to share with them (the
+    lookup read the stored shingles, not the text), and the re-indexed ones give the result again."""
+    eng, ids = planted
+    want = ci.copies_of(eng, ids["half"])[1]
+    assert ids["s0"] in want.sources
+    others = [rid for name, rid in ids.items() if name != "half"]
+    with eng.begin() as c:
+        for rid in others:
+            heads, _ = ci.read_grams(_blob(eng, rid, "grams"))
+            heads = heads.copy()
+            heads["n"] = 0
+            c.execute(update(dbm.copy_reports).where(dbm.copy_reports.c.report_id == rid)
+                      .values(grams=ci.grams_blob(heads, [])))
+    got = ci.copies_of(eng, ids["half"], ensure=False)[1]
+    assert ids["s0"] not in got.sources and ids["copy"] not in got.sources
+    with eng.begin() as c:
+        ci.index_reports(c, others)
+    assert _canon(ci.copies_of(eng, ids["half"])[1]) == _canon(want)
 
 
 def test_the_bases_kept_between_lookups_follow_every_write(planted):

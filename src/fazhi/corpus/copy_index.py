@@ -9,8 +9,9 @@ migration 0011) and answers for one report:
   for each compared paragraph (≥ ``MIN_CHARS`` normalised characters, the report's
   unit name masked) its ``BANDS`` LSH band keys (kind 0) and the stable fingerprints
   of its sentences of ≥ ``SENT_MIN`` characters (kind 1), and a ``copy_reports`` row
-  with the unit name that was masked and the paragraphs' MinHash signatures (``SIGS``
-  records; migration 0013).  Every report is indexed, counted or not (an
+  with the unit name that was masked, the paragraphs' MinHash signatures (``SIGS``
+  records; migration 0013) and their fingerprints, lengths and shingle hashes (``grams_blob``;
+  migration 0014).  Every report is indexed, counted or not (an
   older version may become current again); lookups join ``reports`` and keep the
   counted ones (``db.counted()``), so a withdrawal needs nothing here.  A deleted
   report's keys go with it (foreign key ``ON DELETE CASCADE``; re-indexing a report
@@ -25,8 +26,8 @@ migration 0011) and answers for one report:
   pairs all; a larger one only the ``REPS`` earliest members and the unit's
   neighbouring years, by ``similarity._big_bucket`` itself; a sentence in more than
   ``MAX_BUCKET`` paragraphs pairs nothing) → ``similarity.verify_candidates``
-  (exact shingle Jaccard / containment on the paragraph text, then the signature pre-filter
-  with the partners' stored signatures)
+  (exact shingle Jaccard / containment with the partners' stored shingles, then the signature
+  pre-filter with their stored signatures: no partner text is read or normalised)
   → ``similarity.attribute``.  The buckets are read whole (their counted members),
   so the 通用表述 count over units sees the same partners as ``analyse`` and the
   result for a report equals ``analyse``'s (tests/test_copy_index.py).
@@ -49,6 +50,10 @@ _CHUNK = 500          # ids / keys per IN (...) list
 COMPACT = 4_000_000   # candidate pairs gathered before duplicates are dropped (copies_of_many)
 # copy_reports.sigs: one record per compared paragraph (its id, its MinHash signature), 520 bytes
 SIGS = np.dtype([("pid", "<i8"), ("sig", "<u4", (sim.NUM_PERM,))])
+# copy_reports.grams (migration 0014): the number of compared paragraphs (int64), one GRAMS
+# record per compared paragraph, then their shingle hashes (uint32, sorted, distinct: what
+# ``similarity._shingle_array`` gives), one paragraph after the other
+GRAMS = np.dtype([("pid", "<i8"), ("fp", "<i8"), ("no", "<i4"), ("chars", "<i4"), ("nlen", "<i4"), ("n", "<i4")])
 
 
 def stable_hash(s: str) -> int:
@@ -61,20 +66,51 @@ def _i64(keys: np.ndarray) -> np.ndarray:
     return keys.astype(np.uint64).view(np.int64)
 
 
-def paragraph_keys(paras: list[tuple[int, str]], unit: str | None) -> tuple[list[tuple[int, int, int]], np.ndarray]:
-    """(key, kind, para_id) rows of the compared paragraphs among ``paras`` ((para_id, body)),
-    and their signatures (``SIGS`` records)."""
+def grams_blob(heads: np.ndarray, shingles: list[np.ndarray]) -> bytes:
+    """``copy_reports.grams`` of a report: its ``GRAMS`` records and their shingle arrays."""
+    return (len(heads).to_bytes(8, "little") + heads.astype(GRAMS).tobytes()
+            + b"".join(x.astype("<u4").tobytes() for x in shingles))
+
+
+def read_grams(blob: bytes) -> tuple[np.ndarray, list[np.ndarray]]:
+    """``grams_blob`` read back: the ``GRAMS`` records and each paragraph's shingles (views)."""
+    m = int.from_bytes(blob[:8], "little")
+    rest = len(blob) - 8 - m * GRAMS.itemsize
+    if len(blob) < 8 or rest < 0 or rest % 4:
+        raise ValueError("copy_reports.grams: not a grams_blob")
+    heads = np.frombuffer(blob, dtype=GRAMS, count=m, offset=8)
+    if (heads["n"] < 0).any() or rest // 4 != int(heads["n"].sum()):
+        raise ValueError("copy_reports.grams: the shingle counts do not match the records")
+    flat = np.frombuffer(blob, dtype="<u4", offset=8 + m * GRAMS.itemsize)
+    return heads, np.split(flat, np.cumsum(heads["n"])[:-1]) if m else []
+
+
+def paragraph_keys(paras: list[tuple[int, int, str]], unit: str | None,
+                   grams: bool = True) -> tuple[list[tuple[int, int, int]], np.ndarray, bytes | None]:
+    """(key, kind, para_id) rows of the compared paragraphs among ``paras`` ((para_id, para_no,
+    body)), their signatures (``SIGS`` records) and, with ``grams``, their ``grams_blob``."""
     masks = sim.unit_masks(unit)
-    norms, pids, sents = [], [], []
-    for pid, body in paras:
+    norms, pids, nos, chars, sents = [], [], [], [], []
+    for pid, no, body in paras:
         s, ss = sim.split_normalised(body, masks)
         if len(s) >= sim.MIN_CHARS:
             norms.append(s)
             pids.append(pid)
+            nos.append(no)
+            chars.append(len(body))
             sents.append({stable_hash(x) for x in ss if len(x) >= sim.SENT_MIN})
     recs = np.zeros(len(norms), dtype=SIGS)
+    blob = None
+    if grams:
+        heads = np.zeros(len(norms), dtype=GRAMS)
+        shingles = [sim._shingle_array(x) for x in norms]
+        heads["pid"], heads["no"], heads["chars"] = pids, nos, chars
+        heads["fp"] = [stable_hash(x) for x in norms]
+        heads["nlen"] = [len(x) for x in norms]
+        heads["n"] = [len(x) for x in shingles]
+        blob = grams_blob(heads, shingles)
     if not norms:
-        return [], recs
+        return [], recs, blob
     sig = sim.signatures(norms)
     recs["pid"], recs["sig"] = pids, sig
     keys = _i64(sim.band_keys(sig)).tolist()
@@ -82,18 +118,18 @@ def paragraph_keys(paras: list[tuple[int, str]], unit: str | None) -> tuple[list
     for pid, ks, fs in zip(pids, keys, sents):
         out.extend((k, BAND, pid) for k in dict.fromkeys(ks))
         out.extend((f, SENT, pid) for f in sorted(fs))
-    return out, recs
+    return out, recs, blob
 
 
 def row_keys(rows: dict) -> dict:
     """What ``index_reports`` writes for one report's ``store.rows_of`` rows, computed where
     the report was analysed (a ``corpus add`` worker) instead of in the one writer: the unit
-    name that was masked, the (key, kind, paragraph number in ``rows["paragraphs"]``) rows and
-    the signatures (``SIGS``, the same numbers in ``pid``)."""
+    name that was masked, the (key, kind, paragraph number in ``rows["paragraphs"]``) rows, the
+    signatures (``SIGS``) and the ``grams_blob`` (the same numbers in ``pid``)."""
     unit = rows["report"].get("unit")
-    paras = [(i, p["body"]) for i, p in enumerate(rows["paragraphs"])]
-    keys, recs = paragraph_keys(paras, unit)
-    return {"unit": unit or "", "n": len(paras), "keys": keys, "sigs": recs}
+    paras = [(i, p["para_no"], p["body"]) for i, p in enumerate(rows["paragraphs"])]
+    keys, recs, grams = paragraph_keys(paras, unit)
+    return {"unit": unit or "", "n": len(paras), "keys": keys, "sigs": recs, "grams": grams}
 
 
 def index_reports(conn: Connection, rids: Iterable[int], known: dict[int, dict] | None = None) -> int:
@@ -121,27 +157,33 @@ def index_reports(conn: Connection, rids: Iterable[int], known: dict[int, dict] 
         todo = [rid for rid in units if rid not in ready]
         paras: dict[int, list] = {rid: [] for rid in todo}
         if todo:
-            for pid, rid, body in conn.execute(
-                    select(p.id, p.report_id, p.body).where(p.report_id.in_(bindparam("ids", expanding=True)))
-                    .order_by(p.id), {"ids": todo}):
-                paras[rid].append((pid, body))
+            for pid, rid, no, body in conn.execute(
+                    select(p.id, p.report_id, p.para_no, p.body)
+                    .where(p.report_id.in_(bindparam("ids", expanding=True))).order_by(p.id), {"ids": todo}):
+                paras[rid].append((pid, no, body))
         conn.execute(delete(db.copy_keys).where(k.report_id.in_(bindparam("ids", expanding=True))), {"ids": chunk})
         conn.execute(delete(db.copy_reports).where(db.copy_reports.c.report_id.in_(
             bindparam("ids", expanding=True))), {"ids": chunk})
         rows, blobs = [], {}
         for rid, unit in units.items():
             if rid in ready:
-                ids = ids_of[rid]    # paragraph number -> id: inserted in order, ids ascending
-                keys = [(key, kind, ids[i]) for key, kind, i in known[rid]["keys"]]
+                ids_l = ids_of[rid]    # paragraph number -> id: inserted in order, ids ascending
+                keys = [(key, kind, ids_l[i]) for key, kind, i in known[rid]["keys"]]
+                ids = np.asarray(ids_l, dtype=np.int64)
                 recs = known[rid]["sigs"].copy()
-                recs["pid"] = np.asarray(ids, dtype=np.int64)[recs["pid"]]
+                recs["pid"] = ids[recs["pid"]]
+                heads, shingles = read_grams(known[rid]["grams"])
+                heads = heads.copy()
+                heads["pid"] = ids[heads["pid"]]
+                grams = grams_blob(heads, shingles)
             else:
-                keys, recs = paragraph_keys(paras[rid], unit)
+                keys, recs, grams = paragraph_keys(paras[rid], unit)
             rows.extend((key, kind, rid, pid) for key, kind, pid in keys)
-            blobs[rid] = recs.tobytes()
+            blobs[rid] = (recs.tobytes(), grams)
         db.insert_tuples(conn, db.copy_keys, rows)   # columns: key, kind, report_id, para_id
         conn.execute(sa_insert(db.copy_reports),
-                     [{"report_id": rid, "unit": unit or "", "sigs": blobs[rid]} for rid, unit in units.items()])
+                     [{"report_id": rid, "unit": unit or "", "sigs": blobs[rid][0], "grams": blobs[rid][1]}
+                      for rid, unit in units.items()])
         n += len(rows)
     return n
 
@@ -154,10 +196,12 @@ def index_report(conn: Connection, rid: int, known: dict | None = None) -> int:
 
 def _stale(conn: Connection, limit: int | None = None, after: int = 0, among: list[int] | None = None) -> list[int]:
     """Reports (id > ``after``; of ``among`` when given) not indexed, indexed with another unit
-    name than they carry now, or indexed without signatures (before migration 0013)."""
+    name than they carry now, or indexed without signatures or shingles (before migrations 0013,
+    0014)."""
     r, c = db.reports.c, db.copy_reports.c
     q = (select(r.id).select_from(db.reports.outerjoin(db.copy_reports, c.report_id == r.id))
-         .where(r.id > after, c.report_id.is_(None) | (c.unit != func.coalesce(r.unit, "")) | c.sigs.is_(None))
+         .where(r.id > after, c.report_id.is_(None) | (c.unit != func.coalesce(r.unit, "")) | c.sigs.is_(None)
+                | c.grams.is_(None))
          .order_by(r.id))
     if among is not None:
         out = []
@@ -319,6 +363,25 @@ def stored_sigs(engine: Engine, rids: list[int]) -> dict[int, np.ndarray]:
     return out
 
 
+def stored_grams(conn: Connection, rids: list[int]) -> dict[int, tuple]:
+    """paragraph id -> (fp, para_no, chars, nlen, shingles) of the compared paragraphs of
+    ``rids``, from ``copy_reports.grams``; the reports indexed before migration 0014 have none,
+    nor has one whose blob does not read back (its shingles are then made from the text)."""
+    c = db.copy_reports.c
+    q = select(c.grams).where(c.report_id.in_(bindparam("ids", expanding=True)), c.grams.is_not(None))
+    out: dict[int, tuple] = {}
+    for c0 in range(0, len(rids), _CHUNK):
+        for (blob,) in _fetch(conn, q, {"ids": rids[c0:c0 + _CHUNK]}):
+            try:
+                heads, shingles = read_grams(blob)
+            except ValueError:
+                continue
+            out.update((pid, (fp, no, chars, nlen, sh)) for pid, fp, no, chars, nlen, sh in zip(
+                heads["pid"].tolist(), heads["fp"].tolist(), heads["no"].tolist(), heads["chars"].tolist(),
+                heads["nlen"].tolist(), shingles))
+    return out
+
+
 def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Every (x, y) for x in ``a``, y in ``b``."""
     return np.stack([np.repeat(a, len(b)), np.tile(b, len(a))], axis=1)
@@ -382,12 +445,12 @@ def copies_of_many(engine: Engine, report_ids: Iterable[int], *, threshold: floa
         for c0 in range(0, len(targets), _CHUNK):
             for pid, rid, no, body in sorted(_fetch(conn, q, {"ids": targets[c0:c0 + _CHUNK]})):
                 own[pid] = (no, body)
-                paras[rid].append((pid, body))
+                paras[rid].append((pid, no, body))
         key_rows = []
         for rid in targets:
-            infos[rid].chars = sum(len(b) for _, b in paras[rid])
+            infos[rid].chars = sum(len(b) for _, _, b in paras[rid])
             key_rows.extend((key, kind, rid, pid)
-                            for key, kind, pid in paragraph_keys(paras[rid], infos[rid].unit)[0])
+                            for key, kind, pid in paragraph_keys(paras[rid], infos[rid].unit, grams=False)[0])
         kk = np.array(key_rows, dtype=np.int64).reshape(-1, 4)
         mine = np.unique(kk[:, 3])
         if not len(mine):
@@ -448,22 +511,40 @@ def copies_of_many(engine: Engine, report_ids: Iterable[int], *, threshold: floa
         mem_rid = dict(zip(pids, rid_of[rows].tolist()))
         used = set(mem_rid.values())
         infos.update(_infos(conn, sorted(used - set(targets))))
-        meta = {pid: own[pid] for pid in pids if pid in own}
-        rest = [x for x in pids if x not in meta]
+        for rid in used:
+            infos[rid].masks = sim.unit_masks(infos[rid].unit)
+        # per row: (fp, para_no, chars, nlen) and its shingles — the partners' stored (migration
+        # 0014), the targets' and those of partners indexed before it made from the text
+        grams = stored_grams(conn, sorted(used - set(targets)))
+        norms: dict[int, str] = {}          # local row -> normalised text, where made from the text
+        rest = [x for x in pids if x not in own and x not in grams]
         for c0 in range(0, len(rest), _CHUNK):
-            meta.update((pid, (no, b)) for pid, no, b in conn.execute(
+            own.update((pid, (no, b)) for pid, no, b in conn.execute(
                 select(p.id, p.para_no, p.body).where(p.id.in_(bindparam("ids", expanding=True))),
                 {"ids": rest[c0:c0 + _CHUNK]}))
-    for rid in used:
-        infos[rid].masks = sim.unit_masks(infos[rid].unit)
-    norms = [sim.split_normalised(meta[x][1], infos[mem_rid[x]].masks)[0] for x in pids]
+    heads = np.zeros(len(pids), dtype=[("fp", "<i8"), ("no", "<i4"), ("chars", "<i4"), ("nlen", "<i4")])
+    stored: dict[int, np.ndarray] = {}      # local row -> stored shingles
+    for k, pid in enumerate(pids):
+        g = grams.get(pid)
+        if g is None:
+            no, body = own[pid]
+            norms[k] = s = sim.split_normalised(body, infos[mem_rid[pid]].masks)[0]
+            heads[k] = (stable_hash(s), no, len(body), len(s))
+        else:
+            heads[k] = g[:4]
+            stored[k] = g[4]
     index = sim.Index(np.array(pids, dtype=np.int64), np.array([mem_rid[x] for x in pids], dtype=np.int64),
-                      np.array([meta[x][0] for x in pids], dtype=np.int32),
-                      np.array([len(meta[x][1]) for x in pids], dtype=np.int32),
+                      heads["no"].astype(np.int32), heads["chars"].astype(np.int32),
                       None, {rid: infos[rid] for rid in sorted(used | set(targets))},
-                      np.array([stable_hash(s) for s in norms], dtype=np.int64),
-                      np.array([len(s) for s in norms], dtype=np.int32))
+                      heads["fp"].astype(np.int64), heads["nlen"].astype(np.int32))
     local = np.searchsorted(rows, pairs)      # space rows -> local index rows (both sorted)
+
+    def norm_of(k: int) -> str:
+        """The normalised text of local row ``k`` (read when only its shingles were stored)."""
+        if k not in norms:
+            body = sim._bodies(engine, [pids[k]]).get(pids[k], "")
+            norms[k] = sim.split_normalised(body, infos[mem_rid[pids[k]]].masks)[0]
+        return norms[k]
 
     def sigs_of(rows: list[int]) -> np.ndarray:
         """The signatures of index rows ``rows``: stored, or made from the text when not."""
@@ -477,9 +558,9 @@ def copies_of_many(engine: Engine, report_ids: Iterable[int], *, threshold: floa
             else:
                 out[k] = s
         if missing:
-            out[missing] = sim.signatures([norms[rows[k]] for k in missing])
+            out[missing] = sim.signatures([norm_of(rows[k]) for k in missing])
         return out
     verified = sim.verify_candidates(engine, index, local, threshold=threshold, containment=containment,
-                                     norms=norms, sigs_of=sigs_of)
+                                     norms=norm_of, sigs_of=sigs_of, shingles=stored)
     res = sim.attribute(index, verified, threshold=threshold, common_units=common_units)
     return index, {rid: res[rid] for rid in targets}

@@ -269,6 +269,9 @@ copy_reports = Table(
     # the compared paragraphs' MinHash signatures (``copy_index.SIGS`` records, migration 0013;
     # NULL: indexed before it, made again on the next ``ensure_index``)
     Column("sigs", LargeBinary, nullable=True),
+    # per compared paragraph its fingerprint, number, lengths and shingle hashes
+    # (``copy_index.grams_blob``, migration 0014; NULL: indexed before it, made again likewise)
+    Column("grams", LargeBinary, nullable=True),
 )
 
 

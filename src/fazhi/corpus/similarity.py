@@ -619,17 +619,20 @@ def verified_pairs(engine: Engine, index: Index, *, threshold: float = THRESHOLD
 
 def verify_candidates(engine: Engine, index: Index, cand: np.ndarray, *, threshold: float = THRESHOLD,
                       containment: float = CONTAINMENT, block: int = 50000, cache_max: int = 200000,
-                      norms: list[str] | None = None,
-                      sigs_of: Callable[[list[int]], np.ndarray] | None = None) -> Pairs:
+                      norms: Callable[[int], str] | None = None,
+                      sigs_of: Callable[[list[int]], np.ndarray] | None = None,
+                      shingles: dict[int, np.ndarray] | None = None) -> Pairs:
     """The verification step of ``verified_pairs`` on given candidate pairs (index rows i < j):
     the signature pre-filter, then the exact shingle Jaccard or containment on the stored text.
 
-    ``copy_index.copies_of`` verifies its reports' candidates with it, giving the rows'
-    normalised texts in ``norms`` (nothing is read again) and an Index without signatures
-    (``sig`` None): the exact test runs first and the signatures are made only for the rows of
-    the pairs that pass it, the few that the pre-filter can still drop — both tests are per
-    pair, so the pairs kept and their order are the same.  ``sigs_of`` (index rows -> their
-    signatures) gives the stored ones; without it they are made from ``norms``."""
+    ``copy_index.copies_of`` verifies its reports' candidates with it, giving an Index without
+    signatures (``sig`` None), the rows' stored shingle arrays in ``shingles`` (index row ->
+    ``_shingle_array`` of its normalised text) and the other rows' normalised texts through
+    ``norms`` (index row -> text; nothing is read again): the exact test runs first and the
+    signatures are made only for the rows of the pairs that pass it, the few that the
+    pre-filter can still drop — both tests are per pair, so the pairs kept and their order are
+    the same.  ``sigs_of`` (index rows -> their signatures) gives the stored ones; without it
+    they are made from ``norms``."""
     f0 = np.zeros(0)
     empty = Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64), f0, f0, f0)
     if not len(cand):
@@ -672,7 +675,8 @@ def verify_candidates(engine: Engine, index: Index, cand: np.ndarray, *, thresho
                                                              index.reports[int(index.report_id[r])].masks))
         else:
             for r in rows:
-                cache[int(fp[r])] = _shingle_array(norms[r])
+                got = shingles.get(r) if shingles else None
+                cache[int(fp[r])] = _shingle_array(norms(r)) if got is None else got
         fi, fj = fp[c[:, 0]], fp[c[:, 1]]
         order = np.lexsort((fj, fi))
         new = np.concatenate(([True], (fi[order][1:] != fi[order][:-1]) | (fj[order][1:] != fj[order][:-1])))
@@ -698,7 +702,7 @@ def verify_candidates(engine: Engine, index: Index, cand: np.ndarray, *, thresho
         row = np.zeros(len(index), dtype=np.int64)
         row[rows] = np.arange(len(rows))
         rl = rows.tolist()
-        arr = arr[prefilter(pr, sigs_of(rl) if sigs_of else signatures([norms[r] for r in rl]), row)]
+        arr = arr[prefilter(pr, sigs_of(rl) if sigs_of else signatures([norms(r) for r in rl]), row)]
     ones = np.ones(len(ident))
     return Pairs(np.concatenate((ident[:, 0], arr[:, 0].astype(np.int64))),
                  np.concatenate((ident[:, 1], arr[:, 1].astype(np.int64))),

@@ -206,3 +206,32 @@ def test_downgrade_and_upgrade_keep_rows(db_url, target):
         assert c.execute(text("SELECT count(*) FROM facts")).scalar() > 0
     _add(eng, "seed-002")
     _check(eng)
+
+
+def test_a_restored_backup_is_another_database_for_the_caches(tmp_path):
+    """A process keeps (token, n) of the change log: a backup restored under it, then written
+    to past the version it had seen, must not pass for later writes to the same database.
+    The restore gives the database a new token; the stored results (``derived_state``) of the
+    restored rows stay current."""
+    from fazhi.corpus import backup, derived
+
+    path = tmp_path / "c.db"
+    eng = db.connect(path)
+    _add(eng, "excerpt-002")
+    derived.refresh(eng)
+    with eng.connect() as c:
+        tok0, _ = db.change_version(c)
+        assert derived.state(c, derived.COPIES)[0] == tok0
+    backup.backup(path, tmp_path / "b.db")
+    for n in ("excerpt-004", "excerpt-007"):
+        _add(eng, n)
+    _check(eng)                                    # the snapshot holds the three reports
+    seen = aggregates.snapshot(eng).seen
+    backup.restore(tmp_path / "b.db", path)
+    _add(eng, "seed-000")                          # takes the id of excerpt-004, not of excerpt-007
+    with eng.connect() as c:
+        tok, n_now = db.change_version(c)
+        assert derived.state(c, derived.COPIES)[0] == tok != tok0
+    assert n_now > seen                            # the case a (token, n) check alone would miss
+    _check(eng)
+    assert queries.counted_reports(eng) == 2

@@ -235,6 +235,8 @@ def restore(src: str | Path, db) -> Outcome:
         raise
     dbm._checked.clear()
     eng = dbm.connect(path)          # checked and migrated to this version of fazhi
+    with eng.begin() as conn:        # another database for every process that read this one
+        dbm.renew_token(conn)
     from . import store
 
     got = store.count(eng)[0]

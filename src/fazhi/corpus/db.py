@@ -314,6 +314,21 @@ def change_version(conn: Connection) -> tuple[str, int]:
     return tok, int(n)
 
 
+def renew_token(conn: Connection) -> str:
+    """Give the database a new change-log token (after a restore): a process that read it
+    before keeps (token, n) and would otherwise take the restored version, rewound and then
+    written again, for a later one of the same database.  The stored results computed for
+    the old token (``derived_state``) belong to the restored rows and keep their validity."""
+    import uuid
+
+    cv, ds = corpus_version.c, derived_state.c
+    old = conn.execute(select(cv.token).where(cv.id == 1)).scalar_one()
+    new = str(uuid.uuid4())
+    conn.execute(corpus_version.update().where(cv.id == 1).values(token=new))
+    conn.execute(derived_state.update().where(ds.token == old).values(token=new))
+    return new
+
+
 def changed_since(conn: Connection, n: int) -> list[int]:
     """The reports written after version ``n`` of the change log, in id order."""
     rc = report_changes.c

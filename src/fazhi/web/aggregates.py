@@ -368,10 +368,9 @@ class Snapshot:
 
     # -------------------------------------------------------------- keeping up
     def refresh(self, engine: Engine) -> None:
-        cv, rc = db.corpus_version.c, db.report_changes.c
         with self.lock, engine.connect() as conn:
-            n, token = conn.execute(select(cv.n, cv.token).where(cv.id == 1)).one()
-            if token != self.token:
+            token, n = db.change_version(conn)
+            if token != self.token or n < self.seen:   # another database, or a restore
                 self._reset()
                 self.reps = _load(conn, None)
                 for rep in self.reps.values():
@@ -380,7 +379,7 @@ class Snapshot:
                 return
             if n == self.seen:
                 return
-            ids = [i for (i,) in conn.execute(select(rc.report_id).where(rc.seq > self.seen))]
+            ids = db.changed_since(conn, self.seen)
             new = _load(conn, ids)
             for rid in ids:
                 old = self.reps.pop(rid, None)

@@ -72,8 +72,9 @@ def grams_blob(heads: np.ndarray, shingles: list[np.ndarray]) -> bytes:
             + b"".join(x.astype("<u4").tobytes() for x in shingles))
 
 
-def read_grams(blob: bytes) -> tuple[np.ndarray, list[np.ndarray]]:
-    """``grams_blob`` read back: the ``GRAMS`` records and each paragraph's shingles (views)."""
+def _grams_parts(blob: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``grams_blob`` read back: its ``GRAMS`` records, all shingles (a view) and where each
+    paragraph's begin in them; ValueError when the blob is not one."""
     m = int.from_bytes(blob[:8], "little")
     rest = len(blob) - 8 - m * GRAMS.itemsize
     if len(blob) < 8 or rest < 0 or rest % 4:
@@ -82,7 +83,15 @@ def read_grams(blob: bytes) -> tuple[np.ndarray, list[np.ndarray]]:
     if (heads["n"] < 0).any() or rest // 4 != int(heads["n"].sum()):
         raise ValueError("copy_reports.grams: the shingle counts do not match the records")
     flat = np.frombuffer(blob, dtype="<u4", offset=8 + m * GRAMS.itemsize)
-    return heads, np.split(flat, np.cumsum(heads["n"])[:-1]) if m else []
+    starts = np.zeros(m + 1, dtype=np.int64)
+    np.cumsum(heads["n"], out=starts[1:])
+    return heads, flat, starts
+
+
+def read_grams(blob: bytes) -> tuple[np.ndarray, list[np.ndarray]]:
+    """``grams_blob`` read back: the ``GRAMS`` records and each paragraph's shingles (views)."""
+    heads, flat, starts = _grams_parts(blob)
+    return heads, [flat[a:b] for a, b in zip(starts[:-1].tolist(), starts[1:].tolist())]
 
 
 def paragraph_keys(paras: list[tuple[int, int, str]], unit: str | None,
@@ -363,22 +372,26 @@ def stored_sigs(engine: Engine, rids: list[int]) -> dict[int, np.ndarray]:
     return out
 
 
-def stored_grams(conn: Connection, rids: list[int]) -> dict[int, tuple]:
+def stored_grams(conn: Connection, rids: list[int], want: Iterable[int] | None = None) -> dict[int, tuple]:
     """paragraph id -> (fp, para_no, chars, nlen, shingles) of the compared paragraphs of
-    ``rids``, from ``copy_reports.grams``; the reports indexed before migration 0014 have none,
-    nor has one whose blob does not read back (its shingles are then made from the text)."""
+    ``rids`` (of those among ``want`` when given), from ``copy_reports.grams``; the reports
+    indexed before migration 0014 have none, nor has one whose blob does not read back (their
+    shingles are then made from the text)."""
     c = db.copy_reports.c
     q = select(c.grams).where(c.report_id.in_(bindparam("ids", expanding=True)), c.grams.is_not(None))
+    wanted = None if want is None else np.fromiter(want, dtype=np.int64)
     out: dict[int, tuple] = {}
     for c0 in range(0, len(rids), _CHUNK):
         for (blob,) in _fetch(conn, q, {"ids": rids[c0:c0 + _CHUNK]}):
             try:
-                heads, shingles = read_grams(blob)
+                heads, flat, starts = _grams_parts(blob)
             except ValueError:
                 continue
-            out.update((pid, (fp, no, chars, nlen, sh)) for pid, fp, no, chars, nlen, sh in zip(
-                heads["pid"].tolist(), heads["fp"].tolist(), heads["no"].tolist(), heads["chars"].tolist(),
-                heads["nlen"].tolist(), shingles))
+            ks = np.arange(len(heads)) if wanted is None else np.flatnonzero(np.isin(heads["pid"], wanted))
+            for k in ks.tolist():
+                h = heads[k]
+                out[int(h["pid"])] = (int(h["fp"]), int(h["no"]), int(h["chars"]), int(h["nlen"]),
+                                      flat[starts[k]:starts[k + 1]])
     return out
 
 
@@ -515,7 +528,7 @@ def copies_of_many(engine: Engine, report_ids: Iterable[int], *, threshold: floa
             infos[rid].masks = sim.unit_masks(infos[rid].unit)
         # per row: (fp, para_no, chars, nlen) and its shingles — the partners' stored (migration
         # 0014), the targets' and those of partners indexed before it made from the text
-        grams = stored_grams(conn, sorted(used - set(targets)))
+        grams = stored_grams(conn, sorted(used - set(targets)), pids)
         norms: dict[int, str] = {}          # local row -> normalised text, where made from the text
         rest = [x for x in pids if x not in own and x not in grams]
         for c0 in range(0, len(rest), _CHUNK):

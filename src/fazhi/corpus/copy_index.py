@@ -35,6 +35,7 @@ migration 0011) and answers for one report:
 from __future__ import annotations
 
 import hashlib
+import itertools
 import threading
 from typing import Iterable
 
@@ -72,7 +73,7 @@ def grams_blob(heads: np.ndarray, shingles: list[np.ndarray]) -> bytes:
             + b"".join(x.astype("<u4").tobytes() for x in shingles))
 
 
-def _grams_parts(blob: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _grams_parts(blob: bytes) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """``grams_blob`` read back: its ``GRAMS`` records, all shingles (a view) and where each
     paragraph's begin in them; ValueError when the blob is not one."""
     m = int.from_bytes(blob[:8], "little")
@@ -80,18 +81,18 @@ def _grams_parts(blob: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if len(blob) < 8 or rest < 0 or rest % 4:
         raise ValueError("copy_reports.grams: not a grams_blob")
     heads = np.frombuffer(blob, dtype=GRAMS, count=m, offset=8)
-    if (heads["n"] < 0).any() or rest // 4 != int(heads["n"].sum()):
+    ns = heads["n"].tolist()                       # in Python: a few paragraphs a blob
+    starts = [0, *itertools.accumulate(ns)]
+    if starts[-1] != rest // 4 or (ns and min(ns) < 0):
         raise ValueError("copy_reports.grams: the shingle counts do not match the records")
     flat = np.frombuffer(blob, dtype="<u4", offset=8 + m * GRAMS.itemsize)
-    starts = np.zeros(m + 1, dtype=np.int64)
-    np.cumsum(heads["n"], out=starts[1:])
     return heads, flat, starts
 
 
 def read_grams(blob: bytes) -> tuple[np.ndarray, list[np.ndarray]]:
     """``grams_blob`` read back: the ``GRAMS`` records and each paragraph's shingles (views)."""
     heads, flat, starts = _grams_parts(blob)
-    return heads, [flat[a:b] for a, b in zip(starts[:-1].tolist(), starts[1:].tolist())]
+    return heads, [flat[a:b] for a, b in zip(starts, starts[1:])]
 
 
 def paragraph_keys(paras: list[tuple[int, int, str]], unit: str | None,
@@ -379,7 +380,7 @@ def stored_grams(conn: Connection, rids: list[int], want: Iterable[int] | None =
     shingles are then made from the text)."""
     c = db.copy_reports.c
     q = select(c.grams).where(c.report_id.in_(bindparam("ids", expanding=True)), c.grams.is_not(None))
-    wanted = None if want is None else np.fromiter(want, dtype=np.int64)
+    wanted = None if want is None else set(want)
     out: dict[int, tuple] = {}
     for c0 in range(0, len(rids), _CHUNK):
         for (blob,) in _fetch(conn, q, {"ids": rids[c0:c0 + _CHUNK]}):
@@ -387,11 +388,11 @@ def stored_grams(conn: Connection, rids: list[int], want: Iterable[int] | None =
                 heads, flat, starts = _grams_parts(blob)
             except ValueError:
                 continue
-            ks = np.arange(len(heads)) if wanted is None else np.flatnonzero(np.isin(heads["pid"], wanted))
-            for k in ks.tolist():
+            pids = heads["pid"].tolist()
+            for k in range(len(pids)) if wanted is None else [k for k, x in enumerate(pids) if x in wanted]:
                 h = heads[k]
-                out[int(h["pid"])] = (int(h["fp"]), int(h["no"]), int(h["chars"]), int(h["nlen"]),
-                                      flat[starts[k]:starts[k + 1]])
+                out[pids[k]] = (int(h["fp"]), int(h["no"]), int(h["chars"]), int(h["nlen"]),
+                                flat[starts[k]:starts[k + 1]])
     return out
 
 

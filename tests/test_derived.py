@@ -238,3 +238,23 @@ def _correct_year(eng, rid, year):
     with eng.begin() as c:
         cm.record(c, rid, "meta", "year", year, reason="以落款为准", actor="王科员")
         cm.apply(c, rid)
+
+
+def test_the_partners_are_looked_up_again_only_when_the_index_changed(db_url, counting, monkeypatch):
+    """``_partners`` runs by the stored keys, and again after ``ensure_index`` only when it
+    indexed something (a unit correction); an insert indexes its report itself."""
+    eng = db.connect(db_url)
+    ids = {n: _add(eng, n) for n in ("seed-000", "seed-002", "seed-004", "excerpt-002")}
+    _check(eng)
+    calls = []
+    real = derived._partners
+    monkeypatch.setattr(derived, "_partners", lambda *a, **k: calls.append(1) or real(*a, **k))
+    ids["copy"] = store.add_report(eng, analyze_text(copied_text(), "yunxi-2023.txt"))
+    _check(eng)
+    assert len(calls) == 1 and sheets.copy_shares(eng)[ids["copy"]].share > 0.3
+    calls.clear()
+    with eng.begin() as c:
+        cm.record(c, ids["copy"], "meta", "unit", "礼嘉街道", reason="以落款为准", actor="王科员")
+        cm.apply(c, ids["copy"])
+    _check(eng)
+    assert len(calls) == 2

@@ -268,11 +268,12 @@ def incremental_copies(engine: Engine, since: int) -> dict | None:
         if len(found) > limit or not _partners(conn, moved, old, new, found, limit):   # partners by the old keys
             return None
     try:
-        copy_index.ensure_index(engine)  # new reports and new unit names indexed (store.insert indexes most)
+        reindexed = copy_index.ensure_index(engine)  # new reports and unit names (store.insert indexes most)
     except DBAPIError:
         return None                      # a read-only database: the whole corpus, nothing stored
     with engine.connect() as conn:
-        if not _partners(conn, moved, old, new, found, limit):                    # ... and by the new ones
+        # ... and by the new ones, when the index changed (else the same keys: nothing to add)
+        if reindexed and not _partners(conn, moved, old, new, found, limit):
             return None
         bases = _bases(conn, sorted(found))
     rows = []

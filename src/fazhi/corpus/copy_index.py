@@ -254,16 +254,6 @@ def build_index(engine: Engine, *, batch: int = 1000, progress=None) -> int:
 _checked: dict[str, tuple[str, int]] = {}   # engine URL -> (change-log token, version) when last complete
 
 
-def _since(conn: Connection, last: tuple[str, int] | None) -> tuple[str, int, list[int] | None]:
-    """The change log's (token, n) now and the reports written since ``last`` (an earlier
-    (token, n)); None instead of the list when everything must be read again: nothing read
-    before, another database or a restore (n went back)."""
-    tok, n = db.change_version(conn)
-    if last is None or last[0] != tok or n < last[1]:
-        return tok, n, None
-    return tok, n, db.changed_since(conn, last[1]) if n > last[1] else []
-
-
 def ensure_index(engine: Engine) -> int:
     """Index what is missing or stale before a lookup; the number of reports indexed.
 
@@ -273,7 +263,7 @@ def ensure_index(engine: Engine) -> int:
     key = str(engine.url)
     with engine.connect() as conn:
         last = _checked.get(key)
-        tok, n, changed = _since(conn, last)
+        tok, n, changed = db.changes(conn, last)
         if changed is None:
             stale, full = _stale(conn, 1), True
         elif n == last[1]:
@@ -307,7 +297,7 @@ def _report_meta(conn: Connection, rids: list[int]) -> dict[int, tuple]:
     key = str(conn.engine.url)
     with _meta_lock:
         got = _meta.get(key)
-        tok, n, changed = _since(conn, got[:2] if got else None)
+        tok, n, changed = db.changes(conn, got[:2] if got else None)
         if changed is None or len(got[2]) > META_MAX:
             memo: dict[int, tuple | None] = {}
         else:

@@ -314,6 +314,16 @@ def change_version(conn: Connection) -> tuple[str, int]:
     return tok, int(n)
 
 
+def changes(conn: Connection, last: tuple[str, int] | None) -> tuple[str, int, list[int] | None]:
+    """The change log's (token, n) now and the reports written since ``last`` (an earlier
+    (token, n)); None instead of the list when everything must be read again: nothing read
+    before, another database or a restore (another token, or n went back)."""
+    tok, n = change_version(conn)
+    if last is None or last[0] != tok or n < last[1]:
+        return tok, n, None
+    return tok, n, changed_since(conn, last[1]) if n > last[1] else []
+
+
 def renew_token(conn: Connection) -> str:
     """Give the database a new change-log token (after a restore): a process that read it
     before keeps (token, n) and would otherwise take the restored version, rewound and then

@@ -369,8 +369,8 @@ class Snapshot:
     # -------------------------------------------------------------- keeping up
     def refresh(self, engine: Engine) -> None:
         with self.lock, engine.connect() as conn:
-            token, n = db.change_version(conn)
-            if token != self.token or n < self.seen:   # another database, or a restore
+            token, n, ids = db.changes(conn, None if self.token is None else (self.token, self.seen))
+            if ids is None:                            # the first read, another database, a restore
                 self._reset()
                 self.reps = _load(conn, None)
                 for rep in self.reps.values():
@@ -379,7 +379,6 @@ class Snapshot:
                 return
             if n == self.seen:
                 return
-            ids = db.changed_since(conn, self.seen)
             new = _load(conn, ids)
             for rid in ids:
                 old = self.reps.pop(rid, None)

@@ -324,3 +324,35 @@ def test_band_keys_equal_the_per_band_definition():
         assert (got == reference(sig)).all()
     texts = ["依法行政工作扎实推进，行政复议案件办理规范" * 3, "法治政府建设年度报告" * 4]
     assert (sim.band_keys(sim.signatures(texts)) == reference(sim.signatures(texts))).all()
+
+
+def test_lsh_pairs_equal_a_plain_union_over_the_bands():
+    """Skipping a bucket already seen in an earlier band and merging sorted codes give the pairs of
+    every band's buckets expanded on their own (repeated texts, near texts, a big bucket)."""
+    rng = np.random.default_rng(7)
+    base = rng.integers(0, 1 << 32, size=(12, sim.NUM_PERM), dtype=np.uint64).astype(np.uint32)
+    rows = []
+    for k in range(90):
+        s = base[k % 12].copy()
+        if k % 5 == 0:            # a near text: some bands differ
+            s[rng.integers(0, sim.NUM_PERM, size=40)] = rng.integers(0, 1 << 32, size=40, dtype=np.uint64)
+        rows.append(s)
+    sig = np.array(rows)
+    year = np.array([2018 + k % 5 for k in range(len(sig))], dtype=np.int64)
+    unit = np.array([k % 9 for k in range(len(sig))], dtype=np.int64)
+    keys = sim.band_keys(sig)
+    want = set()
+    for b in range(sim.BANDS):
+        groups: dict[int, list[int]] = {}
+        for r, key in enumerate(keys[:, b].tolist()):
+            groups.setdefault(key, []).append(r)
+        for members in groups.values():
+            m = np.array(members, dtype=np.int64)
+            if len(m) < 2:
+                continue
+            p = (np.stack(np.triu_indices(len(m), 1), axis=1) if len(m) <= 8 else None)
+            pairs = m[p] if p is not None else sim._big_bucket(m, year, unit, sim.REPS)
+            want |= {tuple(sorted(x)) for x in pairs.tolist() if x[0] != x[1]}
+    got = sim.lsh_pairs(sig, max_bucket=8, year=year, unit=unit)
+    assert [tuple(x) for x in got.tolist()] == sorted(want)
+    assert len(want) > 100

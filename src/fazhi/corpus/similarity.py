@@ -77,6 +77,7 @@ report's paragraphs.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -307,22 +308,50 @@ def _big_bucket(members: np.ndarray, year: np.ndarray | None, unit: np.ndarray |
     return np.concatenate(out)
 
 
+def _merge_codes(codes: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """The sorted union of two sorted arrays of distinct int64 codes.  ``new``'s codes already in
+    ``codes`` are dropped by a binary search, and the rest merged by a stable sort of the two
+    runs (timsort merges them in linear time; a plain sort re-sorted everything)."""
+    if len(codes) and len(new):
+        pos = np.searchsorted(codes, new)
+        pos[pos == len(codes)] = 0
+        new = new[codes[pos] != new]
+    if not len(new):
+        return codes
+    if not len(codes):
+        return new
+    return np.sort(np.concatenate((codes, new)), kind="stable")
+
+
+def _pair_codes(p: np.ndarray, n: int) -> np.ndarray:
+    """Sorted distinct codes ``i * n + j`` (i < j) of the pairs ``p`` (pairs of a row with itself dropped)."""
+    a, b = p[:, 0].astype(np.int64), p[:, 1].astype(np.int64)
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    keep = lo != hi
+    return _sorted_unique(lo[keep] * n + hi[keep])
+
+
 def lsh_pairs(sig: np.ndarray, bands: int = BANDS, rows: int = ROWS, max_bucket: int = MAX_BUCKET, *,
               year: np.ndarray | None = None, unit: np.ndarray | None = None) -> np.ndarray:
-    """Candidate pairs (i < j, int64 array of shape (m, 2)) sharing at least one band.
+    """Candidate pairs (i < j, int64 array of shape (m, 2), in order) sharing at least one band.
 
     A bucket of more than ``max_bucket`` paragraphs (a text printed in hundreds of
     reports) is not expanded into all its pairs: each member is paired with the
     ``REPS`` earliest members (by ``year``) and with its own unit's other years
-    (``unit``), so memory stays proportional to the paragraphs."""
+    (``unit``), so memory stays proportional to the paragraphs.
+
+    A bucket whose members are those of a bucket of an earlier band gives the same pairs (they
+    depend on the members only) and is skipped: identical texts fall into one bucket in every
+    band, and expanding and sorting them 25 times was most of the whole-corpus run's time."""
     n = sig.shape[0]
     if n < 2:
         return np.zeros((0, 2), dtype=np.int64)
     keys = band_keys(sig, bands, rows)
     codes = np.zeros(0, dtype=np.int64)
+    seen: set[bytes] = set()
     for b in range(bands):
         col = keys[:, b]
-        order = np.argsort(col, kind="stable")
+        order = np.argsort(col, kind="stable")    # members of a bucket in row order
         sk = col[order]
         brk = np.flatnonzero(sk[1:] != sk[:-1]) + 1
         starts = np.concatenate(([0], brk))
@@ -331,18 +360,19 @@ def lsh_pairs(sig: np.ndarray, bands: int = BANDS, rows: int = ROWS, max_bucket:
         two = starts[sizes == 2]
         if len(two):
             found.append(np.stack([order[two], order[two + 1]], axis=1))
-        for s, m in zip(starts[sizes > 2], sizes[sizes > 2]):
+        for s, m in zip(starts[sizes > 2].tolist(), sizes[sizes > 2].tolist()):
             members = order[s:s + m]
+            key = hashlib.blake2b(members.tobytes(), digest_size=16).digest()
+            if key in seen:
+                continue
+            seen.add(key)
             if m <= max_bucket:
                 iu, ju = np.triu_indices(m, 1)
                 found.append(np.stack([members[iu], members[ju]], axis=1))
             else:
                 found.append(_big_bucket(members, year, unit, REPS))
         if found:
-            p = np.concatenate(found).astype(np.int64)
-            p = p[p[:, 0] != p[:, 1]]
-            p.sort(axis=1)
-            codes = _sorted_unique(np.concatenate((codes, p[:, 0] * n + p[:, 1])))
+            codes = _merge_codes(codes, _pair_codes(np.concatenate(found), n))
     return np.stack([codes // n, codes % n], axis=1)
 
 
@@ -374,11 +404,6 @@ def sentence_pairs(sent_fp: np.ndarray, sent_row: np.ndarray, max_bucket: int = 
     return p
 
 
-def _unique_pairs(p: np.ndarray, n: int) -> np.ndarray:
-    if not len(p):
-        return p.reshape(0, 2).astype(np.int64)
-    codes = _sorted_unique(p[:, 0] * n + p[:, 1])
-    return np.stack([codes // n, codes % n], axis=1)
 
 
 # ------------------------------------------------------------------ the corpus index
@@ -602,7 +627,10 @@ def candidate_pairs(index: Index) -> np.ndarray:
     year, unit = _row_year_unit(index)
     p = lsh_pairs(index.sig, year=year, unit=unit)
     if index.sent_fp is not None and len(index.sent_fp):
-        p = _unique_pairs(np.concatenate((p, sentence_pairs(index.sent_fp, index.sent_row))), max(len(index), 1))
+        n = max(len(index), 1)
+        codes = _merge_codes(p[:, 0] * n + p[:, 1], _pair_codes(sentence_pairs(index.sent_fp, index.sent_row), n))
+        del p
+        p = np.stack([codes // n, codes % n], axis=1)
     return _comparable(index, p)
 
 
@@ -661,7 +689,7 @@ def verify_candidates(engine: Engine, index: Index, cand: np.ndarray, *, thresho
     # shingle sets as sorted uint32 arrays (~4 bytes a shingle; a Python set takes ~90), cached by
     # normalised text; each distinct pair of texts is compared once per block
     cache: dict[int, np.ndarray] = {}
-    out: list[np.ndarray] = []
+    cols: tuple[list[np.ndarray], ...] = ([], [], [], [], [])     # i, j, jaccard, cover_i, cover_j
     for k in range(0, len(cand), block):
         c = cand[k:k + block]
         rows = [int(r) for r in _sorted_unique(c.ravel()) if int(fp[r]) not in cache]
@@ -693,21 +721,27 @@ def verify_candidates(engine: Engine, index: Index, cand: np.ndarray, *, thresho
             cj = np.where(nb > 0, inter / nb, 0.0)
         ok = (na > 0) & (nb > 0) & ((jac >= threshold) | (np.maximum(ci, cj) >= containment))
         if ok.any():
-            out.append(np.stack([c[ok, 0], c[ok, 1], jac[ok], ci[ok], cj[ok]], axis=1).astype(float))
-    arr = np.concatenate(out) if out else np.zeros((0, 5))
-    if late and (len(arr) or len(ident)):
+            for col, x in zip(cols, (c[ok, 0], c[ok, 1], jac[ok], ci[ok], cj[ok])):
+                col.append(x)
+    keep = None
+    if late and cols[0]:
         # identical texts have equal signatures (estimate 1): kept; the rest by the pre-filter
-        pr = arr[:, :2].astype(np.int64)
+        pr = np.stack([np.concatenate(cols[0]), np.concatenate(cols[1])], axis=1).astype(np.int64)
         rows = _sorted_unique(pr.ravel())
         row = np.zeros(len(index), dtype=np.int64)
         row[rows] = np.arange(len(rows))
         rl = rows.tolist()
-        arr = arr[prefilter(pr, sigs_of(rl) if sigs_of else signatures([norms(r) for r in rl]), row)]
+        keep = prefilter(pr, sigs_of(rl) if sigs_of else signatures([norms(r) for r in rl]), row)
+
+    def column(k: int, first: np.ndarray, dtype) -> np.ndarray:
+        """The identical pairs' values, then the verified ones' (one column at a time, each
+        block list freed once joined: at 100k reports a column is ~60 MB)."""
+        got = np.concatenate(cols[k]).astype(dtype, copy=False) if cols[k] else np.zeros(0, dtype)
+        cols[k].clear()
+        return np.concatenate((first, got if keep is None else got[keep]))
     ones = np.ones(len(ident))
-    return Pairs(np.concatenate((ident[:, 0], arr[:, 0].astype(np.int64))),
-                 np.concatenate((ident[:, 1], arr[:, 1].astype(np.int64))),
-                 np.concatenate((ones, arr[:, 2])), np.concatenate((ones, arr[:, 3])),
-                 np.concatenate((ones, arr[:, 4])))
+    return Pairs(column(0, ident[:, 0], np.int64), column(1, ident[:, 1], np.int64),
+                 column(2, ones, float), column(3, ones, float), column(4, ones, float))
 
 
 def near_duplicates(engine: Engine, index: Index, *, threshold: float = THRESHOLD,

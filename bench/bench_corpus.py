@@ -14,7 +14,15 @@ default N).  Each run is a separate process, so its memory figures are its own:
   and the CPU time per report of the main process and of the workers;
 - database size (file + WAL) and the number of rows.
 
+With ``--pg postgresql://user@host/db`` the runs write to that PostgreSQL database instead
+(it must hold no reports: a fresh ``createdb``; one engine per run), and the figures add
+``pg_database_size`` and the largest tables with their indexes (``pg_total_relation_size``).
+``--refresh`` then times what ``fazhi corpus add`` does at the end of such a batch — the
+stored copy shares and follow-through brought up to date (``derived.refresh``, the whole
+corpus) — with its own peak memory.
+
     python bench/bench_corpus.py [--n 100000] [--dask-n 10000] [--workers 2] [--engine both|local|dask]
+    python bench/bench_corpus.py --n 200000 --engine dask --pg postgresql://postgres@127.0.0.1/fazhi --refresh
 
 Target on a 2-core machine: 100,000 reports in <= 10 minutes, < 1 GB peak.
 The synthetic reports are for speed only, never for accuracy.
@@ -101,40 +109,117 @@ def corpus_paths(corpus: Path, n: int):
     return files[:n]
 
 
+ROW_TABLES = ("reports", "failures", "facts", "findings", "paragraphs")
+
+
+def is_pg(db: str) -> bool:
+    return db.startswith(("postgresql://", "postgres://"))
+
+
+def pg_reports(url: str) -> int | None:
+    """Reports stored so far in a PostgreSQL database (None before the schema exists)."""
+    import psycopg
+
+    with psycopg.connect(url, connect_timeout=5) as con:
+        if con.execute("SELECT to_regclass('reports')").fetchone()[0] is None:
+            return None
+        return con.execute("SELECT count(*) FROM reports").fetchone()[0]
+
+
+def pg_sizes(url: str) -> tuple[int, dict[str, int], dict[str, int]]:
+    """(pg_database_size, rows of ROW_TABLES, the ten largest tables with their indexes and TOAST)."""
+    import psycopg
+
+    with psycopg.connect(url) as con:
+        size = con.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+        rows = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ROW_TABLES}
+        tables = dict(con.execute(
+            "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind = 'r' AND n.nspname = current_schema() "
+            "ORDER BY 2 DESC LIMIT 10").fetchall())
+    return size, rows, tables
+
+
+class SelfPeak(threading.Thread):
+    """Peak RSS of this process, sampled every 0.2 s (for a phase after the workers are gone)."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.peak = 0
+        self.halt = threading.Event()
+
+    def run(self):
+        while not self.halt.is_set():
+            self.peak = max(self.peak, tree_rss(os.getpid())[0])
+            self.halt.wait(0.2)
+
+
 def run_one(a) -> None:
     import resource
 
     from fazhi.corpus import batch
 
-    db = Path(a.db)
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(db) + suffix).unlink(missing_ok=True)
+    db = a.db
+    if is_pg(db):
+        if pg_reports(db):
+            raise SystemExit(f"{db} already holds reports: give --pg a fresh database (createdb)")
+    else:
+        for suffix in ("", "-wal", "-shm"):
+            Path(db + suffix).unlink(missing_ok=True)
     paths = corpus_paths(Path(a.corpus), a.run_n)
     t0 = time.perf_counter()
-    st = batch.add(paths, str(db), workers=a.workers, engine=a.run, commit_every=a.commit_every,
+    st = batch.add(paths, db, workers=a.workers, engine=a.run, commit_every=a.commit_every,
                    progress=False)
     elapsed = time.perf_counter() - t0
     me = resource.getrusage(resource.RUSAGE_SELF)
     ch = resource.getrusage(resource.RUSAGE_CHILDREN)
-    con = sqlite3.connect(db)
-    rows = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-            for t in ("reports", "failures", "facts", "findings", "paragraphs")}
-    con.close()
-    size = sum(os.path.getsize(str(db) + s) for s in ("", "-wal") if os.path.exists(str(db) + s))
-    print(json.dumps({
+    out = {
         "engine": a.run, "n": a.run_n, "workers": a.workers, "added": st.added, "skipped": st.skipped,
         "failed": st.failed, "seconds": elapsed, "rate": st.added / elapsed if elapsed else 0,
         "writer_s": getattr(st, "write_seconds", None), "writer_cpu_s": getattr(st, "write_cpu_seconds", None),
         "main_maxrss_mb": me.ru_maxrss / 1024, "children_maxrss_mb": ch.ru_maxrss / 1024,
         "cpu_main_s": me.ru_utime + me.ru_stime, "cpu_children_s": ch.ru_utime + ch.ru_stime,
-        "db_bytes": size, "rows": rows,
-    }), flush=True)
+    }
+    if a.refresh:
+        from fazhi.corpus import db as dbm
+        from fazhi.corpus import derived
+
+        peak = SelfPeak()
+        peak.start()
+        t1, c1 = time.perf_counter(), time.process_time()
+        res = derived.refresh(dbm.connect(db), full=True)
+        peak.halt.set()
+        peak.join()
+        out["refresh"] = {"seconds": time.perf_counter() - t1, "cpu_s": time.process_time() - c1,
+                          "peak_mb": peak.peak / 2**20, "how": res["copies"], "follow_pairs": res["follow"]}
+    if is_pg(db):
+        out["db_bytes"], out["rows"], out["tables"] = pg_sizes(db)
+    else:
+        con = sqlite3.connect(db)
+        out["rows"] = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ROW_TABLES}
+        con.close()
+        out["db_bytes"] = sum(os.path.getsize(db + s) for s in ("", "-wal") if os.path.exists(db + s))
+    print(json.dumps(out), flush=True)
+
+
+def stored(db: str):
+    """Reports stored so far, read while the run writes ("?" when it cannot be read)."""
+    try:
+        if is_pg(db):
+            return pg_reports(db)
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        k = con.execute("SELECT count(*) FROM reports").fetchone()[0]
+        con.close()
+        return k
+    except Exception:  # noqa: BLE001 - a progress line only
+        return "?"
 
 
 def launch(a, engine: str, n: int) -> dict:
-    db = Path(a.db_dir) / f"fazhi-bench-{engine}.db"
-    cmd = [sys.executable, __file__, "--run", engine, "--run-n", str(n), "--corpus", a.corpus, "--db", str(db),
-           "--workers", str(a.workers), "--commit-every", str(a.commit_every)]
+    db = a.pg or str(Path(a.db_dir) / f"fazhi-bench-{engine}.db")
+    cmd = [sys.executable, __file__, "--run", engine, "--run-n", str(n), "--corpus", a.corpus, "--db", db,
+           "--workers", str(a.workers), "--commit-every", str(a.commit_every)] + (["--refresh"] if a.refresh else [])
     print(f"\n== {engine}: {n:,} reports, {a.workers} workers -> {db}", flush=True)
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     sampler = TreeSampler(p.pid)
@@ -144,13 +229,7 @@ def launch(a, engine: str, n: int) -> dict:
         time.sleep(1)
         if time.time() - t0 >= a.report_every:
             t0 = time.time()
-            try:
-                con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-                k = con.execute("SELECT count(*) FROM reports").fetchone()[0]
-                con.close()
-            except sqlite3.Error:
-                k = "?"
-            print(f"   {time.strftime('%H:%M:%S')}  {k} reports stored, tree RSS peak so far "
+            print(f"   {time.strftime('%H:%M:%S')}  {stored(db)} reports stored, tree RSS peak so far "
                   f"{sampler.peak / 2**20:.0f} MB", flush=True)
     sampler.halt.set()
     sampler.join()
@@ -177,6 +256,14 @@ def show(r: dict) -> None:
               f"CPU {r['writer_cpu_s'] / n * 1000:.2f} ms per report")
     print(f"   database {r['db_bytes'] / 2**20:.0f} MB ({r['db_bytes'] / max(1, r['rows']['reports']) / 1024:.1f} KB "
           f"per report); rows: " + ", ".join(f"{k} {v:,}" for k, v in r["rows"].items()))
+    if r.get("tables"):
+        per = max(1, r["rows"]["reports"])
+        print("   largest tables (with indexes, TOAST): " + ", ".join(
+            f"{k} {v / 2**20:.0f} MB ({v / per:,.0f} B/report)" for k, v in r["tables"].items()))
+    if r.get("refresh"):
+        f = r["refresh"]
+        print(f"   end-of-batch refresh ({f['how']}, {f['follow_pairs']:,} follow pairs): {f['seconds']:.1f} s wall, "
+              f"{f['cpu_s']:.1f} s CPU, peak {f['peak_mb']:.0f} MB")
 
 
 def main() -> None:
@@ -191,6 +278,10 @@ def main() -> None:
     ap.add_argument("--commit-every", type=int, default=200)
     ap.add_argument("--report-every", type=float, default=30.0, help="print progress every S seconds")
     ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
+    ap.add_argument("--pg", default=None, metavar="URL",
+                    help="a fresh PostgreSQL database (postgresql://…) instead of SQLite files; one engine")
+    ap.add_argument("--refresh", action="store_true",
+                    help="then time the end-of-batch refresh of the stored copy shares and follow-through")
     # internal: one measured run in a child process
     ap.add_argument("--run", choices=["local", "dask"], help=argparse.SUPPRESS)
     ap.add_argument("--run-n", type=int, help=argparse.SUPPRESS)
@@ -199,6 +290,8 @@ def main() -> None:
     if a.run:
         run_one(a)
         return
+    if a.pg and a.engine == "both":
+        ap.error("--pg takes one engine (--engine local or dask): the database must be fresh for each run")
     dask_n = a.dask_n or a.n
     need = max(a.n if a.engine != "dask" else 0, dask_n if a.engine != "local" else 0)
     corpus = Path(a.corpus)

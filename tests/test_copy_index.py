@@ -128,8 +128,6 @@ def test_copies_of_equals_analyse_with_big_buckets(planted, monkeypatch):
     eng, ids = planted
     monkeypatch.setattr(sim, "MAX_BUCKET", 6)
     monkeypatch.setattr(sim, "REPS", 3)
-    monkeypatch.setattr(sim.lsh_pairs, "__defaults__", (sim.BANDS, sim.ROWS, 6))
-    monkeypatch.setattr(sim.sentence_pairs, "__defaults__", (6,))
     res = _assert_equal_to_analyse(eng)
     assert res[ids["s4+2"]].own_chars > 0           # own years found inside the big bucket
     assert any(c.kind == "common" for rc in res.values() for c in rc.paragraphs)

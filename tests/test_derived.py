@@ -194,8 +194,6 @@ def test_incremental_copies_with_big_buckets(db_url, counting, monkeypatch):
 
     monkeypatch.setattr(similarity, "MAX_BUCKET", 6)
     monkeypatch.setattr(similarity, "REPS", 3)
-    monkeypatch.setattr(similarity.lsh_pairs, "__defaults__", (similarity.BANDS, similarity.ROWS, 6))
-    monkeypatch.setattr(similarity.sentence_pairs, "__defaults__", (6,))
     eng = db.connect(db_url)
     ids = _planted(eng)
     _check(eng)

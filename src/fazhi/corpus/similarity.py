@@ -331,9 +331,10 @@ def _pair_codes(p: np.ndarray, n: int) -> np.ndarray:
     return _sorted_unique(lo[keep] * n + hi[keep])
 
 
-def lsh_pairs(sig: np.ndarray, bands: int = BANDS, rows: int = ROWS, max_bucket: int = MAX_BUCKET, *,
+def lsh_pairs(sig: np.ndarray, bands: int = BANDS, rows: int = ROWS, max_bucket: int | None = None, *,
               year: np.ndarray | None = None, unit: np.ndarray | None = None) -> np.ndarray:
     """Candidate pairs (i < j, int64 array of shape (m, 2), in order) sharing at least one band.
+    ``max_bucket`` None: ``MAX_BUCKET`` as it is at the call (the incremental lookups read it too).
 
     A bucket of more than ``max_bucket`` paragraphs (a text printed in hundreds of
     reports) is not expanded into all its pairs: each member is paired with the
@@ -343,6 +344,7 @@ def lsh_pairs(sig: np.ndarray, bands: int = BANDS, rows: int = ROWS, max_bucket:
     A bucket whose members are those of a bucket of an earlier band gives the same pairs (they
     depend on the members only) and is skipped: identical texts fall into one bucket in every
     band, and expanding and sorting them 25 times was most of the whole-corpus run's time."""
+    max_bucket = MAX_BUCKET if max_bucket is None else max_bucket
     n = sig.shape[0]
     if n < 2:
         return np.zeros((0, 2), dtype=np.int64)
@@ -376,10 +378,12 @@ def lsh_pairs(sig: np.ndarray, bands: int = BANDS, rows: int = ROWS, max_bucket:
     return np.stack([codes // n, codes % n], axis=1)
 
 
-def sentence_pairs(sent_fp: np.ndarray, sent_row: np.ndarray, max_bucket: int = MAX_BUCKET) -> np.ndarray:
+def sentence_pairs(sent_fp: np.ndarray, sent_row: np.ndarray, max_bucket: int | None = None) -> np.ndarray:
     """Candidate pairs (i < j) of index rows sharing a fingerprinted sentence.
 
-    A sentence found in more than ``max_bucket`` rows is a stock phrase and pairs nothing."""
+    A sentence found in more than ``max_bucket`` rows (None: ``MAX_BUCKET`` at the call) is a
+    stock phrase and pairs nothing."""
+    max_bucket = MAX_BUCKET if max_bucket is None else max_bucket
     if len(sent_fp) < 2:
         return np.zeros((0, 2), dtype=np.int64)
     order = np.lexsort((sent_row, sent_fp))

@@ -113,7 +113,9 @@ ROW_TABLES = ("reports", "failures", "facts", "findings", "paragraphs")
 
 
 def is_pg(db: str) -> bool:
-    return db.startswith(("postgresql://", "postgres://"))
+    from fazhi.corpus.db import sqlite_path
+
+    return sqlite_path(db) is None
 
 
 def pg_reports(url: str) -> int | None:
@@ -126,33 +128,18 @@ def pg_reports(url: str) -> int | None:
         return con.execute("SELECT count(*) FROM reports").fetchone()[0]
 
 
-def pg_sizes(url: str) -> tuple[int, dict[str, int], dict[str, int]]:
-    """(pg_database_size, rows of ROW_TABLES, the ten largest tables with their indexes and TOAST)."""
+def pg_sizes(url: str) -> tuple[int, dict[str, int]]:
+    """(pg_database_size, the ten largest tables with their indexes and TOAST)."""
     import psycopg
 
     with psycopg.connect(url) as con:
         size = con.execute("SELECT pg_database_size(current_database())").fetchone()[0]
-        rows = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ROW_TABLES}
         tables = dict(con.execute(
             "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
             "JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE c.relkind = 'r' AND n.nspname = current_schema() "
             "ORDER BY 2 DESC LIMIT 10").fetchall())
-    return size, rows, tables
-
-
-class SelfPeak(threading.Thread):
-    """Peak RSS of this process, sampled every 0.2 s (for a phase after the workers are gone)."""
-
-    def __init__(self):
-        super().__init__(daemon=True)
-        self.peak = 0
-        self.halt = threading.Event()
-
-    def run(self):
-        while not self.halt.is_set():
-            self.peak = max(self.peak, tree_rss(os.getpid())[0])
-            self.halt.wait(0.2)
+    return size, tables
 
 
 def run_one(a) -> None:
@@ -181,24 +168,28 @@ def run_one(a) -> None:
         "main_maxrss_mb": me.ru_maxrss / 1024, "children_maxrss_mb": ch.ru_maxrss / 1024,
         "cpu_main_s": me.ru_utime + me.ru_stime, "cpu_children_s": ch.ru_utime + ch.ru_stime,
     }
+    from sqlalchemy import text
+
+    from fazhi.corpus import db as dbm
+
+    eng = dbm.connect(db)
     if a.refresh:
-        from fazhi.corpus import db as dbm
         from fazhi.corpus import derived
 
-        peak = SelfPeak()
+        peak = TreeSampler(os.getpid(), every=0.2)   # the workers are gone: this process alone
         peak.start()
         t1, c1 = time.perf_counter(), time.process_time()
-        res = derived.refresh(dbm.connect(db), full=True)
+        res = derived.refresh(eng, full=True)
         peak.halt.set()
         peak.join()
         out["refresh"] = {"seconds": time.perf_counter() - t1, "cpu_s": time.process_time() - c1,
                           "peak_mb": peak.peak / 2**20, "how": res["copies"], "follow_pairs": res["follow"]}
+    with eng.connect() as conn:
+        out["rows"] = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in ROW_TABLES}
+    eng.dispose()
     if is_pg(db):
-        out["db_bytes"], out["rows"], out["tables"] = pg_sizes(db)
+        out["db_bytes"], out["tables"] = pg_sizes(db)
     else:
-        con = sqlite3.connect(db)
-        out["rows"] = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ROW_TABLES}
-        con.close()
         out["db_bytes"] = sum(os.path.getsize(db + s) for s in ("", "-wal") if os.path.exists(db + s))
     print(json.dumps(out), flush=True)
 

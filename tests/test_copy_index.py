@@ -435,6 +435,29 @@ def test_attribute_sorts_in_chunks_of_whole_rows_with_the_same_winners(planted, 
     pairs = sim.verified_pairs(eng, index)
     want = sim.attribute(index, pairs)
     assert sum(len(rc.paragraphs) for rc in want.values()) > 20
+    assert {"common", "own", "other"} <= _kinds(want)    # the kinds, common units counted per chunk too
     monkeypatch.setattr(sim, "EDGE_CHUNK", 3)
     got = sim.attribute(index, pairs)
     assert {r: _canon(rc) for r, rc in got.items()} == {r: _canon(rc) for r, rc in want.items()}
+
+
+def test_candidates_and_verification_in_small_chunks_give_the_same_pairs(planted, monkeypatch):
+    """``candidate_pairs`` decodes and tests its codes ``CODE_CHUNK`` at a time and
+    ``verify_candidates`` pre-filters and splits identical texts per block: chunks of 3 codes and
+    blocks of 5 candidates give the same candidates and the same verified pairs, in the same order
+    (identical texts first), as one chunk; and the candidates are exactly the comparable pairs."""
+    eng, ids = planted
+    index = sim.build_index(eng)
+    cand = sim.candidate_pairs(index)
+    pairs = sim.verify_candidates(eng, index, cand)
+    assert len(pairs.i) > 20 and (pairs.jaccard == 1).any() and (pairs.jaccard < 1).any()
+    year, unit = sim._row_year_unit(index)
+    allp = np.unique(np.concatenate((sim.lsh_pairs(index.sig, year=year, unit=unit),
+                                     sim.sentence_pairs(index.sent_fp, index.sent_row))), axis=0)
+    assert cand.tolist() == sim._comparable(index, allp).tolist()
+    monkeypatch.setattr(sim, "CODE_CHUNK", 3)
+    small = sim.candidate_pairs(index)
+    assert small.tolist() == cand.tolist()
+    got = sim.verify_candidates(eng, index, small, block=5)
+    for a, b in zip(got, pairs):
+        assert a.tolist() == b.tolist()

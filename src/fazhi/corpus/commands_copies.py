@@ -86,7 +86,7 @@ def copies_cmd(top, min_share, unit, year, detail, threshold, containment, commo
         _detail(console, eng, *got)
         return
     eng = dbm.connect(db, write=False)
-    index, res = sim.analyse(eng, threshold=thr, containment=cont, common_units=cu)
+    index, res = sim.analyse(eng, threshold=thr, containment=cont, common_units=cu, lean=True)
     if not index.reports:
         click.echo("报告库中还没有报告。请先用 fazhi corpus add 入库。")
         return

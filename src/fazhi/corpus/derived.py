@@ -134,7 +134,7 @@ def full_copies(engine: Engine, *, store: bool = True) -> dict:
 
     with engine.connect() as conn:
         tok, n = version(conn)      # read first: a write while we compute is seen by the next refresh
-    _index, res = sim.analyse(engine)
+    _index, res = sim.analyse(engine, lean=True)
     bases = {rid: (info.unit, info.year, info.date) for rid, info in _index.reports.items()}
     del _index
     rows = [_row_of(rc, bases[rid]) for rid, rc in res.items()]

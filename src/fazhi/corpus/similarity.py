@@ -264,19 +264,22 @@ def band_keys(sig: np.ndarray, bands: int = BANDS, rows: int = ROWS) -> np.ndarr
     All bands at once (``rows`` passes over an n x bands array): the per-band loop cost
     ~125 small numpy calls per report, most of a stored report's indexing time."""
     n = sig.shape[0]
-    cube = sig[:, :bands * rows].reshape(n, bands, rows).astype(np.uint64)
     with np.errstate(over="ignore"):
         h = np.broadcast_to(np.arange(bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15), (n, bands))
-        for r in range(rows):
-            h = _mix(h ^ cube[:, :, r])
+        for r in range(rows):   # band b's r-th value is column b * rows + r: one n x bands slice at a time
+            h = _mix(h ^ sig[:, r:bands * rows:rows].astype(np.uint64))
     return np.ascontiguousarray(h, dtype=np.uint64)
 
 
-def _sorted_unique(x: np.ndarray) -> np.ndarray:
-    """np.unique by sorting (numpy 2's hash-based unique is far slower on millions of int64)."""
+def _sorted_unique(x: np.ndarray, *, inplace: bool = False) -> np.ndarray:
+    """np.unique by sorting (numpy 2's hash-based unique is far slower on millions of int64);
+    ``inplace``: ``x`` (a temporary of the caller's) is sorted in place instead of copied."""
     if len(x) < 2:
         return x
-    x = np.sort(x)
+    if inplace:
+        x.sort()
+    else:
+        x = np.sort(x)
     return x[np.concatenate(([True], x[1:] != x[:-1]))]
 
 
@@ -320,7 +323,9 @@ def _merge_codes(codes: np.ndarray, new: np.ndarray) -> np.ndarray:
         return codes
     if not len(codes):
         return new
-    return np.sort(np.concatenate((codes, new)), kind="stable")
+    out = np.concatenate((codes, new))
+    out.sort(kind="stable")      # in place: the union and its inputs, not a fourth copy
+    return out
 
 
 def _pair_codes(p: np.ndarray, n: int) -> np.ndarray:
@@ -344,10 +349,18 @@ def lsh_pairs(sig: np.ndarray, bands: int = BANDS, rows: int = ROWS, max_bucket:
     A bucket whose members are those of a bucket of an earlier band gives the same pairs (they
     depend on the members only) and is skipped: identical texts fall into one bucket in every
     band, and expanding and sorting them 25 times was most of the whole-corpus run's time."""
+    n = sig.shape[0]
+    codes = _lsh_codes(sig, bands, rows, max_bucket, year=year, unit=unit)
+    return np.stack([codes // max(n, 1), codes % max(n, 1)], axis=1)
+
+
+def _lsh_codes(sig: np.ndarray, bands: int = BANDS, rows: int = ROWS, max_bucket: int | None = None, *,
+               year: np.ndarray | None = None, unit: np.ndarray | None = None) -> np.ndarray:
+    """``lsh_pairs`` as sorted distinct codes ``i * n + j`` (n = rows of ``sig``)."""
     max_bucket = MAX_BUCKET if max_bucket is None else max_bucket
     n = sig.shape[0]
     if n < 2:
-        return np.zeros((0, 2), dtype=np.int64)
+        return np.zeros(0, dtype=np.int64)
     keys = band_keys(sig, bands, rows)
     codes = np.zeros(0, dtype=np.int64)
     seen: set[bytes] = set()
@@ -358,24 +371,33 @@ def lsh_pairs(sig: np.ndarray, bands: int = BANDS, rows: int = ROWS, max_bucket:
         brk = np.flatnonzero(sk[1:] != sk[:-1]) + 1
         starts = np.concatenate(([0], brk))
         sizes = np.diff(np.concatenate((starts, [n])))
+        # each bucket's pairs as codes at once (a bucket's members are in row order: the stable
+        # sort), not as (m, 2) pairs sorted later: the first band finds nearly every pair, and its
+        # pairs' whole-array copies were most of the candidate phase's memory
         found: list[np.ndarray] = []
+        order64 = order.astype(np.int64)
         two = starts[sizes == 2]
         if len(two):
-            found.append(np.stack([order[two], order[two + 1]], axis=1))
+            found.append(order64[two] * n + order64[two + 1])
         for s, m in zip(starts[sizes > 2].tolist(), sizes[sizes > 2].tolist()):
-            members = order[s:s + m]
-            key = hashlib.blake2b(members.tobytes(), digest_size=16).digest()
+            members = order64[s:s + m]
+            key = hashlib.blake2b(order[s:s + m].tobytes(), digest_size=16).digest()
             if key in seen:
                 continue
             seen.add(key)
             if m <= max_bucket:
                 iu, ju = np.triu_indices(m, 1)
-                found.append(np.stack([members[iu], members[ju]], axis=1))
+                found.append(members[iu] * n + members[ju])
             else:
-                found.append(_big_bucket(members, year, unit, REPS))
+                p = _big_bucket(members, year, unit, REPS)
+                lo, hi = np.minimum(p[:, 0], p[:, 1]), np.maximum(p[:, 0], p[:, 1])
+                found.append((lo * n + hi)[lo != hi])
         if found:
-            codes = _merge_codes(codes, _pair_codes(np.concatenate(found), n))
-    return np.stack([codes // n, codes % n], axis=1)
+            new = np.concatenate(found)
+            del found
+            codes = _merge_codes(codes, _sorted_unique(new, inplace=True))
+            del new
+    return codes
 
 
 def sentence_pairs(sent_fp: np.ndarray, sent_row: np.ndarray, max_bucket: int | None = None) -> np.ndarray:
@@ -411,7 +433,7 @@ def sentence_pairs(sent_fp: np.ndarray, sent_row: np.ndarray, max_bucket: int | 
 
 
 # ------------------------------------------------------------------ the corpus index
-@dataclass
+@dataclass(slots=True)
 class ReportInfo:
     id: int
     unit: str | None
@@ -537,7 +559,11 @@ def build_index(engine: Engine, *, batch: int = 5000, min_chars: int = MIN_CHARS
             s_row.append(a[:, 1])
         n += m
     cat = (lambda xs: np.concatenate(xs) if xs else np.zeros(0, dtype=np.int64))  # noqa: E731
-    return Index(pid[:n], rid[:n], pno[:n], ln[:n], sig[:n], reports, fp[:n], nl[:n], cat(s_fp), cat(s_row))
+    # the matrix was allocated for every counted paragraph and only the compared ones are kept:
+    # shrunk in place, not copied (the unused tail was never written, so this frees address
+    # space, not resident memory; at 100k reports ~130 MB of ~280 MB)
+    sig.resize((n, NUM_PERM), refcheck=False)
+    return Index(pid[:n], rid[:n], pno[:n], ln[:n], sig, reports, fp[:n], nl[:n], cat(s_fp), cat(s_row))
 
 
 def _report_arrays(index: Index) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -626,16 +652,30 @@ def _matches(inter: int, a: int, b: int, threshold: float, containment: float) -
     return jac >= threshold or inter / min(a, b) >= containment, jac
 
 
+CODE_CHUNK = 1 << 20   # candidate codes decoded and tested for comparability at a time
+
+
 def candidate_pairs(index: Index) -> np.ndarray:
-    """LSH (paragraph level) and shared-sentence candidates, comparable pairs only."""
+    """LSH (paragraph level) and shared-sentence candidates, comparable pairs only (i < j, in
+    order; int32 when the rows fit, else int64).
+
+    The union is kept as codes ``i * n + j`` and decoded and tested ``CODE_CHUNK`` at a time:
+    at 100k reports the candidates are ~8 M, and each whole-array temporary of the decoded pairs
+    and their masks cost ~60 MB."""
     year, unit = _row_year_unit(index)
-    p = lsh_pairs(index.sig, year=year, unit=unit)
+    n = max(len(index), 1)
+    codes = _lsh_codes(index.sig, year=year, unit=unit)
     if index.sent_fp is not None and len(index.sent_fp):
-        n = max(len(index), 1)
-        codes = _merge_codes(p[:, 0] * n + p[:, 1], _pair_codes(sentence_pairs(index.sent_fp, index.sent_row), n))
-        del p
-        p = np.stack([codes // n, codes % n], axis=1)
-    return _comparable(index, p)
+        codes = _merge_codes(codes, _pair_codes(sentence_pairs(index.sent_fp, index.sent_row), n))
+    it = np.int32 if n < 2**31 else np.int64
+    rid = index.report_id
+    out = []
+    for k in range(0, len(codes), CODE_CHUNK):
+        c = codes[k:k + CODE_CHUNK]
+        i, j = c // n, c % n
+        ok = (rid[i] != rid[j]) & ~((unit[i] == unit[j]) & (year[i] == year[j]))
+        out.append(np.stack([i[ok], j[ok]], axis=1).astype(it))
+    return np.concatenate(out) if out else np.zeros((0, 2), dtype=it)
 
 
 def verified_pairs(engine: Engine, index: Index, *, threshold: float = THRESHOLD,
@@ -684,18 +724,26 @@ def verify_candidates(engine: Engine, index: Index, cand: np.ndarray, *, thresho
             keep[k:k + 100000] = (est >= threshold - SIG_MARGIN) | (est_c >= containment - SIG_MARGIN)
         return keep
     late = index.sig is None
-    if not late:
-        cand = cand[prefilter(cand, index.sig, np.arange(len(index)))]
+    all_rows = None if late else np.arange(len(index))
     fp = index.fp if index.fp is not None else np.arange(len(index), dtype=np.int64)
-    same = fp[cand[:, 0]] == fp[cand[:, 1]]
-    ident = cand[same]
-    cand = cand[~same]
     # shingle sets as sorted uint32 arrays (~4 bytes a shingle; a Python set takes ~90), cached by
-    # normalised text; each distinct pair of texts is compared once per block
+    # normalised text; each distinct pair of texts is compared once per block.  The pre-filter and
+    # the split of identical texts run per block too (whole-array masks and copies of ~8 M
+    # candidates cost ~60 MB each at 100k reports); the identical pairs come first in the result,
+    # then the verified ones, each in the candidates' order
     cache: dict[int, np.ndarray] = {}
+    idents: list[np.ndarray] = []
     cols: tuple[list[np.ndarray], ...] = ([], [], [], [], [])     # i, j, jaccard, cover_i, cover_j
     for k in range(0, len(cand), block):
         c = cand[k:k + block]
+        if not late:
+            c = c[prefilter(c, index.sig, all_rows)]
+        same = fp[c[:, 0]] == fp[c[:, 1]]
+        if same.any():
+            idents.append(c[same])
+            c = c[~same]
+        if not len(c):
+            continue
         rows = [int(r) for r in _sorted_unique(c.ravel()) if int(fp[r]) not in cache]
         if len(cache) + len(rows) > cache_max:
             cache.clear()
@@ -743,8 +791,10 @@ def verify_candidates(engine: Engine, index: Index, cand: np.ndarray, *, thresho
         got = np.concatenate(cols[k]).astype(dtype, copy=False) if cols[k] else np.zeros(0, dtype)
         cols[k].clear()
         return np.concatenate((first, got if keep is None else got[keep]))
+    ident = np.concatenate(idents) if idents else np.zeros((0, 2), dtype=cand.dtype)
+    del idents
     ones = np.ones(len(ident))
-    return Pairs(column(0, ident[:, 0], np.int64), column(1, ident[:, 1], np.int64),
+    return Pairs(column(0, ident[:, 0], cand.dtype), column(1, ident[:, 1], cand.dtype),
                  column(2, ones, float), column(3, ones, float), column(4, ones, float))
 
 
@@ -773,7 +823,7 @@ def exact_pairs(engine: Engine, index: Index, *, threshold: float = THRESHOLD,
 
 
 # ------------------------------------------------------------------ per-report result
-@dataclass
+@dataclass(slots=True)   # one per matched paragraph: ~150 bytes without a __dict__, ~200 with
 class Copied:
     """One paragraph of a report and its best source, for the one kind it is attributed to."""
     kind: str              # "other" | "own" | "mutual" | "common" (see KINDS)
@@ -792,7 +842,7 @@ class Copied:
         return KIND_LABELS[self.kind]
 
 
-@dataclass
+@dataclass(slots=True)
 class ReportCopies:
     report_id: int
     unit: str | None
@@ -849,21 +899,14 @@ def _as_pairs(pairs) -> Pairs:
 
 def _edge_kinds(row: np.ndarray, src: np.ndarray, year: np.ndarray, unit: np.ndarray, date: np.ndarray,
                 n: int, common_units: int) -> np.ndarray:
-    """The kind (index into KINDS, -1 none) of each directed edge row <- src."""
+    """The kind (index into KINDS, -1 none) of each directed edge row <- src; the edges given hold
+    every edge of each of their rows (``attribute`` gives them a chunk of whole rows at a time)."""
     # distinct units each row is matched in (itself included)
     nu = int(unit.max()) + 1 if len(unit) else 1
     rows_seen = _sorted_unique(row).astype(np.int64)
-    r64 = row.astype(np.int64)          # (row, unit of src) codes, in place: ~15 M edges at 100k reports
-    r64 *= nu
-    r64 += unit[src]
-    codes = np.concatenate((r64, rows_seen * nu + unit[rows_seen]))
-    del r64
-    codes.sort()
-    codes = codes[np.concatenate(([True], codes[1:] != codes[:-1]))]
+    codes = _sorted_unique(np.concatenate((row.astype(np.int64) * nu + unit[src], rows_seen * nu + unit[rows_seen])))
     common = np.bincount(codes // nu, minlength=n)[row] >= common_units
     del codes
-    if len(year) and -2**31 < min(year.min(), date.min()) and max(year.max(), date.max()) < 2**31:
-        year, date = year.astype(np.int32), date.astype(np.int32)   # the same comparisons, half the copies
     yr, ys, dr, ds = year[row], year[src], date[row], date[src]
     by_date = (dr >= 0) & (ds >= 0) & (dr != ds)
     by_year = ~by_date & (yr >= 0) & (ys >= 0) & (yr != ys)
@@ -893,45 +936,53 @@ def attribute(index: Index, pairs, *, threshold: float = THRESHOLD,
     if not len(P.i):
         return out
     year, unit = _row_year_unit(index)
-    # directed edges: row <- src
+    date = _row_attr(index, "date")
+    # directed edges: row <- src; edge e < m is pair e's i <- j, else pair e - m's j <- i
     it = np.int32 if len(index) < 2**31 else np.int64
-    row = np.concatenate((P.i, P.j)).astype(it)
-    src = np.concatenate((P.j, P.i)).astype(it)
-    kind = _edge_kinds(row, src, year, unit, _row_attr(index, "date"), len(index), common_units)
-    # the edges kept, by their pair and direction (edge e < m is pair e's i <- j, else pair e - m's
-    # j <- i); the per-edge values are gathered for them only, the winners' at the end (at 100k
-    # reports the edges are ~15 M: every whole-edge copy costs ~120 MB)
     m = len(P.i)
-    e = np.flatnonzero(kind >= 0)
-    if not len(e):
-        return out
-    row, src, kind = row[e], src[e], kind[e]
-    fwd = e < m
-    pair = np.where(fwd, e, e - m)
-    del e
+    row = np.concatenate((P.i, P.j)).astype(it, copy=False)
+    src = np.concatenate((P.j, P.i)).astype(it, copy=False)
     # per row: the first kind that applies, then its best source — most of the paragraph covered,
-    # the highest Jaccard, the earliest year, the first row.  The edges grouped by row (a stable
-    # sort) and sorted per chunk of ~EDGE_CHUNK edges (whole rows): the same winners as one sort
-    # of all edges, without its six key arrays over ~15 M edges at 100k reports
-    by_row = np.argsort(row, kind="stable")
+    # the highest Jaccard, the earliest year, the first row.  The edges are grouped by row (a
+    # stable sort) and everything else runs per chunk of ~EDGE_CHUNK edges made of whole rows: a
+    # row's kinds depend on its own edges only (the units it is matched in), so the kinds, the
+    # values gathered and the sort per chunk give the winners of one pass over all edges, without
+    # a dozen whole-edge temporaries (at 100k reports the edges are ~15 M: ~60-120 MB each)
+    by_row = np.argsort(row, kind="stable").astype(np.int32 if 2 * m < 2**31 else np.int64, copy=False)
     rs = row[by_row]
     starts = np.flatnonzero(np.concatenate(([True], rs[1:] != rs[:-1])))
     del rs
     at = np.searchsorted(starts, np.arange(0, len(by_row), EDGE_CHUNK))    # the first row starting at or after
     cuts = np.unique(np.append(starts[at[at < len(starts)]], len(by_row)))
+    del starts, at
     firsts = []
     for a, b in zip(cuts[:-1].tolist(), cuts[1:].tolist()):
         x = by_row[a:b]
-        px, sx, rx = pair[x], src[x], row[x]
-        cov = np.where(fwd[x], P.cover_i[px], P.cover_j[px])
-        so = np.lexsort((sx, year[sx], -P.jaccard[px], -cov, kind[x], rx))
+        rx, sx = row[x], src[x]
+        kx = _edge_kinds(rx, sx, year, unit, date, len(index), common_units)
+        keep = kx >= 0
+        x, rx, sx, kx = x[keep], rx[keep], sx[keep], kx[keep]
+        if not len(x):
+            continue
+        fx = x < m
+        px = np.where(fx, x, x - m)
+        cov = np.where(fx, P.cover_i[px], P.cover_j[px])
+        so = np.lexsort((sx, year[sx], -P.jaccard[px], -cov, kx, rx))
         ro = rx[so]
-        firsts.append(x[so[np.concatenate(([True], ro[1:] != ro[:-1]))]])
-    first = np.concatenate(firsts)
-    del by_row, firsts
-    pk, fw = pair[first], fwd[first]
+        w = so[np.concatenate(([True], ro[1:] != ro[:-1]))]
+        firsts.append((x[w], kx[w]))
+    del by_row, row, src
+    if not firsts:
+        return out
+    first = np.concatenate([f for f, _ in firsts]).astype(np.int64)
+    kind = np.concatenate([k for _, k in firsts])
+    del firsts
+    fw = first < m
+    pk = np.where(fw, first, first - m)
+    row = np.where(fw, P.i[pk], P.j[pk])
+    src = np.where(fw, P.j[pk], P.i[pk])
     ci, cj = P.cover_i[pk], P.cover_j[pk]
-    win = (row[first], src[first], P.jaccard[pk], np.where(fw, ci, cj), np.maximum(ci, cj), kind[first])
+    win = (row, src, P.jaccard[pk], np.where(fw, ci, cj), np.maximum(ci, cj), kind)
     for r, s_, jc, cv, ct, kd in zip(*(x.tolist() for x in win)):
         rc = out[int(index.report_id[r])]
         name = KINDS[kd]
@@ -950,10 +1001,17 @@ def attribute(index: Index, pairs, *, threshold: float = THRESHOLD,
 
 
 def analyse(engine: Engine, *, threshold: float = THRESHOLD, containment: float = CONTAINMENT,
-            common_units: int = COMMON_UNITS, batch: int = 5000) -> tuple[Index, dict[int, ReportCopies]]:
-    """The whole corpus: index, near-duplicate pairs, per-report shares and sources."""
+            common_units: int = COMMON_UNITS, batch: int = 5000,
+            lean: bool = False) -> tuple[Index, dict[int, ReportCopies]]:
+    """The whole corpus: index, near-duplicate pairs, per-report shares and sources.
+
+    ``lean``: the signatures and sentence fingerprints are dropped once the pairs are verified,
+    before the attribution (~160 MB at 100k reports), and the index comes back without them
+    (``sig``, ``sent_fp``, ``sent_row`` None) — for callers that read only its reports and rows."""
     index = build_index(engine, batch=batch)
     pairs = verified_pairs(engine, index, threshold=threshold, containment=containment)
+    if lean:
+        index.sig = index.sent_fp = index.sent_row = None
     return index, attribute(index, pairs, threshold=threshold, common_units=common_units)
 
 

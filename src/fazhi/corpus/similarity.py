@@ -922,7 +922,16 @@ def _edge_kinds(row: np.ndarray, src: np.ndarray, year: np.ndarray, unit: np.nda
     return kind
 
 
-EDGE_CHUNK = 1 << 20   # directed edges sorted at a time in attribute (whole rows)
+EDGE_CHUNK = 1 << 20   # directed edges attributed at a time (a range of whole rows)
+
+
+def _row_ranges(P: Pairs, n: int, chunk: int) -> np.ndarray:
+    """Row bounds [r0 = 0, r1, ..., n] cutting the index rows into ranges of about ``chunk``
+    directed edges each (a row with more edges is a range of its own)."""
+    deg = np.bincount(P.i, minlength=n) + np.bincount(P.j, minlength=n)
+    ends = np.cumsum(deg)
+    cut = np.searchsorted(ends, np.arange(chunk, int(ends[-1]), chunk), side="right")
+    return np.unique(np.concatenate(([0], cut, [n])))
 
 
 def attribute(index: Index, pairs, *, threshold: float = THRESHOLD,
@@ -937,48 +946,43 @@ def attribute(index: Index, pairs, *, threshold: float = THRESHOLD,
         return out
     year, unit = _row_year_unit(index)
     date = _row_attr(index, "date")
-    # directed edges: row <- src; edge e < m is pair e's i <- j, else pair e - m's j <- i
-    it = np.int32 if len(index) < 2**31 else np.int64
-    m = len(P.i)
-    row = np.concatenate((P.i, P.j)).astype(it, copy=False)
-    src = np.concatenate((P.j, P.i)).astype(it, copy=False)
+    n = len(index)
     # per row: the first kind that applies, then its best source — most of the paragraph covered,
-    # the highest Jaccard, the earliest year, the first row.  The edges are grouped by row (a
-    # stable sort) and everything else runs per chunk of ~EDGE_CHUNK edges made of whole rows: a
-    # row's kinds depend on its own edges only (the units it is matched in), so the kinds, the
-    # values gathered and the sort per chunk give the winners of one pass over all edges, without
-    # a dozen whole-edge temporaries (at 100k reports the edges are ~15 M: ~60-120 MB each)
-    by_row = np.argsort(row, kind="stable").astype(np.int32 if 2 * m < 2**31 else np.int64, copy=False)
-    rs = row[by_row]
-    starts = np.flatnonzero(np.concatenate(([True], rs[1:] != rs[:-1])))
-    del rs
-    at = np.searchsorted(starts, np.arange(0, len(by_row), EDGE_CHUNK))    # the first row starting at or after
-    cuts = np.unique(np.append(starts[at[at < len(starts)]], len(by_row)))
-    del starts, at
+    # the highest Jaccard, the earliest year, the first row.  A pair p is two directed edges,
+    # i <- j and j <- i.  The rows are cut into ranges of ~EDGE_CHUNK edges and each range's edges
+    # gathered on their own (a row's kind depends on its own edges only: the units it is matched
+    # in): no array over all edges is made (at 100k reports they are ~15 M, ~60-120 MB each),
+    # and the winners are those of one sort of all edges
+    bounds = _row_ranges(P, n, EDGE_CHUNK)
+    part = np.repeat(np.arange(len(bounds) - 1, dtype=np.int32), np.diff(bounds))   # row -> its range
+    pt = np.int16 if len(bounds) < 2**15 else np.int32
+    pi, pj = part[P.i].astype(pt), part[P.j].astype(pt)
+    del part
     firsts = []
-    for a, b in zip(cuts[:-1].tolist(), cuts[1:].tolist()):
-        x = by_row[a:b]
-        rx, sx = row[x], src[x]
-        kx = _edge_kinds(rx, sx, year, unit, date, len(index), common_units)
+    for k in range(len(bounds) - 1):
+        fi, fj = np.flatnonzero(pi == k), np.flatnonzero(pj == k)
+        px = np.concatenate((fi, fj))                       # the pair of each edge ...
+        fx = np.arange(len(px)) < len(fi)                   # ... and its direction (True: i <- j)
+        rx = np.concatenate((P.i[fi], P.j[fj]))
+        sx = np.concatenate((P.j[fi], P.i[fj]))
+        del fi, fj
+        kx = _edge_kinds(rx, sx, year, unit, date, n, common_units)
         keep = kx >= 0
-        x, rx, sx, kx = x[keep], rx[keep], sx[keep], kx[keep]
-        if not len(x):
+        px, fx, rx, sx, kx = px[keep], fx[keep], rx[keep], sx[keep], kx[keep]
+        if not len(px):
             continue
-        fx = x < m
-        px = np.where(fx, x, x - m)
         cov = np.where(fx, P.cover_i[px], P.cover_j[px])
         so = np.lexsort((sx, year[sx], -P.jaccard[px], -cov, kx, rx))
         ro = rx[so]
         w = so[np.concatenate(([True], ro[1:] != ro[:-1]))]
-        firsts.append((x[w], kx[w]))
-    del by_row, row, src
+        firsts.append((px[w], fx[w], kx[w]))
+    del pi, pj
     if not firsts:
         return out
-    first = np.concatenate([f for f, _ in firsts]).astype(np.int64)
-    kind = np.concatenate([k for _, k in firsts])
+    pk = np.concatenate([p for p, _, _ in firsts])
+    fw = np.concatenate([f for _, f, _ in firsts])
+    kind = np.concatenate([k for _, _, k in firsts])
     del firsts
-    fw = first < m
-    pk = np.where(fw, first, first - m)
     row = np.where(fw, P.i[pk], P.j[pk])
     src = np.where(fw, P.j[pk], P.i[pk])
     ci, cj = P.cover_i[pk], P.cover_j[pk]

@@ -258,17 +258,25 @@ def signatures(norm_texts: list[str], k: int = SHINGLE) -> np.ndarray:
     return res.astype(np.uint32)
 
 
+_KEY_ROWS = 1 << 15      # signature rows hashed into band keys at a time
+
+
 def band_keys(sig: np.ndarray, bands: int = BANDS, rows: int = ROWS) -> np.ndarray:
     """uint64 key per (paragraph, band): a hash of the band's ``rows`` values.
 
     All bands at once (``rows`` passes over an n x bands array): the per-band loop cost
     ~125 small numpy calls per report, most of a stored report's indexing time."""
     n = sig.shape[0]
+    out = np.empty((n, bands), dtype=np.uint64)
+    seed = np.arange(bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
     with np.errstate(over="ignore"):
-        h = np.broadcast_to(np.arange(bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15), (n, bands))
-        for r in range(rows):   # band b's r-th value is column b * rows + r: one n x bands slice at a time
-            h = _mix(h ^ sig[:, r:bands * rows:rows].astype(np.uint64))
-    return np.ascontiguousarray(h, dtype=np.uint64)
+        for a in range(0, n, _KEY_ROWS):    # a block of rows at a time: the hashing's temporaries stay small
+            s = sig[a:a + _KEY_ROWS]
+            h = np.broadcast_to(seed, (len(s), bands))
+            for r in range(rows):   # band b's r-th value is column b * rows + r
+                h = _mix(h ^ s[:, r:bands * rows:rows].astype(np.uint64))
+            out[a:a + len(s)] = h
+    return out
 
 
 def _sorted_unique(x: np.ndarray, *, inplace: bool = False) -> np.ndarray:

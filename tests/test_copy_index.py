@@ -461,3 +461,22 @@ def test_candidates_and_verification_in_small_chunks_give_the_same_pairs(planted
     got = sim.verify_candidates(eng, index, small, block=5)
     for a, b in zip(got, pairs):
         assert a.tolist() == b.tolist()
+    # the pre-filter while decoding (what analyse does, before it drops the signatures): the
+    # candidates that pass it, and the same pairs verified without the signatures
+    pre = sim.candidate_pairs(index, prefilter=(sim.THRESHOLD, sim.CONTAINMENT))
+    rows, nsh = np.arange(len(index)), sim._shingle_counts(index)
+    keep = sim._prefilter(cand, index.sig, rows, nsh, sim.THRESHOLD, sim.CONTAINMENT)
+    assert pre.tolist() == cand[keep].tolist()
+    with monkeypatch.context() as mp:     # every pair a candidate: most fail the pre-filter
+        n = len(index)
+        iu, ju = np.triu_indices(n, 1)
+        mp.setattr(sim, "_lsh_codes", lambda *a, **k: iu.astype(np.int64) * n + ju)
+        every = sim.candidate_pairs(index)
+        some = sim.candidate_pairs(index, prefilter=(sim.THRESHOLD, sim.CONTAINMENT))
+    assert 0 < len(some) and len(some) * 5 < len(every)
+    assert some.tolist() == every[sim._prefilter(every, index.sig, rows, nsh, sim.THRESHOLD,
+                                                 sim.CONTAINMENT)].tolist()
+    index.sig = None
+    got = sim.verify_candidates(eng, index, pre, block=5, prefiltered=True)
+    for a, b in zip(got, pairs):
+        assert a.tolist() == b.tolist()

@@ -76,6 +76,7 @@ report's paragraphs.
 """
 from __future__ import annotations
 
+import ctypes
 import functools
 import hashlib
 import re
@@ -279,6 +280,36 @@ def band_keys(sig: np.ndarray, bands: int = BANDS, rows: int = ROWS) -> np.ndarr
     return out
 
 
+def _libc_trim():
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):     # not glibc: nothing to give back this way
+        return None
+
+
+_TRIM = _libc_trim()
+
+
+def release_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc ``malloc_trim``).  numpy's
+    temporaries below glibc's mmap threshold (which rises to 32 MB after the first large free)
+    come from the heap, and the pages they leave free stay resident: in the whole-corpus run at
+    200k reports that was ~250 MB of resident memory no array used.  Called after each band of
+    the candidate pairs and before the attribution of the whole-corpus run; a no-op where the C
+    library is not glibc."""
+    if _TRIM is not None:
+        _TRIM(0)
+
+
+def _band_key(sig: np.ndarray, b: int, rows: int = ROWS) -> np.ndarray:
+    """Column ``b`` of ``band_keys(sig, ..., rows)``: the key of band ``b`` of every row."""
+    with np.errstate(over="ignore"):
+        h = np.full(sig.shape[0], np.uint64(b) * np.uint64(0x9E3779B97F4A7C15), dtype=np.uint64)
+        for r in range(rows):
+            h = _mix(h ^ sig[:, b * rows + r].astype(np.uint64))
+    return h
+
+
 def _sorted_unique(x: np.ndarray, *, inplace: bool = False) -> np.ndarray:
     """np.unique by sorting (numpy 2's hash-based unique is far slower on millions of int64);
     ``inplace``: ``x`` (a temporary of the caller's) is sorted in place instead of copied."""
@@ -369,11 +400,10 @@ def _lsh_codes(sig: np.ndarray, bands: int = BANDS, rows: int = ROWS, max_bucket
     n = sig.shape[0]
     if n < 2:
         return np.zeros(0, dtype=np.int64)
-    keys = band_keys(sig, bands, rows)
     codes = np.zeros(0, dtype=np.int64)
     seen: set[bytes] = set()
     for b in range(bands):
-        col = keys[:, b]
+        col = _band_key(sig, b, rows)     # band by band: no n x bands key matrix beside the union
         order = np.argsort(col, kind="stable")    # members of a bucket in row order
         sk = col[order]
         brk = np.flatnonzero(sk[1:] != sk[:-1]) + 1
@@ -405,6 +435,7 @@ def _lsh_codes(sig: np.ndarray, bands: int = BANDS, rows: int = ROWS, max_bucket
             del found
             codes = _merge_codes(codes, _sorted_unique(new, inplace=True))
             del new
+        release_memory()
     return codes
 
 
@@ -680,27 +711,63 @@ def _matches(inter: int, a: int, b: int, threshold: float, containment: float) -
 CODE_CHUNK = 1 << 20   # candidate codes decoded and tested for comparability at a time
 
 
-def candidate_pairs(index: Index) -> np.ndarray:
+def candidate_pairs(index: Index, *, prefilter: tuple[float, float] | None = None) -> np.ndarray:
     """LSH (paragraph level) and shared-sentence candidates, comparable pairs only (i < j, in
-    order; int32 when the rows fit, else int64).
+    order; int32 when the rows fit, else int64); with ``prefilter`` (threshold, containment) only
+    those that pass the signature pre-filter of ``verify_candidates`` (a test of each pair).
 
-    The union is kept as codes ``i * n + j`` and decoded and tested ``CODE_CHUNK`` at a time:
-    at 100k reports the candidates are ~8 M, and each whole-array temporary of the decoded pairs
-    and their masks cost ~60 MB."""
+    The union is kept as codes ``i * n + j`` and decoded and tested ``CODE_CHUNK`` at a time into
+    one array allocated for all and shrunk in place: at 200k reports the candidates are ~17 M,
+    and each whole-array temporary of the decoded pairs and their masks cost ~70-140 MB."""
     year, unit = _row_year_unit(index)
     n = max(len(index), 1)
     codes = _lsh_codes(index.sig, year=year, unit=unit)
     if index.sent_fp is not None and len(index.sent_fp):
         codes = _merge_codes(codes, _pair_codes(sentence_pairs(index.sent_fp, index.sent_row), n))
-    it = np.int32 if n < 2**31 else np.int64
     rid = index.report_id
-    out = []
+    rows, nsh = np.arange(len(index)), _shingle_counts(index)
+    # decoded in place when the rows fit in int32: code k's 8 bytes become pair k's two int32 (a
+    # chunk is read before its pairs are written, and the pairs kept never overtake the codes read)
+    out = codes.view(np.int32).reshape(-1, 2) if n < 2**31 else np.empty((len(codes), 2), dtype=np.int64)
+    m = 0
     for k in range(0, len(codes), CODE_CHUNK):
         c = codes[k:k + CODE_CHUNK]
         i, j = c // n, c % n
         ok = (rid[i] != rid[j]) & ~((unit[i] == unit[j]) & (year[i] == year[j]))
-        out.append(np.stack([i[ok], j[ok]], axis=1).astype(it))
-    return np.concatenate(out) if out else np.zeros((0, 2), dtype=it)
+        p = np.stack([i[ok], j[ok]], axis=1)
+        if prefilter is not None:
+            p = p[_prefilter(p, index.sig, rows, nsh, *prefilter)]
+        out[m:m + len(p)] = p
+        m += len(p)
+    if out.base is not None:          # the codes' buffer: shrunk in place to the pairs kept
+        del out
+        c = i = j = None              # no view of the buffer is left when it moves
+        codes.resize(m, refcheck=False)
+        return codes.view(np.int32).reshape(-1, 2)
+    del codes
+    out.resize((m, 2), refcheck=False)
+    return out
+
+
+def _shingle_counts(index: Index) -> np.ndarray:
+    """Each row's shingle count as the pre-filter estimates it (float; huge when unknown)."""
+    return (np.maximum(index.nlen - SHINGLE + 1, 1) if index.nlen is not None
+            else np.full(len(index), 1 << 20)).astype(float)
+
+
+def _prefilter(cand: np.ndarray, sig: np.ndarray, row: np.ndarray, nsh: np.ndarray,
+               threshold: float, containment: float) -> np.ndarray:
+    """Which pairs' signature estimate may reach the thresholds (``row``: index row -> row of
+    ``sig``; ``nsh``: ``_shingle_counts``) — a test of each pair on its own."""
+    keep = np.empty(len(cand), dtype=bool)
+    step = 20000        # two gathered signature blocks of 20,000 x 128 x 4 bytes (~10 MB each)
+    for k in range(0, len(cand), step):
+        c = cand[k:k + step]
+        est = (sig[row[c[:, 0]]] == sig[row[c[:, 1]]]).mean(axis=1)
+        a, b = nsh[c[:, 0]], nsh[c[:, 1]]
+        est_c = np.minimum(est * (a + b) / (1 + est) / np.minimum(a, b), 1.0)
+        keep[k:k + step] = (est >= threshold - SIG_MARGIN) | (est_c >= containment - SIG_MARGIN)
+    return keep
 
 
 def verified_pairs(engine: Engine, index: Index, *, threshold: float = THRESHOLD,
@@ -710,15 +777,16 @@ def verified_pairs(engine: Engine, index: Index, *, threshold: float = THRESHOLD
 
     Pairs whose normalised texts are identical match fully without computing it;
     shingle sets are cached by normalised text (at most ``cache_max`` of them)."""
-    return verify_candidates(engine, index, candidate_pairs(index), threshold=threshold,
-                             containment=containment, block=block, cache_max=cache_max)
+    return verify_candidates(engine, index, candidate_pairs(index, prefilter=(threshold, containment)),
+                             threshold=threshold, containment=containment, block=block, cache_max=cache_max,
+                             prefiltered=True)
 
 
 def verify_candidates(engine: Engine, index: Index, cand: np.ndarray, *, threshold: float = THRESHOLD,
                       containment: float = CONTAINMENT, block: int = 50000, cache_max: int = 200000,
                       norms: Callable[[int], str] | None = None,
                       sigs_of: Callable[[list[int]], np.ndarray] | None = None,
-                      shingles: dict[int, np.ndarray] | None = None) -> Pairs:
+                      shingles: dict[int, np.ndarray] | None = None, prefiltered: bool = False) -> Pairs:
     """The verification step of ``verified_pairs`` on given candidate pairs (index rows i < j):
     the signature pre-filter, then the exact shingle Jaccard or containment on the stored text.
 
@@ -729,26 +797,14 @@ def verify_candidates(engine: Engine, index: Index, cand: np.ndarray, *, thresho
     signatures are made only for the rows of the pairs that pass it, the few that the
     pre-filter can still drop — both tests are per pair, so the pairs kept and their order are
     the same.  ``sigs_of`` (index rows -> their signatures) gives the stored ones; without it
-    they are made from ``norms``."""
+    they are made from ``norms``.  ``prefiltered``: ``cand`` has passed the pre-filter already
+    (``candidate_pairs(..., prefilter=True)``), and the index may have dropped its signatures."""
     size = np.zeros(len(index), dtype=np.int32)
     if not len(cand):
         return Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32), size)
-    nsh = (np.maximum(index.nlen - SHINGLE + 1, 1) if index.nlen is not None
-           else np.full(len(index), 1 << 20)).astype(float)
-
-    def prefilter(cand: np.ndarray, sig: np.ndarray, row: np.ndarray) -> np.ndarray:
-        """The pairs whose signature estimate may reach the thresholds (``row``: index row ->
-        row of ``sig``)."""
-        keep = np.empty(len(cand), dtype=bool)
-        for k in range(0, len(cand), 100000):
-            c = cand[k:k + 100000]
-            est = (sig[row[c[:, 0]]] == sig[row[c[:, 1]]]).mean(axis=1)
-            a, b = nsh[c[:, 0]], nsh[c[:, 1]]
-            est_c = np.minimum(est * (a + b) / (1 + est) / np.minimum(a, b), 1.0)
-            keep[k:k + 100000] = (est >= threshold - SIG_MARGIN) | (est_c >= containment - SIG_MARGIN)
-        return keep
-    late = index.sig is None
-    all_rows = None if late else np.arange(len(index))
+    nsh = _shingle_counts(index)
+    late = index.sig is None and not prefiltered
+    all_rows = None if index.sig is None else np.arange(len(index))
     fp = index.fp if index.fp is not None else np.arange(len(index), dtype=np.int64)
     # shingle sets as sorted uint32 arrays (~4 bytes a shingle; a Python set takes ~90), cached by
     # normalised text; each distinct pair of texts is compared once per block.  The pre-filter and
@@ -760,8 +816,8 @@ def verify_candidates(engine: Engine, index: Index, cand: np.ndarray, *, thresho
     cols: tuple[list[np.ndarray], ...] = ([], [], [])     # i, j, |A∩B|
     for k in range(0, len(cand), block):
         c = cand[k:k + block]
-        if not late:
-            c = c[prefilter(c, index.sig, all_rows)]
+        if not prefiltered and not late:
+            c = c[_prefilter(c, index.sig, all_rows, nsh, threshold, containment)]
         same = fp[c[:, 0]] == fp[c[:, 1]]
         if same.any():
             idents.append(c[same])
@@ -808,7 +864,8 @@ def verify_candidates(engine: Engine, index: Index, cand: np.ndarray, *, thresho
         row = np.zeros(len(index), dtype=np.int64)
         row[rows] = np.arange(len(rows))
         rl = rows.tolist()
-        keep = prefilter(pr, sigs_of(rl) if sigs_of else signatures([norms(r) for r in rl]), row)
+        keep = _prefilter(pr, sigs_of(rl) if sigs_of else signatures([norms(r) for r in rl]), row, nsh,
+                          threshold, containment)
 
     def column(k: int, first: np.ndarray, dtype) -> np.ndarray:
         """The identical pairs' values, then the verified ones' (one column at a time, each
@@ -968,7 +1025,26 @@ def attribute(index: Index, P: Pairs, *, threshold: float = THRESHOLD,
     pt = np.int16 if len(bounds) < 2**15 else np.int32
     pi, pj = part[P.i].astype(pt), part[P.j].astype(pt)
     del part
-    firsts = []
+
+    def emit(pk: np.ndarray, fw: np.ndarray, kind: np.ndarray) -> None:
+        """The winners of a range of rows (pair, direction, kind) into their reports, in row order
+        (made per range: at 200k reports the winners are ~0.5 M, their Python values ~100 MB)."""
+        row = np.where(fw, P.i[pk], P.j[pk])
+        src = np.where(fw, P.j[pk], P.i[pk])
+        jac, ci, cj = P.values(pk)
+        win = (index.report_id[row], index.para_id[row], index.para_no[row], index.length[row],
+               index.report_id[src], index.para_id[src], index.para_no[src],
+               jac, np.where(fw, ci, cj), np.maximum(ci, cj), kind)
+        for rid, pid, pno, ln, srid, spid, spno, jc, cv, ct, kd in zip(*(x.tolist() for x in win)):
+            rc = out[rid]
+            name = KINDS[kd]
+            ch = ln if jc >= threshold else int(round(ln * cv))
+            rc.paragraphs.append(Copied(name, pid, pno, ch, srid, spid, spno, jc, ct, cv))
+            setattr(rc, f"{name}_chars", getattr(rc, f"{name}_chars") + ch)
+            if name != "common":
+                rc.copied_chars += ch
+                rc.sources[srid] = rc.sources.get(srid, 0) + ch
+                rc.source_kinds[srid] = name
     for k in range(len(bounds) - 1):
         fi, fj = np.flatnonzero(pi == k), np.flatnonzero(pj == k)
         px = np.concatenate((fi, fj))                       # the pair of each edge ...
@@ -986,30 +1062,8 @@ def attribute(index: Index, P: Pairs, *, threshold: float = THRESHOLD,
         so = np.lexsort((sx, year[sx], -jac, -cov, kx, rx))
         ro = rx[so]
         w = so[np.concatenate(([True], ro[1:] != ro[:-1]))]
-        firsts.append((px[w], fx[w], kx[w]))
+        emit(px[w], fx[w], kx[w])
     del pi, pj
-    if not firsts:
-        return out
-    pk = np.concatenate([p for p, _, _ in firsts])
-    fw = np.concatenate([f for _, f, _ in firsts])
-    kind = np.concatenate([k for _, _, k in firsts])
-    del firsts
-    row = np.where(fw, P.i[pk], P.j[pk])
-    src = np.where(fw, P.j[pk], P.i[pk])
-    jac, ci, cj = P.values(pk)
-    win = (row, src, jac, np.where(fw, ci, cj), np.maximum(ci, cj), kind)
-    for r, s_, jc, cv, ct, kd in zip(*(x.tolist() for x in win)):
-        rc = out[int(index.report_id[r])]
-        name = KINDS[kd]
-        ch = int(index.length[r]) if jc >= threshold else int(round(int(index.length[r]) * cv))
-        srid = int(index.report_id[s_])
-        rc.paragraphs.append(Copied(name, int(index.para_id[r]), int(index.para_no[r]), ch, srid,
-                                    int(index.para_id[s_]), int(index.para_no[s_]), float(jc), float(ct), float(cv)))
-        setattr(rc, f"{name}_chars", getattr(rc, f"{name}_chars") + ch)
-        if name != "common":
-            rc.copied_chars += ch
-            rc.sources[srid] = rc.sources.get(srid, 0) + ch
-            rc.source_kinds[srid] = name
     for rc in out.values():
         rc.paragraphs.sort(key=lambda c: (c.para_no, c.kind))
     return out
@@ -1020,13 +1074,17 @@ def analyse(engine: Engine, *, threshold: float = THRESHOLD, containment: float 
             lean: bool = False) -> tuple[Index, dict[int, ReportCopies]]:
     """The whole corpus: index, near-duplicate pairs, per-report shares and sources.
 
-    ``lean``: the signatures and sentence fingerprints are dropped once the pairs are verified,
-    before the attribution (~160 MB at 100k reports), and the index comes back without them
+    ``lean``: the signatures and sentence fingerprints are dropped once the candidates have
+    passed the signature pre-filter, before the verification (~310 MB at 200k reports), and the
+    index comes back without them
     (``sig``, ``sent_fp``, ``sent_row`` None) — for callers that read only its reports and rows."""
     index = build_index(engine, batch=batch)
-    pairs = verified_pairs(engine, index, threshold=threshold, containment=containment)
+    cand = candidate_pairs(index, prefilter=(threshold, containment))
     if lean:
         index.sig = index.sent_fp = index.sent_row = None
+    pairs = verify_candidates(engine, index, cand, threshold=threshold, containment=containment, prefiltered=True)
+    del cand
+    release_memory()     # before the results are made (not before the verification: it would fault them in again)
     return index, attribute(index, pairs, threshold=threshold, common_units=common_units)
 
 

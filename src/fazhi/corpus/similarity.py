@@ -739,11 +739,13 @@ def candidate_pairs(index: Index, *, prefilter: tuple[float, float] | None = Non
             p = p[_prefilter(p, index.sig, rows, nsh, *prefilter)]
         out[m:m + len(p)] = p
         m += len(p)
-    if out.base is not None:          # the codes' buffer: shrunk in place to the pairs kept
+    if out.base is not None and codes.flags.owndata:   # the codes' buffer: shrunk in place to the pairs kept
         del out
         c = i = j = None              # no view of the buffer is left when it moves
         codes.resize(m, refcheck=False)
         return codes.view(np.int32).reshape(-1, 2)
+    if out.base is not None:
+        return out[:m].copy()
     del codes
     out.resize((m, 2), refcheck=False)
     return out
@@ -798,7 +800,8 @@ def verify_candidates(engine: Engine, index: Index, cand: np.ndarray, *, thresho
     pre-filter can still drop — both tests are per pair, so the pairs kept and their order are
     the same.  ``sigs_of`` (index rows -> their signatures) gives the stored ones; without it
     they are made from ``norms``.  ``prefiltered``: ``cand`` has passed the pre-filter already
-    (``candidate_pairs(..., prefilter=True)``), and the index may have dropped its signatures."""
+    (``candidate_pairs(..., prefilter=(threshold, containment))``), and the index may have
+    dropped its signatures."""
     size = np.zeros(len(index), dtype=np.int32)
     if not len(cand):
         return Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32), size)

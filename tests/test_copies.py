@@ -367,3 +367,9 @@ def test_lsh_pairs_equal_a_plain_union_over_the_bands():
     got = sim.lsh_pairs(sig, max_bucket=8, year=year, unit=unit)
     assert [tuple(x) for x in got.tolist()] == sorted(want)
     assert len(want) > 100
+    # merged into the union every few codes (mid-band, as band 0 of a large corpus is): the same
+    old, sim._FLUSH = sim._FLUSH, 5
+    try:
+        assert sim.lsh_pairs(sig, max_bucket=8, year=year, unit=unit).tolist() == got.tolist()
+    finally:
+        sim._FLUSH = old

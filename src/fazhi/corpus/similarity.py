@@ -260,6 +260,7 @@ def signatures(norm_texts: list[str], k: int = SHINGLE) -> np.ndarray:
 
 
 _KEY_ROWS = 1 << 15      # signature rows hashed into band keys at a time
+_FLUSH = 1 << 20         # candidate codes gathered before they are merged into the union
 
 
 def band_keys(sig: np.ndarray, bands: int = BANDS, rows: int = ROWS) -> np.ndarray:
@@ -353,18 +354,27 @@ def _big_bucket(members: np.ndarray, year: np.ndarray | None, unit: np.ndarray |
 def _merge_codes(codes: np.ndarray, new: np.ndarray) -> np.ndarray:
     """The sorted union of two sorted arrays of distinct int64 codes.  ``new``'s codes already in
     ``codes`` are dropped by a binary search, and the rest merged by a stable sort of the two
-    runs (timsort merges them in linear time; a plain sort re-sorted everything)."""
+    runs (timsort merges them in linear time; a plain sort re-sorted everything).
+
+    ``codes`` is grown in place (the caller's own array, no view of it kept): a large array's
+    ``realloc`` moves pages rather than copying them, so the union is not held twice while it
+    is merged — at 200k reports it is ~17 M codes (136 MB)."""
     if len(codes) and len(new):
         pos = np.searchsorted(codes, new)
         pos[pos == len(codes)] = 0
         new = new[codes[pos] != new]
+        del pos
     if not len(new):
         return codes
     if not len(codes):
         return new
-    out = np.concatenate((codes, new))
-    out.sort(kind="stable")      # in place: the union and its inputs, not a fourth copy
-    return out
+    if not codes.flags.owndata:
+        codes = codes.copy()
+    n0 = len(codes)
+    codes.resize(n0 + len(new), refcheck=False)
+    codes[n0:] = new
+    codes.sort(kind="stable")
+    return codes
 
 
 def _pair_codes(p: np.ndarray, n: int) -> np.ndarray:
@@ -413,11 +423,24 @@ def _lsh_codes(sig: np.ndarray, bands: int = BANDS, rows: int = ROWS, max_bucket
         # sort), not as (m, 2) pairs sorted later: the first band finds nearly every pair, and its
         # pairs' whole-array copies were most of the candidate phase's memory
         found: list[np.ndarray] = []
+        pending = 0
+
+        def flush() -> None:
+            """The pairs found so far into the union (a few MB at a time: band 0 finds nearly all)."""
+            nonlocal codes, pending
+            if found:
+                new = np.concatenate(found)
+                found.clear()
+                codes = _merge_codes(codes, _sorted_unique(new, inplace=True))
+            pending = 0
         order64 = order.astype(np.int64)
         two = starts[sizes == 2]
         if len(two):
             found.append(order64[two] * n + order64[two + 1])
+            pending += len(two)
         for s, m in zip(starts[sizes > 2].tolist(), sizes[sizes > 2].tolist()):
+            if pending >= _FLUSH:
+                flush()
             members = order64[s:s + m]
             key = hashlib.blake2b(order[s:s + m].tobytes(), digest_size=16).digest()
             if key in seen:
@@ -430,11 +453,8 @@ def _lsh_codes(sig: np.ndarray, bands: int = BANDS, rows: int = ROWS, max_bucket
                 p = _big_bucket(members, year, unit, REPS)
                 lo, hi = np.minimum(p[:, 0], p[:, 1]), np.maximum(p[:, 0], p[:, 1])
                 found.append((lo * n + hi)[lo != hi])
-        if found:
-            new = np.concatenate(found)
-            del found
-            codes = _merge_codes(codes, _sorted_unique(new, inplace=True))
-            del new
+            pending += len(found[-1])
+        flush()
         release_memory()
     return codes
 
@@ -870,16 +890,27 @@ def verify_candidates(engine: Engine, index: Index, cand: np.ndarray, *, thresho
         keep = _prefilter(pr, sigs_of(rl) if sigs_of else signatures([norms(r) for r in rl]), row, nsh,
                           threshold, containment)
 
-    def column(k: int, first: np.ndarray, dtype) -> np.ndarray:
-        """The identical pairs' values, then the verified ones' (one column at a time, each
-        block list freed once joined: at 100k reports a column is ~60 MB)."""
-        got = np.concatenate(cols[k]).astype(dtype, copy=False) if cols[k] else np.zeros(0, dtype)
-        cols[k].clear()
-        return np.concatenate((first, got if keep is None else got[keep]))
-    ident = np.concatenate(idents) if idents else np.zeros((0, 2), dtype=cand.dtype)
-    del idents
-    return Pairs(column(0, ident[:, 0], cand.dtype), column(1, ident[:, 1], cand.dtype),
-                 column(2, np.full(len(ident), -1, dtype=np.int32), np.int32), size)
+    # the identical pairs, then the verified ones (those ``keep`` keeps), written block by block
+    # into each column and each block freed once written: no column is held twice
+    nv = int(keep.sum()) if keep is not None else sum(len(x) for x in cols[0])
+    ni = sum(len(x) for x in idents)
+    out = [np.empty(ni + nv, dtype=cand.dtype), np.empty(ni + nv, dtype=cand.dtype), np.empty(ni + nv, dtype=np.int32)]
+    at = 0
+    for k, x in enumerate(idents):
+        out[0][at:at + len(x)], out[1][at:at + len(x)] = x[:, 0], x[:, 1]
+        at += len(x)
+        idents[k] = None
+    out[2][:ni] = -1
+    for c, col in enumerate(cols):
+        at, done = ni, 0
+        for k, x in enumerate(col):
+            if keep is not None:
+                x = x[keep[done:done + len(x)]]
+                done += len(col[k])
+            out[c][at:at + len(x)] = x
+            at += len(x)
+            col[k] = None
+    return Pairs(out[0], out[1], out[2], size)
 
 
 def near_duplicates(engine: Engine, index: Index, *, threshold: float = THRESHOLD,
@@ -993,7 +1024,7 @@ def _edge_kinds(row: np.ndarray, src: np.ndarray, year: np.ndarray, unit: np.nda
     return kind
 
 
-EDGE_CHUNK = 1 << 20   # directed edges attributed at a time (a range of whole rows)
+EDGE_CHUNK = 1 << 18   # directed edges attributed at a time (a range of whole rows)
 
 
 def _row_ranges(P: Pairs, n: int, chunk: int) -> np.ndarray:
@@ -1024,9 +1055,9 @@ def attribute(index: Index, P: Pairs, *, threshold: float = THRESHOLD,
     # in): no array over all edges is made (at 100k reports they are ~15 M, ~60-120 MB each),
     # and the winners are those of one sort of all edges
     bounds = _row_ranges(P, n, EDGE_CHUNK)
-    part = np.repeat(np.arange(len(bounds) - 1, dtype=np.int32), np.diff(bounds))   # row -> its range
     pt = np.int16 if len(bounds) < 2**15 else np.int32
-    pi, pj = part[P.i].astype(pt), part[P.j].astype(pt)
+    part = np.repeat(np.arange(len(bounds) - 1, dtype=pt), np.diff(bounds))   # row -> its range
+    pi, pj = part[P.i], part[P.j]
     del part
 
     def emit(pk: np.ndarray, fw: np.ndarray, kind: np.ndarray) -> None:

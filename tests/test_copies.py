@@ -299,7 +299,7 @@ def test_big_bucket_pairs_with_earliest_and_own_years():
             assert any(tuple(sorted((k, q))) in got for q in prev if year[q] == year[m])
 
 
-def test_band_keys_equal_the_per_band_definition():
+def test_band_keys_equal_the_per_band_definition(monkeypatch):
     """Stored copy indexes hold these keys: the vectorised band_keys must give exactly the
     keys of the definition (band b: mix over its ROWS values, seeded with b x golden ratio)."""
     import numpy as np
@@ -330,14 +330,11 @@ def test_band_keys_equal_the_per_band_definition():
     # hashed a block of rows at a time: blocks of 64 over 300 rows (the last one short) change nothing
     sig = rng.integers(0, 2 ** 32, size=(300, sim.NUM_PERM), dtype=np.uint64).astype(np.uint32)
     want = reference(sig)
-    old, sim._KEY_ROWS = sim._KEY_ROWS, 64
-    try:
-        assert (sim.band_keys(sig) == want).all()
-    finally:
-        sim._KEY_ROWS = old
+    monkeypatch.setattr(sim, "_KEY_ROWS", 64)
+    assert (sim.band_keys(sig) == want).all()
 
 
-def test_lsh_pairs_equal_a_plain_union_over_the_bands():
+def test_lsh_pairs_equal_a_plain_union_over_the_bands(monkeypatch):
     """Skipping a bucket already seen in an earlier band and merging sorted codes give the pairs of
     every band's buckets expanded on their own (repeated texts, near texts, a big bucket)."""
     rng = np.random.default_rng(7)
@@ -368,8 +365,5 @@ def test_lsh_pairs_equal_a_plain_union_over_the_bands():
     assert [tuple(x) for x in got.tolist()] == sorted(want)
     assert len(want) > 100
     # merged into the union every few codes (mid-band, as band 0 of a large corpus is): the same
-    old, sim._FLUSH = sim._FLUSH, 5
-    try:
-        assert sim.lsh_pairs(sig, max_bucket=8, year=year, unit=unit).tolist() == got.tolist()
-    finally:
-        sim._FLUSH = old
+    monkeypatch.setattr(sim, "_FLUSH", 5)
+    assert sim.lsh_pairs(sig, max_bucket=8, year=year, unit=unit).tolist() == got.tolist()

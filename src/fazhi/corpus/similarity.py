@@ -260,6 +260,7 @@ def signatures(norm_texts: list[str], k: int = SHINGLE) -> np.ndarray:
 
 
 _KEY_ROWS = 1 << 15      # signature rows hashed into band keys at a time
+_BAND_SEED = np.uint64(0x9E3779B97F4A7C15)   # band b's hash starts at b x this (the golden ratio)
 _FLUSH = 1 << 20         # candidate codes gathered before they are merged into the union
 
 
@@ -270,7 +271,7 @@ def band_keys(sig: np.ndarray, bands: int = BANDS, rows: int = ROWS) -> np.ndarr
     ~125 small numpy calls per report, most of a stored report's indexing time."""
     n = sig.shape[0]
     out = np.empty((n, bands), dtype=np.uint64)
-    seed = np.arange(bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    seed = np.arange(bands, dtype=np.uint64) * _BAND_SEED
     with np.errstate(over="ignore"):
         for a in range(0, n, _KEY_ROWS):    # a block of rows at a time: the hashing's temporaries stay small
             s = sig[a:a + _KEY_ROWS]
@@ -305,7 +306,7 @@ def release_memory() -> None:
 def _band_key(sig: np.ndarray, b: int, rows: int = ROWS) -> np.ndarray:
     """Column ``b`` of ``band_keys(sig, ..., rows)``: the key of band ``b`` of every row."""
     with np.errstate(over="ignore"):
-        h = np.full(sig.shape[0], np.uint64(b) * np.uint64(0x9E3779B97F4A7C15), dtype=np.uint64)
+        h = np.full(sig.shape[0], np.uint64(b) * _BAND_SEED, dtype=np.uint64)
         for r in range(rows):
             h = _mix(h ^ sig[:, b * rows + r].astype(np.uint64))
     return h
@@ -377,12 +378,17 @@ def _merge_codes(codes: np.ndarray, new: np.ndarray) -> np.ndarray:
     return codes
 
 
-def _pair_codes(p: np.ndarray, n: int) -> np.ndarray:
-    """Sorted distinct codes ``i * n + j`` (i < j) of the pairs ``p`` (pairs of a row with itself dropped)."""
+def _codes_of(p: np.ndarray, n: int) -> np.ndarray:
+    """Codes ``i * n + j`` (i < j) of the pairs ``p``, in their order (pairs of a row with itself dropped)."""
     a, b = p[:, 0].astype(np.int64), p[:, 1].astype(np.int64)
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     keep = lo != hi
-    return _sorted_unique(lo[keep] * n + hi[keep])
+    return lo[keep] * n + hi[keep]
+
+
+def _pair_codes(p: np.ndarray, n: int) -> np.ndarray:
+    """Sorted distinct ``_codes_of`` the pairs ``p``."""
+    return _sorted_unique(_codes_of(p, n), inplace=True)
 
 
 def lsh_pairs(sig: np.ndarray, bands: int = BANDS, rows: int = ROWS, max_bucket: int | None = None, *,
@@ -450,9 +456,7 @@ def _lsh_codes(sig: np.ndarray, bands: int = BANDS, rows: int = ROWS, max_bucket
                 iu, ju = np.triu_indices(m, 1)
                 found.append(members[iu] * n + members[ju])
             else:
-                p = _big_bucket(members, year, unit, REPS)
-                lo, hi = np.minimum(p[:, 0], p[:, 1]), np.maximum(p[:, 0], p[:, 1])
-                found.append((lo * n + hi)[lo != hi])
+                found.append(_codes_of(_big_bucket(members, year, unit, REPS), n))
             pending += len(found[-1])
         flush()
         release_memory()
@@ -745,10 +749,12 @@ def candidate_pairs(index: Index, *, prefilter: tuple[float, float] | None = Non
     if index.sent_fp is not None and len(index.sent_fp):
         codes = _merge_codes(codes, _pair_codes(sentence_pairs(index.sent_fp, index.sent_row), n))
     rid = index.report_id
-    rows, nsh = np.arange(len(index)), _shingle_counts(index)
+    nsh = _shingle_counts(index)
     # decoded in place when the rows fit in int32: code k's 8 bytes become pair k's two int32 (a
     # chunk is read before its pairs are written, and the pairs kept never overtake the codes read)
-    out = codes.view(np.int32).reshape(-1, 2) if n < 2**31 else np.empty((len(codes), 2), dtype=np.int64)
+    inplace = n < 2**31 and codes.flags.owndata
+    out = (codes.view(np.int32).reshape(-1, 2) if inplace
+           else np.empty((len(codes), 2), dtype=np.int32 if n < 2**31 else np.int64))
     m = 0
     for k in range(0, len(codes), CODE_CHUNK):
         c = codes[k:k + CODE_CHUNK]
@@ -756,16 +762,14 @@ def candidate_pairs(index: Index, *, prefilter: tuple[float, float] | None = Non
         ok = (rid[i] != rid[j]) & ~((unit[i] == unit[j]) & (year[i] == year[j]))
         p = np.stack([i[ok], j[ok]], axis=1)
         if prefilter is not None:
-            p = p[_prefilter(p, index.sig, rows, nsh, *prefilter)]
+            p = p[_prefilter(p, index.sig, None, nsh, *prefilter)]
         out[m:m + len(p)] = p
         m += len(p)
-    if out.base is not None and codes.flags.owndata:   # the codes' buffer: shrunk in place to the pairs kept
+    if inplace:                       # the codes' buffer: shrunk in place to the pairs kept
         del out
         c = i = j = None              # no view of the buffer is left when it moves
         codes.resize(m, refcheck=False)
         return codes.view(np.int32).reshape(-1, 2)
-    if out.base is not None:
-        return out[:m].copy()
     del codes
     out.resize((m, 2), refcheck=False)
     return out
@@ -777,15 +781,17 @@ def _shingle_counts(index: Index) -> np.ndarray:
             else np.full(len(index), 1 << 20)).astype(float)
 
 
-def _prefilter(cand: np.ndarray, sig: np.ndarray, row: np.ndarray, nsh: np.ndarray,
+def _prefilter(cand: np.ndarray, sig: np.ndarray, row: np.ndarray | None, nsh: np.ndarray,
                threshold: float, containment: float) -> np.ndarray:
     """Which pairs' signature estimate may reach the thresholds (``row``: index row -> row of
-    ``sig``; ``nsh``: ``_shingle_counts``) — a test of each pair on its own."""
+    ``sig``, None when they are the same; ``nsh``: ``_shingle_counts``) — a test of each pair on
+    its own."""
     keep = np.empty(len(cand), dtype=bool)
     step = 20000        # two gathered signature blocks of 20,000 x 128 x 4 bytes (~10 MB each)
     for k in range(0, len(cand), step):
         c = cand[k:k + step]
-        est = (sig[row[c[:, 0]]] == sig[row[c[:, 1]]]).mean(axis=1)
+        r = c if row is None else row[c]
+        est = (sig[r[:, 0]] == sig[r[:, 1]]).mean(axis=1)
         a, b = nsh[c[:, 0]], nsh[c[:, 1]]
         est_c = np.minimum(est * (a + b) / (1 + est) / np.minimum(a, b), 1.0)
         keep[k:k + step] = (est >= threshold - SIG_MARGIN) | (est_c >= containment - SIG_MARGIN)
@@ -827,7 +833,6 @@ def verify_candidates(engine: Engine, index: Index, cand: np.ndarray, *, thresho
         return Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32), size)
     nsh = _shingle_counts(index)
     late = index.sig is None and not prefiltered
-    all_rows = None if index.sig is None else np.arange(len(index))
     fp = index.fp if index.fp is not None else np.arange(len(index), dtype=np.int64)
     # shingle sets as sorted uint32 arrays (~4 bytes a shingle; a Python set takes ~90), cached by
     # normalised text; each distinct pair of texts is compared once per block.  The pre-filter and
@@ -840,7 +845,7 @@ def verify_candidates(engine: Engine, index: Index, cand: np.ndarray, *, thresho
     for k in range(0, len(cand), block):
         c = cand[k:k + block]
         if not prefiltered and not late:
-            c = c[_prefilter(c, index.sig, all_rows, nsh, threshold, containment)]
+            c = c[_prefilter(c, index.sig, None, nsh, threshold, containment)]
         same = fp[c[:, 0]] == fp[c[:, 1]]
         if same.any():
             idents.append(c[same])
@@ -905,8 +910,7 @@ def verify_candidates(engine: Engine, index: Index, cand: np.ndarray, *, thresho
         at, done = ni, 0
         for k, x in enumerate(col):
             if keep is not None:
-                x = x[keep[done:done + len(x)]]
-                done += len(col[k])
+                x, done = x[keep[done:done + len(x)]], done + len(x)
             out[c][at:at + len(x)] = x
             at += len(x)
             col[k] = None
@@ -1110,8 +1114,8 @@ def analyse(engine: Engine, *, threshold: float = THRESHOLD, containment: float 
 
     ``lean``: the signatures and sentence fingerprints are dropped once the candidates have
     passed the signature pre-filter, before the verification (~310 MB at 200k reports), and the
-    index comes back without them
-    (``sig``, ``sent_fp``, ``sent_row`` None) — for callers that read only its reports and rows."""
+    index comes back without them (``sig``, ``sent_fp``, ``sent_row`` None) — for callers that
+    read only its reports and rows."""
     index = build_index(engine, batch=batch)
     cand = candidate_pairs(index, prefilter=(threshold, containment))
     if lean:

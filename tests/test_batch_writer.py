@@ -25,10 +25,10 @@ def test_the_writer_connection_gets_the_default_cache_back(tmp_path):
 def test_the_writer_sets_its_cache_while_it_writes(tmp_path):
     eng = db.connect(str(tmp_path / "c.db"))
     w = batch._Writer(eng, batch.AddStats(), 10, batch._Stop())
-    w.put({"sha256": "f" * 64, "path": "bad.pdf", "rows": None, "error": "无法读取"})
-    w._write()
+    # what the writer thread runs for a group handed to it (not committed yet)
+    w._group([{"sha256": "f" * 64, "path": "bad.pdf", "rows": None, "error": "无法读取"}], commit=False)
     assert w.conn.exec_driver_sql("PRAGMA cache_size").scalar() == -batch._Writer.CACHE_KB
-    w.close()
+    w.close()   # commits what was written
     assert w.conn is None
     with eng.connect() as c:
         assert c.exec_driver_sql("PRAGMA cache_size").scalar() == -2000

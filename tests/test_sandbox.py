@@ -116,6 +116,69 @@ def test_imap_ordered_and_failures_in_place(sb):
     assert res[2].error == "文件不存在"
 
 
+def _files(tmp_path, *names) -> list[Job]:
+    out = []
+    for n in names:
+        (tmp_path / n).write_bytes(SMALL)
+        out.append(Job(name=n, path=str(tmp_path / n), time_limit=2, hook={"crash": "crash", "slow": ["slow", 1.2],
+                                                                            "stuck": "stuck"}))
+    return out
+
+
+def test_imap_ahead_gives_the_same_results():
+    jobs = lambda: [Job(name=str(p), path=str(p), want="dict") for p in sorted(DEV.glob("*.txt"))[:8]]  # noqa: E731
+    with Sandbox(2) as s:
+        a = [(r.name, r.kind, r.value) for r in s.imap(jobs(), ordered=True)]
+        b = [(r.name, r.kind, r.value) for r in s.imap(jobs(), ordered=True, ahead=1)]
+    assert a == b and len(a) == 8 and all(k == "ok" for _, k, _ in a)
+
+
+def test_imap_ahead_a_crash_costs_only_its_file_and_the_file_behind_it_moves_on(tmp_path):
+    """One worker holding two files: it dies on the first; the second, never started, goes
+    to the replacement worker."""
+    with Sandbox(1) as s:
+        res = list(s.imap(_files(tmp_path, "a.txt", "b-crash.txt", "c.txt", "d.txt"), ordered=True, ahead=1))
+    assert [(r.name, r.kind) for r in res] == [("a.txt", "ok"), ("b-crash.txt", "crash"), ("c.txt", "ok"),
+                                               ("d.txt", "ok")]
+    assert res[2].pid == res[3].pid != res[0].pid   # c and d: the replacement
+
+
+def test_imap_ahead_each_file_has_its_own_deadline(tmp_path, monkeypatch):
+    """The parent's clock for a file sent ahead starts when the worker answers the file
+    before it: two files of 1.2 s each under a limit of 2 s (+0.3 s grace) both pass."""
+    monkeypatch.setattr(sandbox, "GRACE", 0.3)
+    with Sandbox(1) as s:
+        res = list(s.imap(_files(tmp_path, "a-slow.txt", "b-slow.txt", "c.txt"), ordered=True, ahead=1))
+    assert [r.kind for r in res] == ["ok", "ok", "ok"], res
+
+
+def test_imap_ahead_a_stuck_worker_is_killed_and_the_file_behind_it_moves_on(tmp_path, monkeypatch):
+    monkeypatch.setattr(sandbox, "GRACE", 0.3)
+    with Sandbox(1) as s:
+        res = list(s.imap(_files(tmp_path, "a-stuck.txt", "b.txt"), ordered=True, ahead=1))
+    assert [(r.name, r.kind) for r in res] == [("a-stuck.txt", "timeout"), ("b.txt", "ok")]
+
+
+def test_a_replacement_worker_is_forked_under_the_callers_lock(tmp_path):
+    """``fork_lock``: ``corpus add``'s writer thread holds it while it writes; the sandbox
+    forks only with it held."""
+    class Counted:
+        def __init__(self):
+            self.lock, self.n = threading.Lock(), 0
+
+        def __enter__(self):
+            self.lock.acquire()
+            self.n += 1
+
+        def __exit__(self, *exc):
+            self.lock.release()
+
+    lock = Counted()
+    with Sandbox(1, fork_lock=lock) as s:
+        res = list(s.imap(_files(tmp_path, "a-crash.txt", "b.txt"), ordered=True))
+    assert [r.kind for r in res] == ["crash", "ok"] and lock.n == 2   # the first worker and its replacement
+
+
 def _report_with(n_facts: int) -> bytes:
     items = "、".join(f"事项{k}共{k + 1}件" for k in range(n_facts))
     return f"某某县2022年法治政府建设年度报告\n一、主要举措和成效\n{items}。\n".encode("utf-8")

@@ -30,7 +30,10 @@ the Dask engine runs in its own workers).
 
 Workers are forked from the caller (cheap: the pipeline is imported once, before
 forking) or, from a multi-threaded server, started by a fork server
-(``shared()``, used by the web app).
+(``shared()``, used by the web app).  A caller with a thread of its own that
+takes locks a child could need (``corpus add``'s writer thread, inside SQLite)
+passes ``fork_lock``: a replacement worker is forked only while the caller holds
+it, i.e. while that thread is between writes.
 """
 from __future__ import annotations
 
@@ -386,24 +389,36 @@ class _Worker:
         self.proc.start()
         child_conn.close()
         self.conn = parent_conn
-        self.job: Job | None = None
-        self.sent = 0.0
+        self.job: Job | None = None       # the job it is on
+        self.sent = 0.0                   # when it started on it (as far as the parent knows)
         self.hard: float = float("inf")   # when the parent kills it
         self.limit: float = 0.0
         self.progress: ProgressFn | None = None
+        self.queue: deque = deque()       # (job, progress) sent after ``job``, waiting in the pipe
 
     def send(self, job: Job, progress: ProgressFn | None) -> None:
+        """Send a job: the current one, or (``Sandbox.imap(ahead=…)``) one that waits in the
+        pipe until the worker has answered the jobs before it."""
+        if self.job is None:
+            self._start(job, progress)
+        else:
+            self.queue.append((job, progress))
+        self.conn.send(job)
+
+    def _start(self, job: Job, progress: ProgressFn | None) -> None:
         limit = settings.get("TIME_LIMIT") if job.time_limit is None else float(job.time_limit)
         self.job, self.limit, self.progress = job, limit, progress
         self.sent = time.monotonic()
         self.hard = self.sent + limit + GRACE if limit else float("inf")
-        self.conn.send(job)
 
     def handle(self, msg) -> Result | None:
-        """A message from the worker: progress, a moved deadline, or the result."""
+        """A message from the worker: progress, a moved deadline, or the result (the worker
+        then starts on the next job it holds)."""
         kind = msg[0]
         if kind == "result":
             self.job = None
+            if self.queue:
+                self._start(*self.queue.popleft())
             return msg[1]
         if kind == "deadline":  # OCR: the worker moved its deadline to msg[1] s after the start
             self.limit = msg[1]
@@ -414,6 +429,16 @@ class _Worker:
             except Exception:  # noqa: BLE001 - a display must not sink the file
                 pass
         return None
+
+    def held(self) -> int:
+        """Jobs sent and not answered."""
+        return (self.job is not None) + len(self.queue)
+
+    def orphans(self) -> list[Job]:
+        """The jobs waiting behind the one it died on: never started, to be sent elsewhere."""
+        jobs = [j for j, _ in self.queue]
+        self.queue.clear()
+        return jobs
 
     def failed(self, kind: str) -> Result:
         """The worker died or was killed while on ``self.job``."""
@@ -457,7 +482,8 @@ class Sandbox:
                 ...
     """
 
-    def __init__(self, workers: int | None = None, *, start_method: str | None = None, want: str = "report"):
+    def __init__(self, workers: int | None = None, *, start_method: str | None = None, want: str = "report",
+                 fork_lock=None):
         import multiprocessing
 
         self.workers = max(1, int(workers or settings.get("WORKERS")))
@@ -466,6 +492,7 @@ class Sandbox:
         if self.start_method == "forkserver":
             self.ctx.set_forkserver_preload(["fazhi.sandbox", "fazhi.pipeline"])
         self.want = want
+        self.fork_lock = fork_lock
         self.memory = settings.get("MAX_MEMORY")
         self.threads = max(1, (os.cpu_count() or 1) // self.workers)
         self._idle: list[_Worker] = []
@@ -481,7 +508,11 @@ class Sandbox:
         if not self._warm and self.start_method == "fork":
             warm(self.want)  # imported once here, shared by every forked worker
             self._warm = True
-        w = _Worker(self.ctx, self.memory, self.threads)
+        if self.fork_lock is not None:
+            with self.fork_lock:
+                w = _Worker(self.ctx, self.memory, self.threads)
+        else:
+            w = _Worker(self.ctx, self.memory, self.threads)
         with self._lock:
             self._all.add(w)
         return w
@@ -558,18 +589,26 @@ class Sandbox:
 
     # -- many jobs for one caller
     def imap(self, jobs: Iterable[Job], *, ordered: bool = False,
-             progress: Callable[[Job, int, int], None] | None = None) -> Iterator[Result]:
-        """Results as they come (``ordered``: in the jobs' order, at most 4 × workers ahead)."""
+             progress: Callable[[Job, int, int], None] | None = None, ahead: int = 0) -> Iterator[Result]:
+        """Results as they come (``ordered``: in the jobs' order, at most 4 × workers ahead).
+
+        ``ahead``: jobs a busy worker may hold besides the one it is on, so that it never
+        waits for the caller between files (the caller busy elsewhere, e.g. writing).
+        Only jobs read from a path are sent ahead (a small message: a pipe never fills).
+        Each still has its own deadline, started when the worker answers the job before
+        it; when a worker dies, the file it was on is the culprit and the jobs behind it
+        go to another worker."""
         from multiprocessing.connection import wait
 
         todo = iter(jobs)
         busy: dict = {}            # connection -> worker
-        seq: dict[int, int] = {}   # id(job) -> sequence number (ordered)
         ready: dict[int, Result] = {}
         nxt_out = 0
         n_in = 0
         exhausted = False
         pending: deque = deque()
+        again: deque = deque()     # jobs of a dead worker it never started
+        nxt: Job | None = None     # taken from ``todo``, not sent yet
         window = 4 * self.workers
 
         def start(w: _Worker, job: Job) -> None:
@@ -578,26 +617,53 @@ class Sandbox:
             busy[w.conn] = w
 
         def finish(w: _Worker, res: Result, alive: bool):
-            del busy[w.conn]
             if alive:
-                self._give(w)
+                if w.held() == 0:
+                    del busy[w.conn]
+                    self._give(w)
             else:
+                del busy[w.conn]
+                again.extend(w.orphans())
                 self._drop(w)
                 self._give(None)
             return self._note(res)
 
+        def peek() -> Job | None:
+            nonlocal nxt, exhausted, n_in
+            if again:
+                return again[0]
+            if nxt is None and not exhausted and (not ordered or n_in - nxt_out < window):
+                try:
+                    nxt = next(todo)
+                except StopIteration:
+                    exhausted = True
+                    return None
+                nxt.seq = n_in
+                n_in += 1
+            return nxt
+
+        def take() -> None:
+            nonlocal nxt
+            if again:
+                again.popleft()
+            else:
+                nxt = None
+
         try:
             while True:
-                # keep every worker busy
-                while not exhausted and len(busy) < self.workers and (not ordered or n_in - nxt_out < window):
-                    try:
-                        job = next(todo)
-                    except StopIteration:
-                        exhausted = True
-                        break
-                    job.seq = n_in
-                    n_in += 1
-                    start(self._take(), job)
+                # keep every worker busy (and, with ``ahead``, each with the next file in hand)
+                while (job := peek()) is not None:
+                    if len(busy) < self.workers:
+                        take()
+                        start(self._take(), job)
+                        continue
+                    if ahead and job.data is None:
+                        w = min(busy.values(), key=_Worker.held)
+                        if w.held() <= ahead:
+                            take()
+                            start(w, job)
+                            continue
+                    break
                 if not busy:
                     break
                 now = time.monotonic()

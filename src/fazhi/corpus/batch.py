@@ -11,9 +11,11 @@ Design
 - Workers analyse in the sandbox (``fazhi.sandbox``: a memory cap, one deadline
   per file, one file per worker at a time): read -> analyse -> ``store.rows_of``
   -> a plain dict.  The main process is the **only writer**: it buffers the results as
-  they arrive and writes them every ``_Writer.WRITE_EVERY`` (``store.insert_many``, the
-  same rows as ``store.insert`` one by one; ``store.record_failure``) into an open
-  transaction that is committed every ``commit_every`` results (or every few seconds).
+  they arrive and hands them every ``_Writer.WRITE_EVERY`` to its writer thread, which
+  writes them (``store.insert_many``, the same rows as ``store.insert`` one by one;
+  ``store.record_failure``) into an open transaction that is committed every
+  ``commit_every`` results (or every few seconds) while the main thread keeps the
+  workers busy (SQLite and the driver work outside the GIL).
   If a write or a commit fails, the results since the last commit are replayed one
   report per transaction (``store.insert``), so one row the database refuses costs
   only its own file.
@@ -234,11 +236,18 @@ def dask_setup(worker=None) -> None:
 
 # ------------------------------------------------------------------ the one writer
 class _Writer:
-    """The one writer: results are buffered as they arrive and written every
-    ``WRITE_EVERY`` results (``store.insert_many``: one statement per table for the
-    group), inside a transaction that is committed every ``commit_every`` results (or
-    COMMIT_SECONDS).  If a write or the commit fails, the transaction is rolled back
-    and the buffer is replayed one report per transaction (``store.insert``)."""
+    """The one writer.  Results are buffered as they arrive (``put``, the main thread)
+    and handed over in groups of ``WRITE_EVERY`` to the writer thread, which writes
+    them (``store.insert_many``: one statement per table for the group) into an open
+    transaction committed every ``commit_every`` results (or COMMIT_SECONDS).  While
+    the thread writes, the main thread keeps the workers busy; at most one group is
+    in the thread's hands, and its outcomes are counted (``stats``) by the main
+    thread when it hands over the next, so only the main thread touches ``stats``.
+    If a write or the commit fails, the transaction is rolled back and the
+    uncommitted results are replayed one report per transaction (``store.insert``).
+
+    ``fork_lock`` is held while the thread is inside the database: the sandbox
+    forks a replacement worker only between writes."""
 
     WRITE_EVERY = 50
     CACHE_KB = 131072    # SQLite page cache of the writer's connection (128 MB; the default is 2 MB)
@@ -249,15 +258,24 @@ class _Writer:
         self.stats = stats
         self.commit_every = max(1, int(commit_every))
         self.stop = stop
+        self.on_result = on_result or (lambda: None)
+        self.columns = {k: v for k, v in (columns or {}).items() if v is not None}   # set on every stored report
+        self.rules_id = rules_id   # report row -> the rule set id the workers applied (``rulesets.rules_id``)
+        self.fork_lock = threading.Lock()
+        # the main thread's side
+        self.incoming: list[dict] = []   # results not yet handed to the thread
+        self.uncommitted = 0             # results handed over since the last commit was handed over
+        self.last = time.monotonic()
+        self._job = None                 # the group in the thread's hands (a Future)
+        self._pool = None
+        # the writer thread's side (the main thread reads them only when no group is in flight)
         self.conn = None
         self.buf: list[dict] = []        # results since the last commit (to replay on a failure)
         self.outcomes: list[tuple[str, dict]] = []   # (outcome, result) of buf[:written]
         self.written = 0                 # results of buf written in the open transaction
-        self.last = time.monotonic()
-        self.on_result = on_result or (lambda: None)
-        self.columns = {k: v for k, v in (columns or {}).items() if v is not None}   # set on every stored report
-        self.rules_id = rules_id   # report row -> the rule set id the workers applied (``rulesets.rules_id``)
+        self.partial: list[tuple[str, dict]] = []    # committed by a replay that a fault stopped
 
+    # -- the main thread
     def put(self, res: dict) -> None:
         with self.stop.shielded():
             self.on_result()
@@ -266,33 +284,100 @@ class _Writer:
                 rep.update(self.columns)
                 if self.rules_id is not None:
                     rep["rules_id"] = self.rules_id(rep)
-            self.buf.append(res)
-            if len(self.buf) >= self.commit_every or time.monotonic() - self.last >= COMMIT_SECONDS:
-                self._commit()
-            elif len(self.buf) - self.written >= self.WRITE_EVERY:
-                t0, c0 = time.perf_counter(), time.thread_time()
-                try:
-                    self._write()
-                except Exception:
-                    self._replay()
-                self._timed(t0, c0)
+            self.incoming.append(res)
+            if self.uncommitted + len(self.incoming) >= self.commit_every \
+                    or time.monotonic() - self.last >= COMMIT_SECONDS:
+                self._hand(commit=True)
+            elif len(self.incoming) >= self.WRITE_EVERY:
+                self._hand(commit=False)
 
-    def _timed(self, t0: float, c0: float) -> None:
-        self.stats.write_seconds += time.perf_counter() - t0
-        self.stats.write_cpu_seconds += time.thread_time() - c0
+    def _hand(self, commit: bool) -> None:
+        """Wait for the group in flight (count it; its error is raised here), then hand
+        over what came since."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._collect()
+        items, self.incoming = self.incoming, []
+        if commit:
+            self.uncommitted = 0
+            self.last = time.monotonic()
+        else:
+            self.uncommitted += len(items)
+        if not items and not (commit and self.buf):   # nothing to write or commit (no group in flight)
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="fazhi-writer")
+        self._job = self._pool.submit(self._group, items, commit)
+
+    def _collect(self) -> None:
+        job, self._job = self._job, None
+        if job is None:
+            return
+        try:
+            outcomes, wall, cpu = job.result()
+        except BaseException:
+            self._count_partial()
+            raise
+        self.stats.write_seconds += wall
+        self.stats.write_cpu_seconds += cpu
+        for o, res in outcomes:
+            self._tally(o, res)
+
+    def _count_partial(self) -> None:
+        """A replay stopped by a fault: count the reports it had committed before it."""
+        done, self.partial = self.partial, []
+        for o, res in done:
+            self._tally(o, res)
 
     def flush(self) -> None:
+        """Everything that arrived, committed (waits for the thread)."""
         with self.stop.shielded():
-            self._commit()
+            self._hand(commit=True)
+            self._collect()
 
     def close(self) -> None:
-        self.flush()
-        if self.conn is not None:
+        self.flush()   # a fault is raised here: ``discard`` ends the connection then
+        self._finish(self._close_conn)
+
+    def discard(self) -> None:
+        """After a fault: drop the uncommitted results (they are re-analysed on the next run)."""
+        job, self._job = self._job, None
+        if job is not None:
             try:
-                self._cache(2000)
-            finally:
-                self.conn.close()
-                self.conn = None
+                job.result()
+            except Exception:
+                self._count_partial()
+        self.incoming = []
+        self._finish(self._drop_conn)
+
+    def _finish(self, last) -> None:
+        """Run ``last`` (the connection's end) in the writer thread, then stop the thread."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            last()
+            return
+        try:
+            pool.submit(last).result()
+        finally:
+            pool.shutdown(wait=True)
+
+    # -- the writer thread
+    def _group(self, items: list[dict], commit: bool):
+        """Write ``items`` (and commit): (outcomes now committed, wall, CPU seconds)."""
+        t0, c0 = time.perf_counter(), time.thread_time()
+        with self.fork_lock:
+            self.buf.extend(items)
+            done: list = []
+            try:
+                self._write()
+                if commit and self.buf:
+                    self.conn.commit()
+            except Exception:
+                done = self._replay()
+            else:
+                if commit:
+                    done, self.buf, self.outcomes, self.written = self.outcomes, [], [], 0
+        return done, time.perf_counter() - t0, time.thread_time() - c0
 
     def _cache(self, kb: int) -> None:
         """SQLite: the page cache of the writer's connection (the copy index's key index and
@@ -302,6 +387,28 @@ class _Writer:
 
         if dbm.is_sqlite(self.engine):
             self.conn.exec_driver_sql(f"PRAGMA cache_size=-{int(kb)}")
+
+    def _close_conn(self) -> None:
+        if self.conn is not None:
+            try:
+                self._cache(2000)
+            finally:
+                self.conn.close()
+                self.conn = None
+
+    def _drop_conn(self) -> None:
+        self.buf, self.outcomes, self.written = [], [], 0
+        if self.conn is not None:
+            try:
+                self.conn.rollback()
+                self._cache(2000)
+            except Exception:
+                pass
+            try:
+                self.conn.close()
+            except Exception:
+                pass
+            self.conn = None
 
     def _write(self) -> None:
         """Write buf[written:] into the open transaction: reports by ``store.insert_many``,
@@ -335,6 +442,45 @@ class _Writer:
         store.record_failure(conn, res["sha256"], res["path"], res["error"])
         return "unsupported" if res.get("unsupported") else "failed"
 
+    def _replay(self) -> list:
+        """The transaction failed: roll back and store the uncommitted results one report per
+        transaction, so that one row the database refuses costs only its own file.  A fault
+        that stops the batch (``_one``) is raised with the outcomes committed before it kept
+        in ``self.partial`` for the main thread to count."""
+        try:
+            if self.conn is not None:
+                self.conn.rollback()
+        except Exception:
+            try:
+                self.conn.close()
+            except Exception:
+                pass
+            self.conn = None
+        buf, self.buf, self.outcomes, self.written = self.buf, [], [], 0
+        done = self.partial = []
+        for r in buf:   # each in its own committed transaction
+            done.append((self._one(r), r))
+        self.partial = []
+        return done
+
+    def _one(self, res: dict) -> str:
+        from . import store
+        from .faults import fault_of
+
+        try:
+            with self.engine.begin() as conn:
+                return self._apply(conn, res)
+        except Exception as e:
+            fault = fault_of(e, dbm_describe(self.engine))
+            if res.get("rows") is None or (fault is not None and fault.kind != "error"):
+                # a full disk, a read-only or corrupt database, a lost server: every further
+                # write would fail too — stop, never record the files as failed
+                raise (fault or e) from e
+            with self.engine.begin() as conn:
+                store.record_failure(conn, res["sha256"], res["path"], DB_MSG.format(e=type(e).__name__))
+            return "failed"
+
+    # -- counting (the main thread)
     def _tally(self, o: str, res: dict) -> None:
         st = self.stats
         if o == "unsupported":   # counted (and named) when it was met
@@ -355,72 +501,6 @@ class _Writer:
                 if len(st.other_genre_names) < NAMES:
                     rep = res["rows"]["report"]
                     st.other_genre_names.append((res["path"], rep.get("genre") or ""))
-
-    def _count(self) -> None:
-        for o, res in self.outcomes:
-            self._tally(o, res)
-        self.buf, self.outcomes, self.written = [], [], 0
-        self.last = time.monotonic()
-
-    def _commit(self) -> None:
-        if self.buf:
-            t0, c0 = time.perf_counter(), time.thread_time()
-            try:
-                self._write()
-                self.conn.commit()
-            except Exception:
-                self._replay()
-            self._timed(t0, c0)
-        self._count()
-
-    def _replay(self) -> None:
-        """The transaction failed: roll back and store the buffer one report per transaction,
-        so that one row the database refuses costs only its own file."""
-        try:
-            if self.conn is not None:
-                self.conn.rollback()
-        except Exception:
-            try:
-                self.conn.close()
-            except Exception:
-                pass
-            self.conn = None
-        buf, self.buf, self.outcomes, self.written = self.buf, [], [], 0
-        for r in buf:   # each in its own committed transaction: counted as soon as it is stored
-            self._tally(self._one(r), r)
-        self.last = time.monotonic()
-
-    def _one(self, res: dict) -> str:
-        from . import store
-        from .faults import fault_of
-
-        try:
-            with self.engine.begin() as conn:
-                return self._apply(conn, res)
-        except Exception as e:
-            fault = fault_of(e, dbm_describe(self.engine))
-            if res.get("rows") is None or (fault is not None and fault.kind != "error"):
-                # a full disk, a read-only or corrupt database, a lost server: every further
-                # write would fail too — stop, never record the files as failed
-                raise (fault or e) from e
-            with self.engine.begin() as conn:
-                store.record_failure(conn, res["sha256"], res["path"], DB_MSG.format(e=type(e).__name__))
-            return "failed"
-
-    def discard(self) -> None:
-        """After a fault: drop the uncommitted buffer (it is re-analysed on the next run)."""
-        self.buf, self.outcomes, self.written = [], [], 0
-        if self.conn is not None:
-            try:
-                self.conn.rollback()
-                self._cache(2000)
-            except Exception:
-                pass
-            try:
-                self.conn.close()
-            except Exception:
-                pass
-            self.conn = None
 
 
 class _Stop:
@@ -662,7 +742,7 @@ def add(paths, db=None, *, workers: int | None = None, engine: str = "local", sc
     writer = _Writer(eng, stats, commit_every, stop, on_result=advance, columns={"received_on": received_on},
                      rules_id=(lambda rep: rulesets.rules_id(sets, rep.get("province"), rep.get("city"),
                                                              rep.get("county"))) if sets else None)
-    runner = _Local(workers) if engine == "local" else _Dask(workers, scheduler)
+    runner = _Local(workers, writer.fork_lock) if engine == "local" else _Dask(workers, scheduler)
     stop.install()
     try:
         try:
@@ -728,14 +808,15 @@ def _failed(sha: str, path: str, error: str) -> dict:
 class _Local:
     """The sandbox's worker processes, each analysing one file at a time."""
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, fork_lock=None):
         self.workers = workers
+        self.fork_lock = fork_lock   # held by the writer thread while it writes
         self.sandbox = None
 
     def start(self) -> None:
         from ..sandbox import Sandbox
 
-        self.sandbox = Sandbox(self.workers, want="rows")
+        self.sandbox = Sandbox(self.workers, want="rows", fork_lock=self.fork_lock)
         self.sandbox.prestart()  # fork now, before the progress bar's thread exists
 
     def run(self, items, settings, writer: _Writer, stop: _Stop, time_limit: float) -> None:
@@ -745,7 +826,8 @@ class _Local:
         jobs = (Job(name=name, path=os.fspath(path) if path is not None else None,
                     data=data if path is None else None, sha256=sha, want="rows", max_bytes=max_bytes,
                     time_limit=time_limit, hook=hook, ruleset=ruleset) for sha, name, data, path in items)
-        for res in self.sandbox.imap(jobs):
+        # each worker holds the next file too: it goes on while the main thread hands results over
+        for res in self.sandbox.imap(jobs, ahead=1):
             writer.put(_result_dict(res))
 
     def abort(self) -> None:

@@ -33,3 +33,34 @@ def test_the_writer_sets_its_cache_while_it_writes(tmp_path):
     with eng.connect() as c:
         assert c.exec_driver_sql("PRAGMA cache_size").scalar() == -2000
         assert c.exec_driver_sql("SELECT count(*) FROM failures").scalar() == 1
+
+
+def test_groups_are_written_in_the_writer_thread_and_counted_by_the_caller(tmp_path, monkeypatch):
+    """``put`` hands every WRITE_EVERY results to the writer thread and goes on; the
+    outcomes are counted (``stats``) in the caller's thread when the next group is handed
+    over or at ``close``."""
+    import threading
+
+    from fazhi.corpus import store
+
+    eng = db.connect(str(tmp_path / "c.db"))
+    where = []
+    real = store.record_failure
+
+    def spy(conn, *a, **k):
+        where.append(threading.current_thread())
+        return real(conn, *a, **k)
+
+    monkeypatch.setattr(store, "record_failure", spy)
+    st = batch.AddStats()
+    w = batch._Writer(eng, st, 1000, batch._Stop())
+    n = batch._Writer.WRITE_EVERY
+    for k in range(n + 3):
+        w.put({"sha256": f"{k:064x}", "path": f"f{k}.pdf", "rows": None, "error": "无法读取"})
+    assert w._job is not None and len(w.incoming) == 3   # one group in the thread's hands, 3 waiting
+    assert st.failed == 0                                  # nothing committed, nothing counted yet
+    w.close()
+    assert st.failed == n + 3 and w.conn is None and w._pool is None
+    assert len(where) == n + 3 and threading.main_thread() not in where
+    with eng.connect() as c:
+        assert c.exec_driver_sql("SELECT count(*) FROM failures").scalar() == n + 3

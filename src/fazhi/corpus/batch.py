@@ -336,8 +336,10 @@ class _Writer:
             self._collect()
 
     def close(self) -> None:
-        self.flush()   # a fault is raised here: ``discard`` ends the connection then
-        self._finish(self._close_conn)
+        with self.stop.shielded():   # a Ctrl-C waits until the connection is closed
+            self._hand(commit=True)
+            self._collect()          # a fault is raised here: ``discard`` ends the connection then
+            self._finish(self._close_conn)
 
     def discard(self) -> None:
         """After a fault: drop the uncommitted results (they are re-analysed on the next run)."""

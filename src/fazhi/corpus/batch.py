@@ -15,7 +15,7 @@ Design
   writes them (``store.insert_many``, the same rows as ``store.insert`` one by one;
   ``store.record_failure``) into an open transaction that is committed every
   ``commit_every`` results (or every few seconds) while the main thread keeps the
-  workers busy (SQLite and the driver work outside the GIL).
+  workers busy (SQLite's own work runs outside the GIL).
   If a write or a commit fails, the results since the last commit are replayed one
   report per transaction (``store.insert``), so one row the database refuses costs
   only its own file.
@@ -337,8 +337,7 @@ class _Writer:
 
     def close(self) -> None:
         with self.stop.shielded():   # a Ctrl-C waits until the connection is closed
-            self._hand(commit=True)
-            self._collect()          # a fault is raised here: ``discard`` ends the connection then
+            self.flush()             # a fault is raised here: ``discard`` ends the connection then
             self._finish(self._close_conn)
 
     def discard(self) -> None:

@@ -83,7 +83,7 @@ def each_report(files, max_bytes: int | None, failed: list):
         err.print(f"[dim]OCR 识别 {escape(job.name)}：第 {done}/{total} 页[/dim]")
 
     with local(min(len(files), _workers()) or 1) as sb:
-        for res in sb.imap((_job(f, max_bytes) for f in files), ordered=True, progress=progress):
+        for res in sb.imap((_job(f, max_bytes) for f in files), ordered=True, progress=progress, ahead=1):
             if not res.ok:
                 failed.append(res.key)
                 err.print(f"[red]错误：[/red]{shown(res.key)}：{escape(res.error or '')}")

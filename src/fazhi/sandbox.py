@@ -45,7 +45,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
@@ -508,10 +508,7 @@ class Sandbox:
         if not self._warm and self.start_method == "fork":
             warm(self.want)  # imported once here, shared by every forked worker
             self._warm = True
-        if self.fork_lock is not None:
-            with self.fork_lock:
-                w = _Worker(self.ctx, self.memory, self.threads)
-        else:
+        with self.fork_lock or nullcontext():
             w = _Worker(self.ctx, self.memory, self.threads)
         with self._lock:
             self._all.add(w)

@@ -294,8 +294,6 @@ class _Writer:
     def _hand(self, commit: bool) -> None:
         """Wait for the group in flight (count it; its error is raised here), then hand
         over what came since."""
-        from concurrent.futures import ThreadPoolExecutor
-
         self._collect()
         items, self.incoming = self.incoming, []
         if commit:
@@ -306,6 +304,8 @@ class _Writer:
         if not items and not (commit and self.buf):   # nothing to write or commit (no group in flight)
             return
         if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="fazhi-writer")
         self._job = self._pool.submit(self._group, items, commit)
 
